@@ -1,0 +1,117 @@
+// Command reservoir runs a local AWS Lambda service whose concurrency
+// behaves like AWS's.
+//
+//	reservoir serve [--listen 127.0.0.1:9001] [--data-dir DIR] [--account-concurrency 1000]
+//	                [--executor process|simulate] [--log-level info]
+//
+// Every flag has an environment equivalent: RESERVOIR_LISTEN, RESERVOIR_DATA_DIR,
+// RESERVOIR_ACCOUNT_CONCURRENCY, RESERVOIR_EXECUTOR, RESERVOIR_LOG_LEVEL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/reservoir-dev/reservoir/internal/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: reservoir serve [flags]
+
+Runs the Reservoir server. Flags (each also read from its RESERVOIR_* variable):
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "serve" {
+		fmt.Fprint(stderr, usage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			return 0
+		}
+		return 2
+	}
+	cfg, level, err := parseFlags(args[1:], getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "reservoir:", err)
+		return 2
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := app.Run(ctx, cfg); err != nil {
+		cfg.Logger.Error("reservoir failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (app.Config, slog.Level, error) {
+	env := func(name, def string) string {
+		if v := getenv("RESERVOIR_" + name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("reservoir serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", env("LISTEN", "127.0.0.1:9001"), "address to listen on (RESERVOIR_LISTEN)")
+	dataDir := fs.String("data-dir", env("DATA_DIR", defaultDataDir(getenv)), "where state is kept (RESERVOIR_DATA_DIR)")
+	accountConc := fs.String("account-concurrency", env("ACCOUNT_CONCURRENCY", "1000"), "concurrency limit of every account and region (RESERVOIR_ACCOUNT_CONCURRENCY)")
+	executor := fs.String("executor", env("EXECUTOR", app.ExecutorSimulate), "process: run function code; simulate: virtual environments, no code runs (RESERVOIR_EXECUTOR)")
+	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (RESERVOIR_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return app.Config{}, 0, err
+	}
+	if fs.NArg() > 0 {
+		return app.Config{}, 0, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	n, err := strconv.Atoi(*accountConc)
+	if err != nil || n < 1 {
+		return app.Config{}, 0, fmt.Errorf("--account-concurrency must be a positive integer, got %q", *accountConc)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(*logLevel))); err != nil {
+		return app.Config{}, 0, fmt.Errorf("--log-level: %w", err)
+	}
+	if *executor != app.ExecutorProcess && *executor != app.ExecutorSimulate {
+		return app.Config{}, 0, fmt.Errorf("--executor must be %s or %s, got %q", app.ExecutorProcess, app.ExecutorSimulate, *executor)
+	}
+	return app.Config{Listen: *listen, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor}, level, nil
+}
+
+// defaultDataDir is a "reservoir" folder under the user's data directory.
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "reservoir")
+	}
+	home := getenv("HOME")
+	switch runtime.GOOS {
+	case "darwin":
+		return filepath.Join(home, "Library", "Application Support", "reservoir")
+	case "windows":
+		if d := getenv("LocalAppData"); d != "" {
+			return filepath.Join(d, "reservoir")
+		}
+	}
+	if home == "" {
+		return filepath.Join(os.TempDir(), "reservoir")
+	}
+	return filepath.Join(home, ".local", "share", "reservoir")
+}

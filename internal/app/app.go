@@ -1,0 +1,198 @@
+// Package app wires Reservoir together: it opens the store, builds the
+// domain services and the executor, and serves the Lambda, IAM and STS wire
+// layers on one listener. Start and shutdown run in a fixed order, and
+// shutdown is idempotent.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/awsproto"
+	"github.com/reservoir-dev/reservoir/internal/iam"
+	"github.com/reservoir-dev/reservoir/internal/iamapi"
+	"github.com/reservoir-dev/reservoir/internal/lambda"
+	"github.com/reservoir-dev/reservoir/internal/lambdaapi"
+	"github.com/reservoir-dev/reservoir/internal/simulate"
+	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
+)
+
+// Executor modes.
+const (
+	ExecutorProcess  = "process"
+	ExecutorSimulate = "simulate"
+)
+
+// Config is everything the server needs to start.
+type Config struct {
+	Listen             string // host:port; port 0 picks a free one
+	DataDir            string // holds reservoir.db
+	AccountConcurrency int
+	Executor           string // ExecutorProcess or ExecutorSimulate
+	// SimulatedInitDelay is how long a simulated environment takes to initialize.
+	SimulatedInitDelay time.Duration
+	Logger             *slog.Logger
+}
+
+// App is a running Reservoir server.
+type App struct {
+	log      *slog.Logger
+	store    *boltstore.Store
+	svc      *lambda.Service
+	sim      *simulate.Executor
+	listener net.Listener
+	server   *http.Server
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New opens the store, loads the state, and binds the listener. Call Serve to
+// answer requests and Close to stop.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Executor == "" {
+		cfg.Executor = ExecutorSimulate
+	}
+	if cfg.SimulatedInitDelay == 0 {
+		cfg.SimulatedInitDelay = 5 * time.Millisecond
+	}
+	a := &App{log: cfg.Logger}
+	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "reservoir.db"))
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+
+	var exec lambda.Executor
+	switch cfg.Executor {
+	case ExecutorSimulate:
+		a.sim = simulate.New(cfg.SimulatedInitDelay)
+		exec = a.sim
+	default:
+		a.Close(ctx)
+		return nil, fmt.Errorf("unknown executor %q (want %s or %s)", cfg.Executor, ExecutorProcess, ExecutorSimulate)
+	}
+
+	a.svc, err = lambda.NewService(ctx, lambda.Options{
+		Store: st, Executor: exec, AccountConcurrency: cfg.AccountConcurrency, Logger: cfg.Logger,
+	})
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	iamSvc, err := iam.NewService(ctx, st, time.Now)
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	lambdaapi.Register(mux, a.svc, nil, cfg.Logger)
+	query := iamapi.NewHandler(iamSvc, func(r *http.Request) string { return awsproto.ParseCaller(r).Account }, cfg.Logger)
+	mux.Handle("POST /{$}", query)
+	mux.Handle("GET /{$}", queryOrHealth(query))
+	mux.HandleFunc("/", lambdaapi.UnknownOperation)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		a.Close(ctx)
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	a.listener = ln
+	a.server = &http.Server{
+		Handler:           awsproto.Middleware(cfg.Logger, mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
+	}
+	return a, nil
+}
+
+// queryOrHealth answers a bare GET / (a browser, a health probe) with a
+// short JSON status, and query-protocol GETs (?Action=...) with IAM/STS.
+func queryOrHealth(query http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("Action") != "" {
+			query.ServeHTTP(w, r)
+			return
+		}
+		awsproto.WriteJSON(w, http.StatusOK, map[string]string{"service": "reservoir", "status": "ok"})
+	})
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Service exposes the Lambda domain service (for tests and embedding).
+func (a *App) Service() *lambda.Service { return a.svc }
+
+// Serve answers requests until Close; it returns nil after a clean Close.
+func (a *App) Serve() error {
+	err := a.server.Serve(a.listener)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops accepting requests, lets those in flight finish (until ctx
+// ends), stops the executor and closes the store. Calling it again returns
+// the first result.
+func (a *App) Close(ctx context.Context) error {
+	a.closeOnce.Do(func() {
+		var errs []error
+		if a.server != nil {
+			if err := a.server.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("shutdown http: %w", err))
+			}
+		} else if a.listener != nil {
+			_ = a.listener.Close()
+		}
+		if a.sim != nil {
+			a.sim.Close()
+		}
+		if a.store != nil {
+			if err := a.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close store: %w", err))
+			}
+		}
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}
+
+// Run starts the server and serves until ctx is canceled, then shuts down
+// gracefully (in-flight requests get up to 10 s).
+func Run(ctx context.Context, cfg Config) error {
+	a, err := New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("reservoir listening", "addr", "http://"+a.Addr(), "data_dir", cfg.DataDir, "executor", cfg.Executor,
+		"account_concurrency", cfg.AccountConcurrency)
+	errc := make(chan error, 1)
+	go func() { errc <- a.Serve() }()
+	select {
+	case err := <-errc:
+		_ = a.Close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = a.Close(shutdownCtx)
+	if serveErr := <-errc; serveErr != nil && err == nil {
+		err = serveErr
+	}
+	cfg.Logger.Info("reservoir stopped")
+	return err
+}

@@ -1,0 +1,238 @@
+// Package awsproto is the AWS REST-JSON plumbing shared by Reservoir's wire
+// layers: request IDs, who is calling (account and region from the SigV4
+// credential scope), size-capped JSON decoding, and the one function that
+// writes AWS's error envelope.
+package awsproto
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// DefaultAccount is the account of callers whose access key is not a
+// 12-digit account ID.
+const DefaultAccount = "000000000000"
+
+// DefaultRegion is the region of unsigned requests.
+const DefaultRegion = "us-east-1"
+
+// Caller is who sent a request, read from its SigV4 credential scope.
+type Caller struct {
+	AccessKey string
+	Account   string
+	Region    string
+	Service   string
+}
+
+var accountKeyRE = regexp.MustCompile(`^\d{12}$`)
+
+// ParseCaller reads the credential scope of the Authorization header
+// ("AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...")
+// or of a presigned URL's X-Amz-Credential. The account is the access key
+// when that is 12 digits, else DefaultAccount. It never fails: a request
+// without a usable scope gets the defaults.
+func ParseCaller(r *http.Request) Caller {
+	c := Caller{Account: DefaultAccount, Region: DefaultRegion}
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if i := strings.Index(auth, "Credential="); i >= 0 {
+			cred = auth[i+len("Credential="):]
+			if j := strings.IndexAny(cred, ", "); j >= 0 {
+				cred = cred[:j]
+			}
+		}
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) == 5 && parts[4] == "aws4_request" {
+		c.AccessKey, c.Region, c.Service = parts[0], parts[2], parts[3]
+		if c.Region == "" {
+			c.Region = DefaultRegion
+		}
+		if accountKeyRE.MatchString(c.AccessKey) {
+			c.Account = c.AccessKey
+		}
+	}
+	return c
+}
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	loggerKey
+)
+
+// RequestID returns the request's ID ("" outside a request).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// Logger returns the request-scoped logger.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// NewRequestID returns a random UUID.
+func NewRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// Middleware gives every request an ID (header X-Amzn-RequestId), a
+// request-scoped logger, and turns a panic into a generic 500 so that none
+// reaches the client.
+func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := NewRequestID()
+		w.Header().Set("X-Amzn-RequestId", id)
+		l := logger.With("request_id", id, "method", r.Method, "path", r.URL.Path)
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, l)
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				l.Error("panic serving request", "panic", v)
+				WriteError(w, r.WithContext(ctx), &Error{Status: 500, Code: "ServiceException", Message: "An internal error occurred.", WithType: true, TypeValue: "Service"})
+			}
+		}()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// Error is an AWS error as it goes on the wire.
+type Error struct {
+	Status  int
+	Code    string // X-Amzn-ErrorType
+	Message string
+	// CapitalMessage writes "Message" instead of "message" (AWS does so for
+	// ResourceNotFoundException).
+	CapitalMessage bool
+	// WithType adds "Type": TypeValue (default "User").
+	WithType  bool
+	TypeValue string
+	// Extra members, e.g. a throttle's "Reason".
+	Extra map[string]string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// WriteError writes e as AWS's JSON error envelope.
+func WriteError(w http.ResponseWriter, r *http.Request, e *Error) {
+	body := make(map[string]string, 3+len(e.Extra))
+	if e.CapitalMessage {
+		body["Message"] = e.Message
+	} else {
+		body["message"] = e.Message
+	}
+	if e.WithType {
+		t := e.TypeValue
+		if t == "" {
+			t = "User"
+		}
+		body["Type"] = t
+	}
+	for k, v := range e.Extra {
+		body[k] = v
+	}
+	w.Header().Set("X-Amzn-ErrorType", e.Code)
+	WriteJSON(w, e.Status, body)
+}
+
+// WriteJSON writes v as the response body.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only programming errors get here; the shapes are plain structs.
+		status, b = 500, []byte(`{"Type":"Service","message":"An internal error occurred."}`)
+		w.Header().Set("X-Amzn-ErrorType", "ServiceException")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// WriteEmpty writes a response without a body.
+func WriteEmpty(w http.ResponseWriter, status int) {
+	w.WriteHeader(status)
+}
+
+// ErrTooLarge is returned by ReadBody when the body exceeds its cap.
+var ErrTooLarge = errors.New("request body too large")
+
+// ReadBody reads at most max bytes of the request body.
+func ReadBody(r *http.Request, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, ErrTooLarge
+	}
+	return b, nil
+}
+
+// DecodeJSON decodes a JSON request body of at most max bytes into v. An
+// empty body decodes as {}. A body that is not valid JSON for v's shape is an
+// InvalidRequestContentException; one over max a RequestEntityTooLargeException.
+func DecodeJSON(r *http.Request, max int64, operation string, v any) error {
+	b, err := ReadBody(r, max)
+	if errors.Is(err, ErrTooLarge) {
+		return &Error{Status: 413, Code: "RequestEntityTooLargeException", WithType: true,
+			Message: fmt.Sprintf("Request must be smaller than %d bytes for the %s operation", max, operation)}
+	}
+	if err != nil {
+		return &Error{Status: 400, Code: "InvalidRequestContentException", WithType: true, Message: "Could not read request body."}
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return &Error{Status: 400, Code: "InvalidRequestContentException", WithType: true,
+			Message: "Could not parse request body into json: " + describeJSONError(err)}
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("Cannot deserialize value of type %s from %s at field '%s'", te.Type, te.Value, te.Field)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("Unexpected character at offset %d: %s", se.Offset, se.Error())
+	}
+	return err.Error()
+}
+
+// QueryInt parses an integer query parameter; absent is 0.
+func QueryInt(q url.Values, name string) (int, error) {
+	s := q.Get(name)
+	if s == "" {
+		return 0, nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(s, "%d", &n); err != nil || fmt.Sprint(n) != s {
+		return 0, &Error{Status: 400, Code: "InvalidParameterValueException", WithType: true,
+			Message: fmt.Sprintf("Value '%s' at '%s' is not a valid integer.", s, name)}
+	}
+	return n, nil
+}

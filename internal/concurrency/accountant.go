@@ -1,0 +1,370 @@
+// Package concurrency is the accounting core of Reservoir: for every account
+// and region it knows the concurrency limit, the reservations of functions,
+// the provisioned concurrency configs and how many executions are in flight.
+//
+// It answers two kinds of questions. The control plane asks whether a new
+// reservation or provisioned config fits (CheckReserved, CheckProvisioned);
+// the data plane asks for a slot to run one invocation (TryAcquire), which
+// never blocks: it returns a Lease or the reason for a throttle. The package
+// does no I/O and reads no clock.
+package concurrency
+
+import "sync"
+
+// MinUnreserved is how much of an account's limit must always stay unreserved
+// (AWS keeps 100 free; an account whose limit is lower keeps all of it).
+const MinUnreserved = 100
+
+// Throttle reasons, as AWS reports them in a 429's Reason field.
+const (
+	ReasonReservedLimit = "ReservedFunctionConcurrentInvocationLimitExceeded"
+	ReasonAccountLimit  = "ConcurrentInvocationLimitExceeded"
+)
+
+// Scope names one account in one region.
+type Scope struct {
+	Account string
+	Region  string
+}
+
+// Accountant holds the concurrency books of every scope.
+type Accountant struct {
+	limit int // the concurrency limit every scope gets
+
+	mu     sync.Mutex
+	scopes map[Scope]*scopeBook
+}
+
+type scopeBook struct {
+	limit               int
+	reservedSum         int // Σ reservations
+	unreservedProvSum   int // Σ provisioned requests of functions without a reservation
+	sharedInFlight      int // on-demand executions of functions without a reservation
+	provisionedInFlight int // executions on provisioned environments, all functions
+	inFlight            int // every execution in the scope
+	funcs               map[string]*funcBook
+}
+
+type funcBook struct {
+	reserved         int // -1: no reservation
+	provSum          int // Σ requested over the function's provisioned configs
+	prov             map[string]*provBook
+	onDemandInFlight int // on-demand executions (counted here when reserved, else in the shared pool)
+	inFlight         int
+}
+
+type provBook struct {
+	requested int
+	allocated int // environments initialized and able to serve
+	inFlight  int
+}
+
+// New returns an Accountant whose scopes each have the given limit.
+func New(limit int) *Accountant {
+	return &Accountant{limit: limit, scopes: make(map[Scope]*scopeBook)}
+}
+
+// Limit is the concurrency limit of every scope.
+func (a *Accountant) Limit() int { return a.limit }
+
+// minUnreserved is the floor for this scope's limit.
+func (b *scopeBook) minUnreserved() int { return min(MinUnreserved, b.limit) }
+
+func (a *Accountant) scope(s Scope) *scopeBook {
+	b := a.scopes[s]
+	if b == nil {
+		b = &scopeBook{limit: a.limit, funcs: make(map[string]*funcBook)}
+		a.scopes[s] = b
+	}
+	return b
+}
+
+func (b *scopeBook) function(name string) *funcBook {
+	f := b.funcs[name]
+	if f == nil {
+		f = &funcBook{reserved: -1, prov: make(map[string]*provBook)}
+		b.funcs[name] = f
+	}
+	return f
+}
+
+// Violation says why a reservation or provisioned config does not fit.
+type Violation struct {
+	Kind ViolationKind
+	// Value is the number the message quotes: the unreserved minimum, the
+	// function's provisioned total or the account's unreserved concurrency.
+	Value int
+}
+
+// ViolationKind enumerates the ways a concurrency setting can fail to fit.
+type ViolationKind int
+
+const (
+	// BelowUnreservedMinimum: the account's unreserved concurrency would drop below its minimum.
+	BelowUnreservedMinimum ViolationKind = iota + 1
+	// BelowProvisioned: the reservation is lower than the function's provisioned total.
+	BelowProvisioned
+	// OverReserved: the provisioned total would exceed the function's reservation.
+	OverReserved
+	// OverUnreserved: the provisioned request exceeds the account's unreserved concurrency.
+	OverUnreserved
+)
+
+func (v *Violation) Error() string {
+	switch v.Kind {
+	case BelowUnreservedMinimum:
+		return "unreserved concurrency would drop below its minimum"
+	case BelowProvisioned:
+		return "reservation below provisioned total"
+	case OverReserved:
+		return "provisioned total over reservation"
+	default:
+		return "provisioned request over unreserved concurrency"
+	}
+}
+
+// Usage is a scope's accounting as GetAccountSettings and metrics report it.
+type Usage struct {
+	Limit                         int
+	UnreservedConcurrentExecution int // limit − Σ reservations
+	InFlight                      int
+	SharedInFlight                int
+	ProvisionedInFlight           int
+}
+
+// Usage returns the scope's current figures.
+func (a *Accountant) Usage(s Scope) Usage {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.scope(s)
+	return Usage{
+		Limit:                         b.limit,
+		UnreservedConcurrentExecution: b.limit - b.reservedSum,
+		InFlight:                      b.inFlight,
+		SharedInFlight:                b.sharedInFlight,
+		ProvisionedInFlight:           b.provisionedInFlight,
+	}
+}
+
+// FunctionInFlight returns how many executions of the function are running.
+func (a *Accountant) FunctionInFlight(s Scope, function string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f := a.scope(s).funcs[function]; f != nil {
+		return f.inFlight
+	}
+	return 0
+}
+
+// CheckReserved reports whether the function may reserve r (r ≥ 0); nil
+// means it fits.
+func (a *Accountant) CheckReserved(s Scope, function string, r int) *Violation {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.scope(s)
+	f := b.function(function)
+	if r < f.provSum {
+		return &Violation{Kind: BelowProvisioned, Value: f.provSum}
+	}
+	if r == 0 {
+		return nil // a zero reservation takes nothing from anyone
+	}
+	reservedOthers := b.reservedSum
+	unreservedProvOthers := b.unreservedProvSum
+	if f.reserved >= 0 {
+		reservedOthers -= f.reserved
+	} else {
+		unreservedProvOthers -= f.provSum
+	}
+	if b.limit-reservedOthers-r-unreservedProvOthers < b.minUnreserved() {
+		return &Violation{Kind: BelowUnreservedMinimum, Value: b.minUnreserved()}
+	}
+	return nil
+}
+
+// CheckProvisioned reports whether the function's config under qualifier may
+// request n environments (replacing what that config requested before).
+func (a *Accountant) CheckProvisioned(s Scope, function, qualifier string, n int) *Violation {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.scope(s)
+	f := b.function(function)
+	others := f.provSum
+	if p := f.prov[qualifier]; p != nil {
+		others -= p.requested
+	}
+	if f.reserved >= 0 {
+		if others+n > f.reserved {
+			return &Violation{Kind: OverReserved, Value: f.reserved}
+		}
+		return nil
+	}
+	unreserved := b.limit - b.reservedSum
+	if n > unreserved {
+		return &Violation{Kind: OverUnreserved, Value: unreserved}
+	}
+	if unreserved-(b.unreservedProvSum-f.provSum)-(others+n) < b.minUnreserved() {
+		return &Violation{Kind: BelowUnreservedMinimum, Value: b.minUnreserved()}
+	}
+	return nil
+}
+
+// SetReserved records the function's reservation; r < 0 removes it.
+func (a *Accountant) SetReserved(s Scope, function string, r int) {
+	if r < 0 {
+		r = -1
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.scope(s)
+	f := b.function(function)
+	if f.reserved >= 0 {
+		b.reservedSum -= f.reserved
+	} else {
+		b.unreservedProvSum -= f.provSum
+	}
+	f.reserved = r
+	if r >= 0 {
+		b.reservedSum += r
+	} else {
+		b.unreservedProvSum += f.provSum
+	}
+}
+
+// SetProvisioned records that the function's config under qualifier requests
+// n environments; n = 0 removes the config. Its allocation restarts at zero
+// when the config is new.
+func (a *Accountant) SetProvisioned(s Scope, function, qualifier string, n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.scope(s)
+	f := b.function(function)
+	p := f.prov[qualifier]
+	old := 0
+	if p != nil {
+		old = p.requested
+	}
+	delta := n - old
+	f.provSum += delta
+	if f.reserved < 0 {
+		b.unreservedProvSum += delta
+	}
+	switch {
+	case n == 0:
+		if p != nil {
+			p.requested, p.allocated = 0, 0
+			delete(f.prov, qualifier)
+		}
+	case p == nil:
+		f.prov[qualifier] = &provBook{requested: n}
+	default:
+		p.requested = n
+		p.allocated = min(p.allocated, n)
+	}
+}
+
+// SetAllocated records how many of the config's environments can serve.
+func (a *Accountant) SetAllocated(s Scope, function, qualifier string, allocated int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.scopes[s]
+	if b == nil {
+		return
+	}
+	f := b.funcs[function]
+	if f == nil {
+		return
+	}
+	if p := f.prov[qualifier]; p != nil {
+		p.allocated = min(allocated, p.requested)
+	}
+}
+
+// RemoveFunction forgets the function's reservation and provisioned configs.
+// Leases still held keep their own books and release harmlessly.
+func (a *Accountant) RemoveFunction(s Scope, function string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.scopes[s]
+	if b == nil {
+		return
+	}
+	f := b.funcs[function]
+	if f == nil {
+		return
+	}
+	if f.reserved >= 0 {
+		b.reservedSum -= f.reserved
+	} else {
+		b.unreservedProvSum -= f.provSum
+	}
+	delete(b.funcs, function)
+}
+
+// Lease is one admitted execution. Release it exactly once when the
+// execution ends.
+type Lease struct {
+	scope       *scopeBook
+	fn          *funcBook
+	prov        *provBook // set when served by a provisioned environment
+	shared      bool      // counted in the scope's shared pool
+	Provisioned bool      // the execution may use a provisioned environment
+}
+
+// TryAcquire admits one execution of the function, or returns the throttle
+// reason. provisionedQualifier names the provisioned config that serves the
+// invoked qualifier ("" when none does): a free allocated environment of it is
+// used first, then on-demand capacity. It never blocks.
+func (a *Accountant) TryAcquire(s Scope, function, provisionedQualifier string) (Lease, string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.scope(s)
+	f := b.function(function)
+	if provisionedQualifier != "" {
+		if p := f.prov[provisionedQualifier]; p != nil && p.inFlight < p.allocated {
+			p.inFlight++
+			f.inFlight++
+			b.inFlight++
+			b.provisionedInFlight++
+			return Lease{scope: b, fn: f, prov: p, Provisioned: true}, "", true
+		}
+	}
+	if f.reserved >= 0 {
+		if f.onDemandInFlight >= f.reserved-f.provSum {
+			return Lease{}, ReasonReservedLimit, false
+		}
+		f.onDemandInFlight++
+		f.inFlight++
+		b.inFlight++
+		return Lease{scope: b, fn: f}, "", true
+	}
+	if b.sharedInFlight >= b.limit-b.reservedSum-b.unreservedProvSum {
+		return Lease{}, ReasonAccountLimit, false
+	}
+	b.sharedInFlight++
+	f.onDemandInFlight++
+	f.inFlight++
+	b.inFlight++
+	return Lease{scope: b, fn: f, shared: true}, "", true
+}
+
+// Release returns the lease's slot.
+func (a *Accountant) Release(l Lease) {
+	if l.scope == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l.fn.inFlight--
+	l.scope.inFlight--
+	switch {
+	case l.prov != nil:
+		l.prov.inFlight--
+		l.scope.provisionedInFlight--
+	case l.shared:
+		l.scope.sharedInFlight--
+		l.fn.onDemandInFlight--
+	default:
+		l.fn.onDemandInFlight--
+	}
+}

@@ -1,0 +1,75 @@
+package iam_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"sync"
+
+	"github.com/reservoir-dev/reservoir/internal/iam"
+)
+
+// memStore is an in-memory iam.Store for tests. Setting failWrites makes every
+// write fail without changing anything, as the Store contract requires.
+type memStore struct {
+	mu         sync.Mutex
+	roles      map[string]iam.Role // account + "/" + name → role
+	failWrites bool
+}
+
+func newMemStore() *memStore { return &memStore{roles: make(map[string]iam.Role)} }
+
+var _ iam.Store = (*memStore)(nil)
+
+var errStoreDown = errors.New("memstore: disk on fire")
+
+func (m *memStore) LoadRoles(ctx context.Context) ([]iam.Role, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	roles := make([]iam.Role, 0, len(m.roles))
+	for _, r := range m.roles {
+		r.Tags = maps.Clone(r.Tags)
+		roles = append(roles, r)
+	}
+	return roles, nil
+}
+
+func (m *memStore) SaveRole(ctx context.Context, r iam.Role) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWrites {
+		return errStoreDown
+	}
+	r.Tags = maps.Clone(r.Tags)
+	m.roles[r.Account+"/"+r.Name] = r
+	return nil
+}
+
+func (m *memStore) DeleteRole(ctx context.Context, account, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWrites {
+		return errStoreDown
+	}
+	delete(m.roles, account+"/"+name)
+	return nil
+}
+
+func (m *memStore) setFailWrites(fail bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failWrites = fail
+}
+
+func (m *memStore) role(account, name string) (iam.Role, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.roles[account+"/"+name]
+	return r, ok
+}
+
+func (m *memStore) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.roles)
+}

@@ -1,0 +1,39 @@
+package iamapi
+
+import "github.com/reservoir-dev/reservoir/internal/iam"
+
+// iamRoutes is the table of the IAM actions the handler serves.
+func iamRoutes(svc *iam.Service) map[string]operation {
+	roles := roleHandlers{svc: svc}
+	tags := tagHandlers{svc: svc}
+	policies := policyHandlers{svc: svc}
+	return map[string]operation{
+		"CreateRole":                  roles.createRole,
+		"GetRole":                     roles.getRole,
+		"DeleteRole":                  roles.deleteRole,
+		"ListRoles":                   roles.listRoles,
+		"UpdateRole":                  roles.updateRole,
+		"UpdateRoleDescription":       roles.updateRoleDescription,
+		"UpdateAssumeRolePolicy":      roles.updateAssumeRolePolicy,
+		"ListInstanceProfilesForRole": roles.listInstanceProfilesForRole,
+
+		"TagRole":      tags.tagRole,
+		"UntagRole":    tags.untagRole,
+		"ListRoleTags": tags.listRoleTags,
+
+		"PutRolePolicy":            policies.putRolePolicy,
+		"GetRolePolicy":            policies.getRolePolicy,
+		"DeleteRolePolicy":         policies.deleteRolePolicy,
+		"ListRolePolicies":         policies.listRolePolicies,
+		"AttachRolePolicy":         policies.attachRolePolicy,
+		"DetachRolePolicy":         policies.detachRolePolicy,
+		"ListAttachedRolePolicies": policies.listAttachedRolePolicies,
+	}
+}
+
+// stsRoutes is the table of the STS actions the handler serves.
+func stsRoutes() map[string]operation {
+	return map[string]operation{
+		"GetCallerIdentity": getCallerIdentity,
+	}
+}

@@ -1,0 +1,95 @@
+package lambda
+
+import "time"
+
+// Scope isolates resources: one AWS account in one region. Nothing in one
+// scope can see or affect anything in another.
+type Scope struct {
+	Account string
+	Region  string
+}
+
+// FunctionARN is the unqualified ARN of the function name in this scope.
+func (s Scope) FunctionARN(name string) string {
+	return "arn:aws:lambda:" + s.Region + ":" + s.Account + ":function:" + name
+}
+
+// LatestVersion is the qualifier of a function's unpublished, mutable version.
+const LatestVersion = "$LATEST"
+
+// Function is everything durable about one function: its $LATEST
+// configuration, its published versions, aliases, concurrency settings and
+// tags. Code bytes live apart, content-addressed by CodeSha256.
+type Function struct {
+	Scope Scope
+	Name  string
+
+	Latest   Config   // Version == "$LATEST"
+	Versions []Config // published versions, oldest first
+	// LastVersion is the number of the newest version ever published; AWS never
+	// reuses a number, even after the version is deleted.
+	LastVersion int
+
+	Aliases map[string]*Alias // by alias name
+
+	// ReservedConcurrency is nil when the function has no reservation; 0 is a
+	// valid reservation that throttles every invocation.
+	ReservedConcurrency *int
+
+	// Provisioned holds the provisioned concurrency configs by qualifier (a
+	// version number or an alias name).
+	Provisioned map[string]*ProvisionedConfig
+
+	Tags map[string]string
+}
+
+// Config is one version's configuration ($LATEST or a published number).
+type Config struct {
+	Version          string
+	Description      string
+	Runtime          string
+	Handler          string
+	Role             string
+	MemorySize       int
+	Timeout          int // seconds
+	EphemeralStorage int // MB
+	Architectures    []string
+	PackageType      string
+	Environment      map[string]string
+	TracingMode      string
+	CodeSha256       string // base64 of the SHA-256 of the zip, as AWS reports it
+	CodeSize         int64
+	LastModified     time.Time
+	RevisionID       string
+}
+
+// Alias names a published version (or $LATEST) of a function.
+type Alias struct {
+	Name            string
+	FunctionVersion string
+	Description     string
+	RevisionID      string
+	// AdditionalVersionWeights routes a share of invocations to another version.
+	AdditionalVersionWeights map[string]float64
+}
+
+// Provisioned concurrency config statuses.
+const (
+	ProvisionedInProgress = "IN_PROGRESS"
+	ProvisionedReady      = "READY"
+	ProvisionedFailed     = "FAILED"
+)
+
+// ProvisionedConfig is one provisioned concurrency config. Requested and
+// LastModified are durable; Status, Allocated, Available and StatusReason
+// describe the live environments and are rebuilt after a restart.
+type ProvisionedConfig struct {
+	Qualifier    string
+	Requested    int
+	LastModified time.Time
+
+	Status       string
+	StatusReason string
+	Allocated    int
+	Available    int
+}

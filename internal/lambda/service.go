@@ -1,0 +1,393 @@
+// Package lambda is Reservoir's domain: functions, versions, aliases,
+// reserved and provisioned concurrency, and every rule AWS applies to them,
+// with AWS's own messages. It speaks no HTTP: the wire layer (lambdaapi)
+// translates requests into calls here and errors back into AWS's envelope.
+//
+// The service keeps every function in memory as an immutable snapshot and
+// writes each change through to a Store before it is acknowledged. Writers to
+// one function are serialized; limits that span functions (the account's
+// unreserved concurrency) are checked and applied atomically in the
+// concurrency.Accountant.
+package lambda
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/concurrency"
+)
+
+// Options configure a Service.
+type Options struct {
+	Store    Store
+	Executor Executor
+	// AccountConcurrency is every account's regional concurrency limit (AWS: 1000).
+	AccountConcurrency int
+	Clock              func() time.Time
+	Logger             *slog.Logger
+}
+
+// Service implements the Lambda operations.
+type Service struct {
+	store Store
+	exec  Executor
+	acct  *concurrency.Accountant
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu     sync.RWMutex // guards scopes (the index, not the functions)
+	scopes map[Scope]map[string]*entry
+}
+
+// entry is one function's slot in the index.
+type entry struct {
+	// write admits one writer at a time; it is held across the store write,
+	// so that a function's changes are applied and persisted in order.
+	write chan struct{}
+	// cur is the current snapshot; nil while being created or once deleted.
+	cur atomic.Pointer[Function]
+
+	liveMu sync.Mutex
+	live   map[string]*liveProvisioned // by config qualifier
+}
+
+// liveProvisioned is the state of a provisioned config's environments.
+type liveProvisioned struct {
+	gen       uint64 // which Provision call the reports belong to
+	status    string
+	reason    string
+	allocated int
+}
+
+func newEntry() *entry {
+	return &entry{write: make(chan struct{}, 1), live: make(map[string]*liveProvisioned)}
+}
+
+// NewService loads every function from the store, rebuilds the concurrency
+// books, and asks the executor to warm every provisioned config again.
+func NewService(ctx context.Context, o Options) (*Service, error) {
+	if o.AccountConcurrency <= 0 {
+		o.AccountConcurrency = 1000
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{
+		store:  o.Store,
+		exec:   o.Executor,
+		acct:   concurrency.New(o.AccountConcurrency),
+		now:    o.Clock,
+		log:    o.Logger,
+		scopes: make(map[Scope]map[string]*entry),
+	}
+	fns, err := o.Store.LoadFunctions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load functions: %w", err)
+	}
+	for _, fn := range fns {
+		e := newEntry()
+		normalize(fn)
+		e.cur.Store(fn)
+		s.index(fn.Scope)[fn.Name] = e
+		cs := cscope(fn.Scope)
+		if fn.ReservedConcurrency != nil {
+			s.acct.SetReserved(cs, fn.Name, *fn.ReservedConcurrency)
+		}
+		for q, pc := range fn.Provisioned {
+			s.acct.SetProvisioned(cs, fn.Name, q, pc.Requested)
+		}
+	}
+	for _, scope := range s.scopeList() {
+		for _, e := range s.entries(scope) {
+			fn := e.cur.Load()
+			for q, pc := range fn.Provisioned {
+				s.provision(e, fn, q, pc.Requested, 0)
+			}
+		}
+	}
+	s.log.Info("state loaded", "functions", len(fns))
+	return s, nil
+}
+
+// Accountant exposes the concurrency books (for the data plane and metrics).
+func (s *Service) Accountant() *concurrency.Accountant { return s.acct }
+
+func cscope(sc Scope) concurrency.Scope {
+	return concurrency.Scope{Account: sc.Account, Region: sc.Region}
+}
+
+// normalize gives a loaded function non-nil maps.
+func normalize(fn *Function) {
+	if fn.Aliases == nil {
+		fn.Aliases = map[string]*Alias{}
+	}
+	if fn.Provisioned == nil {
+		fn.Provisioned = map[string]*ProvisionedConfig{}
+	}
+	if fn.Tags == nil {
+		fn.Tags = map[string]string{}
+	}
+}
+
+// index returns the scope's map, creating it; callers hold s.mu for writing
+// (or are single-threaded at construction).
+func (s *Service) index(sc Scope) map[string]*entry {
+	m := s.scopes[sc]
+	if m == nil {
+		m = make(map[string]*entry)
+		s.scopes[sc] = m
+	}
+	return m
+}
+
+func (s *Service) scopeList() []Scope {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Scope, 0, len(s.scopes))
+	for sc := range s.scopes {
+		out = append(out, sc)
+	}
+	return out
+}
+
+// entries returns the scope's entries sorted by function name.
+func (s *Service) entries(sc Scope) []*entry {
+	s.mu.RLock()
+	names := make([]string, 0, len(s.scopes[sc]))
+	for n := range s.scopes[sc] {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make([]*entry, 0, len(names))
+	for _, n := range names {
+		out = append(out, s.scopes[sc][n])
+	}
+	s.mu.RUnlock()
+	return out
+}
+
+func (s *Service) lookup(sc Scope, name string) (*entry, *Function) {
+	s.mu.RLock()
+	e := s.scopes[sc][name]
+	s.mu.RUnlock()
+	if e == nil {
+		return nil, nil
+	}
+	fn := e.cur.Load()
+	if fn == nil {
+		return nil, nil
+	}
+	return e, fn
+}
+
+// lock takes the entry's writer slot and returns the current snapshot (nil if
+// the function was deleted meanwhile).
+func (e *entry) lock(ctx context.Context) (*Function, error) {
+	select {
+	case e.write <- struct{}{}:
+		return e.cur.Load(), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (e *entry) unlock() { <-e.write }
+
+// mutate applies change to a copy of the named function under its writer
+// slot, persists the copy and publishes it. change may return an undo that is
+// run when persisting fails (to roll back accounting it applied), and an
+// after that is run once the change is durable. notFound builds the error for
+// a missing function.
+func (s *Service) mutate(ctx context.Context, sc Scope, name string, notFound func() error,
+	change func(fn *Function) (undo, after func(), err error)) (*Function, error) {
+	e, _ := s.lookup(sc, name)
+	if e == nil {
+		return nil, notFound()
+	}
+	cur, err := e.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.unlock()
+	if cur == nil {
+		return nil, notFound()
+	}
+	next := cur.clone()
+	undo, after, err := change(next)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.SaveFunction(ctx, next); err != nil {
+		if undo != nil {
+			undo()
+		}
+		return nil, fmt.Errorf("save function %s: %w", name, err)
+	}
+	e.cur.Store(next)
+	if after != nil {
+		after()
+	}
+	return next, nil
+}
+
+// clone deep-copies a function so that a writer can change it freely.
+func (fn *Function) clone() *Function {
+	c := *fn
+	c.Latest = fn.Latest.clone()
+	c.Versions = make([]Config, len(fn.Versions))
+	for i, v := range fn.Versions {
+		c.Versions[i] = v.clone()
+	}
+	c.Aliases = make(map[string]*Alias, len(fn.Aliases))
+	for k, a := range fn.Aliases {
+		ac := *a
+		if a.AdditionalVersionWeights != nil {
+			ac.AdditionalVersionWeights = make(map[string]float64, len(a.AdditionalVersionWeights))
+			for v, w := range a.AdditionalVersionWeights {
+				ac.AdditionalVersionWeights[v] = w
+			}
+		}
+		c.Aliases[k] = &ac
+	}
+	if fn.ReservedConcurrency != nil {
+		r := *fn.ReservedConcurrency
+		c.ReservedConcurrency = &r
+	}
+	c.Provisioned = make(map[string]*ProvisionedConfig, len(fn.Provisioned))
+	for k, p := range fn.Provisioned {
+		pc := *p
+		c.Provisioned[k] = &pc
+	}
+	c.Tags = make(map[string]string, len(fn.Tags))
+	for k, v := range fn.Tags {
+		c.Tags[k] = v
+	}
+	return &c
+}
+
+func (c Config) clone() Config {
+	out := c
+	out.Architectures = slices.Clone(c.Architectures)
+	if c.Environment != nil {
+		out.Environment = make(map[string]string, len(c.Environment))
+		for k, v := range c.Environment {
+			out.Environment[k] = v
+		}
+	}
+	return out
+}
+
+// version returns the published version with number v.
+func (fn *Function) version(v string) (Config, bool) {
+	for _, c := range fn.Versions {
+		if c.Version == v {
+			return c, true
+		}
+	}
+	return Config{}, false
+}
+
+// newRevisionID returns a random UUID, as AWS's RevisionId values are.
+func newRevisionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// resolve parses a FunctionName member, checks that it addresses this scope,
+// and merges its qualifier with an explicit Qualifier member.
+func (s *Service) resolve(sc Scope, functionName, qualifier string, form nameForm) (FunctionRef, error) {
+	ref, err := ParseFunctionName(functionName, form)
+	if err != nil {
+		return ref, err
+	}
+	var v Validation
+	checkQualifier(qualifier, "qualifier", &v)
+	if err := v.Err(); err != nil {
+		return ref, err
+	}
+	if ref.Region != "" && ref.Region != sc.Region {
+		return ref, newErr(KindResourceNotFound, "Functions from '%s' are not reachable in this region ('%s')", ref.Region, sc.Region)
+	}
+	if ref.Account != "" && ref.Account != sc.Account {
+		return ref, newErr(KindAccessDenied, "User: arn:aws:iam::%s:root is not authorized to perform this action on resource: %s because no resource-based policy allows it", sc.Account, Scope{Account: ref.Account, Region: sc.Region}.FunctionARN(ref.Name))
+	}
+	if qualifier != "" {
+		if ref.Qualifier != "" && ref.Qualifier != qualifier {
+			return ref, newErr(KindInvalidParameterValue, "The derived qualifier from the function name does not match the specified qualifier.")
+		}
+		ref.Qualifier = qualifier
+	}
+	return ref, nil
+}
+
+// provision asks the executor for n environments of the config under
+// qualifier (n = 0 releases them). keepAllocated is how many environments
+// already serve while the new ones come up. Callers hold the entry's writer
+// slot or are constructing the service.
+func (s *Service) provision(e *entry, fn *Function, qualifier string, n, keepAllocated int) {
+	e.liveMu.Lock()
+	lp := e.live[qualifier]
+	if lp == nil {
+		lp = &liveProvisioned{}
+		e.live[qualifier] = lp
+	}
+	lp.gen++
+	gen := lp.gen
+	if n == 0 {
+		delete(e.live, qualifier)
+	} else {
+		lp.status, lp.reason, lp.allocated = ProvisionedInProgress, "", min(keepAllocated, n)
+	}
+	e.liveMu.Unlock()
+
+	target := ProvisionTarget{Scope: fn.Scope, FunctionName: fn.Name, Qualifier: qualifier}
+	if n > 0 {
+		cfg, ok := fn.versionFor(qualifier)
+		if !ok {
+			return
+		}
+		target.Config = cfg
+	}
+	cs := cscope(fn.Scope)
+	s.exec.Provision(target, n, func(p ProvisionProgress) {
+		e.liveMu.Lock()
+		defer e.liveMu.Unlock()
+		cur := e.live[qualifier]
+		if cur == nil || cur.gen != gen {
+			return // a newer Provision call owns this config now
+		}
+		cur.allocated = min(p.Allocated, n)
+		switch {
+		case p.Failed:
+			cur.status, cur.reason = ProvisionedFailed, p.Reason
+		case cur.allocated == n:
+			cur.status, cur.reason = ProvisionedReady, ""
+		default:
+			cur.status = ProvisionedInProgress
+		}
+		s.acct.SetAllocated(cs, fn.Name, qualifier, cur.allocated)
+	})
+}
+
+// versionFor returns the configuration a qualifier (version or alias) runs.
+func (fn *Function) versionFor(qualifier string) (Config, bool) {
+	if a, ok := fn.Aliases[qualifier]; ok {
+		qualifier = a.FunctionVersion
+	}
+	if qualifier == LatestVersion || qualifier == "" {
+		return fn.Latest, true
+	}
+	return fn.version(qualifier)
+}

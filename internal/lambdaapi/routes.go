@@ -1,0 +1,151 @@
+// Package lambdaapi is the Lambda wire layer: it decodes AWS REST-JSON
+// requests, calls the domain (package lambda), and encodes the answers and
+// errors exactly as AWS does. It decides nothing itself.
+package lambdaapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/reservoir-dev/reservoir/internal/awsproto"
+	"github.com/reservoir-dev/reservoir/internal/lambda"
+)
+
+// API serves the Lambda control plane (and Invoke, when an Invoker is set).
+type API struct {
+	svc     *lambda.Service
+	invoker Invoker
+	log     *slog.Logger
+}
+
+// handler is an operation: it writes its success response itself and
+// returns an error for everything else.
+type handler func(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error
+
+// Register adds every Lambda route to mux. invoker may be nil, in which case
+// Invoke answers that no executor is configured.
+func Register(mux *http.ServeMux, svc *lambda.Service, invoker Invoker, logger *slog.Logger) {
+	a := &API{svc: svc, invoker: invoker, log: logger}
+	routes := []struct {
+		pattern string
+		h       handler
+	}{
+		{"POST /2015-03-31/functions", a.createFunction},
+		{"GET /2015-03-31/functions", a.listFunctions},
+		{"GET /2015-03-31/functions/{FunctionName}", a.getFunction},
+		{"DELETE /2015-03-31/functions/{FunctionName}", a.deleteFunction},
+		{"GET /2015-03-31/functions/{FunctionName}/configuration", a.getFunctionConfiguration},
+		{"PUT /2015-03-31/functions/{FunctionName}/configuration", a.updateFunctionConfiguration},
+		{"PUT /2015-03-31/functions/{FunctionName}/code", a.updateFunctionCode},
+		{"POST /2015-03-31/functions/{FunctionName}/versions", a.publishVersion},
+		{"GET /2015-03-31/functions/{FunctionName}/versions", a.listVersions},
+		{"POST /2015-03-31/functions/{FunctionName}/aliases", a.createAlias},
+		{"GET /2015-03-31/functions/{FunctionName}/aliases", a.listAliases},
+		{"GET /2015-03-31/functions/{FunctionName}/aliases/{Name}", a.getAlias},
+		{"PUT /2015-03-31/functions/{FunctionName}/aliases/{Name}", a.updateAlias},
+		{"DELETE /2015-03-31/functions/{FunctionName}/aliases/{Name}", a.deleteAlias},
+		{"POST /2015-03-31/functions/{FunctionName}/invocations", a.invoke},
+		{"PUT /2017-10-31/functions/{FunctionName}/concurrency", a.putFunctionConcurrency},
+		{"DELETE /2017-10-31/functions/{FunctionName}/concurrency", a.deleteFunctionConcurrency},
+		{"GET /2019-09-30/functions/{FunctionName}/concurrency", a.getFunctionConcurrency},
+		{"PUT /2019-09-30/functions/{FunctionName}/provisioned-concurrency", a.putProvisioned},
+		{"GET /2019-09-30/functions/{FunctionName}/provisioned-concurrency", a.getOrListProvisioned},
+		{"DELETE /2019-09-30/functions/{FunctionName}/provisioned-concurrency", a.deleteProvisioned},
+		{"GET /2016-08-19/account-settings", a.getAccountSettings},
+		{"GET /2016-08-19/account-settings/", a.getAccountSettings},
+		{"POST /2017-03-31/tags/{Resource}", a.tagResource},
+		{"DELETE /2017-03-31/tags/{Resource}", a.untagResource},
+		{"GET /2017-03-31/tags/{Resource}", a.listTags},
+		// Reads the Terraform provider and the CLI issue for a function.
+		{"GET /2020-06-30/functions/{FunctionName}/code-signing-config", a.getFunctionCodeSigningConfig},
+		{"GET /2015-03-31/functions/{FunctionName}/policy", a.getPolicy},
+		{"GET /2019-09-25/functions/{FunctionName}/event-invoke-config", a.getEventInvokeConfig},
+		{"GET /2021-07-20/functions/{FunctionName}/runtime-management-config", a.getRuntimeManagementConfig},
+		{"GET /2024-08-31/functions/{FunctionName}/recursion-config", a.getRecursionConfig},
+		{"GET /2021-10-31/functions/{FunctionName}/urls", a.listFunctionURLConfigs},
+		// Code.Location of GetFunction: the package, for any HTTP client.
+		{"GET /_reservoir/code/{Account}/{Region}/{FunctionName}/{Version}", a.downloadCode},
+	}
+	for _, rt := range routes {
+		mux.Handle(rt.pattern, a.serve(rt.h))
+	}
+}
+
+// UnknownOperation answers requests that match no route.
+func UnknownOperation(w http.ResponseWriter, r *http.Request) {
+	awsproto.WriteError(w, r, &awsproto.Error{Status: 404, Code: "UnknownOperationException", WithType: true,
+		Message: "Unknown operation " + r.Method + " " + r.URL.Path})
+}
+
+func (a *API) serve(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := awsproto.ParseCaller(r)
+		if err := h(w, r, c); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// writeError is the one place a handler's error becomes a response.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	l := awsproto.Logger(r.Context())
+	var we *awsproto.Error
+	if errors.As(err, &we) {
+		l.Debug("client error", "code", we.Code, "msg", we.Message)
+		awsproto.WriteError(w, r, we)
+		return
+	}
+	var de *lambda.Error
+	if errors.As(err, &de) {
+		we := wireError(de)
+		l.Debug("client error", "code", we.Code, "msg", we.Message)
+		awsproto.WriteError(w, r, we)
+		return
+	}
+	if errors.Is(err, r.Context().Err()) && r.Context().Err() != nil {
+		l.Debug("request canceled", "err", err)
+		return
+	}
+	l.Error("internal error", "err", err)
+	awsproto.WriteError(w, r, &awsproto.Error{Status: 500, Code: "ServiceException", Message: "An internal error occurred.", WithType: true, TypeValue: "Service"})
+}
+
+// wireError is the error table: domain kind → AWS status, type and envelope.
+func wireError(e *lambda.Error) *awsproto.Error {
+	out := &awsproto.Error{Message: e.Message, WithType: true}
+	switch e.Kind {
+	case lambda.KindResourceNotFound:
+		out.Status, out.Code, out.CapitalMessage = 404, "ResourceNotFoundException", true
+	case lambda.KindResourceConflict:
+		out.Status, out.Code = 409, "ResourceConflictException"
+	case lambda.KindInvalidParameterValue:
+		out.Status, out.Code = 400, "InvalidParameterValueException"
+	case lambda.KindLimitExceededParameter:
+		out.Status, out.Code, out.WithType = 400, "InvalidParameterValueException", false
+	case lambda.KindValidation:
+		out.Status, out.Code, out.WithType = 400, "ValidationException", false
+	case lambda.KindProvisionedConfigNotFound:
+		out.Status, out.Code = 404, "ProvisionedConcurrencyConfigNotFoundException"
+	case lambda.KindPreconditionFailed:
+		out.Status, out.Code = 412, "PreconditionFailedException"
+	case lambda.KindTooManyRequests:
+		out.Status, out.Code = 429, "TooManyRequestsException"
+		if e.Reason != "" {
+			out.Extra = map[string]string{"Reason": e.Reason}
+		}
+	case lambda.KindAccessDenied:
+		out.Status, out.Code, out.CapitalMessage = 403, "AccessDeniedException", true
+	case lambda.KindRequestTooLarge:
+		out.Status, out.Code = 413, "RequestEntityTooLargeException"
+	case lambda.KindInvalidRequestContent:
+		out.Status, out.Code = 400, "InvalidRequestContentException"
+	case lambda.KindInvalidZipFile:
+		out.Status, out.Code = 400, "InvalidZipFileException"
+	case lambda.KindServiceUnavailable:
+		out.Status, out.Code, out.TypeValue = 503, "ServiceException", "Service"
+	default:
+		out.Status, out.Code, out.TypeValue = 500, "ServiceException", "Service"
+	}
+	return out
+}

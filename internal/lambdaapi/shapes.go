@@ -1,0 +1,176 @@
+package lambdaapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/lambda"
+)
+
+// Wire shapes: the JSON members of botocore's Lambda model. They are
+// separate from the domain types on purpose.
+
+type environmentIn struct {
+	Variables map[string]string `json:"Variables"`
+}
+
+type tracingConfig struct {
+	Mode string `json:"Mode"`
+}
+
+type ephemeralStorage struct {
+	Size *int `json:"Size"`
+}
+
+type environmentOut struct {
+	Variables map[string]string `json:"Variables"`
+}
+
+type snapStartOut struct {
+	ApplyOn            string `json:"ApplyOn"`
+	OptimizationStatus string `json:"OptimizationStatus"`
+}
+
+type runtimeVersionConfig struct {
+	RuntimeVersionArn string `json:"RuntimeVersionArn"`
+}
+
+type loggingConfig struct {
+	LogFormat string `json:"LogFormat"`
+	LogGroup  string `json:"LogGroup"`
+}
+
+type ephemeralStorageOut struct {
+	Size int `json:"Size"`
+}
+
+type functionConfiguration struct {
+	FunctionName         string               `json:"FunctionName"`
+	FunctionArn          string               `json:"FunctionArn"`
+	Runtime              string               `json:"Runtime,omitempty"`
+	Role                 string               `json:"Role"`
+	Handler              string               `json:"Handler,omitempty"`
+	CodeSize             int64                `json:"CodeSize"`
+	Description          string               `json:"Description"`
+	Timeout              int                  `json:"Timeout"`
+	MemorySize           int                  `json:"MemorySize"`
+	LastModified         string               `json:"LastModified"`
+	CodeSha256           string               `json:"CodeSha256"`
+	Version              string               `json:"Version"`
+	Environment          environmentOut       `json:"Environment"`
+	TracingConfig        tracingConfig        `json:"TracingConfig"`
+	RevisionID           string               `json:"RevisionId"`
+	State                string               `json:"State"`
+	LastUpdateStatus     string               `json:"LastUpdateStatus"`
+	PackageType          string               `json:"PackageType"`
+	Architectures        []string             `json:"Architectures"`
+	EphemeralStorage     ephemeralStorageOut  `json:"EphemeralStorage"`
+	SnapStart            snapStartOut         `json:"SnapStart"`
+	RuntimeVersionConfig runtimeVersionConfig `json:"RuntimeVersionConfig"`
+	LoggingConfig        loggingConfig        `json:"LoggingConfig"`
+}
+
+// lastModifiedLayout is FunctionConfiguration.LastModified's format.
+const lastModifiedLayout = "2006-01-02T15:04:05.000-0700"
+
+// provisionedLayout is the provisioned config's LastModified format.
+const provisionedLayout = "2006-01-02T15:04:05-0700"
+
+// toConfiguration renders a version's configuration. qualifier is appended to
+// the ARN when the request asked for one (GetFunction?Qualifier=…); published
+// versions always carry their number.
+func toConfiguration(fn *lambda.Function, c lambda.Config, qualifier string) functionConfiguration {
+	arn := fn.Scope.FunctionARN(fn.Name)
+	switch {
+	case qualifier != "":
+		arn += ":" + qualifier
+	case c.Version != lambda.LatestVersion:
+		arn += ":" + c.Version
+	}
+	env := c.Environment
+	if env == nil {
+		env = map[string]string{}
+	}
+	sum := sha256.Sum256([]byte(c.Runtime))
+	return functionConfiguration{
+		FunctionName:         fn.Name,
+		FunctionArn:          arn,
+		Runtime:              c.Runtime,
+		Role:                 c.Role,
+		Handler:              c.Handler,
+		CodeSize:             c.CodeSize,
+		Description:          c.Description,
+		Timeout:              c.Timeout,
+		MemorySize:           c.MemorySize,
+		LastModified:         c.LastModified.UTC().Format(lastModifiedLayout),
+		CodeSha256:           c.CodeSha256,
+		Version:              c.Version,
+		Environment:          environmentOut{Variables: env},
+		TracingConfig:        tracingConfig{Mode: c.TracingMode},
+		RevisionID:           c.RevisionID,
+		State:                "Active",
+		LastUpdateStatus:     "Successful",
+		PackageType:          c.PackageType,
+		Architectures:        c.Architectures,
+		EphemeralStorage:     ephemeralStorageOut{Size: c.EphemeralStorage},
+		SnapStart:            snapStartOut{ApplyOn: "None", OptimizationStatus: "Off"},
+		RuntimeVersionConfig: runtimeVersionConfig{RuntimeVersionArn: "arn:aws:lambda:" + fn.Scope.Region + "::runtime:" + hex.EncodeToString(sum[:])},
+		LoggingConfig:        loggingConfig{LogFormat: "Text", LogGroup: "/aws/lambda/" + fn.Name},
+	}
+}
+
+type aliasConfiguration struct {
+	AliasArn        string         `json:"AliasArn"`
+	Name            string         `json:"Name"`
+	FunctionVersion string         `json:"FunctionVersion"`
+	Description     string         `json:"Description"`
+	RevisionID      string         `json:"RevisionId"`
+	RoutingConfig   *routingConfig `json:"RoutingConfig,omitempty"`
+}
+
+type routingConfig struct {
+	AdditionalVersionWeights map[string]float64 `json:"AdditionalVersionWeights"`
+}
+
+func toAlias(fn *lambda.Function, a lambda.Alias) aliasConfiguration {
+	out := aliasConfiguration{
+		AliasArn:        fn.Scope.FunctionARN(fn.Name) + ":" + a.Name,
+		Name:            a.Name,
+		FunctionVersion: a.FunctionVersion,
+		Description:     a.Description,
+		RevisionID:      a.RevisionID,
+	}
+	if len(a.AdditionalVersionWeights) > 0 {
+		out.RoutingConfig = &routingConfig{AdditionalVersionWeights: a.AdditionalVersionWeights}
+	}
+	return out
+}
+
+type provisionedConfig struct {
+	FunctionArn                              string `json:"FunctionArn,omitempty"`
+	RequestedProvisionedConcurrentExecutions int    `json:"RequestedProvisionedConcurrentExecutions"`
+	AvailableProvisionedConcurrentExecutions int    `json:"AvailableProvisionedConcurrentExecutions"`
+	AllocatedProvisionedConcurrentExecutions int    `json:"AllocatedProvisionedConcurrentExecutions"`
+	Status                                   string `json:"Status"`
+	StatusReason                             string `json:"StatusReason,omitempty"`
+	LastModified                             string `json:"LastModified"`
+}
+
+func toProvisioned(v lambda.ProvisionedView, withARN bool) provisionedConfig {
+	out := provisionedConfig{
+		RequestedProvisionedConcurrentExecutions: v.Requested,
+		AvailableProvisionedConcurrentExecutions: v.Available,
+		AllocatedProvisionedConcurrentExecutions: v.Allocated,
+		Status:                                   v.Status,
+		StatusReason:                             v.StatusReason,
+		LastModified:                             v.LastModified.UTC().Format(provisionedLayout),
+	}
+	if withARN {
+		out.FunctionArn = v.FunctionARN
+	}
+	return out
+}
+
+// formatTime renders times AWS-style for places without a fixed layout.
+func FormatTime(t time.Time) string { return t.UTC().Format(lastModifiedLayout) }

@@ -1,0 +1,49 @@
+// Package boltstore is the durable store of Reservoir: one bbolt file that
+// implements both lambda.Store and iam.Store. Every write is a single bbolt
+// read-write transaction, fsync'd on commit, so a change is durable when the
+// method returns nil and absent when it returns an error (or the process dies).
+//
+// # Schema, version 1
+//
+// The file holds four top-level buckets. Keys are UTF-8 strings; "/" separates
+// key parts, so no part may be empty or contain "/".
+//
+//	meta       "schema_version" -> "1" (ASCII decimal)
+//	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
+//	code       "<digest>" -> the deployment package, raw zip bytes (the
+//	           digest is the whole key and may itself contain "/")
+//	roles      "<account>/<name>" -> roleRecord (JSON)
+//
+// <digest> is the base64 SHA-256 of the package as AWS reports it
+// (Config.CodeSha256). A function record holds its own account, region and
+// name as well; they must match its key.
+//
+// Values are JSON of the record structs in records.go, never of the lambda or
+// iam domain types, so renaming a domain field cannot change what is on disk.
+// The JSON field names are the schema:
+//
+//	functionRecord    account, region, name, latest (configRecord),
+//	                  versions ([]configRecord, oldest first), last_version,
+//	                  aliases (map name -> aliasRecord), reserved_concurrency
+//	                  (absent: no reservation; 0 is a reservation),
+//	                  provisioned (map qualifier -> provisionedRecord), tags
+//	configRecord      version, description, runtime, handler, role,
+//	                  memory_size_mb, timeout_s, ephemeral_storage_mb,
+//	                  architectures, package_type, environment, tracing_mode,
+//	                  code_sha256, code_size, last_modified, revision_id
+//	aliasRecord       name, function_version, description, revision_id,
+//	                  additional_version_weights (map version -> weight)
+//	provisionedRecord qualifier, requested, last_modified
+//	roleRecord        account, name, id, path, assume_role_policy_document,
+//	                  description, max_session_duration_s, create_date, tags
+//
+// Times are RFC 3339 with nanoseconds, in UTC. Only the requested count and
+// modification time of a provisioned concurrency config are stored: its status
+// and environment counts are live state, rebuilt after a restart, so they load
+// as "" and zero. Empty maps and slices are omitted and load as nil, except a
+// function's aliases, provisioned and tags, which load as empty maps.
+//
+// Any change to the layout or to the meaning of a record field bumps
+// schema_version, and Open migrates older files. Open refuses a file whose
+// version it does not know, so an older binary never rewrites newer data.
+package boltstore

@@ -1,0 +1,271 @@
+package boltstore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/iam"
+	"github.com/reservoir-dev/reservoir/internal/lambda"
+)
+
+// The record types are the on-disk shape of schema version 1 (see the package
+// comment). Their JSON tags are the schema: change them only together with
+// SchemaVersion and a migration.
+
+type functionRecord struct {
+	Account             string                       `json:"account"`
+	Region              string                       `json:"region"`
+	Name                string                       `json:"name"`
+	Latest              configRecord                 `json:"latest"`
+	Versions            []configRecord               `json:"versions,omitempty"`
+	LastVersion         int                          `json:"last_version"`
+	Aliases             map[string]aliasRecord       `json:"aliases,omitempty"`
+	ReservedConcurrency *int                         `json:"reserved_concurrency,omitempty"`
+	Provisioned         map[string]provisionedRecord `json:"provisioned,omitempty"`
+	Tags                map[string]string            `json:"tags,omitempty"`
+}
+
+type configRecord struct {
+	Version          string            `json:"version"`
+	Description      string            `json:"description,omitempty"`
+	Runtime          string            `json:"runtime,omitempty"`
+	Handler          string            `json:"handler,omitempty"`
+	Role             string            `json:"role,omitempty"`
+	MemorySize       int               `json:"memory_size_mb"`
+	Timeout          int               `json:"timeout_s"`
+	EphemeralStorage int               `json:"ephemeral_storage_mb"`
+	Architectures    []string          `json:"architectures,omitempty"`
+	PackageType      string            `json:"package_type,omitempty"`
+	Environment      map[string]string `json:"environment,omitempty"`
+	TracingMode      string            `json:"tracing_mode,omitempty"`
+	CodeSha256       string            `json:"code_sha256,omitempty"`
+	CodeSize         int64             `json:"code_size"`
+	LastModified     time.Time         `json:"last_modified"`
+	RevisionID       string            `json:"revision_id,omitempty"`
+}
+
+type aliasRecord struct {
+	Name                     string             `json:"name"`
+	FunctionVersion          string             `json:"function_version"`
+	Description              string             `json:"description,omitempty"`
+	RevisionID               string             `json:"revision_id,omitempty"`
+	AdditionalVersionWeights map[string]float64 `json:"additional_version_weights,omitempty"`
+}
+
+// provisionedRecord keeps only the durable half of a config; status and
+// environment counts are live state.
+type provisionedRecord struct {
+	Qualifier    string    `json:"qualifier"`
+	Requested    int       `json:"requested"`
+	LastModified time.Time `json:"last_modified"`
+}
+
+type roleRecord struct {
+	Account                  string            `json:"account"`
+	Name                     string            `json:"name"`
+	ID                       string            `json:"id,omitempty"`
+	Path                     string            `json:"path,omitempty"`
+	AssumeRolePolicyDocument string            `json:"assume_role_policy_document,omitempty"`
+	Description              string            `json:"description,omitempty"`
+	MaxSessionDuration       int               `json:"max_session_duration_s"`
+	CreateDate               time.Time         `json:"create_date"`
+	Tags                     map[string]string `json:"tags,omitempty"`
+}
+
+// --- domain -> record -------------------------------------------------------
+
+func functionToRecord(fn *lambda.Function) (functionRecord, error) {
+	rec := functionRecord{
+		Account:     fn.Scope.Account,
+		Region:      fn.Scope.Region,
+		Name:        fn.Name,
+		Latest:      configToRecord(fn.Latest),
+		LastVersion: fn.LastVersion,
+		Tags:        cloneMap(fn.Tags),
+	}
+	if fn.ReservedConcurrency != nil {
+		n := *fn.ReservedConcurrency
+		rec.ReservedConcurrency = &n
+	}
+	if len(fn.Versions) > 0 {
+		rec.Versions = make([]configRecord, len(fn.Versions))
+		for i, c := range fn.Versions {
+			rec.Versions[i] = configToRecord(c)
+		}
+	}
+	if len(fn.Aliases) > 0 {
+		rec.Aliases = make(map[string]aliasRecord, len(fn.Aliases))
+		for name, a := range fn.Aliases {
+			if a == nil {
+				return functionRecord{}, fmt.Errorf("alias %q is nil", name)
+			}
+			rec.Aliases[name] = aliasRecord{
+				Name:                     a.Name,
+				FunctionVersion:          a.FunctionVersion,
+				Description:              a.Description,
+				RevisionID:               a.RevisionID,
+				AdditionalVersionWeights: cloneMap(a.AdditionalVersionWeights),
+			}
+		}
+	}
+	if len(fn.Provisioned) > 0 {
+		rec.Provisioned = make(map[string]provisionedRecord, len(fn.Provisioned))
+		for q, p := range fn.Provisioned {
+			if p == nil {
+				return functionRecord{}, fmt.Errorf("provisioned config %q is nil", q)
+			}
+			rec.Provisioned[q] = provisionedRecord{
+				Qualifier:    p.Qualifier,
+				Requested:    p.Requested,
+				LastModified: utc(p.LastModified),
+			}
+		}
+	}
+	return rec, nil
+}
+
+func configToRecord(c lambda.Config) configRecord {
+	return configRecord{
+		Version:          c.Version,
+		Description:      c.Description,
+		Runtime:          c.Runtime,
+		Handler:          c.Handler,
+		Role:             c.Role,
+		MemorySize:       c.MemorySize,
+		Timeout:          c.Timeout,
+		EphemeralStorage: c.EphemeralStorage,
+		Architectures:    cloneSlice(c.Architectures),
+		PackageType:      c.PackageType,
+		Environment:      cloneMap(c.Environment),
+		TracingMode:      c.TracingMode,
+		CodeSha256:       c.CodeSha256,
+		CodeSize:         c.CodeSize,
+		LastModified:     utc(c.LastModified),
+		RevisionID:       c.RevisionID,
+	}
+}
+
+func roleToRecord(r iam.Role) roleRecord {
+	return roleRecord{
+		Account:                  r.Account,
+		Name:                     r.Name,
+		ID:                       r.ID,
+		Path:                     r.Path,
+		AssumeRolePolicyDocument: r.AssumeRolePolicyDocument,
+		Description:              r.Description,
+		MaxSessionDuration:       r.MaxSessionDuration,
+		CreateDate:               utc(r.CreateDate),
+		Tags:                     cloneMap(r.Tags),
+	}
+}
+
+// --- record -> domain -------------------------------------------------------
+
+func (rec functionRecord) toDomain() *lambda.Function {
+	fn := &lambda.Function{
+		Scope:       lambda.Scope{Account: rec.Account, Region: rec.Region},
+		Name:        rec.Name,
+		Latest:      rec.Latest.toDomain(),
+		LastVersion: rec.LastVersion,
+		Aliases:     make(map[string]*lambda.Alias, len(rec.Aliases)),
+		Provisioned: make(map[string]*lambda.ProvisionedConfig, len(rec.Provisioned)),
+		Tags:        make(map[string]string, len(rec.Tags)),
+	}
+	if rec.ReservedConcurrency != nil {
+		n := *rec.ReservedConcurrency
+		fn.ReservedConcurrency = &n
+	}
+	if len(rec.Versions) > 0 {
+		fn.Versions = make([]lambda.Config, len(rec.Versions))
+		for i, c := range rec.Versions {
+			fn.Versions[i] = c.toDomain()
+		}
+	}
+	for name, a := range rec.Aliases {
+		fn.Aliases[name] = &lambda.Alias{
+			Name:                     a.Name,
+			FunctionVersion:          a.FunctionVersion,
+			Description:              a.Description,
+			RevisionID:               a.RevisionID,
+			AdditionalVersionWeights: a.AdditionalVersionWeights,
+		}
+	}
+	for q, p := range rec.Provisioned {
+		// Status, StatusReason, Allocated and Available are live state:
+		// whoever re-warms the environments sets them.
+		fn.Provisioned[q] = &lambda.ProvisionedConfig{
+			Qualifier:    p.Qualifier,
+			Requested:    p.Requested,
+			LastModified: p.LastModified,
+		}
+	}
+	for k, v := range rec.Tags {
+		fn.Tags[k] = v
+	}
+	return fn
+}
+
+func (rec configRecord) toDomain() lambda.Config {
+	return lambda.Config{
+		Version:          rec.Version,
+		Description:      rec.Description,
+		Runtime:          rec.Runtime,
+		Handler:          rec.Handler,
+		Role:             rec.Role,
+		MemorySize:       rec.MemorySize,
+		Timeout:          rec.Timeout,
+		EphemeralStorage: rec.EphemeralStorage,
+		Architectures:    rec.Architectures,
+		PackageType:      rec.PackageType,
+		Environment:      rec.Environment,
+		TracingMode:      rec.TracingMode,
+		CodeSha256:       rec.CodeSha256,
+		CodeSize:         rec.CodeSize,
+		LastModified:     rec.LastModified,
+		RevisionID:       rec.RevisionID,
+	}
+}
+
+func (rec roleRecord) toDomain() iam.Role {
+	return iam.Role{
+		Account:                  rec.Account,
+		Name:                     rec.Name,
+		ID:                       rec.ID,
+		Path:                     rec.Path,
+		AssumeRolePolicyDocument: rec.AssumeRolePolicyDocument,
+		Description:              rec.Description,
+		MaxSessionDuration:       rec.MaxSessionDuration,
+		CreateDate:               rec.CreateDate,
+		Tags:                     rec.Tags,
+	}
+}
+
+// --- helpers ----------------------------------------------------------------
+
+// utc drops the monotonic reading and location so stored times are uniform.
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// cloneMap copies m, returning nil for an empty map (omitted on disk).
+func cloneMap[V any](m map[string]V) map[string]V {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// cloneSlice copies s, returning nil for an empty slice (omitted on disk).
+func cloneSlice[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return append([]T(nil), s...)
+}

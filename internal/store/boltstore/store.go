@@ -1,0 +1,182 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/reservoir-dev/reservoir/internal/iam"
+	"github.com/reservoir-dev/reservoir/internal/lambda"
+)
+
+var (
+	_ lambda.Store = (*Store)(nil)
+	_ iam.Store    = (*Store)(nil)
+)
+
+// ErrInUse is returned by Open when another process holds the database file.
+var ErrInUse = errors.New("data dir is in use by another reservoir process")
+
+// ErrUnsupportedSchema is returned by Open when the file carries a schema
+// version this binary does not know, typically one written by a newer release.
+var ErrUnsupportedSchema = errors.New("unsupported store schema version")
+
+const (
+	// SchemaVersion is the schema this package reads and writes.
+	SchemaVersion = 1
+
+	// openTimeout bounds the wait for the file lock, so a second process
+	// fails with ErrInUse instead of hanging.
+	openTimeout = time.Second
+
+	bucketMeta      = "meta"
+	bucketFunctions = "functions"
+	bucketCode      = "code"
+	bucketRoles     = "roles"
+
+	keySchemaVersion = "schema_version"
+)
+
+// Store is a bbolt file holding functions, code packages and IAM roles. It is
+// safe for concurrent use; bbolt serializes the writers.
+type Store struct {
+	db   *bolt.DB
+	path string
+}
+
+// Open opens the database at path, creating it (and its parent directories,
+// mode 0700) when missing, and checks or writes its schema version.
+func Open(path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open store: empty path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// NoSync stays false: every commit is fsync'd before Update returns.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open store %s: %w (file lock not acquired within %s): %w",
+			path, ErrInUse, openTimeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := db.Update(initSchema); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// initSchema checks the schema version of an existing file, or stamps a new
+// one, and makes sure every bucket exists. It writes nothing to a file whose
+// version it refuses.
+func initSchema(tx *bolt.Tx) error {
+	want := strconv.Itoa(SchemaVersion)
+	var got []byte
+	if meta := tx.Bucket([]byte(bucketMeta)); meta != nil {
+		got = meta.Get([]byte(keySchemaVersion))
+	}
+	switch {
+	case got == nil:
+		// A fresh file: refuse one that has data but no version.
+		for _, name := range []string{bucketFunctions, bucketCode, bucketRoles} {
+			if tx.Bucket([]byte(name)) != nil {
+				return fmt.Errorf("%w: bucket %q exists but %s/%s is missing",
+					ErrUnsupportedSchema, name, bucketMeta, keySchemaVersion)
+			}
+		}
+	case string(got) == want:
+	default:
+		n, err := strconv.Atoi(string(got))
+		if err == nil && n > SchemaVersion {
+			return fmt.Errorf("%w %d: this reservoir supports version %d; the data dir was written by a newer release",
+				ErrUnsupportedSchema, n, SchemaVersion)
+		}
+		return fmt.Errorf("%w %q: this reservoir supports version %d", ErrUnsupportedSchema, got, SchemaVersion)
+	}
+
+	for _, name := range []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if got == nil {
+		if err := tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchemaVersion), []byte(want)); err != nil {
+			return fmt.Errorf("write schema version: %w", err)
+		}
+	}
+	return nil
+}
+
+// Path is the file the store was opened from.
+func (s *Store) Path() string { return s.path }
+
+// Close releases the file and its lock. Methods called after Close fail.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// update runs fn in one read-write transaction, unless ctx is already done.
+func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
+// view runs fn in one read-only transaction, unless ctx is already done.
+func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+// bucket returns a top-level bucket that initSchema created.
+func bucket(tx *bolt.Tx, name string) (*bolt.Bucket, error) {
+	b := tx.Bucket([]byte(name))
+	if b == nil {
+		return nil, fmt.Errorf("bucket %s missing", name)
+	}
+	return b, nil
+}
+
+// lookup returns the value stored under key and whether the key exists; unlike
+// Bucket.Get it tells an empty value from a missing key. The buckets of this
+// schema hold no nested buckets. The value is only valid inside the
+// transaction.
+func lookup(b *bolt.Bucket, key []byte) ([]byte, bool) {
+	k, v := b.Cursor().Seek(key)
+	if k == nil || !bytes.Equal(k, key) {
+		return nil, false
+	}
+	return v, true
+}
+
+// makeKey joins key parts with "/", refusing parts that would make the key
+// ambiguous.
+func makeKey(parts ...string) ([]byte, error) {
+	for _, p := range parts {
+		if p == "" {
+			return nil, errors.New("empty key part")
+		}
+		if strings.Contains(p, "/") {
+			return nil, fmt.Errorf("key part %q contains '/'", p)
+		}
+	}
+	return []byte(strings.Join(parts, "/")), nil
+}

@@ -1,0 +1,107 @@
+package storetest
+
+import (
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/iam"
+	"github.com/reservoir-dev/reservoir/internal/lambda"
+)
+
+// FullFunction returns a function with every field set to a non-zero value:
+// three published versions, aliases with and without routing weights, a
+// reservation, provisioned configs carrying live state (which a store must not
+// persist), tags, environment variables, and times with nanoseconds in a
+// non-UTC zone. Each call returns fresh values.
+func FullFunction(scope lambda.Scope, name string) *lambda.Function {
+	zone := time.FixedZone("UTC+2", 2*60*60)
+	base := time.Date(2024, 5, 17, 9, 30, 15, 123456789, zone)
+	reserved := 7
+	config := func(version string, n int) lambda.Config {
+		return lambda.Config{
+			Version:          version,
+			Description:      "version " + version + " of " + name,
+			Runtime:          "python3.12",
+			Handler:          "app.handler",
+			Role:             "arn:aws:iam::" + scope.Account + ":role/" + name + "-role",
+			MemorySize:       128 * (n + 1),
+			Timeout:          3 + n,
+			EphemeralStorage: 512 + n,
+			Architectures:    []string{"x86_64"},
+			PackageType:      "Zip",
+			Environment:      map[string]string{"STAGE": "v" + version, "EMPTY": "", "N": string(rune('0' + n))},
+			TracingMode:      "PassThrough",
+			CodeSha256:       "c2hhMjU2LW9mLXZlcnNpb24t/" + version + "+=",
+			CodeSize:         int64(1000 + n),
+			LastModified:     base.Add(time.Duration(n) * time.Hour),
+			RevisionID:       "rev-" + version,
+		}
+	}
+	latest := config(lambda.LatestVersion, 9)
+	latest.Architectures = []string{"arm64"}
+	latest.TracingMode = "Active"
+	return &lambda.Function{
+		Scope:       scope,
+		Name:        name,
+		Latest:      latest,
+		Versions:    []lambda.Config{config("1", 1), config("2", 2), config("4", 4)},
+		LastVersion: 5, // version 5 was published and deleted
+		Aliases: map[string]*lambda.Alias{
+			"live": {
+				Name:                     "live",
+				FunctionVersion:          "4",
+				Description:              "production",
+				RevisionID:               "alias-rev-live",
+				AdditionalVersionWeights: map[string]float64{"2": 0.25},
+			},
+			"canary": {
+				Name:                     "canary",
+				FunctionVersion:          "2",
+				Description:              "canary",
+				RevisionID:               "alias-rev-canary",
+				AdditionalVersionWeights: map[string]float64{"1": 0.1, "4": 0.333333333333},
+			},
+			"dev": {
+				Name:            "dev",
+				FunctionVersion: lambda.LatestVersion,
+				RevisionID:      "alias-rev-dev",
+			},
+		},
+		ReservedConcurrency: &reserved,
+		Provisioned: map[string]*lambda.ProvisionedConfig{
+			"1": {
+				Qualifier:    "1",
+				Requested:    2,
+				LastModified: base.Add(10 * time.Minute),
+				Status:       lambda.ProvisionedReady,
+				Allocated:    2,
+				Available:    1,
+			},
+			"live": {
+				Qualifier:    "live",
+				Requested:    5,
+				LastModified: base.Add(20 * time.Minute),
+				Status:       lambda.ProvisionedFailed,
+				StatusReason: "FUNCTION_ERROR_INIT_FAILURE",
+				Allocated:    3,
+				Available:    3,
+			},
+		},
+		Tags: map[string]string{"team": "platform", "cost-center": "42", "empty": ""},
+	}
+}
+
+// FullRole returns a role with every field set to a non-zero value. Each call
+// returns fresh values.
+func FullRole(account, name string) iam.Role {
+	return iam.Role{
+		Account:                  account,
+		Name:                     name,
+		ID:                       "AROA" + account + name,
+		Path:                     "/service-role/lambda/",
+		AssumeRolePolicyDocument: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		Description:              "role " + name,
+		MaxSessionDuration:       7200,
+		CreateDate:               time.Date(2023, 11, 2, 14, 0, 1, 987654321, time.FixedZone("UTC-5", -5*60*60)),
+		Tags:                     map[string]string{"owner": "ops", "env": "test"},
+	}
+}
