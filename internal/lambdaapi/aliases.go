@@ -83,11 +83,11 @@ func (a *API) deleteAlias(w http.ResponseWriter, r *http.Request, c awsproto.Cal
 
 func (a *API) listAliases(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
 	q := r.URL.Query()
-	maxItems, err := awsproto.QueryInt(q, "MaxItems")
+	limit, err := maxItems(q)
 	if err != nil {
 		return err
 	}
-	aliases, fn, next, err := a.svc.ListAliases(r.Context(), scope(c), r.PathValue("FunctionName"), q.Get("FunctionVersion"), q.Get("Marker"), maxItems)
+	aliases, fn, next, err := a.svc.ListAliases(r.Context(), scope(c), r.PathValue("FunctionName"), q.Get("FunctionVersion"), q.Get("Marker"), limit)
 	if err != nil {
 		return err
 	}

@@ -59,11 +59,11 @@ func (a *API) putProvisioned(w http.ResponseWriter, r *http.Request, c awsproto.
 func (a *API) getOrListProvisioned(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
 	q := r.URL.Query()
 	if q.Get("List") == "ALL" {
-		maxItems, err := awsproto.QueryInt(q, "MaxItems")
+		limit, err := maxItems(q)
 		if err != nil {
 			return err
 		}
-		views, next, err := a.svc.ListProvisionedConcurrencyConfigs(r.Context(), scope(c), r.PathValue("FunctionName"), q.Get("Marker"), maxItems)
+		views, next, err := a.svc.ListProvisionedConcurrencyConfigs(r.Context(), scope(c), r.PathValue("FunctionName"), q.Get("Marker"), limit)
 		if err != nil {
 			return err
 		}

@@ -214,7 +214,7 @@ func (a *API) deleteFunction(w http.ResponseWriter, r *http.Request, c awsproto.
 
 func (a *API) listFunctions(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
 	q := r.URL.Query()
-	maxItems, err := awsproto.QueryInt(q, "MaxItems")
+	limit, err := maxItems(q)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func (a *API) listFunctions(w http.ResponseWriter, r *http.Request, c awsproto.C
 		v.Add(lambda.Quote(fv), "functionVersion", "Member must satisfy enum value set: [ALL]")
 		return v.Err()
 	}
-	cfgs, owners, next, err := a.svc.ListFunctions(r.Context(), scope(c), q.Get("Marker"), maxItems, q.Get("FunctionVersion") == "ALL")
+	cfgs, owners, next, err := a.svc.ListFunctions(r.Context(), scope(c), q.Get("Marker"), limit, q.Get("FunctionVersion") == "ALL")
 	if err != nil {
 		return err
 	}
@@ -240,11 +240,11 @@ func (a *API) listFunctions(w http.ResponseWriter, r *http.Request, c awsproto.C
 
 func (a *API) listVersions(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
 	q := r.URL.Query()
-	maxItems, err := awsproto.QueryInt(q, "MaxItems")
+	limit, err := maxItems(q)
 	if err != nil {
 		return err
 	}
-	cfgs, fn, next, err := a.svc.ListVersions(r.Context(), scope(c), r.PathValue("FunctionName"), q.Get("Marker"), maxItems)
+	cfgs, fn, next, err := a.svc.ListVersions(r.Context(), scope(c), r.PathValue("FunctionName"), q.Get("Marker"), limit)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
@@ -109,6 +110,21 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	l.Error("internal error", "err", err)
 	awsproto.WriteError(w, r, &awsproto.Error{Status: 500, Code: "ServiceException", Message: "An internal error occurred.", WithType: true, TypeValue: "Service"})
+}
+
+// maxItems reads the MaxItems query member (0 when absent); a present value
+// below 1 is a constraint violation.
+func maxItems(q url.Values) (int, error) {
+	n, err := awsproto.QueryInt(q, "MaxItems")
+	if err != nil {
+		return 0, err
+	}
+	if q.Has("MaxItems") && n < 1 {
+		var v lambda.Validation
+		v.MinInt(&n, 1, "maxItems")
+		return 0, v.Err()
+	}
+	return n, nil
 }
 
 // wireError is the error table: domain kind → AWS status, type and envelope.

@@ -1,0 +1,133 @@
+// Package reservoirtest starts an in-process Reservoir server for Go tests and
+// hands out an aws-sdk-go-v2 configuration that talks to it.
+//
+//	srv := reservoirtest.Start(t)
+//	client := lambda.NewFromConfig(srv.AWSConfig(t), srv.LambdaOptions())
+//
+// Each server listens on 127.0.0.1 with a free port, keeps its state in the
+// test's temporary directory, and is stopped when the test ends.
+package reservoirtest
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/reservoir-dev/reservoir/internal/app"
+)
+
+// Options change how Start configures the server.
+type Options struct {
+	// DataDir keeps state there instead of in a fresh temporary directory
+	// (to test restarts).
+	DataDir string
+	// AccountConcurrency is every account's limit (default 1000).
+	AccountConcurrency int
+	// Executor is "simulate" (default: provisioned environments are virtual)
+	// or "process" (function code runs).
+	Executor string
+	// SimulatedInitDelay is how long a simulated environment takes to start.
+	SimulatedInitDelay time.Duration
+	// Logger receives the server's logs (default: only errors, to the test log).
+	Logger *slog.Logger
+}
+
+// Server is a running Reservoir.
+type Server struct {
+	// URL is the endpoint, e.g. http://127.0.0.1:41234.
+	URL string
+	// DataDir is where the server keeps its state.
+	DataDir string
+
+	app  *app.App
+	done chan error
+}
+
+// Start starts a server with default options.
+func Start(t testing.TB) *Server { return StartWith(t, Options{}) }
+
+// StartWith starts a server; it is closed when the test ends.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
+	if o.DataDir == "" {
+		o.DataDir = t.TempDir()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
+	a, err := app.New(context.Background(), app.Config{
+		Listen:             "127.0.0.1:0",
+		DataDir:            o.DataDir,
+		AccountConcurrency: o.AccountConcurrency,
+		Executor:           o.Executor,
+		SimulatedInitDelay: o.SimulatedInitDelay,
+		Logger:             o.Logger,
+	})
+	if err != nil {
+		t.Fatalf("start reservoir: %v", err)
+	}
+	s := &Server{URL: "http://" + a.Addr(), DataDir: o.DataDir, app: a, done: make(chan error, 1)}
+	go func() { s.done <- a.Serve() }()
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// Close stops the server (idempotent). State stays in DataDir.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.app.Close(ctx)
+	if serveErr := <-s.done; serveErr != nil && err == nil {
+		err = serveErr
+	}
+	s.done <- nil // later Close calls return at once
+	return err
+}
+
+// AWSConfig returns an aws-sdk-go-v2 config for account 123456789012 in
+// us-east-1 (the access key is the account ID) whose endpoint is the server.
+func (s *Server) AWSConfig(t testing.TB) aws.Config {
+	return s.AWSConfigFor("123456789012", "us-east-1")
+}
+
+// AWSConfigFor returns a config for another account (12 digits) or region.
+func (s *Server) AWSConfigFor(account, region string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider(account, "secret", ""),
+		BaseEndpoint: aws.String(s.URL),
+		HTTPClient:   &http.Client{Timeout: 30 * time.Second},
+		// Tests want to see throttles and errors, not retries of them.
+		RetryMaxAttempts: 1,
+	}
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// Env returns environment variables that point the AWS CLI (or any SDK
+// reading the standard variables) at the server, for account and region.
+func (s *Server) Env(account, region string) []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "AWS_") {
+			out = append(out, kv)
+		}
+	}
+	return append(out,
+		"AWS_ACCESS_KEY_ID="+account, "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION="+region,
+		"AWS_REGION="+region, "AWS_ENDPOINT_URL="+s.URL, "AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true")
+}
