@@ -97,7 +97,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 
 	mux := http.NewServeMux()
-	lambdaapi.Register(mux, a.svc, nil, cfg.Logger)
+	lambdaapi.Register(mux, a.svc, cfg.Logger)
 	query := iamapi.NewHandler(iamSvc, func(r *http.Request) string { return awsproto.ParseCaller(r).Account }, cfg.Logger)
 	mux.Handle("POST /{$}", query)
 	mux.Handle("GET /{$}", queryOrHealth(query))
@@ -156,6 +156,9 @@ func (a *App) Close(ctx context.Context) error {
 			}
 		} else if a.listener != nil {
 			_ = a.listener.Close()
+		}
+		if a.svc != nil {
+			a.svc.Close()
 		}
 		if a.sim != nil {
 			a.sim.Close()

@@ -31,15 +31,20 @@ type Options struct {
 	AccountConcurrency int
 	Clock              func() time.Time
 	Logger             *slog.Logger
+	// Observer is told about every invocation (metrics); nil ignores them.
+	Observer InvokeObserver
+	Async    AsyncOptions
 }
 
 // Service implements the Lambda operations.
 type Service struct {
-	store Store
-	exec  Executor
-	acct  *concurrency.Accountant
-	now   func() time.Time
-	log   *slog.Logger
+	store    Store
+	exec     Executor
+	acct     *concurrency.Accountant
+	now      func() time.Time
+	log      *slog.Logger
+	observer InvokeObserver
+	async    *asyncQueue
 
 	mu     sync.RWMutex // guards scopes (the index, not the functions)
 	scopes map[Scope]map[string]*entry
@@ -81,13 +86,17 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
+	}
 	s := &Service{
-		store:  o.Store,
-		exec:   o.Executor,
-		acct:   concurrency.New(o.AccountConcurrency),
-		now:    o.Clock,
-		log:    o.Logger,
-		scopes: make(map[Scope]map[string]*entry),
+		store:    o.Store,
+		exec:     o.Executor,
+		acct:     concurrency.New(o.AccountConcurrency),
+		now:      o.Clock,
+		log:      o.Logger,
+		observer: o.Observer,
+		scopes:   make(map[Scope]map[string]*entry),
 	}
 	fns, err := o.Store.LoadFunctions(ctx)
 	if err != nil {
@@ -114,9 +123,13 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 			}
 		}
 	}
+	s.async = newAsyncQueue(s, o.Async)
 	s.log.Info("state loaded", "functions", len(fns))
 	return s, nil
 }
+
+// Close stops the asynchronous queue and waits for the events it is running.
+func (s *Service) Close() { s.async.close() }
 
 // Accountant exposes the concurrency books (for the data plane and metrics).
 func (s *Service) Accountant() *concurrency.Accountant { return s.acct }
@@ -359,6 +372,7 @@ func (s *Service) provision(e *entry, fn *Function, qualifier string, n, keepAll
 			return
 		}
 		target.Config = cfg
+		target.Code = s.codeLoader(cfg.CodeSha256)
 	}
 	cs := cscope(fn.Scope)
 	s.exec.Provision(target, n, func(p ProvisionProgress) {

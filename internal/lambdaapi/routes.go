@@ -13,21 +13,19 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 )
 
-// API serves the Lambda control plane (and Invoke, when an Invoker is set).
+// API serves the Lambda control plane and Invoke.
 type API struct {
-	svc     *lambda.Service
-	invoker Invoker
-	log     *slog.Logger
+	svc *lambda.Service
+	log *slog.Logger
 }
 
 // handler is an operation: it writes its success response itself and
 // returns an error for everything else.
 type handler func(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error
 
-// Register adds every Lambda route to mux. invoker may be nil, in which case
-// Invoke answers that no executor is configured.
-func Register(mux *http.ServeMux, svc *lambda.Service, invoker Invoker, logger *slog.Logger) {
-	a := &API{svc: svc, invoker: invoker, log: logger}
+// Register adds every Lambda route to mux.
+func Register(mux *http.ServeMux, svc *lambda.Service, logger *slog.Logger) {
+	a := &API{svc: svc, log: logger}
 	routes := []struct {
 		pattern string
 		h       handler

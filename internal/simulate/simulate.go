@@ -58,6 +58,12 @@ func (e *Executor) Provision(t lambda.ProvisionTarget, n int, report func(lambda
 	}()
 }
 
+// Invoke refuses: in simulate mode no function code runs.
+func (e *Executor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
+	return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindServiceUnavailable,
+		Message: "Reservoir runs with --executor=simulate, where no function code runs; start it with --executor=process to invoke functions."}
+}
+
 // Close stops every provisioner and waits for them.
 func (e *Executor) Close() {
 	e.mu.Lock()

@@ -1,0 +1,224 @@
+package lambda
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/concurrency"
+)
+
+// Invocation types.
+const (
+	InvokeRequestResponse = "RequestResponse"
+	InvokeEvent           = "Event"
+	InvokeDryRun          = "DryRun"
+)
+
+// Payload limits.
+const (
+	MaxSyncPayload  = 6 * 1024 * 1024 // 6291456
+	MaxAsyncPayload = 256 * 1024      // 262144
+)
+
+// InvokeInput is an Invoke request.
+type InvokeInput struct {
+	FunctionName   string
+	Qualifier      string
+	InvocationType string
+	LogType        string
+	ClientContext  string
+	Payload        []byte
+	RequestID      string
+}
+
+// InvokeOutput is Invoke's answer.
+type InvokeOutput struct {
+	StatusCode      int // 200, 202 (Event) or 204 (DryRun)
+	Payload         []byte
+	FunctionError   string
+	ExecutedVersion string
+	Log             []byte // for LogType Tail
+}
+
+// InvokeObserver is told the outcome of every invocation attempt (metrics).
+type InvokeObserver interface {
+	Throttled(sc Scope, function, reason string)
+	Invoked(sc Scope, function string, provisioned, spillover bool, functionError bool, d time.Duration)
+}
+
+type noObserver struct{}
+
+func (noObserver) Throttled(Scope, string, string)                        {}
+func (noObserver) Invoked(Scope, string, bool, bool, bool, time.Duration) {}
+
+// prepared is an invocation resolved against the function's current state.
+type prepared struct {
+	sc             Scope
+	fn             *Function
+	cfg            Config
+	provQualifier  string // the provisioned config serving this qualifier, if any
+	invokedARN     string
+	executedVerion string
+}
+
+func (s *Service) prepareInvoke(sc Scope, in *InvokeInput) (prepared, error) {
+	var v Validation
+	switch in.InvocationType {
+	case "":
+		in.InvocationType = InvokeRequestResponse
+	case InvokeRequestResponse, InvokeEvent, InvokeDryRun:
+	default:
+		v.Add(Quote(in.InvocationType), "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+	}
+	if in.LogType != "" && in.LogType != "None" && in.LogType != "Tail" {
+		v.Add(Quote(in.LogType), "logType", "Member must satisfy enum value set: [None, Tail]")
+	}
+	if err := v.Err(); err != nil {
+		return prepared{}, err
+	}
+	ref, err := s.resolve(sc, in.FunctionName, in.Qualifier, nameRead)
+	if err != nil {
+		return prepared{}, err
+	}
+	limit := MaxSyncPayload
+	if in.InvocationType == InvokeEvent {
+		limit = MaxAsyncPayload
+	}
+	if len(in.Payload) > limit {
+		return prepared{}, newErr(KindRequestTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", limit)
+	}
+	_, fn := s.lookup(sc, ref.Name)
+	if fn == nil {
+		arn := sc.FunctionARN(ref.Name)
+		if ref.Qualifier != "" {
+			arn += ":" + ref.Qualifier
+		}
+		return prepared{}, errFunctionNotFound(arn)
+	}
+	p := prepared{sc: sc, fn: fn, invokedARN: sc.FunctionARN(ref.Name)}
+	if ref.Qualifier != "" {
+		p.invokedARN += ":" + ref.Qualifier
+	}
+	q := ref.Qualifier
+	switch {
+	case q == "" || q == LatestVersion:
+		p.cfg = fn.Latest
+	case isVersionNumber(q):
+		c, ok := fn.version(q)
+		if !ok {
+			return prepared{}, errFunctionNotFound(p.invokedARN)
+		}
+		p.cfg = c
+		if _, ok := fn.Provisioned[q]; ok {
+			p.provQualifier = q
+		}
+	default:
+		a, ok := fn.Aliases[q]
+		if !ok {
+			return prepared{}, errFunctionNotFound(p.invokedARN)
+		}
+		version := routeAlias(a)
+		c, ok := fn.versionFor(version)
+		if !ok {
+			return prepared{}, errFunctionNotFound(p.invokedARN)
+		}
+		p.cfg = c
+		if _, ok := fn.Provisioned[q]; ok && version == a.FunctionVersion {
+			p.provQualifier = q
+		}
+	}
+	p.executedVerion = p.cfg.Version
+	return p, nil
+}
+
+// routeAlias picks the version an alias invocation runs, by its weights.
+func routeAlias(a *Alias) string {
+	if len(a.AdditionalVersionWeights) == 0 {
+		return a.FunctionVersion
+	}
+	x := rand.Float64()
+	versions := make([]string, 0, len(a.AdditionalVersionWeights))
+	for v := range a.AdditionalVersionWeights {
+		versions = append(versions, v)
+	}
+	sort.Strings(versions)
+	for _, v := range versions {
+		if x < a.AdditionalVersionWeights[v] {
+			return v
+		}
+		x -= a.AdditionalVersionWeights[v]
+	}
+	return a.FunctionVersion
+}
+
+// Invoke runs a function: synchronously (RequestResponse), by queueing an
+// event (Event), or only checks the request (DryRun). A synchronous call
+// that finds no free concurrency is throttled with the reason.
+func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeOutput, error) {
+	p, err := s.prepareInvoke(sc, &in)
+	if err != nil {
+		return InvokeOutput{}, err
+	}
+	switch in.InvocationType {
+	case InvokeDryRun:
+		return InvokeOutput{StatusCode: 204, ExecutedVersion: p.executedVerion}, nil
+	case InvokeEvent:
+		if err := s.async.enqueue(asyncEvent{sc: sc, input: in, received: s.now()}); err != nil {
+			return InvokeOutput{}, err
+		}
+		return InvokeOutput{StatusCode: 202}, nil
+	}
+	lease, err := s.admit(p)
+	if err != nil {
+		return InvokeOutput{}, err
+	}
+	res, err := s.execute(ctx, p, in, lease)
+	if err != nil {
+		return InvokeOutput{}, err
+	}
+	return InvokeOutput{StatusCode: 200, Payload: res.Payload, FunctionError: res.FunctionError,
+		ExecutedVersion: p.executedVerion, Log: res.Log}, nil
+}
+
+// admit takes a concurrency slot for the invocation, or returns the throttle
+// (a KindTooManyRequests error carrying the reason).
+func (s *Service) admit(p prepared) (concurrency.Lease, error) {
+	lease, reason, ok := s.acct.TryAcquire(cscope(p.sc), p.fn.Name, p.provQualifier)
+	if !ok {
+		s.observer.Throttled(p.sc, p.fn.Name, reason)
+		return lease, &Error{Kind: KindTooManyRequests, Message: "Rate Exceeded.", Reason: reason}
+	}
+	return lease, nil
+}
+
+// execute runs an admitted invocation and releases its slot.
+func (s *Service) execute(ctx context.Context, p prepared, in InvokeInput, lease concurrency.Lease) (InvocationResult, error) {
+	defer s.acct.Release(lease)
+	target := InvocationTarget{Scope: p.sc, FunctionName: p.fn.Name, Config: p.cfg, Code: s.codeLoader(p.cfg.CodeSha256)}
+	if lease.Provisioned {
+		target.ProvisionedKey = ProvisionKey(p.sc, p.fn.Name, p.provQualifier)
+	}
+	start := s.now()
+	res, err := s.exec.Invoke(ctx, target, Invocation{
+		RequestID: in.RequestID, Payload: in.Payload, InvokedARN: p.invokedARN,
+		ClientContext: in.ClientContext, LogTail: in.LogType == "Tail",
+	})
+	if err != nil {
+		return InvocationResult{}, err
+	}
+	s.observer.Invoked(p.sc, p.fn.Name, lease.Provisioned, p.provQualifier != "" && !lease.Provisioned, res.FunctionError != "", s.now().Sub(start))
+	return res, nil
+}
+
+func (s *Service) codeLoader(digest string) CodeLoader {
+	return func(ctx context.Context) ([]byte, error) {
+		b, err := s.store.Code(ctx, digest)
+		if err != nil {
+			return nil, fmt.Errorf("load code %s: %w", digest, err)
+		}
+		return b, nil
+	}
+}
