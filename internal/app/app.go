@@ -20,6 +20,7 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/iamapi"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/internal/lambdaapi"
+	"github.com/reservoir-dev/reservoir/internal/metrics"
 	"github.com/reservoir-dev/reservoir/internal/simulate"
 	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 )
@@ -39,6 +40,24 @@ type Config struct {
 	// SimulatedInitDelay is how long a simulated environment takes to initialize.
 	SimulatedInitDelay time.Duration
 	Logger             *slog.Logger
+	// Async tunes the asynchronous invocation queue (zero: AWS's defaults).
+	Async lambda.AsyncOptions
+}
+
+// observer forwards invocation outcomes to the metrics, which are built
+// after the service they read from.
+type observer struct{ m *metrics.Metrics }
+
+func (o *observer) Throttled(sc lambda.Scope, fn, reason string) {
+	if o.m != nil {
+		o.m.Throttled(sc, fn, reason)
+	}
+}
+
+func (o *observer) Invoked(sc lambda.Scope, fn string, r lambda.InvokeRecord) {
+	if o.m != nil {
+		o.m.Invoked(sc, fn, r)
+	}
 }
 
 // App is a running Reservoir server.
@@ -83,13 +102,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("unknown executor %q (want %s or %s)", cfg.Executor, ExecutorProcess, ExecutorSimulate)
 	}
 
+	obs := &observer{}
 	a.svc, err = lambda.NewService(ctx, lambda.Options{
 		Store: st, Executor: exec, AccountConcurrency: cfg.AccountConcurrency, Logger: cfg.Logger,
+		Observer: obs, Async: cfg.Async,
 	})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
 	}
+	m := metrics.New(a.svc.Accountant())
+	obs.m = m
 	iamSvc, err := iam.NewService(ctx, st, time.Now)
 	if err != nil {
 		a.Close(ctx)
@@ -99,6 +122,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	mux := http.NewServeMux()
 	lambdaapi.Register(mux, a.svc, cfg.Logger)
 	query := iamapi.NewHandler(iamSvc, func(r *http.Request) string { return awsproto.ParseCaller(r).Account }, cfg.Logger)
+	mux.Handle("GET /metrics", m.Handler())
 	mux.Handle("POST /{$}", query)
 	mux.Handle("GET /{$}", queryOrHealth(query))
 	mux.HandleFunc("/", lambdaapi.UnknownOperation)

@@ -156,6 +156,44 @@ func (a *Accountant) FunctionInFlight(s Scope, function string) int {
 	return 0
 }
 
+// FunctionStats are one function's live figures.
+type FunctionStats struct {
+	Name                string
+	InFlight            int
+	ProvisionedInFlight int
+	ProvisionedAlloc    int // environments allocated across its provisioned configs
+}
+
+// ScopeStats are one scope's live figures.
+type ScopeStats struct {
+	Scope     Scope
+	Usage     Usage
+	Functions []FunctionStats
+}
+
+// Snapshot returns the live figures of every scope (for metrics).
+func (a *Accountant) Snapshot() []ScopeStats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]ScopeStats, 0, len(a.scopes))
+	for s, b := range a.scopes {
+		st := ScopeStats{Scope: s, Usage: Usage{
+			Limit: b.limit, UnreservedConcurrentExecution: b.limit - b.reservedSum, InFlight: b.inFlight,
+			SharedInFlight: b.sharedInFlight, ProvisionedInFlight: b.provisionedInFlight,
+		}}
+		for name, f := range b.funcs {
+			fs := FunctionStats{Name: name, InFlight: f.inFlight}
+			for _, p := range f.prov {
+				fs.ProvisionedInFlight += p.inFlight
+				fs.ProvisionedAlloc += p.allocated
+			}
+			st.Functions = append(st.Functions, fs)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
 // CheckReserved reports whether the function may reserve r (r ≥ 0); nil
 // means it fits.
 func (a *Accountant) CheckReserved(s Scope, function string, r int) *Violation {

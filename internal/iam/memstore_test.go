@@ -2,26 +2,23 @@ package iam_test
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"sync"
 
 	"github.com/reservoir-dev/reservoir/internal/iam"
 )
 
-// memStore is an in-memory iam.Store for tests. Setting failWrites makes every
-// write fail without changing anything, as the Store contract requires.
+// memStore is an in-memory iam.Store for tests. While failWith is set, every
+// write returns it and changes nothing, as the Store contract requires.
 type memStore struct {
-	mu         sync.Mutex
-	roles      map[string]iam.Role // account + "/" + name → role
-	failWrites bool
+	mu       sync.Mutex
+	roles    map[string]iam.Role // account + "/" + name → role
+	failWith error
 }
 
 func newMemStore() *memStore { return &memStore{roles: make(map[string]iam.Role)} }
 
 var _ iam.Store = (*memStore)(nil)
-
-var errStoreDown = errors.New("memstore: disk on fire")
 
 func (m *memStore) LoadRoles(ctx context.Context) ([]iam.Role, error) {
 	m.mu.Lock()
@@ -37,8 +34,8 @@ func (m *memStore) LoadRoles(ctx context.Context) ([]iam.Role, error) {
 func (m *memStore) SaveRole(ctx context.Context, r iam.Role) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.failWrites {
-		return errStoreDown
+	if m.failWith != nil {
+		return m.failWith
 	}
 	r.Tags = maps.Clone(r.Tags)
 	m.roles[r.Account+"/"+r.Name] = r
@@ -48,17 +45,17 @@ func (m *memStore) SaveRole(ctx context.Context, r iam.Role) error {
 func (m *memStore) DeleteRole(ctx context.Context, account, name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.failWrites {
-		return errStoreDown
+	if m.failWith != nil {
+		return m.failWith
 	}
 	delete(m.roles, account+"/"+name)
 	return nil
 }
 
-func (m *memStore) setFailWrites(fail bool) {
+func (m *memStore) failWrites(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.failWrites = fail
+	m.failWith = err
 }
 
 func (m *memStore) role(account, name string) (iam.Role, bool) {

@@ -366,7 +366,8 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 	svc, store := newService(t)
 	ctx := context.Background()
 	mustCreate(t, svc, acct, "r")
-	store.setFailWrites(true)
+	errStoreDown := errors.New("memstore: disk on fire")
+	store.failWrites(errStoreDown)
 
 	checks := []struct {
 		name string

@@ -43,7 +43,6 @@ type request struct {
 	ctx     context.Context
 	account string
 	params  params
-	log     *slog.Logger
 }
 
 type handler struct {
@@ -123,7 +122,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *call, reqID s
 		return nil, errors.New("iamapi: accountFor returned no account")
 	}
 	c.log = c.log.With("account", account)
-	result, err := op(&request{ctx: r.Context(), account: account, params: params(values), log: c.log})
+	result, err := op(&request{ctx: r.Context(), account: account, params: params(values)})
 	if err != nil {
 		return nil, err
 	}

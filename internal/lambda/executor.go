@@ -1,6 +1,9 @@
 package lambda
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // CodeLoader returns a version's deployment package.
 type CodeLoader func(ctx context.Context) ([]byte, error)
@@ -56,7 +59,8 @@ type Invocation struct {
 type InvocationResult struct {
 	Payload       []byte
 	FunctionError string // "" or "Unhandled"
-	Log           []byte // the invocation's log, for LogType Tail
+	Log           []byte        // the invocation's log, for LogType Tail
+	InitDuration  time.Duration // > 0 when the invocation started a new environment
 }
 
 // Executor runs function code. The service tells it how many provisioned

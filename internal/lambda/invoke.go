@@ -46,13 +46,22 @@ type InvokeOutput struct {
 // InvokeObserver is told the outcome of every invocation attempt (metrics).
 type InvokeObserver interface {
 	Throttled(sc Scope, function, reason string)
-	Invoked(sc Scope, function string, provisioned, spillover bool, functionError bool, d time.Duration)
+	Invoked(sc Scope, function string, r InvokeRecord)
+}
+
+// InvokeRecord describes one invocation that ran.
+type InvokeRecord struct {
+	Provisioned   bool // served by a provisioned environment
+	Spillover     bool // a provisioned qualifier served on demand: all its environments were busy
+	FunctionError bool
+	Duration      time.Duration
+	InitDuration  time.Duration // > 0 on a cold start
 }
 
 type noObserver struct{}
 
-func (noObserver) Throttled(Scope, string, string)                        {}
-func (noObserver) Invoked(Scope, string, bool, bool, bool, time.Duration) {}
+func (noObserver) Throttled(Scope, string, string)     {}
+func (noObserver) Invoked(Scope, string, InvokeRecord) {}
 
 // prepared is an invocation resolved against the function's current state.
 type prepared struct {
@@ -209,7 +218,10 @@ func (s *Service) execute(ctx context.Context, p prepared, in InvokeInput, lease
 	if err != nil {
 		return InvocationResult{}, err
 	}
-	s.observer.Invoked(p.sc, p.fn.Name, lease.Provisioned, p.provQualifier != "" && !lease.Provisioned, res.FunctionError != "", s.now().Sub(start))
+	s.observer.Invoked(p.sc, p.fn.Name, InvokeRecord{
+		Provisioned: lease.Provisioned, Spillover: p.provQualifier != "" && !lease.Provisioned,
+		FunctionError: res.FunctionError != "", Duration: s.now().Sub(start), InitDuration: res.InitDuration,
+	})
 	return res, nil
 }
 
