@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/reservoir-dev/reservoir/internal/app"
+	"github.com/reservoir-dev/reservoir/internal/lambda"
 )
 
 // Options change how Start configures the server.
@@ -30,11 +31,16 @@ type Options struct {
 	DataDir string
 	// AccountConcurrency is every account's limit (default 1000).
 	AccountConcurrency int
-	// Executor is "simulate" (default: provisioned environments are virtual)
-	// or "process" (function code runs).
+	// Executor is "process" (default: function code runs as local processes)
+	// or "simulate" (provisioned environments are virtual, nothing runs).
 	Executor string
 	// SimulatedInitDelay is how long a simulated environment takes to start.
 	SimulatedInitDelay time.Duration
+	// IdleTimeout is how long an idle environment is kept (0: the default).
+	IdleTimeout time.Duration
+	// AsyncRetryDelay is the wait before retrying an asynchronous event whose
+	// function failed (0: AWS's 1 minute; the second retry waits twice as long).
+	AsyncRetryDelay time.Duration
 	// Logger receives the server's logs (default: only errors, to the test log).
 	Logger *slog.Logger
 }
@@ -68,6 +74,8 @@ func StartWith(t testing.TB, o Options) *Server {
 		AccountConcurrency: o.AccountConcurrency,
 		Executor:           o.Executor,
 		SimulatedInitDelay: o.SimulatedInitDelay,
+		IdleTimeout:        o.IdleTimeout,
+		Async:              lambda.AsyncOptions{RetryDelay: o.AsyncRetryDelay},
 		Logger:             o.Logger,
 	})
 	if err != nil {

@@ -74,7 +74,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	listen := fs.String("listen", env("LISTEN", "127.0.0.1:9001"), "address to listen on (RESERVOIR_LISTEN)")
 	dataDir := fs.String("data-dir", env("DATA_DIR", defaultDataDir(getenv)), "where state is kept (RESERVOIR_DATA_DIR)")
 	accountConc := fs.String("account-concurrency", env("ACCOUNT_CONCURRENCY", "1000"), "concurrency limit of every account and region (RESERVOIR_ACCOUNT_CONCURRENCY)")
-	executor := fs.String("executor", env("EXECUTOR", app.ExecutorSimulate), "process: run function code; simulate: virtual environments, no code runs (RESERVOIR_EXECUTOR)")
+	executor := fs.String("executor", env("EXECUTOR", app.ExecutorProcess), "process: run function code; simulate: virtual environments, no code runs (RESERVOIR_EXECUTOR)")
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (RESERVOIR_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return app.Config{}, 0, err

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/internal/lambdaapi"
 	"github.com/reservoir-dev/reservoir/internal/metrics"
+	"github.com/reservoir-dev/reservoir/internal/sandbox"
 	"github.com/reservoir-dev/reservoir/internal/simulate"
 	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 )
@@ -40,6 +42,8 @@ type Config struct {
 	// SimulatedInitDelay is how long a simulated environment takes to initialize.
 	SimulatedInitDelay time.Duration
 	Logger             *slog.Logger
+	// IdleTimeout is how long an idle on-demand environment is kept (0: the sandbox default).
+	IdleTimeout time.Duration
 	// Async tunes the asynchronous invocation queue (zero: AWS's defaults).
 	Async lambda.AsyncOptions
 }
@@ -66,6 +70,7 @@ type App struct {
 	store    *boltstore.Store
 	svc      *lambda.Service
 	sim      *simulate.Executor
+	sandbox  *sandbox.Manager
 	listener net.Listener
 	server   *http.Server
 
@@ -80,7 +85,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Executor == "" {
-		cfg.Executor = ExecutorSimulate
+		cfg.Executor = ExecutorProcess
 	}
 	if cfg.SimulatedInitDelay == 0 {
 		cfg.SimulatedInitDelay = 5 * time.Millisecond
@@ -97,6 +102,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	case ExecutorSimulate:
 		a.sim = simulate.New(cfg.SimulatedInitDelay)
 		exec = a.sim
+	case ExecutorProcess:
+		workDir := filepath.Join(cfg.DataDir, "environments")
+		if err := os.RemoveAll(workDir); err != nil { // left over from a previous run
+			a.Close(ctx)
+			return nil, fmt.Errorf("clean %s: %w", workDir, err)
+		}
+		a.sandbox, err = sandbox.NewManager(sandbox.Options{
+			WorkDir: workDir, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, HostPath: os.Getenv("PATH"),
+		})
+		if err != nil {
+			a.Close(ctx)
+			return nil, err
+		}
+		exec = processExecutor{m: a.sandbox}
 	default:
 		a.Close(ctx)
 		return nil, fmt.Errorf("unknown executor %q (want %s or %s)", cfg.Executor, ExecutorProcess, ExecutorSimulate)
@@ -186,6 +205,11 @@ func (a *App) Close(ctx context.Context) error {
 		}
 		if a.sim != nil {
 			a.sim.Close()
+		}
+		if a.sandbox != nil {
+			if err := a.sandbox.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("stop environments: %w", err))
+			}
 		}
 		if a.store != nil {
 			if err := a.store.Close(); err != nil {

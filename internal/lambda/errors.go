@@ -27,6 +27,8 @@ const (
 	KindInvalidRequestContent
 	KindInvalidZipFile
 	KindServiceUnavailable
+	// KindInvalidRuntime: the runtime cannot run here (e.g. its interpreter is missing).
+	KindInvalidRuntime
 )
 
 // Error is a client-visible domain error: its Message is AWS's own sentence.

@@ -58,7 +58,7 @@ type Invocation struct {
 // InvocationResult is what the function answered.
 type InvocationResult struct {
 	Payload       []byte
-	FunctionError string // "" or "Unhandled"
+	FunctionError string        // "" or "Unhandled"
 	Log           []byte        // the invocation's log, for LogType Tail
 	InitDuration  time.Duration // > 0 when the invocation started a new environment
 }

@@ -2,6 +2,8 @@ package lambda
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -87,6 +89,12 @@ func (s *Service) prepareInvoke(sc Scope, in *InvokeInput) (prepared, error) {
 	}
 	if err := v.Err(); err != nil {
 		return prepared{}, err
+	}
+	if in.ClientContext != "" {
+		b, err := base64.StdEncoding.DecodeString(in.ClientContext)
+		if err != nil || !json.Valid(b) {
+			return prepared{}, newErr(KindInvalidRequestContent, "Client context must be a valid Base64-encoded JSON object.")
+		}
 	}
 	ref, err := s.resolve(sc, in.FunctionName, in.Qualifier, nameRead)
 	if err != nil {

@@ -388,10 +388,17 @@ func (s *Service) provision(e *entry, fn *Function, qualifier string, n, keepAll
 			cur.status, cur.reason = ProvisionedFailed, p.Reason
 		case cur.allocated == n:
 			cur.status, cur.reason = ProvisionedReady, ""
+		case cur.status == ProvisionedReady:
+			// A READY config stays READY while a lost environment is replaced.
 		default:
 			cur.status = ProvisionedInProgress
 		}
-		s.acct.SetAllocated(cs, fn.Name, qualifier, cur.allocated)
+		// Only a READY config's environments serve invocations.
+		serving := 0
+		if cur.status == ProvisionedReady {
+			serving = cur.allocated
+		}
+		s.acct.SetAllocated(cs, fn.Name, qualifier, serving)
 	})
 }
 

@@ -117,7 +117,7 @@ func zipOf(t testing.TB, files map[string]string) []byte {
 var echoZip = map[string]string{"handler.py": "def handler(event, context):\n    return event\n"}
 
 func newServer(t *testing.T, initDelay time.Duration) rawClient {
-	srv := reservoirtest.StartWith(t, reservoirtest.Options{SimulatedInitDelay: initDelay})
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate", SimulatedInitDelay: initDelay})
 	return rawClient{t: t, url: srv.URL, region: region}
 }
 

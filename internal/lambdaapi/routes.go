@@ -156,6 +156,8 @@ func wireError(e *lambda.Error) *awsproto.Error {
 		out.Status, out.Code = 400, "InvalidRequestContentException"
 	case lambda.KindInvalidZipFile:
 		out.Status, out.Code = 400, "InvalidZipFileException"
+	case lambda.KindInvalidRuntime:
+		out.Status, out.Code = 502, "InvalidRuntimeException"
 	case lambda.KindServiceUnavailable:
 		out.Status, out.Code, out.TypeValue = 503, "ServiceException", "Service"
 	default:

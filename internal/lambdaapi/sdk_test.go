@@ -40,7 +40,7 @@ func createFn(t *testing.T, c *lambda.Client, name string, publish bool) *lambda
 
 func TestSDKFunctionLifecycle(t *testing.T) {
 	ctx := context.Background()
-	srv := reservoirtest.Start(t)
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
 	c := sdkClient(t, srv)
 	out := createFn(t, c, "life", true)
 	if aws.ToString(out.Version) != "1" || aws.ToString(out.FunctionArn) != "arn:aws:lambda:us-east-1:123456789012:function:life:1" {
@@ -117,7 +117,7 @@ func TestSDKFunctionLifecycle(t *testing.T) {
 
 func TestSDKConcurrencyAndTypedErrors(t *testing.T) {
 	ctx := context.Background()
-	srv := reservoirtest.StartWith(t, reservoirtest.Options{SimulatedInitDelay: time.Millisecond})
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate", SimulatedInitDelay: time.Millisecond})
 	c := sdkClient(t, srv)
 	createFn(t, c, "conc", true)
 	if _, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("conc"), ReservedConcurrentExecutions: aws.Int32(10)}); err != nil {
@@ -174,7 +174,7 @@ func TestSDKConcurrencyAndTypedErrors(t *testing.T) {
 
 func TestSDKDeletingFunctionReleasesConcurrency(t *testing.T) {
 	ctx := context.Background()
-	srv := reservoirtest.Start(t)
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
 	c := sdkClient(t, srv)
 	createFn(t, c, "a", true)
 	if _, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("a"), ReservedConcurrentExecutions: aws.Int32(900)}); err != nil {
@@ -195,7 +195,7 @@ func TestSDKDeletingFunctionReleasesConcurrency(t *testing.T) {
 
 func TestSDKAccountAndRegionIsolation(t *testing.T) {
 	ctx := context.Background()
-	srv := reservoirtest.Start(t)
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
 	home := lambda.NewFromConfig(srv.AWSConfigFor("111111111111", "us-east-1"))
 	otherAccount := lambda.NewFromConfig(srv.AWSConfigFor("222222222222", "us-east-1"))
 	otherRegion := lambda.NewFromConfig(srv.AWSConfigFor("111111111111", "eu-west-1"))
@@ -228,7 +228,7 @@ func TestSDKAccountAndRegionIsolation(t *testing.T) {
 
 func TestSDKPagination(t *testing.T) {
 	ctx := context.Background()
-	srv := reservoirtest.Start(t)
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
 	c := sdkClient(t, srv)
 	for i := range 7 {
 		createFn(t, c, fmt.Sprintf("page-%d", i), false)
@@ -257,7 +257,7 @@ func TestSDKPagination(t *testing.T) {
 // unreserved capacity: exactly as many succeed as fit.
 func TestConcurrentReservationsNeverOverbook(t *testing.T) {
 	ctx := context.Background()
-	srv := reservoirtest.Start(t)
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
 	c := sdkClient(t, srv)
 	const fns = 24
 	for i := range fns {
@@ -293,7 +293,7 @@ func TestConcurrentReservationsNeverOverbook(t *testing.T) {
 func TestRestartKeepsStateAndRewarmsProvisioned(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	srv := reservoirtest.StartWith(t, reservoirtest.Options{DataDir: dir})
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{DataDir: dir, Executor: "simulate"})
 	c := sdkClient(t, srv)
 	createFn(t, c, "durable", true)
 	if _, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("durable"), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
@@ -313,7 +313,7 @@ func TestRestartKeepsStateAndRewarmsProvisioned(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv2 := reservoirtest.StartWith(t, reservoirtest.Options{DataDir: dir})
+	srv2 := reservoirtest.StartWith(t, reservoirtest.Options{DataDir: dir, Executor: "simulate"})
 	c2 := sdkClient(t, srv2)
 	fn, err := c2.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("durable")})
 	if err != nil || aws.ToInt32(fn.Concurrency.ReservedConcurrentExecutions) != 7 || fn.Tags["team"] != "x" {

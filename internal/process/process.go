@@ -1,0 +1,393 @@
+// Package process supervises one OS process: it starts a command in its own
+// process group with an explicit environment (nothing is inherited from the
+// host), hands its output to callbacks line by line, and stops it with SIGTERM
+// to the whole group, a grace period, then SIGKILL.
+//
+// When the leader exits for any reason the rest of its group is killed too, so
+// a process and everything it spawned live and die together, like an
+// execution environment. Done is closed only after the process has been
+// reaped and every line of its output has been delivered.
+package process
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// DefaultGrace is the time Stop waits between SIGTERM and SIGKILL when
+// Config.Grace is zero.
+const DefaultGrace = 2 * time.Second
+
+// maxLine is the longest line handed to a callback; longer lines are split.
+const maxLine = 256 << 10
+
+// outputLinger bounds how long the output readers may outlive the process:
+// a descendant that escaped the process group could keep the pipes open.
+const outputLinger = 2 * time.Second
+
+// Config describes the command to run.
+type Config struct {
+	Path string   // the executable; an absolute path is best (PATH of Env is not searched)
+	Args []string // arguments after the program name
+	Env  []string // the complete environment, "KEY=value"; nothing is inherited
+	Dir  string   // working directory
+
+	// Stdout and Stderr receive each line the process writes, without the
+	// line ending. They are called from one goroutine per stream, never after
+	// Done is closed. Nil discards the stream.
+	Stdout, Stderr func(line string)
+
+	// Grace is the time between SIGTERM and SIGKILL in Stop (DefaultGrace if zero).
+	Grace time.Duration
+}
+
+// Process is a started command. All methods are safe for concurrent use.
+type Process struct {
+	cmd   *exec.Cmd
+	pid   int
+	grace time.Duration
+	out   []*lineReader
+
+	// reaped is set once the leader is about to be reaped: its pid may be
+	// reused after that, so no signal may be sent to the group any more.
+	reaped atomic.Bool
+
+	done chan struct{}
+	err  error // the exit error (nil for status 0), written before done is closed
+}
+
+// Start starts the command described by cfg in a new process group.
+//
+// An executable written by this process just before may fail to start with
+// ETXTBSY while another goroutine's fork still holds its write descriptor
+// (golang/go#22315); Start retries that for a short while.
+func Start(cfg Config) (*Process, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := start(cfg)
+		if errors.Is(err, syscall.ETXTBSY) && attempt < 20 {
+			time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
+			continue
+		}
+		return p, err
+	}
+}
+
+func start(cfg Config) (*Process, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("process: no path")
+	}
+	cmd := exec.Command(cfg.Path, cfg.Args...)
+	cmd.Env = cfg.Env
+	if cmd.Env == nil {
+		cmd.Env = []string{} // nil would mean "inherit"
+	}
+	cmd.Dir = cfg.Dir
+	cmd.SysProcAttr = sysProcAttr()
+
+	var readers []*lineReader
+	var childEnds []*os.File
+	closeAll := func() {
+		for _, f := range childEnds {
+			_ = f.Close()
+		}
+		for _, r := range readers {
+			_ = r.f.Close()
+		}
+	}
+	for _, stream := range []struct {
+		set  func(*os.File)
+		sink func(string)
+	}{
+		{func(f *os.File) { cmd.Stdout = f }, cfg.Stdout},
+		{func(f *os.File) { cmd.Stderr = f }, cfg.Stderr},
+	} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("process: pipe: %w", err)
+		}
+		stream.set(w)
+		childEnds = append(childEnds, w)
+		readers = append(readers, &lineReader{f: r, sink: stream.sink})
+	}
+
+	if err := cmd.Start(); err != nil {
+		closeAll()
+		return nil, err
+	}
+	for _, f := range childEnds {
+		_ = f.Close() // the child holds its own copies
+	}
+
+	grace := cfg.Grace
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	p := &Process{cmd: cmd, pid: cmd.Process.Pid, grace: grace, out: readers, done: make(chan struct{})}
+	var wg sync.WaitGroup
+	for _, r := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.run()
+		}()
+	}
+	go p.wait(&wg)
+	return p, nil
+}
+
+// wait reaps the process, kills what is left of its group, and waits for the
+// output to be delivered before closing done.
+func (p *Process) wait(readers *sync.WaitGroup) {
+	err := reapGroup(p.cmd, func() { p.reaped.Store(true) })
+
+	flushed := make(chan struct{})
+	go func() {
+		readers.Wait()
+		close(flushed)
+	}()
+	t := time.NewTimer(outputLinger)
+	select {
+	case <-flushed:
+	case <-t.C:
+		// Someone outside the group still holds the pipes: stop reading.
+		for _, r := range p.out {
+			_ = r.f.Close()
+		}
+		<-flushed
+	}
+	t.Stop()
+	for _, r := range p.out {
+		_ = r.f.Close()
+	}
+	p.err = err
+	close(p.done)
+}
+
+// Pid is the process id, which is also its process group id.
+func (p *Process) Pid() int { return p.pid }
+
+// Done is closed when the process has exited, been reaped, and all of its
+// output has been delivered.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Exited reports whether Done is closed.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Err is the exit error once Done is closed: nil for a zero exit status,
+// otherwise an *exec.ExitError ("exit status 1", "signal: killed"). Before
+// Done it returns nil.
+func (p *Process) Err() error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+		return nil
+	}
+}
+
+// Wait blocks until the process is done or ctx ends, and returns Err or ctx's error.
+func (p *Process) Wait(ctx context.Context) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Signal sends sig to the whole process group.
+func (p *Process) Signal(sig syscall.Signal) error {
+	if p.reaped.Load() {
+		return nil
+	}
+	err := syscall.Kill(-p.pid, sig)
+	if errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
+}
+
+// Kill sends SIGKILL to the group and waits until the process is done.
+func (p *Process) Kill() {
+	_ = p.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// Stop sends SIGTERM to the group, waits up to the grace period (or until ctx
+// ends), then sends SIGKILL, and returns once the process is done. Stopping
+// a process that has already exited does nothing. It returns nil once the
+// process is gone; how the process exited is reported by Err.
+func (p *Process) Stop(ctx context.Context) error {
+	if p.Exited() {
+		return nil
+	}
+	_ = p.Signal(syscall.SIGTERM)
+	t := time.NewTimer(p.grace)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	p.Kill()
+	return nil
+}
+
+// Drain waits until everything the process wrote before the call has been
+// delivered to the callbacks (complete lines; a trailing partial line waits
+// for its end), or until ctx ends. It lets a caller attribute output to the
+// interval it just observed.
+func (p *Process) Drain(ctx context.Context) error {
+	for _, r := range p.out {
+		select {
+		case <-r.drain():
+		case <-p.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// PeakRSS returns the peak resident set size of the leader process in bytes
+// (VmHWM), or false when it cannot be read (for example after exit).
+func (p *Process) PeakRSS() (int64, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.pid) + "/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		return kb << 10, true
+	}
+	return 0, false
+}
+
+// lineReader splits one output pipe into lines and answers drain requests.
+type lineReader struct {
+	f    *os.File
+	sink func(string)
+
+	mu       sync.Mutex
+	waiters  []chan struct{} // drain requests, answered once the pipe is empty
+	finished bool            // the stream ended; drain requests are answered at once
+}
+
+func (r *lineReader) run() {
+	buf := make([]byte, 32<<10)
+	var pending []byte
+	deliver := func(data []byte) {
+		pending = append(pending, data...)
+		for {
+			i := bytes.IndexByte(pending, '\n')
+			if i < 0 {
+				break
+			}
+			r.emit(pending[:i])
+			pending = pending[i+1:]
+		}
+		for len(pending) >= maxLine {
+			r.emit(pending[:maxLine])
+			pending = pending[maxLine:]
+		}
+		pending = append([]byte(nil), pending...)
+	}
+	for {
+		n, err := r.f.Read(buf)
+		deliver(buf[:n])
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			_ = r.f.SetReadDeadline(time.Time{})
+			r.readAvailable(buf, deliver)
+			r.answer()
+		default: // EOF, or closed by wait
+			if len(pending) > 0 {
+				r.emit(pending)
+			}
+			r.mu.Lock()
+			r.finished = true
+			r.mu.Unlock()
+			r.answer()
+			return
+		}
+	}
+}
+
+// readAvailable reads until the pipe would block, without waiting.
+func (r *lineReader) readAvailable(buf []byte, deliver func([]byte)) {
+	rc, err := r.f.SyscallConn()
+	if err != nil {
+		return
+	}
+	for {
+		var n int
+		var rerr error
+		if err := rc.Read(func(fd uintptr) bool {
+			n, rerr = syscall.Read(int(fd), buf)
+			return true
+		}); err != nil || rerr != nil || n <= 0 {
+			return
+		}
+		deliver(buf[:n])
+	}
+}
+
+func (r *lineReader) emit(line []byte) {
+	if r.sink != nil {
+		r.sink(string(bytes.TrimSuffix(line, []byte("\r"))))
+	}
+}
+
+func (r *lineReader) answer() {
+	r.mu.Lock()
+	ws := r.waiters
+	r.waiters = nil
+	r.mu.Unlock()
+	for _, w := range ws {
+		close(w)
+	}
+}
+
+// drain asks the reader to deliver everything in the pipe; the returned
+// channel is closed once it has.
+func (r *lineReader) drain() <-chan struct{} {
+	w := make(chan struct{})
+	r.mu.Lock()
+	if r.finished {
+		r.mu.Unlock()
+		close(w)
+		return w
+	}
+	r.waiters = append(r.waiters, w)
+	r.mu.Unlock()
+	_ = r.f.SetReadDeadline(time.Unix(1, 0)) // wake the reader
+	return w
+}

@@ -1,0 +1,275 @@
+package process
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// lines collects the lines of a stream.
+type lines struct {
+	mu sync.Mutex
+	l  []string
+}
+
+func (c *lines) add(s string) {
+	c.mu.Lock()
+	c.l = append(c.l, s)
+	c.mu.Unlock()
+}
+
+func (c *lines) get() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.l...)
+}
+
+func sh(t *testing.T, script string, out, errOut *lines, grace time.Duration) *Process {
+	t.Helper()
+	cfg := Config{Path: "/bin/sh", Args: []string{"-c", script}, Env: []string{"PATH=/usr/bin:/bin"}, Dir: t.TempDir(), Grace: grace}
+	if out != nil {
+		cfg.Stdout = out.add
+	}
+	if errOut != nil {
+		cfg.Stderr = errOut.add
+	}
+	p, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Kill)
+	return p
+}
+
+func wait(t *testing.T, p *Process) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := p.Wait(ctx)
+	if ctx.Err() != nil {
+		t.Fatal("process did not exit")
+	}
+	return err
+}
+
+func alive(pid int) bool {
+	// A zombie still answers kill(0); look at /proc instead.
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z"
+}
+
+func TestOutputLinesAndExitStatus(t *testing.T) {
+	var out, errOut lines
+	p := sh(t, `echo one; echo two >&2; printf 'three\r\nfour'; exit 3`, &out, &errOut, 0)
+	err := wait(t, p)
+	if err == nil || err.Error() != "exit status 3" {
+		t.Fatalf("exit error = %v", err)
+	}
+	if got := strings.Join(out.get(), "|"); got != "one|three|four" {
+		t.Errorf("stdout = %q", got)
+	}
+	if got := strings.Join(errOut.get(), "|"); got != "two" {
+		t.Errorf("stderr = %q", got)
+	}
+}
+
+func TestExplicitEnvironmentAndDir(t *testing.T) {
+	t.Setenv("RESERVOIR_HOST_SECRET", "leak")
+	dir := t.TempDir()
+	var out lines
+	p, err := Start(Config{Path: "/usr/bin/env", Env: []string{"A=1"}, Dir: dir, Stdout: out.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(t, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(out.get(), ","); got != "A=1" {
+		t.Errorf("environment = %q, want only A=1", got)
+	}
+
+	out = lines{}
+	p, err = Start(Config{Path: "/bin/pwd", Dir: dir, Stdout: out.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = wait(t, p)
+	if got := out.get(); len(got) != 1 || got[0] != dir {
+		t.Errorf("pwd = %q, want %q", got, dir)
+	}
+}
+
+func TestStartMissingExecutable(t *testing.T) {
+	if _, err := Start(Config{Path: filepath.Join(t.TempDir(), "nope")}); err == nil {
+		t.Fatal("want an error")
+	}
+}
+
+func TestStopTermThenKillWholeGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child")
+	// The leader ignores SIGTERM; its child sleeps.
+	p := sh(t, `trap '' TERM; sleep 100 & echo $! > `+pidFile+`; while :; do sleep 0.05; done`, nil, nil, 200*time.Millisecond)
+	child := waitPidFile(t, pidFile)
+	start := time.Now()
+	if err := p.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Errorf("stopped after %v, before the grace period", d)
+	}
+	if !p.Exited() {
+		t.Fatal("not exited after Stop")
+	}
+	if alive(p.Pid()) || alive(child) {
+		t.Error("a process of the group survived Stop")
+	}
+	if err := p.Stop(context.Background()); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+}
+
+func TestStopHonoursTerm(t *testing.T) {
+	p := sh(t, `sleep 100`, nil, nil, 10*time.Second)
+	start := time.Now()
+	_ = p.Stop(context.Background())
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("SIGTERM ignored? took %v", d)
+	}
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "terminated") {
+		t.Errorf("exit error = %v, want terminated", err)
+	}
+}
+
+func TestLeaderExitKillsGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child")
+	var out lines
+	// The background child keeps stdout open; Done must still come.
+	p := sh(t, `sleep 100 & echo $! > `+pidFile+`; echo bye`, &out, nil, 0)
+	if err := wait(t, p); err != nil {
+		t.Fatal(err)
+	}
+	child := waitPidFile(t, pidFile)
+	deadline := time.Now().Add(2 * time.Second)
+	for alive(child) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive(child) {
+		t.Error("child outlived its leader")
+	}
+	if got := out.get(); len(got) != 1 || got[0] != "bye" {
+		t.Errorf("stdout = %q", got)
+	}
+}
+
+func TestDrainDeliversWrittenLines(t *testing.T) {
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "mark")
+	var out lines
+	p := sh(t, `i=0; while [ $i -lt 50 ]; do echo line$i; i=$((i+1)); done; touch `+mark+`; sleep 100`, &out, nil, 0)
+	waitPidFile(t, mark)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.get(); len(got) != 50 || got[49] != "line49" {
+		t.Errorf("after Drain got %d lines", len(got))
+	}
+	if err := p.Drain(ctx); err != nil { // nothing new: returns at once
+		t.Fatal(err)
+	}
+	p.Kill()
+	if err := p.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLongLinesAreSplit(t *testing.T) {
+	var out lines
+	p := sh(t, `head -c 600000 /dev/zero | tr '\0' x; echo`, &out, nil, 0)
+	_ = wait(t, p)
+	total := 0
+	for _, l := range out.get() {
+		if len(l) > maxLine {
+			t.Fatalf("line of %d bytes", len(l))
+		}
+		total += len(l)
+	}
+	if total != 600000 {
+		t.Errorf("got %d bytes", total)
+	}
+}
+
+func TestSignalAfterExitIsHarmless(t *testing.T) {
+	p := sh(t, `exit 0`, nil, nil, 0)
+	if err := wait(t, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Error(err)
+	}
+	p.Kill()
+	if _, ok := p.PeakRSS(); ok {
+		t.Error("PeakRSS of a reaped process")
+	}
+}
+
+func TestPeakRSS(t *testing.T) {
+	p := sh(t, `sleep 100`, nil, nil, 0)
+	if n, ok := p.PeakRSS(); !ok || n <= 0 {
+		t.Errorf("PeakRSS = %d, %v", n, ok)
+	}
+}
+
+func TestNoGoroutinesLeft(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		p := sh(t, `echo hi; sleep 100`, &lines{}, &lines{}, 50*time.Millisecond)
+		_ = p.Stop(context.Background())
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		n := strings.Count(stacks, "internal/process.(*")
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines of the package still running:\n%s", n, stacks)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func waitPidFile(t *testing.T, path string) int {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			s := strings.TrimSpace(string(b))
+			if s == "" {
+				return 0
+			}
+			if n, err := strconv.Atoi(s); err == nil {
+				return n
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s never written", path)
+	return 0
+}

@@ -1,0 +1,435 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/process"
+	"github.com/reservoir-dev/reservoir/internal/runtimeapi"
+)
+
+// envState is the life cycle of an environment.
+//
+//	starting ─▶ idle ◀─▶ busy
+//	   │  └──────────────▲ │      (a cold on-demand start goes straight to busy)
+//	   └───────▶ stopping ◀┘      (and idle ─▶ stopping)
+type envState int
+
+const (
+	stateStarting envState = iota // process started, runtime initializing
+	stateIdle                     // initialized, waiting for an invocation
+	stateBusy                     // running one invocation
+	stateStopping                 // out of its pool, being torn down
+)
+
+func (s envState) String() string {
+	switch s {
+	case stateStarting:
+		return "starting"
+	case stateIdle:
+		return "idle"
+	case stateBusy:
+		return "busy"
+	case stateStopping:
+		return "stopping"
+	}
+	return fmt.Sprintf("envState(%d)", int(s))
+}
+
+// canMove is the transition table of envState.
+func (s envState) canMove(to envState) bool {
+	switch s {
+	case stateStarting:
+		return to == stateIdle || to == stateBusy || to == stateStopping
+	case stateIdle:
+		return to == stateBusy || to == stateStopping
+	case stateBusy:
+		return to == stateIdle || to == stateStopping
+	}
+	return false
+}
+
+// Timing of the end of an invocation: how long to wait for the runtime to
+// ask for the next one, then for its output to be read.
+const (
+	settleWait = 100 * time.Millisecond
+	drainWait  = 100 * time.Millisecond
+)
+
+// logTailBytes is the size of Result.LogTail.
+const logTailBytes = 4096
+
+// errStopped cancels an environment's context when it is torn down.
+var errStopped = errors.New("environment stopped")
+
+// exitError cancels an environment's context when its process ends.
+type exitError struct{ err error }
+
+func (e *exitError) Error() string { return exitMessage(e.err) }
+
+func exitMessage(err error) string {
+	if err == nil {
+		return "Runtime exited without providing a reason"
+	}
+	return "Runtime exited with error: " + err.Error()
+}
+
+// env is one execution environment: a process, its Runtime API server and
+// its directory. The goroutine that created or leased it owns it until it
+// hands it back to the pool; fields set by start are read-only afterwards.
+type env struct {
+	m         *Manager
+	pool      *pool
+	id        string
+	spec      Spec
+	specKey   string
+	initType  string
+	logStream string
+	ctx       context.Context // ends when the process exits, on teardown, or on Close
+	cancel    context.CancelCauseFunc
+
+	dir          string
+	proc         *process.Process
+	api          *runtimeapi.Server
+	initDuration time.Duration
+	peakRSS      int64 // last sample of the process's peak RSS
+
+	// Guarded by Manager.mu.
+	state    envState
+	lastUsed time.Time
+
+	logMu   sync.Mutex
+	capture *tailBuffer // lines of the invocation being logged, or nil
+
+	teardownOnce sync.Once
+}
+
+func newEnv(m *Manager, p *pool, spec Spec, initType string) *env {
+	id := newRequestID()
+	ctx, cancel := context.WithCancelCause(m.ctx)
+	return &env{
+		m: m, pool: p, id: id, spec: spec, specKey: spec.identity(), initType: initType,
+		logStream: time.Now().UTC().Format("2006/01/02") + "/[" + spec.Version + "]" + id[:8] + id[9:13] + id[14:18] + id[19:23] + id[24:],
+		ctx:       ctx, cancel: cancel,
+		state: stateStarting,
+	}
+}
+
+// moveLocked changes the state along the transition table; the caller holds
+// Manager.mu.
+func (e *env) moveLocked(to envState) {
+	if !e.state.canMove(to) {
+		e.m.log.Error("illegal environment transition", "env", e.id, "from", e.state, "to", to)
+		return
+	}
+	e.state = to
+}
+
+// initFailure is why an environment could not initialize.
+type initFailure struct {
+	errorType string
+	msg       string // used when the runtime posted no document
+	doc       []byte // what the runtime posted to init/error, if it did
+}
+
+func (f *initFailure) message() string {
+	var d struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if f.doc != nil && json.Unmarshal(f.doc, &d) == nil && d.ErrorMessage != "" {
+		return d.ErrorMessage
+	}
+	return f.msg
+}
+
+// payload is the invocation payload reporting the failure.
+func (f *initFailure) payload(requestID string) []byte {
+	if len(f.doc) > 0 {
+		return f.doc
+	}
+	return errorDoc("RequestId: "+requestID+" Error: "+f.msg, f.errorType)
+}
+
+// start prepares the environment and runs its runtime until it is
+// initialized (it asks for its first invocation). A function-level failure
+// is an initFailure; the error is for everything else.
+func (e *env) start() (*initFailure, error) {
+	m := e.m
+	if m.ctx.Err() != nil {
+		return nil, ErrClosed
+	}
+	zip, err := e.spec.Code(e.ctx)
+	if err != nil {
+		if m.ctx.Err() != nil {
+			return nil, ErrClosed
+		}
+		return nil, fmt.Errorf("sandbox: code of %s: %w", e.spec.FunctionName, err)
+	}
+	dir, err := os.MkdirTemp(m.workDir, "env-")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	e.dir = dir
+	task, rtDir := filepath.Join(dir, "task"), filepath.Join(dir, "runtime")
+	if err := os.Mkdir(rtDir, 0o755); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if err := extract(zip, task); err != nil {
+		return nil, err
+	}
+	l, fail, err := m.launcher(e.spec, task, rtDir)
+	if err != nil || fail != nil {
+		return fail, err
+	}
+	api, err := runtimeapi.Listen(runtimeapi.Options{Logger: m.log.With("function", e.spec.FunctionName, "env", e.id)})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	e.api = api
+
+	started := time.Now()
+	proc, err := process.Start(process.Config{
+		Path:   l.path,
+		Args:   l.args,
+		Env:    e.environment(api.Addr(), task, rtDir, l.execEnv),
+		Dir:    task,
+		Stdout: e.line,
+		Stderr: e.line,
+		Grace:  m.opts.StopGrace,
+	})
+	if err != nil {
+		return &initFailure{errorType: "Runtime.InvalidEntrypoint", msg: err.Error()}, nil
+	}
+	e.proc = proc
+	m.goroutine.Add(1)
+	go func() {
+		defer m.goroutine.Done()
+		<-proc.Done()
+		e.cancel(&exitError{proc.Err()})
+		m.exited(e)
+	}()
+
+	timer := time.NewTimer(m.opts.InitTimeout)
+	defer timer.Stop()
+	defer func() { e.initDuration = time.Since(started) }()
+	select {
+	case <-api.Ready():
+		e.sampleRSS()
+		return nil, nil
+	case <-api.InitFailed():
+		ie, _ := api.InitError()
+		return &initFailure{errorType: ie.ErrorType, doc: ie.Payload}, nil
+	case <-e.ctx.Done():
+		var exit *exitError
+		if !errors.As(context.Cause(e.ctx), &exit) {
+			return nil, ErrClosed
+		}
+		if ie, ok := api.InitError(); ok {
+			return &initFailure{errorType: ie.ErrorType, doc: ie.Payload}, nil
+		}
+		return &initFailure{errorType: "Runtime.ExitError", msg: exit.Error()}, nil
+	case <-timer.C:
+		return &initFailure{errorType: "Runtime.Unknown",
+			msg: fmt.Sprintf("Init timed out after %.2f seconds", m.opts.InitTimeout.Seconds())}, nil
+	}
+}
+
+// initFailureResult is the Result of a cold invocation whose environment
+// failed to initialize.
+func (e *env) initFailureResult(inv Invocation, fail *initFailure) Result {
+	id := inv.RequestID
+	if e.proc != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), drainWait)
+		_ = e.proc.Drain(ctx) // what the runtime printed before reporting
+		cancel()
+	}
+	e.platformLine("START RequestId: " + id + " Version: " + e.spec.Version)
+	e.platformLine("RequestId: " + id + " Error: " + fail.message())
+	e.platformLine(fail.errorType)
+	e.platformLine("END RequestId: " + id)
+	e.platformLine(reportLine(id, 0, e.spec.MemoryMB, 0, e.initDuration, true) + "Status: error\tError Type: " + fail.errorType)
+	return Result{
+		RequestID:       id,
+		Payload:         fail.payload(id),
+		FunctionError:   FunctionErrorUnhandled,
+		ErrorType:       fail.errorType,
+		ExecutedVersion: e.spec.Version,
+		LogTail:         e.endCapture(),
+		InitDuration:    e.initDuration,
+		ColdStart:       true,
+		Provisioned:     e.pool.provisioned,
+	}
+}
+
+// invoke runs one invocation on the initialized environment. keep is false
+// when the environment must not serve again (it crashed, timed out, or its
+// runtime was answered with a 4xx).
+func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err error) {
+	if !cold {
+		e.beginCapture()
+	}
+	id := inv.RequestID
+	e.platformLine("START RequestId: " + id + " Version: " + e.spec.Version)
+	start := time.Now()
+	deadline := start.Add(e.spec.Timeout)
+	ctx, cancel := context.WithDeadline(e.ctx, deadline)
+	resp, err := e.api.Invoke(ctx, runtimeapi.Invocation{
+		RequestID:       id,
+		Deadline:        deadline,
+		FunctionARN:     inv.InvokedFunctionARN,
+		TraceID:         inv.TraceID,
+		ClientContext:   inv.ClientContext,
+		CognitoIdentity: inv.CognitoIdentity,
+		Payload:         inv.Payload,
+	})
+	elapsed := time.Since(start)
+	cause := context.Cause(ctx)
+	cancel()
+
+	res = Result{RequestID: id, ExecutedVersion: e.spec.Version, ColdStart: cold, Provisioned: e.pool.provisioned}
+	if cold {
+		res.InitDuration = e.initDuration
+	}
+	keep = true
+	e.sampleRSS()
+	var exit *exitError
+	switch {
+	case err == nil:
+		e.settle()
+		e.sampleRSS()
+		res.Payload = resp.Payload
+		if resp.Error {
+			res.FunctionError, res.ErrorType = FunctionErrorUnhandled, resp.ErrorType
+		}
+		keep = !resp.Discard
+	case errors.As(cause, &exit):
+		keep = false
+		msg := "RequestId: " + id + " Error: " + exit.Error()
+		e.platformLine(msg)
+		e.platformLine("Runtime.ExitError")
+		res.Payload = errorDoc(msg, "Runtime.ExitError")
+		res.FunctionError, res.ErrorType = FunctionErrorUnhandled, "Runtime.ExitError"
+	case errors.Is(cause, context.DeadlineExceeded) && e.m.ctx.Err() == nil:
+		keep = false
+		e.proc.Kill()
+		elapsed = e.spec.Timeout
+		msg := fmt.Sprintf("%s %s Task timed out after %.2f seconds",
+			time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), id, e.spec.Timeout.Seconds())
+		e.platformLine(msg)
+		res.Payload, _ = json.Marshal(struct {
+			ErrorMessage string `json:"errorMessage"`
+		}{msg})
+		res.FunctionError, res.ErrorType = FunctionErrorUnhandled, "Sandbox.Timedout"
+	default: // the manager is closing
+		e.endCapture()
+		return Result{}, false, ErrClosed
+	}
+	res.Duration = elapsed
+	e.platformLine("END RequestId: " + id)
+	e.platformLine(reportLine(id, elapsed, e.spec.MemoryMB, e.peakRSS, res.InitDuration, cold))
+	res.LogTail = e.endCapture()
+	return res, keep, nil
+}
+
+// sampleRSS records the process's peak memory while it is alive.
+func (e *env) sampleRSS() {
+	if n, ok := e.proc.PeakRSS(); ok && n > e.peakRSS {
+		e.peakRSS = n
+	}
+}
+
+// settle waits briefly for the runtime to finish the invocation (ask for the
+// next one) and for its output to be read, so the log holds what it printed.
+func (e *env) settle() {
+	ctx, cancel := context.WithTimeout(e.ctx, settleWait)
+	_ = e.api.AwaitNext(ctx)
+	cancel()
+	ctx, cancel = context.WithTimeout(context.Background(), drainWait)
+	_ = e.proc.Drain(ctx)
+	cancel()
+}
+
+// teardown stops the process, closes the Runtime API and removes the
+// directory. Only the owner of the environment calls it; it is idempotent.
+func (e *env) teardown() {
+	e.teardownOnce.Do(func() {
+		if e.proc != nil {
+			ctx, cancel := e.m.stopContext()
+			_ = e.proc.Stop(ctx)
+			cancel()
+		}
+		if e.api != nil {
+			_ = e.api.Close()
+		}
+		e.cancel(errStopped)
+		if e.dir != "" {
+			if err := os.RemoveAll(e.dir); err != nil {
+				e.m.log.Warn("removing environment directory", "dir", e.dir, "err", err)
+			}
+		}
+	})
+}
+
+// line receives the process's output.
+func (e *env) line(text string) {
+	if sink := e.m.opts.LogSink; sink != nil {
+		sink(LogLine{FunctionName: e.spec.FunctionName, Version: e.spec.Version, LogStream: e.logStream, Text: text})
+	}
+	e.logMu.Lock()
+	if e.capture != nil {
+		e.capture.add(text)
+	}
+	e.logMu.Unlock()
+}
+
+// platformLine logs a line of Lambda's own (START, END, REPORT...).
+func (e *env) platformLine(text string) { e.line(text) }
+
+func (e *env) beginCapture() {
+	e.logMu.Lock()
+	e.capture = &tailBuffer{}
+	e.logMu.Unlock()
+}
+
+// endCapture stops capturing and returns the last 4 KB captured.
+func (e *env) endCapture() string {
+	e.logMu.Lock()
+	c := e.capture
+	e.capture = nil
+	e.logMu.Unlock()
+	if c == nil {
+		return ""
+	}
+	return c.tail(logTailBytes)
+}
+
+// reportLine formats Lambda's REPORT line (AWS separates fields with tabs).
+func reportLine(id string, d time.Duration, memoryMB int, rss int64, initDuration time.Duration, cold bool) string {
+	ms := float64(d) / float64(time.Millisecond)
+	billed := int64(math.Ceil(ms))
+	if billed < 1 {
+		billed = 1
+	}
+	usedMB := (rss + (1<<20 - 1)) >> 20
+	s := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
+		id, ms, billed, memoryMB, usedMB)
+	if cold {
+		s += fmt.Sprintf("Init Duration: %.2f ms\t", float64(initDuration)/float64(time.Millisecond))
+	}
+	return s
+}
+
+func errorDoc(message, errorType string) []byte {
+	b, _ := json.Marshal(struct {
+		ErrorMessage string `json:"errorMessage"`
+		ErrorType    string `json:"errorType"`
+	}{message, errorType})
+	return b
+}

@@ -1,0 +1,217 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/sandbox/runtimes"
+)
+
+// Runtime families the engine can run.
+const (
+	familyProvided = "provided" // provided, provided.al2, provided.al2023: ./bootstrap
+	familyGo       = "go"       // go1.x: the executable named by the handler
+	familyPython   = "python"   // python3.x: python3 + the embedded client
+	familyNode     = "node"     // nodejs18.x ...: node + the embedded client
+)
+
+func runtimeFamily(runtime string) (string, error) {
+	switch {
+	case runtime == "provided" || runtime == "provided.al2" || runtime == "provided.al2023":
+		return familyProvided, nil
+	case runtime == "go1.x":
+		return familyGo, nil
+	case digits(strings.TrimPrefix(runtime, "python3.")) && strings.HasPrefix(runtime, "python3."):
+		return familyPython, nil
+	case strings.HasPrefix(runtime, "nodejs") && strings.HasSuffix(runtime, ".x") &&
+		digits(strings.TrimSuffix(strings.TrimPrefix(runtime, "nodejs"), ".x")):
+		return familyNode, nil
+	}
+	return "", fmt.Errorf("%w: %q", ErrUnsupportedRuntime, runtime)
+}
+
+// digits reports whether s is a non-empty run of ASCII digits.
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// launch is how to start a runtime.
+type launch struct {
+	path    string
+	args    []string
+	execEnv string // AWS_EXECUTION_ENV, empty for OS-only runtimes
+}
+
+// launcher prepares the runtime of spec: it finds the executable (writing
+// the embedded client into rtDir for interpreted runtimes).
+func (m *Manager) launcher(spec Spec, task, rtDir string) (launch, *initFailure, error) {
+	family, err := runtimeFamily(spec.Runtime)
+	if err != nil {
+		return launch{}, nil, err
+	}
+	switch family {
+	case familyProvided, familyGo:
+		name := "bootstrap"
+		if family == familyGo {
+			name = filepath.Clean("/" + spec.Handler)[1:]
+		}
+		path := filepath.Join(task, name)
+		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+			return launch{}, &initFailure{errorType: "Runtime.InvalidEntrypoint",
+				msg: "Couldn't find valid bootstrap(s): [" + path + "]"}, nil
+		}
+		return launch{path: path}, nil, nil
+	case familyPython:
+		interp, err := m.interpreter("python3", spec.Runtime)
+		if err != nil {
+			return launch{}, nil, err
+		}
+		client := filepath.Join(rtDir, "bootstrap.py")
+		if err := os.WriteFile(client, runtimes.Python(), 0o644); err != nil {
+			return launch{}, nil, fmt.Errorf("sandbox: %w", err)
+		}
+		return launch{path: interp, args: []string{"-u", client}, execEnv: "AWS_Lambda_" + spec.Runtime}, nil, nil
+	default: // familyNode
+		interp, err := m.interpreter("node", spec.Runtime)
+		if err != nil {
+			return launch{}, nil, err
+		}
+		client := filepath.Join(rtDir, "bootstrap.js")
+		if err := os.WriteFile(client, runtimes.Node(), 0o644); err != nil {
+			return launch{}, nil, fmt.Errorf("sandbox: %w", err)
+		}
+		return launch{path: interp, args: []string{client}, execEnv: "AWS_Lambda_" + spec.Runtime}, nil, nil
+	}
+}
+
+// interpreter finds program on the host PATH and resolves it to the real
+// executable (through shims such as pyenv's, which need the host's
+// environment the function does not get). Results are cached.
+func (m *Manager) interpreter(program, runtime string) (string, error) {
+	m.interpMu.Lock()
+	path, ok := m.interps[program]
+	m.interpMu.Unlock()
+	if ok {
+		return path, nil
+	}
+	found := ""
+	for _, dir := range filepath.SplitList(m.opts.HostPath) {
+		if dir == "" {
+			continue
+		}
+		candidate := filepath.Join(dir, program)
+		if fi, err := os.Stat(candidate); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			found = candidate
+			break
+		}
+	}
+	if found == "" {
+		return "", &RuntimeUnavailableError{Program: program, Runtime: runtime}
+	}
+	path = found
+	if real := probeExecutable(found, program, m.opts.HostPath); real != "" {
+		path = real
+	}
+	m.interpMu.Lock()
+	m.interps[program] = path
+	m.interpMu.Unlock()
+	return path, nil
+}
+
+// probeExecutable asks the interpreter for its own executable path.
+func probeExecutable(path, program, hostPath string) string {
+	var args []string
+	switch program {
+	case "python3":
+		args = []string{"-c", "import sys; print(sys.executable)"}
+	case "node":
+		args = []string{"-p", "process.execPath"}
+	default:
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = append(os.Environ(), "PATH="+hostPath)
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	real := strings.TrimSpace(string(out))
+	if !filepath.IsAbs(real) {
+		return ""
+	}
+	if fi, err := os.Stat(real); err != nil || fi.Mode()&0o111 == 0 {
+		return ""
+	}
+	return real
+}
+
+// Placeholder credentials: SDKs in functions need some to sign requests.
+const (
+	dummyAccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
+	dummySecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	dummySessionToken    = "reservoir-session-token"
+)
+
+// environment is the complete environment of the runtime process: Lambda's
+// defaults, the function's variables, Lambda's reserved variables (which the
+// function cannot override), then Options.ExtraEnv.
+func (e *env) environment(apiAddr, task, rtDir, execEnv string) []string {
+	vars := map[string]string{
+		"PATH":            "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+		"LD_LIBRARY_PATH": task + ":" + filepath.Join(task, "lib") + ":/lib64:/usr/lib64:" + rtDir + ":/opt/lib",
+		"LANG":            "en_US.UTF-8",
+		"TZ":              ":UTC",
+	}
+	for k, v := range e.spec.Env {
+		vars[k] = v
+	}
+	reserved := map[string]string{
+		"AWS_LAMBDA_FUNCTION_NAME":        e.spec.FunctionName,
+		"AWS_LAMBDA_FUNCTION_VERSION":     e.spec.Version,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(e.spec.MemoryMB),
+		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + e.spec.FunctionName,
+		"AWS_LAMBDA_LOG_STREAM_NAME":      e.logStream,
+		"AWS_LAMBDA_INITIALIZATION_TYPE":  e.initType,
+		"AWS_LAMBDA_RUNTIME_API":          apiAddr,
+		"AWS_REGION":                      e.spec.Region,
+		"AWS_DEFAULT_REGION":              e.spec.Region,
+		"_HANDLER":                        e.spec.Handler,
+		"LAMBDA_TASK_ROOT":                task,
+		"LAMBDA_RUNTIME_DIR":              rtDir,
+		"AWS_ACCESS_KEY_ID":               dummyAccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":           dummySecretAccessKey,
+		"AWS_SESSION_TOKEN":               dummySessionToken,
+	}
+	if execEnv != "" {
+		reserved["AWS_EXECUTION_ENV"] = execEnv
+	}
+	for k, v := range reserved {
+		vars[k] = v
+	}
+	for k, v := range e.m.opts.ExtraEnv {
+		vars[k] = v
+	}
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}

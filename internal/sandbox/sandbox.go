@@ -1,0 +1,452 @@
+// Package sandbox runs function code in execution environments, the way
+// Lambda does: one OS process per environment, each with its own Runtime API
+// listener, its own working directory holding the unzipped code, and a clean
+// environment of Lambda's variables plus the function's own.
+//
+// A Manager keeps the environments in pools: on-demand pools, one per
+// function configuration, grow when every environment is busy, reuse warm
+// ones (one invocation at a time each) and reap those idle for too long;
+// provisioned pools, one per provisioned concurrency config, hold exactly the
+// requested number of initialized environments and report their progress.
+// The engine runs what it is given and never throttles: admission is decided
+// by the caller.
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Initialization types, seen by functions as AWS_LAMBDA_INITIALIZATION_TYPE.
+const (
+	InitOnDemand    = "on-demand"
+	InitProvisioned = "provisioned-concurrency"
+)
+
+// ReasonInitFailure is Progress.Reason when provisioned environments keep
+// failing to initialize.
+const ReasonInitFailure = "FUNCTION_ERROR_INIT_FAILURE"
+
+// FunctionErrorUnhandled is Result.FunctionError for every function error.
+const FunctionErrorUnhandled = "Unhandled"
+
+// Defaults of Options and Spec.
+const (
+	DefaultIdleTimeout     = 10 * time.Minute
+	DefaultInitTimeout     = 10 * time.Second
+	DefaultStopGrace       = 500 * time.Millisecond
+	DefaultMaxInitFailures = 3
+	DefaultTimeout         = 3 * time.Second
+	DefaultMemoryMB        = 128
+)
+
+// Errors returned by Invoke for problems that are not the function's.
+var (
+	// ErrClosed: the manager is closed (or closing).
+	ErrClosed = errors.New("sandbox: manager closed")
+	// ErrUnsupportedRuntime: Spec.Runtime is not one the engine can run.
+	ErrUnsupportedRuntime = errors.New("sandbox: unsupported runtime")
+	// ErrRuntimeUnavailable: the interpreter a runtime needs is missing
+	// (the error is a *RuntimeUnavailableError).
+	ErrRuntimeUnavailable = errors.New("sandbox: runtime unavailable")
+	// ErrInvalidCode: the deployment package is not a safe, valid zip.
+	ErrInvalidCode = errors.New("sandbox: invalid deployment package")
+)
+
+// RuntimeUnavailableError names the program a runtime needs and could not find.
+type RuntimeUnavailableError struct {
+	Program string // "python3", "node"
+	Runtime string // "python3.12"
+}
+
+func (e *RuntimeUnavailableError) Error() string {
+	return e.Program + " not found on PATH: runtime " + e.Runtime + " needs it"
+}
+
+// Is makes errors.Is(err, ErrRuntimeUnavailable) true.
+func (e *RuntimeUnavailableError) Is(target error) bool { return target == ErrRuntimeUnavailable }
+
+// Spec is one function version's configuration: what an environment runs.
+// Two specs that differ in anything but Code run in different environments.
+type Spec struct {
+	Account, Region string
+	FunctionName    string
+	Version         string // "$LATEST" (the default) or "1", "2", ...
+
+	Runtime  string // provided.al2023, provided.al2, go1.x, python3.x, nodejs18.x ... nodejs22.x
+	Handler  string
+	MemoryMB int           // default 128
+	Timeout  time.Duration // default 3 s
+	Env      map[string]string
+
+	// CodeSha256 and RevisionID identify the code and the configuration.
+	CodeSha256, RevisionID string
+	// Code returns the deployment package (a zip). It is called once per
+	// environment start.
+	Code func(ctx context.Context) ([]byte, error)
+}
+
+// FunctionARN is the ARN of the spec's version ($LATEST gives the unqualified ARN).
+func (s Spec) FunctionARN() string {
+	arn := "arn:aws:lambda:" + s.Region + ":" + s.Account + ":function:" + s.FunctionName
+	if s.Version != "" && s.Version != "$LATEST" {
+		arn += ":" + s.Version
+	}
+	return arn
+}
+
+// withDefaults fills the optional fields.
+func (s Spec) withDefaults() Spec {
+	if s.Version == "" {
+		s.Version = "$LATEST"
+	}
+	if s.MemoryMB <= 0 {
+		s.MemoryMB = DefaultMemoryMB
+	}
+	if s.Timeout <= 0 {
+		s.Timeout = DefaultTimeout
+	}
+	return s
+}
+
+func (s Spec) validate() error {
+	if s.FunctionName == "" {
+		return errors.New("sandbox: spec without a function name")
+	}
+	if s.Code == nil {
+		return errors.New("sandbox: spec without code")
+	}
+	if _, err := runtimeFamily(s.Runtime); err != nil {
+		return err
+	}
+	return nil
+}
+
+// identity is a digest of everything in the spec but Code.
+func (s Spec) identity() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q %q %q %q %q %d %d %q %q\n", s.Account, s.Region, s.FunctionName, s.Version,
+		s.Runtime, s.Handler, s.MemoryMB, s.Timeout, s.CodeSha256, s.RevisionID)
+	keys := make([]string, 0, len(s.Env))
+	for k := range s.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%q=%q\n", k, s.Env[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Invocation is one call of a function.
+type Invocation struct {
+	RequestID string // generated when empty
+	Payload   []byte // "{}" when empty
+	// InvokedFunctionARN is the ARN the caller used (with its qualifier);
+	// the spec's ARN when empty.
+	InvokedFunctionARN string
+	TraceID            string
+	// ClientContext and CognitoIdentity are JSON documents (ClientContext
+	// already decoded from the Invoke API's base64).
+	ClientContext   string
+	CognitoIdentity string
+}
+
+// Result is the outcome of an invocation that reached the function.
+type Result struct {
+	RequestID string
+	Payload   []byte
+	// FunctionError is "" on success and "Unhandled" for any function
+	// error, crash, timeout or init failure; Payload is then the error document.
+	FunctionError string
+	// ErrorType is the error's type when FunctionError is set
+	// ("Runtime.ExitError", "Sandbox.Timedout", the exception class...).
+	ErrorType       string
+	ExecutedVersion string
+	// LogTail is the last 4 KB of the invocation's log: the function's output
+	// framed by START, END and REPORT lines (what LogType Tail returns,
+	// before base64).
+	LogTail      string
+	Duration     time.Duration
+	InitDuration time.Duration // set on cold starts
+	ColdStart    bool          // the environment was started for this invocation
+	Provisioned  bool          // served by a provisioned environment
+}
+
+// Progress is the state of a provisioned config's environments.
+type Progress struct {
+	Requested int
+	// Allocated counts the environments of the config's current spec that
+	// are initialized (idle or busy). It reaches Requested only after that
+	// many inits succeeded, and drops when one dies until its replacement is up.
+	Allocated int
+	// Failed is set after MaxInitFailures consecutive init failures; no new
+	// environment is started until the next Provision call for the config.
+	Failed bool
+	Reason string // ReasonInitFailure when Failed
+	Detail string // the last init failure, for logs
+}
+
+// LogLine is one line of function output.
+type LogLine struct {
+	FunctionName, Version string
+	LogStream             string // AWS_LAMBDA_LOG_STREAM_NAME of the environment
+	Text                  string
+}
+
+// Options configure a Manager.
+type Options struct {
+	// WorkDir holds one directory per environment. Empty: a new temporary
+	// directory, removed by Close.
+	WorkDir string
+	// IdleTimeout: on-demand environments idle this long are stopped.
+	IdleTimeout time.Duration
+	// InitTimeout bounds an environment's initialization.
+	InitTimeout time.Duration
+	// StopGrace is the time between SIGTERM and SIGKILL when stopping an environment.
+	StopGrace time.Duration
+	// MaxInitFailures consecutive provisioned init failures mark a config Failed.
+	MaxInitFailures int
+	// HostPath is where python3 and node are looked up (default: this
+	// process's PATH). The functions themselves never see it.
+	HostPath string
+	// ExtraEnv is added to every environment last, over Lambda's variables
+	// (for example to point the AWS SDK at this emulator).
+	ExtraEnv map[string]string
+	Logger   *slog.Logger
+	// LogSink, if set, receives every line functions print, as it comes.
+	LogSink func(LogLine)
+}
+
+// Manager owns every execution environment. It is safe for concurrent use.
+type Manager struct {
+	opts      Options
+	log       *slog.Logger
+	workDir   string
+	ownDir    bool
+	ctx       context.Context // canceled by Close
+	cancel    context.CancelFunc
+	goroutine sync.WaitGroup // every goroutine the manager starts
+
+	interpMu sync.Mutex
+	interps  map[string]string // program → resolved interpreter path
+
+	mu          sync.Mutex
+	closed      bool
+	onDemand    map[string]*pool // by spec identity
+	provisioned map[string]*pool // by config key
+}
+
+// NewManager creates a manager; Close releases everything it started.
+func NewManager(opts Options) (*Manager, error) {
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.InitTimeout <= 0 {
+		opts.InitTimeout = DefaultInitTimeout
+	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = DefaultStopGrace
+	}
+	if opts.MaxInitFailures <= 0 {
+		opts.MaxInitFailures = DefaultMaxInitFailures
+	}
+	if opts.HostPath == "" {
+		opts.HostPath = os.Getenv("PATH")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := &Manager{
+		opts:        opts,
+		log:         log,
+		workDir:     opts.WorkDir,
+		interps:     map[string]string{},
+		onDemand:    map[string]*pool{},
+		provisioned: map[string]*pool{},
+	}
+	if m.workDir == "" {
+		dir, err := os.MkdirTemp("", "reservoir-sandbox-")
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: work dir: %w", err)
+		}
+		m.workDir, m.ownDir = dir, true
+	} else if err := os.MkdirAll(m.workDir, 0o755); err != nil {
+		return nil, fmt.Errorf("sandbox: work dir: %w", err)
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.goroutine.Add(1)
+	go m.reapLoop()
+	return m, nil
+}
+
+// Invoke runs one invocation of spec. With provisionedKey set it uses an
+// idle environment of that provisioned config if the config runs this very
+// spec, and falls back to on-demand otherwise; on-demand it reuses a warm
+// idle environment of spec or starts a new one (never waiting for a busy one).
+//
+// Function failures (errors, crashes, timeouts, init failures) are a Result
+// with FunctionError set; the error is for everything else: ErrClosed,
+// ErrUnsupportedRuntime, ErrRuntimeUnavailable, ErrInvalidCode, a failure of
+// spec.Code, or ctx's error. When ctx ends first Invoke returns at once, but
+// the invocation runs on to its end in its environment, as on AWS.
+func (m *Manager) Invoke(ctx context.Context, spec Spec, provisionedKey string, inv Invocation) (Result, error) {
+	spec = spec.withDefaults()
+	if err := spec.validate(); err != nil {
+		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	if inv.RequestID == "" {
+		inv.RequestID = newRequestID()
+	}
+	if len(inv.Payload) == 0 {
+		inv.Payload = []byte("{}")
+	}
+	if inv.InvokedFunctionARN == "" {
+		inv.InvokedFunctionARN = spec.FunctionARN()
+	}
+
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return Result{}, ErrClosed
+	}
+	e, cold := m.leaseLocked(spec, provisionedKey)
+	m.goroutine.Add(1)
+	m.mu.Unlock()
+
+	out := make(chan outcome, 1)
+	go func() {
+		defer m.goroutine.Done()
+		m.run(e, cold, inv, out)
+	}()
+	select {
+	case o := <-out:
+		return o.res, o.err
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}
+
+// Provision keeps exactly n initialized environments of type
+// provisioned-concurrency for configKey, running spec. n = 0 releases them; a
+// spec different from the current one replaces them (the old ones stop when
+// idle). Shrinking stops idle environments first and busy ones when their
+// invocation ends. It never blocks: report is called, from one goroutine at a
+// time and in order, whenever the config's Progress changes (and once after
+// every Provision call). Each call resets a Failed config.
+func (m *Manager) Provision(configKey string, spec Spec, n int, report func(Progress)) {
+	spec = spec.withDefaults()
+	if n < 0 {
+		n = 0
+	}
+	if report == nil {
+		report = func(Progress) {}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	p := m.provisioned[configKey]
+	if p == nil {
+		p = newPool(configKey, true, spec)
+		m.provisioned[configKey] = p
+		m.goroutine.Add(1)
+		go m.reconcileLoop(p)
+	}
+	p.spec, p.specKey = spec, spec.identity()
+	p.target = n
+	p.report = report
+	p.failures, p.failed, p.detail = 0, false, ""
+	p.retryAt = time.Time{}
+	p.reportAlways = true
+	p.kick()
+}
+
+// Close stops every environment and returns once no process or goroutine of
+// the manager is left (or ctx ends). In-flight invocations end with ErrClosed.
+func (m *Manager) Close(ctx context.Context) error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return m.wait(ctx)
+	}
+	m.closed = true
+	// Idle environments belong to the pools: stop them here. Starting and
+	// busy ones belong to the goroutine serving them, which sees the
+	// cancellation below and stops its environment itself.
+	var idle []*env
+	for _, pools := range []map[string]*pool{m.onDemand, m.provisioned} {
+		for _, p := range pools {
+			for e := range p.envs {
+				if e.state == stateIdle {
+					e.moveLocked(stateStopping)
+					delete(p.envs, e)
+					idle = append(idle, e)
+				}
+			}
+			p.kick()
+		}
+	}
+	m.mu.Unlock()
+	m.cancel()
+	for _, e := range idle {
+		m.goroutine.Add(1)
+		go func() {
+			defer m.goroutine.Done()
+			e.teardown()
+		}()
+	}
+	err := m.wait(ctx)
+	if m.ownDir && err == nil {
+		if rerr := os.RemoveAll(m.workDir); rerr != nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+func (m *Manager) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		m.goroutine.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// CheckZip validates a deployment package without unpacking it: every
+// entry name must stay inside the code root, symlinks must point inside it,
+// and the declared unzipped size must not exceed MaxUnzippedBytes. It returns
+// the declared unzipped size.
+func CheckZip(zipBytes []byte) (int64, error) {
+	return checkZip(zipBytes)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return strings.Join([]string{h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]}, "-")
+}

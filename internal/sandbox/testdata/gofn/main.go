@@ -1,0 +1,107 @@
+// Command gofn is a test function for the sandbox tests, built with
+// aws-lambda-go. Its initialization is steered by environment variables and
+// each invocation by the "action" field of its event.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+type event struct {
+	Action  string          `json:"action"`
+	Value   json.RawMessage `json:"value"`
+	SleepMS int             `json:"sleep_ms"`
+	Size    int             `json:"size"`
+}
+
+// customError has its own type name, reported as errorType.
+type customError struct{ msg string }
+
+func (e *customError) Error() string { return e.msg }
+
+func main() {
+	initType := os.Getenv("AWS_LAMBDA_INITIALIZATION_TYPE")
+	fmt.Println("init starting:", initType)
+	if fail := os.Getenv("FAIL_INIT_WHEN"); fail != "" && fail == initType {
+		fmt.Println("init failing on purpose")
+		os.Exit(3)
+	}
+	if ms, _ := strconv.Atoi(os.Getenv("INIT_SLEEP_MS")); ms > 0 {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	// INIT_ORDER_DIR staggers concurrent inits: the n-th to start sleeps
+	// n*INIT_STEP_MS more.
+	if dir := os.Getenv("INIT_ORDER_DIR"); dir != "" {
+		step, _ := strconv.Atoi(os.Getenv("INIT_STEP_MS"))
+		for i := 0; ; i++ {
+			f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(i)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+			if err == nil {
+				f.Close()
+				time.Sleep(time.Duration(i*step) * time.Millisecond)
+				break
+			}
+		}
+	}
+	if dir := os.Getenv("INIT_DONE_DIR"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, strconv.Itoa(os.Getpid())), nil, 0o644)
+	}
+	lambda.Start(handle)
+}
+
+func handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var ev event
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, err
+	}
+	lc, _ := lambdacontext.FromContext(ctx)
+	switch ev.Action {
+	case "", "echo":
+		return raw, nil
+	case "error":
+		return nil, errors.New("boom")
+	case "custom-error":
+		return nil, &customError{"custom failure"}
+	case "log":
+		fmt.Println("hello from the function", lc.AwsRequestID)
+		fmt.Fprintln(os.Stderr, "and from stderr")
+		return "logged", nil
+	case "sleep":
+		time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
+		return "slept", nil
+	case "crash":
+		fmt.Println("about to crash")
+		os.Exit(1)
+	case "env":
+		vars := os.Environ()
+		sort.Strings(vars)
+		return vars, nil
+	case "pid":
+		return os.Getpid(), nil
+	case "context":
+		deadline, _ := ctx.Deadline()
+		return map[string]any{
+			"request_id":     lc.AwsRequestID,
+			"arn":            lc.InvokedFunctionArn,
+			"function_name":  lambdacontext.FunctionName,
+			"memory":         lambdacontext.MemoryLimitInMB,
+			"version":        lambdacontext.FunctionVersion,
+			"remaining_ms":   time.Until(deadline).Milliseconds(),
+			"client_context": lc.ClientContext.Custom,
+		}, nil
+	case "big":
+		return strings.Repeat("x", ev.Size), nil
+	}
+	return nil, fmt.Errorf("unknown action %q", ev.Action)
+}
