@@ -41,6 +41,9 @@ type Options struct {
 	// AsyncRetryDelay is the wait before retrying an asynchronous event whose
 	// function failed (0: AWS's 1 minute; the second retry waits twice as long).
 	AsyncRetryDelay time.Duration
+	// Credentials, when set, turn on signature checking (--auth sigv4) with
+	// these access key → secret pairs.
+	Credentials map[string]string
 	// Logger receives the server's logs (default: only errors, to the test log).
 	Logger *slog.Logger
 }
@@ -68,7 +71,13 @@ func StartWith(t testing.TB, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
+	auth := app.AuthNone
+	if len(o.Credentials) > 0 {
+		auth = app.AuthSigV4
+	}
 	a, err := app.New(context.Background(), app.Config{
+		Auth:               auth,
+		Credentials:        o.Credentials,
 		Listen:             "127.0.0.1:0",
 		DataDir:            o.DataDir,
 		AccountConcurrency: o.AccountConcurrency,

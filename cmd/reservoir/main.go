@@ -24,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/reservoir-dev/reservoir/internal/app"
+	"github.com/reservoir-dev/reservoir/internal/awsproto"
 )
 
 func main() {
@@ -76,6 +77,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	accountConc := fs.String("account-concurrency", env("ACCOUNT_CONCURRENCY", "1000"), "concurrency limit of every account and region (RESERVOIR_ACCOUNT_CONCURRENCY)")
 	executor := fs.String("executor", env("EXECUTOR", app.ExecutorProcess), "process: run function code; simulate: virtual environments, no code runs (RESERVOIR_EXECUTOR)")
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (RESERVOIR_LOG_LEVEL)")
+	auth := fs.String("auth", env("AUTH", app.AuthNone), "none: accept any credentials; sigv4: verify request signatures against --credentials (RESERVOIR_AUTH)")
+	credentials := fs.String("credentials", env("CREDENTIALS", ""), "AKID:SECRET[,AKID:SECRET...] accepted in --auth sigv4 mode (RESERVOIR_CREDENTIALS)")
 	if err := fs.Parse(args); err != nil {
 		return app.Config{}, 0, err
 	}
@@ -93,7 +96,19 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	if *executor != app.ExecutorProcess && *executor != app.ExecutorSimulate {
 		return app.Config{}, 0, fmt.Errorf("--executor must be %s or %s, got %q", app.ExecutorProcess, app.ExecutorSimulate, *executor)
 	}
-	return app.Config{Listen: *listen, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor}, level, nil
+	cfg := app.Config{Listen: *listen, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth}
+	switch *auth {
+	case app.AuthNone:
+	case app.AuthSigV4:
+		creds, err := awsproto.ParseCredentials(*credentials)
+		if err != nil {
+			return app.Config{}, 0, fmt.Errorf("--credentials: %w", err)
+		}
+		cfg.Credentials = creds
+	default:
+		return app.Config{}, 0, fmt.Errorf("--auth must be %s or %s, got %q", app.AuthNone, app.AuthSigV4, *auth)
+	}
+	return cfg, level, nil
 }
 
 // defaultDataDir is a "reservoir" folder under the user's data directory.

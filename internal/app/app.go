@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +34,19 @@ const (
 	ExecutorSimulate = "simulate"
 )
 
+// Auth modes.
+const (
+	AuthNone  = "none"
+	AuthSigV4 = "sigv4"
+)
+
+// unsignedAllowed lists what answers without a signature in sigv4 mode: the
+// health probe, metrics, and code downloads (GetFunction's Code.Location).
+func unsignedAllowed(r *http.Request) bool {
+	return r.Method == http.MethodGet && ((r.URL.Path == "/" && r.URL.RawQuery == "") ||
+		r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, "/_reservoir/code/"))
+}
+
 // Config is everything the server needs to start.
 type Config struct {
 	Listen             string // host:port; port 0 picks a free one
@@ -44,6 +58,10 @@ type Config struct {
 	Logger             *slog.Logger
 	// IdleTimeout is how long an idle on-demand environment is kept (0: the sandbox default).
 	IdleTimeout time.Duration
+	// Auth is "none" (any credentials are accepted) or "sigv4" (signatures
+	// must verify against Credentials).
+	Auth        string
+	Credentials awsproto.Credentials
 	// Async tunes the asynchronous invocation queue (zero: AWS's defaults).
 	Async lambda.AsyncOptions
 }
@@ -152,8 +170,21 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	a.listener = ln
+	var handler http.Handler = mux
+	switch cfg.Auth {
+	case "", AuthNone:
+	case AuthSigV4:
+		if len(cfg.Credentials) == 0 {
+			a.Close(ctx)
+			return nil, errors.New("--auth sigv4 needs --credentials AKID:SECRET[,...]")
+		}
+		handler = awsproto.RequireSigV4(cfg.Credentials, time.Now, unsignedAllowed, mux)
+	default:
+		a.Close(ctx)
+		return nil, fmt.Errorf("unknown auth mode %q (want %s or %s)", cfg.Auth, AuthNone, AuthSigV4)
+	}
 	a.server = &http.Server{
-		Handler:           awsproto.Middleware(cfg.Logger, mux),
+		Handler:           awsproto.Middleware(cfg.Logger, handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
