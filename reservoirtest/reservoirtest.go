@@ -2,7 +2,7 @@
 // hands out an aws-sdk-go-v2 configuration that talks to it.
 //
 //	srv := reservoirtest.Start(t)
-//	client := lambda.NewFromConfig(srv.AWSConfig(t), srv.LambdaOptions())
+//	client := lambda.NewFromConfig(srv.AWSConfig(t))
 //
 // Each server listens on 127.0.0.1 with a free port, keeps its state in the
 // test's temporary directory, and is stopped when the test ends.

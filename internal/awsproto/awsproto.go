@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // DefaultAccount is the account of callers whose access key is not a
@@ -112,8 +113,26 @@ func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
 				WriteError(w, r.WithContext(ctx), &Error{Status: 500, Code: "ServiceException", Message: "An internal error occurred.", WithType: true, TypeValue: "Service"})
 			}
 		}()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		if !l.Enabled(ctx, slog.LevelDebug) {
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(ctx))
+		l.Debug("request", "status", sw.status, "duration", time.Since(start))
 	})
+}
+
+// statusWriter remembers the status a handler wrote (for the debug log).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // Error is an AWS error as it goes on the wire.

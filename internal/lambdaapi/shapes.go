@@ -58,7 +58,7 @@ type functionConfiguration struct {
 	LastModified         string               `json:"LastModified"`
 	CodeSha256           string               `json:"CodeSha256"`
 	Version              string               `json:"Version"`
-	Environment          environmentOut       `json:"Environment"`
+	Environment          *environmentOut      `json:"Environment,omitempty"`
 	TracingConfig        tracingConfig        `json:"TracingConfig"`
 	RevisionID           string               `json:"RevisionId"`
 	State                string               `json:"State"`
@@ -88,9 +88,11 @@ func toConfiguration(fn *lambda.Function, c lambda.Config, qualifier string) fun
 	case c.Version != lambda.LatestVersion:
 		arn += ":" + c.Version
 	}
-	env := c.Environment
-	if env == nil {
-		env = map[string]string{}
+	// Environment appears only when the function has one (an empty one
+	// included); a function created without it has none, as on AWS.
+	var env *environmentOut
+	if c.Environment != nil {
+		env = &environmentOut{Variables: c.Environment}
 	}
 	sum := sha256.Sum256([]byte(c.Runtime))
 	return functionConfiguration{
@@ -106,7 +108,7 @@ func toConfiguration(fn *lambda.Function, c lambda.Config, qualifier string) fun
 		LastModified:         c.LastModified.UTC().Format(lastModifiedLayout),
 		CodeSha256:           c.CodeSha256,
 		Version:              c.Version,
-		Environment:          environmentOut{Variables: env},
+		Environment:          env,
 		TracingConfig:        tracingConfig{Mode: c.TracingMode},
 		RevisionID:           c.RevisionID,
 		State:                "Active",

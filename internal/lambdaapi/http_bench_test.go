@@ -1,0 +1,290 @@
+package lambdaapi_test
+
+// Benchmarks of whole requests through an in-process server (the wire layer,
+// the domain, the store and, for Invoke, the process executor), driven over
+// loopback HTTP with kept-alive connections. They exist to be profiled:
+//
+//	go test -run '^$' -bench BenchmarkHTTPInvokeWarm -cpuprofile cpu.out ./internal/lambdaapi/
+//	go tool pprof -top cpu.out
+//
+// The profile holds the client's work too (net/http.(*Transport) and
+// persistConn frames); the server's is under net/http.(*conn).serve.
+// bench/cmd/bench is the side-by-side comparison; these are not timed
+// against anything.
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/reservoirtest"
+)
+
+var httpBenchEcho struct {
+	once sync.Once
+	zip  []byte
+	err  error
+}
+
+// httpBenchEchoZip builds bench/testdata/echofn as bootstrap, zipped.
+func httpBenchEchoZip(b *testing.B) []byte {
+	b.Helper()
+	httpBenchEcho.once.Do(func() {
+		dir, err := os.MkdirTemp("", "bench-echofn-")
+		if err != nil {
+			httpBenchEcho.err = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		out := filepath.Join(dir, "bootstrap")
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "../../bench/testdata/echofn")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			httpBenchEcho.err = fmt.Errorf("build echofn: %v\n%s", err, msg)
+			return
+		}
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			httpBenchEcho.err = err
+			return
+		}
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+		hdr.SetMode(0o755)
+		w, err := zw.CreateHeader(hdr)
+		if err == nil {
+			_, err = w.Write(raw)
+		}
+		if err == nil {
+			err = zw.Close()
+		}
+		httpBenchEcho.zip, httpBenchEcho.err = buf.Bytes(), err
+	})
+	if httpBenchEcho.err != nil {
+		b.Fatal(httpBenchEcho.err)
+	}
+	return httpBenchEcho.zip
+}
+
+// httpBench sends raw REST-JSON requests with a SigV4-shaped Authorization
+// header (the server reads the account and region from its scope).
+type httpBench struct {
+	base string
+	hc   *http.Client
+}
+
+func newHTTPBench(b *testing.B, srv *reservoirtest.Server) *httpBench {
+	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, DisableCompression: true}
+	b.Cleanup(tr.CloseIdleConnections)
+	return &httpBench{base: srv.URL, hc: &http.Client{Transport: tr, Timeout: time.Minute}}
+}
+
+const benchAuth = "AWS4-HMAC-SHA256 Credential=123456789012/20250101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
+
+func (h *httpBench) do(method, path string, body []byte, want int) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, h.base+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header["Authorization"] = []string{benchAuth}
+	req.Header["X-Amz-Date"] = []string{"20250101T000000Z"}
+	if body != nil {
+		req.Header["Content-Type"] = []string{"application/json"}
+	}
+	resp, err := h.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		return out, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, out)
+	}
+	return out, nil
+}
+
+func (h *httpBench) mustDo(b *testing.B, method, path string, body []byte, want int) []byte {
+	b.Helper()
+	out, err := h.do(method, path, body, want)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+func (h *httpBench) createFunction(b *testing.B, name string, zipped []byte) {
+	body, _ := json.Marshal(map[string]any{
+		"FunctionName": name, "Runtime": "provided.al2023", "Handler": "bootstrap",
+		"Role": "arn:aws:iam::123456789012:role/bench", "Timeout": 30,
+		"Code": map[string]string{"ZipFile": base64.StdEncoding.EncodeToString(zipped)},
+	})
+	h.mustDo(b, "POST", "/2015-03-31/functions", body, 201)
+}
+
+// benchLoop runs op from clients goroutines until b.N operations ran and
+// reports latency percentiles.
+func benchLoop(b *testing.B, clients int, op func() error) {
+	var mu sync.Mutex
+	var all []time.Duration
+	var next sync.Mutex
+	left := b.N
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			own := make([]time.Duration, 0, 1024)
+			for {
+				next.Lock()
+				if left == 0 {
+					next.Unlock()
+					break
+				}
+				left--
+				next.Unlock()
+				t0 := time.Now()
+				if err := op(); err != nil {
+					b.Error(err)
+					break
+				}
+				own = append(own, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, own...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	if len(all) == 0 {
+		return
+	}
+	slices.Sort(all)
+	at := func(q float64) float64 {
+		i := min(len(all)-1, max(0, int(q*float64(len(all))+0.5)-1))
+		return float64(all[i]) / float64(time.Microsecond)
+	}
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+var httpBenchPayload = []byte(`{"hello":"world","n":42}`)
+
+func benchHTTPInvoke(b *testing.B, clients int) {
+	srv := reservoirtest.Start(b)
+	h := newHTTPBench(b, srv)
+	h.createFunction(b, "echo", httpBenchEchoZip(b))
+	h.mustDo(b, "PUT", "/2017-10-31/functions/echo/concurrency", []byte(fmt.Sprintf(`{"ReservedConcurrentExecutions":%d}`, max(8, clients))), 200)
+	invoke := func() error {
+		out, err := h.do("POST", "/2015-03-31/functions/echo/invocations", httpBenchPayload, 200)
+		if err == nil && !bytes.Equal(out, httpBenchPayload) {
+			err = fmt.Errorf("answer %q", out)
+		}
+		return err
+	}
+	for range 3 { // pre-warm one environment per client
+		var wg sync.WaitGroup
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := invoke(); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	benchLoop(b, clients, invoke)
+}
+
+// BenchmarkHTTPInvokeWarm is a warm synchronous Invoke, one client.
+func BenchmarkHTTPInvokeWarm(b *testing.B) { benchHTTPInvoke(b, 1) }
+
+// BenchmarkHTTPInvokeWarm4 is four clients on four warm environments.
+func BenchmarkHTTPInvokeWarm4(b *testing.B) { benchHTTPInvoke(b, 4) }
+
+func benchHTTPControl(b *testing.B, clients int, method, path string, body []byte, want int) {
+	srv := reservoirtest.Start(b)
+	h := newHTTPBench(b, srv)
+	h.createFunction(b, "cp", httpBenchEchoZip(b))
+	h.mustDo(b, "PUT", "/2017-10-31/functions/cp/concurrency", []byte(`{"ReservedConcurrentExecutions":10}`), 200)
+	alternate := strings.Contains(path, "/concurrency") && method == "PUT"
+	var flip sync.Mutex
+	n := 0
+	benchLoop(b, clients, func() error {
+		payload := body
+		if alternate { // every Put changes the value, so every Put is a write
+			flip.Lock()
+			n++
+			payload = []byte(fmt.Sprintf(`{"ReservedConcurrentExecutions":%d}`, 10+n%2))
+			flip.Unlock()
+		}
+		_, err := h.do(method, path, payload, want)
+		return err
+	})
+}
+
+// BenchmarkHTTPGetFunctionConcurrency64 is a read under 64 concurrent clients.
+func BenchmarkHTTPGetFunctionConcurrency64(b *testing.B) {
+	benchHTTPControl(b, 64, "GET", "/2019-09-30/functions/cp/concurrency", nil, 200)
+}
+
+// BenchmarkHTTPPutFunctionConcurrency is a changing reservation, one client:
+// each request is one fsync'd store write.
+func BenchmarkHTTPPutFunctionConcurrency(b *testing.B) {
+	benchHTTPControl(b, 1, "PUT", "/2017-10-31/functions/cp/concurrency", nil, 200)
+}
+
+// BenchmarkHTTPPutFunctionConcurrency64 is the same under 64 clients.
+func BenchmarkHTTPPutFunctionConcurrency64(b *testing.B) {
+	benchHTTPControl(b, 64, "PUT", "/2017-10-31/functions/cp/concurrency", nil, 200)
+}
+
+// BenchmarkHTTPCreateFunction creates b.N functions (a tiny package, the
+// same for all) from 8 clients: the cost of a create as the account grows.
+func BenchmarkHTTPCreateFunction(b *testing.B) {
+	srv := reservoirtest.Start(b)
+	h := newHTTPBench(b, srv)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("bootstrap")
+	_, _ = w.Write([]byte("#!/bin/sh\n"))
+	_ = zw.Close()
+	code := base64.StdEncoding.EncodeToString(buf.Bytes())
+	var mu sync.Mutex
+	n := 0
+	benchLoop(b, 8, func() error {
+		mu.Lock()
+		n++
+		name := fmt.Sprintf("fn-%06d", n)
+		mu.Unlock()
+		body, _ := json.Marshal(map[string]any{
+			"FunctionName": name, "Runtime": "provided.al2023", "Handler": "bootstrap",
+			"Role": "arn:aws:iam::123456789012:role/bench", "Code": map[string]string{"ZipFile": code},
+		})
+		_, err := h.do("POST", "/2015-03-31/functions", body, 201)
+		return err
+	})
+}

@@ -1,0 +1,167 @@
+package terraform
+
+import (
+	"strings"
+	"testing"
+	"text/template"
+)
+
+// Account and region of every configuration: the provider signs with the
+// access key, and Reservoir takes a 12-digit access key as the account.
+const (
+	account = "123456789012"
+	region  = "us-east-1"
+)
+
+// providerHCL points the AWS provider at endpoint for Lambda, IAM and STS.
+const providerHCL = `terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+
+provider "aws" {
+  region                      = "{{.Region}}"
+  access_key                  = "{{.Account}}"
+  secret_key                  = "reservoir"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = false
+
+  endpoints {
+    lambda = "{{.Endpoint}}"
+    iam    = "{{.Endpoint}}"
+    sts    = "{{.Endpoint}}"
+  }
+}
+`
+
+// lifecycleHCL is the scenario of the issue: a role, two published
+// functions with reserved concurrency, an alias, and the two examples of
+// the aws_lambda_provisioned_concurrency_config documentation, one by alias
+// name and one by function version. They sit on different functions because
+// a version may carry only one provisioned config: on one function the
+// version config and the alias (which points at that same, latest version)
+// would conflict.
+const lifecycleHCL = providerHCL + `
+resource "aws_iam_role" "example" {
+  name = "reservoir-tf-lambda"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Action    = "sts:AssumeRole"
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
+}
+
+resource "aws_lambda_function" "alias_example" {
+  function_name                  = "{{.AliasFunction}}"
+  role                           = aws_iam_role.example.arn
+  handler                        = "index.handler"
+  runtime                        = "python3.12"
+  filename                       = "{{.Zip}}"
+  source_code_hash               = filebase64sha256("{{.Zip}}")
+  publish                        = true
+  reserved_concurrent_executions = 10
+}
+
+resource "aws_lambda_alias" "example" {
+  name             = "live"
+  function_name    = aws_lambda_function.alias_example.function_name
+  function_version = aws_lambda_function.alias_example.version
+}
+
+# Documentation example 1: by alias name.
+resource "aws_lambda_provisioned_concurrency_config" "by_alias" {
+  function_name                     = aws_lambda_alias.example.function_name
+  provisioned_concurrent_executions = {{.AliasProvisioned}}
+  qualifier                         = aws_lambda_alias.example.name
+}
+
+resource "aws_lambda_function" "version_example" {
+  function_name                  = "{{.VersionFunction}}"
+  role                           = aws_iam_role.example.arn
+  handler                        = "index.handler"
+  runtime                        = "python3.12"
+  filename                       = "{{.Zip}}"
+  source_code_hash               = filebase64sha256("{{.Zip}}")
+  publish                        = true
+  reserved_concurrent_executions = 10
+}
+{{if .ManageVersionConfig}}
+# Documentation example 2: by function version.
+resource "aws_lambda_provisioned_concurrency_config" "by_version" {
+  function_name                     = aws_lambda_function.version_example.function_name
+  provisioned_concurrent_executions = {{.VersionProvisioned}}
+  qualifier                         = aws_lambda_function.version_example.version
+{{- if .VersionSkipDestroy}}
+  skip_destroy                      = true
+{{- end}}
+}
+{{end}}
+{{- if .ImportAliasConfig}}
+import {
+  to = aws_lambda_provisioned_concurrency_config.by_alias
+  id = "{{.AliasFunction}},live"
+}
+{{end}}`
+
+// lifecycleConfig fills lifecycleHCL.
+type lifecycleConfig struct {
+	shared
+	Endpoint            string
+	Zip                 string
+	AliasFunction       string
+	VersionFunction     string
+	AliasProvisioned    int
+	VersionProvisioned  int
+	ManageVersionConfig bool // false: the by_version block is gone
+	VersionSkipDestroy  bool
+	ImportAliasConfig   bool // add an import block for by_alias
+}
+
+// reservedHCL is one function whose reserved concurrency the test changes.
+const reservedHCL = providerHCL + `
+resource "aws_lambda_function" "example" {
+  function_name    = "{{.Function}}"
+  role             = "arn:aws:iam::{{.Account}}:role/reservoir-tf-reserved"
+  handler          = "index.handler"
+  runtime          = "python3.12"
+  filename         = "{{.Zip}}"
+  source_code_hash = filebase64sha256("{{.Zip}}")
+{{- if ge .Reserved 0}}
+  reserved_concurrent_executions = {{.Reserved}}
+{{- end}}
+}
+`
+
+// reservedConfig fills reservedHCL.
+type reservedConfig struct {
+	shared
+	Endpoint string
+	Zip      string
+	Function string
+	Reserved int // -1: attribute left out
+}
+
+// render executes an HCL template.
+func render(t *testing.T, text string, data any) string {
+	t.Helper()
+	tmpl, err := template.New("hcl").Option("missingkey=error").Parse(text)
+	if err != nil {
+		t.Fatalf("parse HCL template: %v", err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, data); err != nil {
+		t.Fatalf("render HCL template: %v", err)
+	}
+	return b.String()
+}
+
+// shared gives every config struct the values all templates use.
+type shared struct{}
+
+func (shared) Account() string { return account }
+func (shared) Region() string  { return region }
