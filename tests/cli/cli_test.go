@@ -38,6 +38,9 @@ type cli struct {
 // start starts a Reservoir and returns a CLI pointed at it; it skips the
 // test when the AWS CLI is not installed.
 func start(t *testing.T) *cli {
+	if testing.Short() {
+		t.Skip("end-to-end AWS CLI test; skipped with -short")
+	}
 	t.Helper()
 	bin, err := exec.LookPath("aws")
 	if err != nil {

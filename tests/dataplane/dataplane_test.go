@@ -91,6 +91,9 @@ type fixture struct {
 }
 
 func start(t *testing.T) *fixture {
+	if testing.Short() {
+		t.Skip("end-to-end test with real function processes; skipped with -short")
+	}
 	srv := reservoirtest.StartWith(t, reservoirtest.Options{AsyncRetryDelay: 50 * time.Millisecond})
 	return &fixture{srv: srv, c: lambda.NewFromConfig(srv.AWSConfig(t)), mark: t.TempDir()}
 }
