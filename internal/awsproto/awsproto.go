@@ -6,10 +6,10 @@ package awsproto
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"io"
 	"log/slog"
 	"net/http"
@@ -87,13 +87,7 @@ func Logger(ctx context.Context) *slog.Logger {
 }
 
 // NewRequestID returns a random UUID.
-func NewRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func NewRequestID() string { return uuid.NewString() }
 
 // Middleware gives every request an ID (header X-Amzn-RequestId), a
 // request-scoped logger, and turns a panic into a generic 500 so that none

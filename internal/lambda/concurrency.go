@@ -162,7 +162,7 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 		return ProvisionedView{}, err
 	}
 	q, cs := ref.Qualifier, cscope(sc)
-	var unchanged bool
+	var unchanged *ProvisionedView // set when the config already requests n
 	var keep int
 	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + q) },
 		func(fn *Function) (func(), func(), error) {
@@ -176,7 +176,8 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 			if pc, ok := fn.Provisioned[q]; ok {
 				prev = pc.Requested
 				if prev == *n {
-					unchanged = true
+					v := s.provisionedView(e, fn, q)
+					unchanged = &v
 					return nil, nil, errNoChange
 				}
 			}
@@ -194,8 +195,8 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 			fn.Provisioned[q] = &ProvisionedConfig{Qualifier: q, Requested: *n, LastModified: s.now()}
 			return func() { s.acct.SetProvisioned(cs, ref.Name, q, prev) }, nil, nil
 		})
-	if unchanged {
-		return s.provisionedView(e, e.cur.Load(), q), nil
+	if unchanged != nil {
+		return *unchanged, nil
 	}
 	if err != nil {
 		return ProvisionedView{}, err

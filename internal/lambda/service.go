@@ -12,8 +12,8 @@ package lambda
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
+	"github.com/google/uuid"
 	"log/slog"
 	"slices"
 	"sync"
@@ -310,13 +310,7 @@ func (fn *Function) version(v string) (Config, bool) {
 }
 
 // newRevisionID returns a random UUID, as AWS's RevisionId values are.
-func newRevisionID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func newRevisionID() string { return uuid.NewString() }
 
 // resolve parses a FunctionName member, checks that it addresses this scope,
 // and merges its qualifier with an explicit Qualifier member.

@@ -14,15 +14,14 @@ package sandbox
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"log/slog"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -442,11 +441,4 @@ func CheckZip(zipBytes []byte) (int64, error) {
 	return checkZip(zipBytes)
 }
 
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return strings.Join([]string{h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]}, "-")
-}
+func newRequestID() string { return uuid.NewString() }
