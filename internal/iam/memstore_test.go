@@ -3,6 +3,7 @@ package iam_test
 import (
 	"context"
 	"maps"
+	"slices"
 	"sync"
 
 	"github.com/reservoir-dev/reservoir/internal/iam"
@@ -25,8 +26,7 @@ func (m *memStore) LoadRoles(ctx context.Context) ([]iam.Role, error) {
 	defer m.mu.Unlock()
 	roles := make([]iam.Role, 0, len(m.roles))
 	for _, r := range m.roles {
-		r.Tags = maps.Clone(r.Tags)
-		roles = append(roles, r)
+		roles = append(roles, deepCopy(r))
 	}
 	return roles, nil
 }
@@ -37,8 +37,7 @@ func (m *memStore) SaveRole(ctx context.Context, r iam.Role) error {
 	if m.failWith != nil {
 		return m.failWith
 	}
-	r.Tags = maps.Clone(r.Tags)
-	m.roles[r.Account+"/"+r.Name] = r
+	m.roles[r.Account+"/"+r.Name] = deepCopy(r)
 	return nil
 }
 
@@ -62,11 +61,19 @@ func (m *memStore) role(account, name string) (iam.Role, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.roles[account+"/"+name]
-	return r, ok
+	return deepCopy(r), ok
 }
 
 func (m *memStore) len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.roles)
+}
+
+// deepCopy copies r so that the store and its callers share nothing.
+func deepCopy(r iam.Role) iam.Role {
+	r.Tags = maps.Clone(r.Tags)
+	r.InlinePolicies = maps.Clone(r.InlinePolicies)
+	r.AttachedPolicies = slices.Clone(r.AttachedPolicies)
+	return r
 }

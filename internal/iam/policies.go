@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,18 +22,18 @@ func (s *Service) PutRolePolicy(ctx context.Context, account, roleName, policyNa
 	if err := checkPolicyJSON(document); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, account, roleName, false, func(e *entry) error {
-		if e.inline == nil {
-			e.inline = make(map[string]string, 1)
+	_, err := s.update(ctx, account, roleName, func(r *Role) error {
+		if r.InlinePolicies == nil {
+			r.InlinePolicies = make(map[string]string, 1)
 		}
-		e.inline[policyName] = document
+		r.InlinePolicies[policyName] = document
 		total := 0
-		for _, doc := range e.inline {
+		for _, doc := range r.InlinePolicies {
 			total += policySize(doc)
 		}
 		if total > MaxInlinePolicySize {
 			return newError(CodeLimitExceeded, "Maximum policy size of "+strconv.Itoa(MaxInlinePolicySize)+
-				" bytes exceeded for role "+e.role.Name)
+				" bytes exceeded for role "+r.Name)
 		}
 		return nil
 	})
@@ -50,11 +51,11 @@ func (s *Service) GetRolePolicy(ctx context.Context, account, roleName, policyNa
 	if err := v.err(); err != nil {
 		return "", err
 	}
-	e, err := s.get(account, roleName)
+	r, err := s.get(account, roleName)
 	if err != nil {
 		return "", err
 	}
-	doc, ok := e.inline[policyName]
+	doc, ok := r.InlinePolicies[policyName]
 	if !ok {
 		return "", errNoSuchRolePolicy(policyName)
 	}
@@ -72,11 +73,14 @@ func (s *Service) DeleteRolePolicy(ctx context.Context, account, roleName, polic
 	if err := v.err(); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, account, roleName, false, func(e *entry) error {
-		if _, ok := e.inline[policyName]; !ok {
+	_, err := s.update(ctx, account, roleName, func(r *Role) error {
+		if _, ok := r.InlinePolicies[policyName]; !ok {
 			return errNoSuchRolePolicy(policyName)
 		}
-		delete(e.inline, policyName)
+		delete(r.InlinePolicies, policyName)
+		if len(r.InlinePolicies) == 0 {
+			r.InlinePolicies = nil
+		}
 		return nil
 	})
 	return err
@@ -92,12 +96,12 @@ func (s *Service) ListRolePolicies(ctx context.Context, account, roleName string
 	if err := v.err(); err != nil {
 		return Page[string]{}, err
 	}
-	e, err := s.get(account, roleName)
+	r, err := s.get(account, roleName)
 	if err != nil {
 		return Page[string]{}, err
 	}
-	names := make([]string, 0, len(e.inline))
-	for name := range e.inline {
+	names := make([]string, 0, len(r.InlinePolicies))
+	for name := range r.InlinePolicies {
 		names = append(names, name)
 	}
 	return paginate(names, func(s string) string { return s }, in)
@@ -116,16 +120,14 @@ func (s *Service) AttachRolePolicy(ctx context.Context, account, roleName, polic
 	if err := checkPolicyARN(account, roleName, policyARN); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, account, roleName, false, func(e *entry) error {
-		for _, a := range e.attached {
-			if a == policyARN {
-				return nil
-			}
+	_, err := s.update(ctx, account, roleName, func(r *Role) error {
+		if slices.Contains(r.AttachedPolicies, policyARN) {
+			return nil
 		}
-		if len(e.attached) >= MaxAttachedPoliciesPerRole {
+		if len(r.AttachedPolicies) >= MaxAttachedPoliciesPerRole {
 			return newError(CodeLimitExceeded, "Cannot exceed quota for PoliciesPerRole: "+strconv.Itoa(MaxAttachedPoliciesPerRole))
 		}
-		e.attached = append(e.attached, policyARN)
+		r.AttachedPolicies = append(r.AttachedPolicies, policyARN)
 		return nil
 	})
 	return err
@@ -136,14 +138,16 @@ func (s *Service) DetachRolePolicy(ctx context.Context, account, roleName, polic
 	if err := checkPolicyARN(account, roleName, policyARN); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, account, roleName, false, func(e *entry) error {
-		for i, a := range e.attached {
-			if a == policyARN {
-				e.attached = append(e.attached[:i], e.attached[i+1:]...)
-				return nil
-			}
+	_, err := s.update(ctx, account, roleName, func(r *Role) error {
+		i := slices.Index(r.AttachedPolicies, policyARN)
+		if i < 0 {
+			return newError(CodeNoSuchEntity, "Policy "+policyARN+" was not found.")
 		}
-		return newError(CodeNoSuchEntity, "Policy "+policyARN+" was not found.")
+		r.AttachedPolicies = slices.Delete(r.AttachedPolicies, i, i+1)
+		if len(r.AttachedPolicies) == 0 {
+			r.AttachedPolicies = nil
+		}
+		return nil
 	})
 	return err
 }
@@ -163,12 +167,12 @@ func (s *Service) ListAttachedRolePolicies(ctx context.Context, account, roleNam
 	if err := v.err(); err != nil {
 		return Page[AttachedPolicy]{}, err
 	}
-	e, err := s.get(account, roleName)
+	r, err := s.get(account, roleName)
 	if err != nil {
 		return Page[AttachedPolicy]{}, err
 	}
-	policies := make([]AttachedPolicy, 0, len(e.attached))
-	for _, a := range e.attached {
+	policies := make([]AttachedPolicy, 0, len(r.AttachedPolicies))
+	for _, a := range r.AttachedPolicies {
 		path, name, _ := splitPolicyARN(a)
 		if strings.HasPrefix(path, pathPrefix) {
 			policies = append(policies, AttachedPolicy{Name: name, ARN: a})

@@ -114,7 +114,7 @@ func (s *Service) CreateRole(ctx context.Context, account string, in CreateRoleI
 	if err := s.store.SaveRole(ctx, r); err != nil {
 		return Role{}, fmt.Errorf("iam: save role %s of %s: %w", r.Name, account, err)
 	}
-	s.put(&entry{role: r})
+	s.put(r)
 	return cloneRole(r), nil
 }
 
@@ -123,11 +123,11 @@ func (s *Service) GetRole(ctx context.Context, account, name string) (Role, erro
 	if err := checkRoleName(account, name); err != nil {
 		return Role{}, err
 	}
-	e, err := s.get(account, name)
+	r, err := s.get(account, name)
 	if err != nil {
 		return Role{}, err
 	}
-	return cloneRole(e.role), nil
+	return cloneRole(r), nil
 }
 
 // DeleteRole deletes the named role. A role with attached or inline policies
@@ -141,20 +141,20 @@ func (s *Service) DeleteRole(ctx context.Context, account, name string) error {
 		return err
 	}
 	defer unlock()
-	e, err := s.get(account, name)
+	r, err := s.get(account, name)
 	if err != nil {
 		return err
 	}
-	if len(e.attached) > 0 {
+	if len(r.AttachedPolicies) > 0 {
 		return newError(CodeDeleteConflict, "Cannot delete entity, must detach all policies first.")
 	}
-	if len(e.inline) > 0 {
+	if len(r.InlinePolicies) > 0 {
 		return newError(CodeDeleteConflict, "Cannot delete entity, must delete policies first.")
 	}
-	if err := s.store.DeleteRole(ctx, account, e.role.Name); err != nil {
-		return fmt.Errorf("iam: delete role %s of %s: %w", e.role.Name, account, err)
+	if err := s.store.DeleteRole(ctx, account, r.Name); err != nil {
+		return fmt.Errorf("iam: delete role %s of %s: %w", r.Name, account, err)
 	}
-	s.remove(account, e.role.Name)
+	s.remove(account, r.Name)
 	return nil
 }
 
@@ -180,9 +180,9 @@ func (s *Service) ListRoles(ctx context.Context, account string, in ListRolesInp
 	}
 	s.mu.RLock()
 	roles := make([]Role, 0, len(s.accounts[account]))
-	for _, e := range s.accounts[account] {
-		if strings.HasPrefix(e.role.Path, in.PathPrefix) {
-			roles = append(roles, cloneRole(e.role))
+	for _, r := range s.accounts[account] {
+		if strings.HasPrefix(r.Path, in.PathPrefix) {
+			roles = append(roles, cloneRole(r))
 		}
 	}
 	s.mu.RUnlock()
@@ -203,8 +203,8 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, account, name, doc
 	if err := checkTrustPolicy(document); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, account, name, true, func(e *entry) error {
-		e.role.AssumeRolePolicyDocument = document
+	_, err := s.update(ctx, account, name, func(r *Role) error {
+		r.AssumeRolePolicyDocument = document
 		return nil
 	})
 	return err
@@ -233,12 +233,12 @@ func (s *Service) UpdateRole(ctx context.Context, account, name string, in Updat
 	if err := v.err(); err != nil {
 		return Role{}, err
 	}
-	return s.update(ctx, account, name, true, func(e *entry) error {
+	return s.update(ctx, account, name, func(r *Role) error {
 		if in.Description != nil {
-			e.role.Description = *in.Description
+			r.Description = *in.Description
 		}
 		if in.MaxSessionDuration != nil {
-			e.role.MaxSessionDuration = *in.MaxSessionDuration
+			r.MaxSessionDuration = *in.MaxSessionDuration
 		}
 		return nil
 	})

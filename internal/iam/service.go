@@ -3,10 +3,9 @@
 // error codes and messages. It knows nothing of HTTP; internal/iamapi speaks
 // the query protocol on its behalf.
 //
-// Roles (name, path, trust policy, description, session duration, tags) are
-// durable through a Store. The policies attached to or embedded in a role are
-// kept in memory only, because Role has no place for them yet: they are gone
-// after a restart.
+// Roles are durable through a Store, and so is everything that hangs off one:
+// its tags, its inline policies and the managed policies attached to it are
+// fields of Role, and every change is saved before it is acknowledged.
 package iam
 
 import (
@@ -33,16 +32,9 @@ type Service struct {
 	writeSem chan struct{}
 
 	mu sync.RWMutex
-	// accounts maps account → lower-cased role name → entry. A committed
-	// entry is never modified, only replaced.
-	accounts map[string]map[string]*entry
-}
-
-// entry is one role and what hangs off it.
-type entry struct {
-	role     Role
-	inline   map[string]string // inline policy name → document
-	attached []string          // managed policy ARNs, in attach order
+	// accounts maps account → lower-cased role name → role. A committed role
+	// (its maps and slices included) is never modified, only replaced.
+	accounts map[string]map[string]Role
 }
 
 // NewService returns a Service holding the roles in store. clock gives the
@@ -59,13 +51,13 @@ func NewService(ctx context.Context, store Store, clock func() time.Time) (*Serv
 		store:    store,
 		clock:    clock,
 		writeSem: make(chan struct{}, 1),
-		accounts: make(map[string]map[string]*entry),
+		accounts: make(map[string]map[string]Role),
 	}
 	for _, r := range roles {
 		if r.Account == "" || r.Name == "" {
 			return nil, fmt.Errorf("iam: stored role %q of account %q lacks an account or a name", r.Name, r.Account)
 		}
-		s.put(&entry{role: cloneRole(r)})
+		s.put(cloneRole(r))
 	}
 	return s, nil
 }
@@ -80,28 +72,28 @@ func (s *Service) lockWrites(ctx context.Context) (unlock func(), err error) {
 	}
 }
 
-// get returns the committed entry of a role, or NoSuchEntity. The entry must
-// not be modified.
-func (s *Service) get(account, name string) (*entry, error) {
+// get returns the committed role, or NoSuchEntity. Its maps and slices are
+// shared with the committed role and must not be modified.
+func (s *Service) get(account, name string) (Role, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if e := s.accounts[account][strings.ToLower(name)]; e != nil {
-		return e, nil
+	if r, ok := s.accounts[account][strings.ToLower(name)]; ok {
+		return r, nil
 	}
-	return nil, errNoSuchRole(name)
+	return Role{}, errNoSuchRole(name)
 }
 
-// put commits e, replacing any entry of the same role. Callers hold the
-// writer slot (or own s exclusively, as NewService does).
-func (s *Service) put(e *entry) {
+// put commits r, replacing any role of the same name. Callers hold the writer
+// slot (or own s exclusively, as NewService does).
+func (s *Service) put(r Role) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	roles := s.accounts[e.role.Account]
+	roles := s.accounts[r.Account]
 	if roles == nil {
-		roles = make(map[string]*entry)
-		s.accounts[e.role.Account] = roles
+		roles = make(map[string]Role)
+		s.accounts[r.Account] = roles
 	}
-	roles[strings.ToLower(e.role.Name)] = e
+	roles[strings.ToLower(r.Name)] = r
 }
 
 // remove drops a committed role. Callers hold the writer slot.
@@ -111,10 +103,10 @@ func (s *Service) remove(account, name string) {
 	delete(s.accounts[account], strings.ToLower(name))
 }
 
-// update runs change on a copy of the named role's entry and, if it returns
-// nil, saves the role (when saveRole) and commits the copy. It holds the
-// writer slot throughout.
-func (s *Service) update(ctx context.Context, account, name string, saveRole bool, change func(e *entry) error) (Role, error) {
+// update runs change on a copy of the named role and, if it returns nil,
+// saves the copy and commits it. It holds the writer slot throughout, so a
+// failed change or save leaves the committed role as it was.
+func (s *Service) update(ctx context.Context, account, name string, change func(r *Role) error) (Role, error) {
 	unlock, err := s.lockWrites(ctx)
 	if err != nil {
 		return Role{}, err
@@ -124,29 +116,22 @@ func (s *Service) update(ctx context.Context, account, name string, saveRole boo
 	if err != nil {
 		return Role{}, err
 	}
-	next := cur.clone()
-	if err := change(next); err != nil {
+	next := cloneRole(cur)
+	if err := change(&next); err != nil {
 		return Role{}, err
 	}
-	if saveRole {
-		if err := s.store.SaveRole(ctx, next.role); err != nil {
-			return Role{}, fmt.Errorf("iam: save role %s of %s: %w", next.role.Name, account, err)
-		}
+	if err := s.store.SaveRole(ctx, next); err != nil {
+		return Role{}, fmt.Errorf("iam: save role %s of %s: %w", next.Name, account, err)
 	}
 	s.put(next)
-	return cloneRole(next.role), nil
+	return cloneRole(next), nil
 }
 
-func (e *entry) clone() *entry {
-	return &entry{
-		role:     cloneRole(e.role),
-		inline:   maps.Clone(e.inline),
-		attached: slices.Clone(e.attached),
-	}
-}
-
+// cloneRole returns a deep copy of r.
 func cloneRole(r Role) Role {
 	r.Tags = maps.Clone(r.Tags)
+	r.InlinePolicies = maps.Clone(r.InlinePolicies)
+	r.AttachedPolicies = slices.Clone(r.AttachedPolicies)
 	return r
 }
 

@@ -17,6 +17,8 @@ const (
 	acct  = "123456789012"
 	other = "210987654321"
 	trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+	policyDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}`
 )
 
 func fixedClock() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC) }
@@ -212,11 +214,28 @@ func TestReturnedRolesAreCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Tags["k"] = "changed"
+	if err := svc.PutRolePolicy(ctx, acct, "r", "p", policyDoc); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AttachRolePolicy(ctx, acct, "r", "arn:aws:iam::aws:policy/A"); err != nil {
+		t.Fatal(err)
+	}
 	got, _ := svc.GetRole(ctx, acct, "r")
 	got.Tags["k2"] = "added"
+	got.InlinePolicies["p"] = "changed"
+	got.AttachedPolicies[0] = "changed"
+	listed, _ := svc.ListRoles(ctx, acct, iam.ListRolesInput{})
+	listed.Items[0].InlinePolicies["p2"] = "added"
+	listed.Items[0].AttachedPolicies[0] = "changed"
 	again, _ := svc.GetRole(ctx, acct, "r")
 	if len(again.Tags) != 1 || again.Tags["k"] != "v" {
 		t.Errorf("tags = %v, callers' changes leaked in", again.Tags)
+	}
+	if len(again.InlinePolicies) != 1 || again.InlinePolicies["p"] != policyDoc {
+		t.Errorf("inline policies = %v, callers' changes leaked in", again.InlinePolicies)
+	}
+	if fmt.Sprint(again.AttachedPolicies) != "[arn:aws:iam::aws:policy/A]" {
+		t.Errorf("attached policies = %v, callers' changes leaked in", again.AttachedPolicies)
 	}
 }
 
@@ -366,6 +385,15 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 	svc, store := newService(t)
 	ctx := context.Background()
 	mustCreate(t, svc, acct, "r")
+	mustCreate(t, svc, acct, "bare")
+	const keptARN = "arn:aws:iam::aws:policy/Kept"
+	if err := svc.PutRolePolicy(ctx, acct, "r", "kept", policyDoc); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AttachRolePolicy(ctx, acct, "r", keptARN); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := store.role(acct, "r")
 	errStoreDown := errors.New("memstore: disk on fire")
 	store.failWrites(errStoreDown)
 
@@ -377,9 +405,14 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 			_, err := svc.CreateRole(ctx, acct, iam.CreateRoleInput{Name: "new", AssumeRolePolicyDocument: trust})
 			return err
 		}},
-		{"delete", func() error { return svc.DeleteRole(ctx, acct, "r") }},
+		{"delete", func() error { return svc.DeleteRole(ctx, acct, "bare") }},
 		{"tag", func() error { return svc.TagRole(ctx, acct, "r", []iam.Tag{{Key: "k", Value: "v"}}) }},
 		{"trust", func() error { return svc.UpdateAssumeRolePolicy(ctx, acct, "r", `{"Statement":[]}`) }},
+		{"put policy", func() error { return svc.PutRolePolicy(ctx, acct, "r", "new", policyDoc) }},
+		{"replace policy", func() error { return svc.PutRolePolicy(ctx, acct, "r", "kept", `{"Statement":[]}`) }},
+		{"delete policy", func() error { return svc.DeleteRolePolicy(ctx, acct, "r", "kept") }},
+		{"attach", func() error { return svc.AttachRolePolicy(ctx, acct, "r", "arn:aws:iam::aws:policy/New") }},
+		{"detach", func() error { return svc.DetachRolePolicy(ctx, acct, "r", keptARN) }},
 	}
 	for _, c := range checks {
 		err := c.call()
@@ -387,14 +420,110 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 			t.Errorf("%s: error %v, want the store's error, not an IAM error", c.name, err)
 		}
 	}
+	// Deleting a role with policies is refused before the store is asked.
+	wantCode(t, svc.DeleteRole(ctx, acct, "r"), iam.CodeDeleteConflict, "")
+
 	_, err := svc.GetRole(ctx, acct, "new")
 	wantCode(t, err, iam.CodeNoSuchEntity, "")
+	if _, err := svc.GetRole(ctx, acct, "bare"); err != nil {
+		t.Errorf("GetRole(bare) after a failed delete: %v", err)
+	}
 	r, err := svc.GetRole(ctx, acct, "r")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Tags) != 0 || r.AssumeRolePolicyDocument != trust {
 		t.Errorf("role changed by failed writes: %+v", r)
+	}
+	if fmt.Sprint(r.InlinePolicies) != fmt.Sprint(map[string]string{"kept": policyDoc}) ||
+		fmt.Sprint(r.AttachedPolicies) != "["+keptARN+"]" {
+		t.Errorf("policies changed by failed writes: inline %v, attached %v", r.InlinePolicies, r.AttachedPolicies)
+	}
+	if doc, err := svc.GetRolePolicy(ctx, acct, "r", "kept"); err != nil || doc != policyDoc {
+		t.Errorf("GetRolePolicy(kept) after failed writes = %q, %v", doc, err)
+	}
+	_, err = svc.GetRolePolicy(ctx, acct, "r", "new")
+	wantCode(t, err, iam.CodeNoSuchEntity, "")
+	if p, err := svc.ListAttachedRolePolicies(ctx, acct, "r", "", iam.PageInput{}); err != nil ||
+		len(p.Items) != 1 || p.Items[0].ARN != keptARN {
+		t.Errorf("ListAttachedRolePolicies after failed writes = %+v, %v", p, err)
+	}
+	if after, _ := store.role(acct, "r"); fmt.Sprintf("%+v", after) != fmt.Sprintf("%+v", before) {
+		t.Errorf("stored role changed by failed writes:\n got %+v\nwant %+v", after, before)
+	}
+}
+
+func TestPoliciesSurviveRestart(t *testing.T) {
+	svc, store := newService(t)
+	ctx := context.Background()
+	mustCreate(t, svc, acct, "r")
+	arns := []string{
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+		"arn:aws:iam::123456789012:policy/gone",
+		"arn:aws:iam::123456789012:policy/app/mine",
+	}
+	for _, arn := range arns {
+		if err := svc.AttachRolePolicy(ctx, acct, "r", arn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.DetachRolePolicy(ctx, acct, "r", arns[1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"logs", "gone", "s3"} {
+		if err := svc.PutRolePolicy(ctx, acct, "r", name, policyDoc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.PutRolePolicy(ctx, acct, "r", "s3", `{"Statement":[]}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.DeleteRolePolicy(ctx, acct, "r", "gone"); err != nil {
+		t.Fatal(err)
+	}
+
+	restarted, err := iam.NewService(ctx, store, fixedClock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := restarted.GetRole(ctx, acct, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(r.AttachedPolicies), fmt.Sprint([]string{arns[0], arns[2]}); got != want {
+		t.Errorf("AttachedPolicies after restart = %s, want %s (attach order)", got, want)
+	}
+	p, err := restarted.ListRolePolicies(ctx, acct, "r", iam.PageInput{})
+	if err != nil || fmt.Sprint(p.Items) != "[logs s3]" {
+		t.Errorf("ListRolePolicies after restart = %+v, %v", p, err)
+	}
+	for name, want := range map[string]string{"logs": policyDoc, "s3": `{"Statement":[]}`} {
+		if doc, err := restarted.GetRolePolicy(ctx, acct, "r", name); err != nil || doc != want {
+			t.Errorf("GetRolePolicy(%s) after restart = %q, %v; want %q", name, doc, err, want)
+		}
+	}
+	attached, err := restarted.ListAttachedRolePolicies(ctx, acct, "r", "", iam.PageInput{})
+	if err != nil || len(attached.Items) != 2 {
+		t.Errorf("ListAttachedRolePolicies after restart = %+v, %v", attached, err)
+	}
+
+	wantCode(t, restarted.DeleteRole(ctx, acct, "r"), iam.CodeDeleteConflict, "Cannot delete entity, must detach all policies first.")
+	for _, arn := range []string{arns[0], arns[2]} {
+		if err := restarted.DetachRolePolicy(ctx, acct, "r", arn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantCode(t, restarted.DeleteRole(ctx, acct, "r"), iam.CodeDeleteConflict, "Cannot delete entity, must delete policies first.")
+	for _, name := range []string{"logs", "s3"} {
+		if err := restarted.DeleteRolePolicy(ctx, acct, "r", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := restarted.DeleteRole(ctx, acct, "r"); err != nil {
+		t.Fatalf("DeleteRole without policies: %v", err)
+	}
+	if store.len() != 0 {
+		t.Errorf("store holds %d roles after the delete, want 0", store.len())
 	}
 }
 

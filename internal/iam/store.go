@@ -16,6 +16,11 @@ type Role struct {
 	MaxSessionDuration       int
 	CreateDate               time.Time
 	Tags                     map[string]string
+	// InlinePolicies maps the name of each inline policy to its document.
+	InlinePolicies map[string]string
+	// AttachedPolicies are the ARNs of the attached managed policies, in
+	// attach order.
+	AttachedPolicies []string
 }
 
 // Store is the durable home of IAM roles. Every write is durable when it

@@ -25,15 +25,15 @@ func (s *Service) TagRole(ctx context.Context, account, name string, tags []Tag)
 	if err := uniqueTagKeys(tags); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, account, name, true, func(e *entry) error {
-		if e.role.Tags == nil {
-			e.role.Tags = make(map[string]string, len(tags))
+	_, err := s.update(ctx, account, name, func(r *Role) error {
+		if r.Tags == nil {
+			r.Tags = make(map[string]string, len(tags))
 		}
 		for _, t := range tags {
-			deleteTagFold(e.role.Tags, t.Key)
-			e.role.Tags[t.Key] = t.Value
+			deleteTagFold(r.Tags, t.Key)
+			r.Tags[t.Key] = t.Value
 		}
-		if len(e.role.Tags) > MaxTagsPerRole {
+		if len(r.Tags) > MaxTagsPerRole {
 			return newError(CodeLimitExceeded, "Cannot exceed quota for TagsPerRole: "+strconv.Itoa(MaxTagsPerRole))
 		}
 		return nil
@@ -61,12 +61,12 @@ func (s *Service) UntagRole(ctx context.Context, account, name string, keys []st
 	if err := v.err(); err != nil {
 		return err
 	}
-	_, err := s.update(ctx, account, name, true, func(e *entry) error {
+	_, err := s.update(ctx, account, name, func(r *Role) error {
 		for _, k := range keys {
-			deleteTagFold(e.role.Tags, k)
+			deleteTagFold(r.Tags, k)
 		}
-		if len(e.role.Tags) == 0 {
-			e.role.Tags = nil
+		if len(r.Tags) == 0 {
+			r.Tags = nil
 		}
 		return nil
 	})
@@ -83,11 +83,11 @@ func (s *Service) ListRoleTags(ctx context.Context, account, name string, in Pag
 	if err := v.err(); err != nil {
 		return Page[Tag]{}, err
 	}
-	e, err := s.get(account, name)
+	r, err := s.get(account, name)
 	if err != nil {
 		return Page[Tag]{}, err
 	}
-	return paginate(e.role.TagList(), func(t Tag) string { return t.Key }, in)
+	return paginate(r.TagList(), func(t Tag) string { return t.Key }, in)
 }
 
 // deleteTagFold deletes every key of tags equal to key under case folding.

@@ -257,6 +257,7 @@ func TestRefusesDataWithoutSchemaVersion(t *testing.T) {
 
 // TestReadsSchemaV1Records pins the on-disk format: records written by hand in
 // the version 1 layout must keep loading, whatever happens to the domain types.
+// Role "r" is a record from before roles had policies; role "p" has them.
 func TestReadsSchemaV1Records(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "reservoir.db")
 	mustClose(t, mustOpen(t, path))
@@ -276,7 +277,13 @@ func TestReadsSchemaV1Records(t *testing.T) {
 			"tags":{"t":"v"}}`
 		role := `{"account":"123456789012","name":"r","id":"AROA1","path":"/","assume_role_policy_document":"{}",
 			"description":"d","max_session_duration_s":3600,"create_date":"2024-01-02T03:04:05Z","tags":{"k":"v"}}`
+		withPolicies := `{"account":"123456789012","name":"p","max_session_duration_s":3600,"create_date":"2024-01-02T03:04:05Z",
+			"inline_policies":{"logs":"{\"Statement\":[]}"},
+			"attached_policies":["arn:aws:iam::aws:policy/Z","arn:aws:iam::aws:policy/A"]}`
 		if err := tx.Bucket([]byte("functions")).Put([]byte("123456789012/us-west-2/golden"), []byte(fn)); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("roles")).Put([]byte("123456789012/p"), []byte(withPolicies)); err != nil {
 			return err
 		}
 		return tx.Bucket([]byte("roles")).Put([]byte("123456789012/r"), []byte(role))
@@ -311,12 +318,66 @@ func TestReadsSchemaV1Records(t *testing.T) {
 	})
 
 	roles, err := s.LoadRoles(context.Background())
-	if err != nil || len(roles) != 1 {
+	if err != nil || len(roles) != 2 {
 		t.Fatalf("LoadRoles: %d roles, %v", len(roles), err)
 	}
-	storetest.AssertRole(t, roles[0], iam.Role{Account: "123456789012", Name: "r", ID: "AROA1", Path: "/",
+	storetest.AssertRole(t, roles[0], iam.Role{Account: "123456789012", Name: "p", MaxSessionDuration: 3600,
+		CreateDate:       time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		InlinePolicies:   map[string]string{"logs": `{"Statement":[]}`},
+		AttachedPolicies: []string{"arn:aws:iam::aws:policy/Z", "arn:aws:iam::aws:policy/A"}})
+	storetest.AssertRole(t, roles[1], iam.Role{Account: "123456789012", Name: "r", ID: "AROA1", Path: "/",
 		AssumeRolePolicyDocument: "{}", Description: "d", MaxSessionDuration: 3600,
 		CreateDate: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Tags: map[string]string{"k": "v"}})
+	if roles[1].InlinePolicies != nil || roles[1].AttachedPolicies != nil {
+		t.Errorf("a record without policies loaded inline %v, attached %v; want nil", roles[1].InlinePolicies, roles[1].AttachedPolicies)
+	}
+}
+
+// TestRolePoliciesSurviveReopen runs an iam.Service on the file, closes it and
+// opens a new Service on the reopened file: the policies are still there.
+func TestRolePoliciesSurviveReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "reservoir.db")
+	clock := func() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC) }
+	const (
+		account = "123456789012"
+		doc     = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}`
+		arn     = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+	)
+
+	s := mustOpen(t, path)
+	svc, err := iam.NewService(ctx, s, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateRole(ctx, account, iam.CreateRoleInput{Name: "exec", AssumeRolePolicyDocument: `{"Statement":[]}`}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.PutRolePolicy(ctx, account, "exec", "logs", doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AttachRolePolicy(ctx, account, "exec", arn); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, s)
+
+	s = mustOpen(t, path)
+	defer mustClose(t, s)
+	svc, err = iam.NewService(ctx, s, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.GetRolePolicy(ctx, account, "exec", "logs"); err != nil || got != doc {
+		t.Errorf("GetRolePolicy after reopen = %q, %v", got, err)
+	}
+	p, err := svc.ListAttachedRolePolicies(ctx, account, "exec", "", iam.PageInput{})
+	if err != nil || len(p.Items) != 1 || p.Items[0].ARN != arn {
+		t.Errorf("ListAttachedRolePolicies after reopen = %+v, %v", p, err)
+	}
+	var iamErr *iam.Error
+	if err := svc.DeleteRole(ctx, account, "exec"); !errors.As(err, &iamErr) || iamErr.Code != iam.CodeDeleteConflict {
+		t.Errorf("DeleteRole of a role with policies after reopen: %v, want DeleteConflict", err)
+	}
 }
 
 func TestCorruptRecordIsAnError(t *testing.T) {

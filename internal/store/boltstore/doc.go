@@ -35,13 +35,18 @@
 //	                  additional_version_weights (map version -> weight)
 //	provisionedRecord qualifier, requested, last_modified
 //	roleRecord        account, name, id, path, assume_role_policy_document,
-//	                  description, max_session_duration_s, create_date, tags
+//	                  description, max_session_duration_s, create_date, tags,
+//	                  inline_policies (map policy name -> document),
+//	                  attached_policies ([]managed policy ARN, attach order)
 //
 // Times are RFC 3339 with nanoseconds, in UTC. Only the requested count and
 // modification time of a provisioned concurrency config are stored: its status
 // and environment counts are live state, rebuilt after a restart, so they load
 // as "" and zero. Empty maps and slices are omitted and load as nil, except a
-// function's aliases, provisioned and tags, which load as empty maps.
+// function's aliases, provisioned and tags, which load as empty maps. A field
+// added to a record without changing the meaning of the others (a role's
+// inline_policies and attached_policies) keeps the version: records written
+// before it lack the field and load it as empty.
 //
 // Any change to the layout or to the meaning of a record field bumps
 // schema_version, and Open migrates older files. Open refuses a file whose

@@ -70,6 +70,8 @@ type roleRecord struct {
 	MaxSessionDuration       int               `json:"max_session_duration_s"`
 	CreateDate               time.Time         `json:"create_date"`
 	Tags                     map[string]string `json:"tags,omitempty"`
+	InlinePolicies           map[string]string `json:"inline_policies,omitempty"`
+	AttachedPolicies         []string          `json:"attached_policies,omitempty"`
 }
 
 // --- domain -> record -------------------------------------------------------
@@ -156,6 +158,8 @@ func roleToRecord(r iam.Role) roleRecord {
 		MaxSessionDuration:       r.MaxSessionDuration,
 		CreateDate:               utc(r.CreateDate),
 		Tags:                     cloneMap(r.Tags),
+		InlinePolicies:           cloneMap(r.InlinePolicies),
+		AttachedPolicies:         cloneSlice(r.AttachedPolicies),
 	}
 }
 
@@ -237,6 +241,8 @@ func (rec roleRecord) toDomain() iam.Role {
 		MaxSessionDuration:       rec.MaxSessionDuration,
 		CreateDate:               rec.CreateDate,
 		Tags:                     rec.Tags,
+		InlinePolicies:           rec.InlinePolicies,
+		AttachedPolicies:         rec.AttachedPolicies,
 	}
 }
 

@@ -23,7 +23,7 @@ func knownFields() map[reflect.Type]int {
 		reflect.TypeFor[lambda.Config]():            16,
 		reflect.TypeFor[lambda.Alias]():             5,
 		reflect.TypeFor[lambda.ProvisionedConfig](): 7,
-		reflect.TypeFor[iam.Role]():                 9,
+		reflect.TypeFor[iam.Role]():                 11,
 	}
 }
 
@@ -165,7 +165,8 @@ func assertConfig(c checker, got, want lambda.Config) {
 }
 
 // AssertRole checks that got is want as a store returns it: every field
-// equal, CreateDate compared with Equal, nil and empty Tags alike.
+// equal, CreateDate compared with Equal, nil and empty collections alike, and
+// AttachedPolicies in the same order.
 func AssertRole(t testing.TB, got, want iam.Role) {
 	t.Helper()
 	c := checker{t: t, path: fmt.Sprintf("role %s/%s", want.Account, want.Name)}
@@ -178,6 +179,8 @@ func AssertRole(t testing.TB, got, want iam.Role) {
 	c.eq("MaxSessionDuration", got.MaxSessionDuration, want.MaxSessionDuration)
 	c.time("CreateDate", got.CreateDate, want.CreateDate)
 	eqMap(c, "Tags", got.Tags, want.Tags)
+	eqMap(c, "InlinePolicies", got.InlinePolicies, want.InlinePolicies)
+	eqSlice(c, "AttachedPolicies", got.AttachedPolicies, want.AttachedPolicies)
 }
 
 func fmtIntPtr(p *int) string {

@@ -90,8 +90,9 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 	}
 }
 
-// FullRole returns a role with every field set to a non-zero value. Each call
-// returns fresh values.
+// FullRole returns a role with every field set to a non-zero value: tags,
+// two inline policies, and three managed policies attached out of ARN order
+// (a store must keep the attach order). Each call returns fresh values.
 func FullRole(account, name string) iam.Role {
 	return iam.Role{
 		Account:                  account,
@@ -103,5 +104,14 @@ func FullRole(account, name string) iam.Role {
 		MaxSessionDuration:       7200,
 		CreateDate:               time.Date(2023, 11, 2, 14, 0, 1, 987654321, time.FixedZone("UTC-5", -5*60*60)),
 		Tags:                     map[string]string{"owner": "ops", "env": "test"},
+		InlinePolicies: map[string]string{
+			"logs":  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`,
+			"empty": `{"Statement":[]}`,
+		},
+		AttachedPolicies: []string{
+			"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+			"arn:aws:iam::" + account + ":policy/app/" + name,
+			"arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+		},
 	}
 }

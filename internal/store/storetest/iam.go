@@ -94,19 +94,27 @@ func testRoleReplace(t *testing.T, s iam.Store) {
 	mustSaveRole(t, s, replacement)
 	got := loadRoles(t, s)
 	assertRoleKeys(t, got, accountA+"/r")
-	AssertRole(t, got[accountA+"/r"], replacement) // tags and path gone
+	AssertRole(t, got[accountA+"/r"], replacement) // tags, path and policies gone
 }
 
 func testRoleNoAliasing(t *testing.T, s iam.Store) {
+	mutate := func(r iam.Role) {
+		if r.Tags != nil {
+			r.Tags["owner"] = "mutated"
+		}
+		if r.InlinePolicies != nil {
+			r.InlinePolicies["logs"] = "mutated"
+		}
+		if len(r.AttachedPolicies) > 0 {
+			r.AttachedPolicies[0] = "mutated"
+		}
+	}
 	r := FullRole(accountA, "r")
 	mustSaveRole(t, s, r)
-	r.Tags["owner"] = "mutated"
+	mutate(r)
 	loaded := loadRoles(t, s)[accountA+"/r"]
 	AssertRole(t, loaded, FullRole(accountA, "r"))
-	if loaded.Tags == nil {
-		return // reported above
-	}
-	loaded.Tags["owner"] = "mutated"
+	mutate(loaded)
 	AssertRole(t, loadRoles(t, s)[accountA+"/r"], FullRole(accountA, "r"))
 }
 
