@@ -34,6 +34,9 @@ func (s *Service) PutFunctionConcurrency(ctx context.Context, sc Scope, name str
 			if fn.ReservedConcurrency != nil {
 				prev = *fn.ReservedConcurrency
 			}
+			if prev == *r {
+				return nil, nil, errNoChange // already so: nothing to write
+			}
 			// Apply before persisting so that no concurrent reservation in the
 			// scope can also claim the capacity; undone if persisting fails.
 			s.acct.SetReserved(cs, ref.Name, *r)
@@ -41,7 +44,7 @@ func (s *Service) PutFunctionConcurrency(ctx context.Context, sc Scope, name str
 			fn.ReservedConcurrency = &n
 			return func() { s.acct.SetReserved(cs, ref.Name, prev) }, nil, nil
 		})
-	if err != nil {
+	if err != nil && !errors.Is(err, errNoChange) {
 		return 0, err
 	}
 	return *r, nil
