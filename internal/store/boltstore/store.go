@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,11 +48,35 @@ const (
 )
 
 // Store is a bbolt file holding functions, code packages and IAM roles. It is
-// safe for concurrent use; bbolt serializes the writers.
+// safe for concurrent use.
+//
+// Writes are group-committed: one committer goroutine takes every write that
+// is waiting when it is free and applies them in one transaction, so
+// concurrent writers share one fsync instead of queueing for one each. A write
+// returns only once its transaction is durable. When a group fails, each of
+// its writes is committed alone, so one failing write fails no other.
 type Store struct {
 	db   *bolt.DB
 	path string
+
+	writes        chan commitRequest
+	stop          chan struct{} // closed by Close
+	committerDone chan struct{}
+	closeOnce     sync.Once
+	closeErr      error
 }
+
+// commitRequest is one write waiting for the committer.
+type commitRequest struct {
+	fn   func(*bolt.Tx) error
+	done chan error // buffered: the committer never blocks on it
+}
+
+// maxGroup bounds how many writes share one transaction.
+const maxGroup = 256
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("store closed")
 
 // Open opens the database at path, creating it (and its parent directories,
 // mode 0700) when missing, and checks or writes its schema version.
@@ -75,7 +100,49 @@ func Open(path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	st := &Store{db: db, path: path, writes: make(chan commitRequest), stop: make(chan struct{}), committerDone: make(chan struct{})}
+	go st.commit()
+	return st, nil
+}
+
+// commit is the committer goroutine.
+func (s *Store) commit() {
+	defer close(s.committerDone)
+	for {
+		var first commitRequest
+		select {
+		case first = <-s.writes:
+		case <-s.stop:
+			return
+		}
+		group := []commitRequest{first}
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case r := <-s.writes:
+				group = append(group, r)
+			default:
+				break gather
+			}
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			for _, r := range group {
+				if err := r.fn(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil || len(group) == 1 {
+			for _, r := range group {
+				r.done <- err
+			}
+			continue
+		}
+		for _, r := range group { // the writes are idempotent: retry each alone
+			r.done <- s.db.Update(r.fn)
+		}
+	}
 }
 
 // initSchema checks the schema version of an existing file, or stamps a new
@@ -122,20 +189,35 @@ func initSchema(tx *bolt.Tx) error {
 // Path is the file the store was opened from.
 func (s *Store) Path() string { return s.path }
 
-// Close releases the file and its lock. Methods called after Close fail.
+// Close stops the committer and releases the file and its lock. Methods
+// called after Close fail. Calling it again returns the first result.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close store %s: %w", s.path, err)
-	}
-	return nil
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.committerDone
+		if err := s.db.Close(); err != nil {
+			s.closeErr = fmt.Errorf("close store %s: %w", s.path, err)
+		}
+	})
+	return s.closeErr
 }
 
-// update runs fn in one read-write transaction, unless ctx is already done.
+// update applies fn in a read-write transaction (shared with other waiting
+// writes) and returns once it is durable, unless ctx is already done. fn
+// must be idempotent: it may run twice when its group fails.
 func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(fn)
+	req := commitRequest{fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- req:
+	case <-s.stop:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-req.done // once handed over, the outcome is always awaited
 }
 
 // view runs fn in one read-only transaction, unless ctx is already done.
