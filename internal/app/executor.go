@@ -33,6 +33,10 @@ func (e processExecutor) Provision(t lambda.ProvisionTarget, n int, report func(
 	})
 }
 
+func (e processExecutor) Retire(t lambda.RetireTarget) {
+	e.m.Retire(t.Scope.Account, t.Scope.Region, t.FunctionName, t.Version)
+}
+
 func (e processExecutor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
 	var clientContext string
 	if inv.ClientContext != "" {
@@ -48,6 +52,10 @@ func (e processExecutor) Invoke(ctx context.Context, t lambda.InvocationTarget, 
 		return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindInvalidRuntime, Message: err.Error()}
 	case errors.Is(err, sandbox.ErrInvalidCode):
 		return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindInvalidZipFile, Message: err.Error()}
+	case errors.Is(err, lambda.ErrCodeNotFound):
+		// The function was deleted while this invocation was starting.
+		return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindResourceNotFound,
+			Message: "Function not found: " + t.Scope.FunctionARN(t.FunctionName) + ":" + t.Config.Version}
 	case errors.Is(err, sandbox.ErrClosed):
 		return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindServiceUnavailable, Message: "The service is shutting down."}
 	default:

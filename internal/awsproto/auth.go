@@ -91,21 +91,27 @@ type authHeader struct {
 	signature                        string
 }
 
+// parseAuthHeader parses "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/
+// SERVICE/aws4_request, SignedHeaders=a;b, Signature=hex" strictly: each of
+// the three parts exactly once and nothing else, so that the scope a request
+// is verified with is the only scope it can act in.
 func parseAuthHeader(h string) (authHeader, bool) {
 	const prefix = "AWS4-HMAC-SHA256 "
 	if !strings.HasPrefix(h, prefix) {
 		return authHeader{}, false
 	}
 	var a authHeader
+	seen := map[string]bool{}
 	for _, part := range strings.Split(h[len(prefix):], ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if !ok {
+		if !ok || seen[k] {
 			return authHeader{}, false
 		}
+		seen[k] = true
 		switch k {
 		case "Credential":
 			scope := strings.Split(v, "/")
-			if len(scope) != 5 || scope[4] != "aws4_request" {
+			if len(scope) != 5 || scope[4] != "aws4_request" || scope[0] == "" || scope[2] == "" {
 				return authHeader{}, false
 			}
 			a.accessKey, a.date, a.region, a.service = scope[0], scope[1], scope[2], scope[3]
@@ -113,6 +119,8 @@ func parseAuthHeader(h string) (authHeader, bool) {
 			a.signedHeaders = strings.Split(v, ";")
 		case "Signature":
 			a.signature = v
+		default:
+			return authHeader{}, false
 		}
 	}
 	return a, a.accessKey != "" && a.signature != "" && len(a.signedHeaders) > 0

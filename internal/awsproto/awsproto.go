@@ -40,27 +40,22 @@ var accountKeyRE = regexp.MustCompile(`^\d{12}$`)
 // ("AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...")
 // or of a presigned URL's X-Amz-Credential. The account is the access key
 // when that is 12 digits, else DefaultAccount. It never fails: a request
-// without a usable scope gets the defaults.
+// without a well-formed scope gets the defaults. The header is parsed by the
+// same strict parser that --auth sigv4 verifies signatures with, so a
+// verified request acts in exactly the scope it was signed for.
 func ParseCaller(r *http.Request) Caller {
 	c := Caller{Account: DefaultAccount, Region: DefaultRegion}
-	cred := r.URL.Query().Get("X-Amz-Credential")
 	if auth := r.Header.Get("Authorization"); auth != "" {
-		if i := strings.Index(auth, "Credential="); i >= 0 {
-			cred = auth[i+len("Credential="):]
-			if j := strings.IndexAny(cred, ", "); j >= 0 {
-				cred = cred[:j]
-			}
+		a, ok := parseAuthHeader(auth)
+		if !ok {
+			return c
 		}
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) == 5 && parts[4] == "aws4_request" {
+		c.AccessKey, c.Region, c.Service = a.accessKey, a.region, a.service
+	} else if parts := strings.Split(r.URL.Query().Get("X-Amz-Credential"), "/"); len(parts) == 5 && parts[4] == "aws4_request" && parts[0] != "" && parts[2] != "" {
 		c.AccessKey, c.Region, c.Service = parts[0], parts[2], parts[3]
-		if c.Region == "" {
-			c.Region = DefaultRegion
-		}
-		if accountKeyRE.MatchString(c.AccessKey) {
-			c.Account = c.AccessKey
-		}
+	}
+	if accountKeyRE.MatchString(c.AccessKey) {
+		c.Account = c.AccessKey
 	}
 	return c
 }

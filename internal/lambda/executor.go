@@ -46,6 +46,13 @@ type InvocationTarget struct {
 	ProvisionedKey string
 }
 
+// RetireTarget names the on-demand environments to stop.
+type RetireTarget struct {
+	Scope        Scope
+	FunctionName string
+	Version      string // "" for every version
+}
+
 // Invocation is one request to a function.
 type Invocation struct {
 	RequestID     string
@@ -71,6 +78,11 @@ type Executor interface {
 	// Provision keeps n initialized environments for the target's config
 	// (n = 0 releases them; a new Config replaces them). It must not block.
 	Provision(target ProvisionTarget, n int, report func(ProvisionProgress))
+	// Retire stops the on-demand environments of a function (Version ""),
+	// or of one of its versions, once they are idle: they can no longer be
+	// reached (the function or version was deleted, or $LATEST changed).
+	// It must not block.
+	Retire(target RetireTarget)
 	// Invoke runs one invocation to its end (the function's timeout included).
 	// An error means the invocation could not be run at all.
 	Invoke(ctx context.Context, target InvocationTarget, inv Invocation) (InvocationResult, error)

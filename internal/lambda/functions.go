@@ -214,6 +214,10 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 		fn.publish("")
 	}
 
+	// Hold off code collection until the function that references the
+	// package is visible.
+	s.codeMu.RLock()
+	defer s.codeMu.RUnlock()
 	// Claim the name, then persist outside the index lock.
 	s.mu.Lock()
 	idx := s.index(sc)
@@ -393,6 +397,7 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 	if err != nil {
 		return Config{}, err
 	}
+	s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name, Version: LatestVersion})
 	return fn.Latest, nil
 }
 
@@ -426,6 +431,8 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, sc Scope, in FunctionI
 		c.CodeSha256, c.CodeSize = digest, int64(len(in.ZipFile))
 		return c, nil
 	}
+	s.codeMu.RLock() // until the new $LATEST that references the package is visible
+	defer s.codeMu.RUnlock()
 	if err := s.store.PutCode(ctx, digest, in.ZipFile); err != nil {
 		return Config{}, fmt.Errorf("store code: %w", err)
 	}
@@ -448,6 +455,9 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, sc Scope, in FunctionI
 			}
 			return nil, nil, nil
 		})
+	if err == nil {
+		s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name, Version: LatestVersion})
+	}
 	return out, err
 }
 
@@ -500,11 +510,12 @@ func (s *Service) DeleteFunction(ctx context.Context, sc Scope, name, qualifier 
 	if err != nil {
 		return err
 	}
-	defer e.unlock()
 	if fn == nil {
+		e.unlock()
 		return notFound()
 	}
 	if err := s.store.DeleteFunction(ctx, sc, ref.Name); err != nil {
+		e.unlock()
 		return fmt.Errorf("delete function %s: %w", ref.Name, err)
 	}
 	s.mu.Lock()
@@ -515,15 +526,27 @@ func (s *Service) DeleteFunction(ctx context.Context, sc Scope, name, qualifier 
 		s.provision(e, fn, q, 0, 0)
 	}
 	s.acct.RemoveFunction(cscope(sc), ref.Name)
-	s.collectCode(ctx, fn)
+	e.unlock()
+	s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name})
+	// Outside the writer slot: collection waits for uploads in progress,
+	// which may be waiting for that slot.
+	digests := []string{fn.Latest.CodeSha256}
+	for _, v := range fn.Versions {
+		digests = append(digests, v.CodeSha256)
+	}
+	s.collectCode(ctx, digests)
 	return nil
 }
 
-// collectCode deletes packages that no function references any more.
-func (s *Service) collectCode(ctx context.Context, gone *Function) {
-	digests := map[string]bool{gone.Latest.CodeSha256: true}
-	for _, v := range gone.Versions {
-		digests[v.CodeSha256] = true
+// collectCode deletes those of the packages that no function references any
+// more. It excludes uploads (codeMu), so a package being stored for a function
+// not yet visible is never taken for garbage.
+func (s *Service) collectCode(ctx context.Context, candidates []string) {
+	s.codeMu.Lock()
+	defer s.codeMu.Unlock()
+	digests := make(map[string]bool, len(candidates))
+	for _, d := range candidates {
+		digests[d] = true
 	}
 	for _, sc := range s.scopeList() {
 		for _, e := range s.entries(sc) {
@@ -544,6 +567,7 @@ func (s *Service) collectCode(ctx context.Context, gone *Function) {
 
 func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) error {
 	var released []string
+	var gone Config // the deleted version
 	e, _ := s.lookup(sc, ref.Name)
 	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + ref.Qualifier) },
 		func(fn *Function) (func(), func(), error) {
@@ -561,6 +585,7 @@ func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) 
 				sort.Strings(users)
 				return nil, nil, newErr(KindResourceConflict, "Unable to delete version because the following aliases reference it: [%s]", strings.Join(users, ", "))
 			}
+			gone = fn.Versions[i]
 			fn.Versions = slices.Delete(fn.Versions, i, i+1)
 			var undo func()
 			if pc, ok := fn.Provisioned[ref.Qualifier]; ok {
@@ -578,6 +603,8 @@ func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) 
 	for _, q := range released {
 		s.provision(e, fn, q, 0, 0)
 	}
+	s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name, Version: ref.Qualifier})
+	s.collectCode(ctx, []string{gone.CodeSha256})
 	return nil
 }
 

@@ -33,6 +33,8 @@ func (g *gateExecutor) Provision(t lambda.ProvisionTarget, n int, report func(la
 	}
 }
 
+func (g *gateExecutor) Retire(lambda.RetireTarget) {}
+
 func (g *gateExecutor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
 	g.mu.Lock()
 	g.calls++

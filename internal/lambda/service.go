@@ -46,6 +46,11 @@ type Service struct {
 	observer InvokeObserver
 	async    *asyncQueue
 
+	// codeMu orders code uploads (read side, held from storing a package
+	// until the function referencing it is visible) against code collection
+	// (write side). It guards no fields.
+	codeMu sync.RWMutex
+
 	mu     sync.RWMutex // guards scopes (the index, not the functions)
 	scopes map[Scope]map[string]*entry
 }

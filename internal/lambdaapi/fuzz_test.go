@@ -31,6 +31,8 @@ func (e fzExecutor) Provision(t lambda.ProvisionTarget, n int, report func(lambd
 	e.sim.Provision(t, n, report)
 }
 
+func (e fzExecutor) Retire(lambda.RetireTarget) {}
+
 func (e fzExecutor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
 	res := lambda.InvocationResult{Payload: inv.Payload, Log: []byte("START\nEND\n")}
 	if bytes.Contains(inv.Payload, []byte("fail")) {

@@ -288,3 +288,20 @@ func BenchmarkHTTPCreateFunction(b *testing.B) {
 		return err
 	})
 }
+
+// BenchmarkHTTPPutProvisionedUnchanged64 repeats a provisioned config's
+// current value from 64 clients (the simulate executor: nothing runs). An
+// unchanged Put writes nothing, so this measures the path to the function's
+// writer slot.
+func BenchmarkHTTPPutProvisionedUnchanged64(b *testing.B) {
+	srv := reservoirtest.StartWith(b, reservoirtest.Options{Executor: "simulate"})
+	h := newHTTPBench(b, srv)
+	h.createFunction(b, "pc", httpBenchEchoZip(b))
+	h.mustDo(b, "POST", "/2015-03-31/functions/pc/versions", []byte("{}"), 201)
+	body := []byte(`{"ProvisionedConcurrentExecutions":1}`)
+	h.mustDo(b, "PUT", "/2019-09-30/functions/pc/provisioned-concurrency?Qualifier=1", body, 202)
+	benchLoop(b, 64, func() error {
+		_, err := h.do("PUT", "/2019-09-30/functions/pc/provisioned-concurrency?Qualifier=1", body, 202)
+		return err
+	})
+}

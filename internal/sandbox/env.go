@@ -99,7 +99,9 @@ type env struct {
 	proc         *process.Process
 	api          *runtimeapi.Server
 	initDuration time.Duration
-	peakRSS      int64 // last sample of the process's peak RSS
+	releaseCode  func()    // gives back the shared code tree
+	peakRSS      int64     // last sample of the process's peak RSS
+	rssSampled   time.Time // when peakRSS was last read
 
 	// Guarded by Manager.mu.
 	state    envState
@@ -165,24 +167,22 @@ func (e *env) start() (*initFailure, error) {
 	if m.ctx.Err() != nil {
 		return nil, ErrClosed
 	}
-	zip, err := e.spec.Code(e.ctx)
+	task, release, err := m.acquireCode(e.ctx, e.spec)
 	if err != nil {
 		if m.ctx.Err() != nil {
 			return nil, ErrClosed
 		}
-		return nil, fmt.Errorf("sandbox: code of %s: %w", e.spec.FunctionName, err)
+		return nil, err
 	}
+	e.releaseCode = release
 	dir, err := os.MkdirTemp(m.workDir, "env-")
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	e.dir = dir
-	task, rtDir := filepath.Join(dir, "task"), filepath.Join(dir, "runtime")
+	rtDir := filepath.Join(dir, "runtime")
 	if err := os.Mkdir(rtDir, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	if err := extract(zip, task); err != nil {
-		return nil, err
 	}
 	l, fail, err := m.launcher(e.spec, task, rtDir)
 	if err != nil || fail != nil {
@@ -338,8 +338,20 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 	return res, keep, nil
 }
 
-// sampleRSS records the process's peak memory while it is alive.
+// rssInterval is how often a busy environment's peak memory is read: reading
+// /proc/PID/status costs tens of microseconds, too much for every invocation.
+// The figure is a high-water mark, so REPORT's "Max Memory Used" is at most
+// this stale.
+const rssInterval = time.Second
+
+// sampleRSS records the process's peak memory while it is alive, at most
+// once per rssInterval.
 func (e *env) sampleRSS() {
+	now := time.Now()
+	if now.Sub(e.rssSampled) < rssInterval {
+		return
+	}
+	e.rssSampled = now
 	if n, ok := e.proc.PeakRSS(); ok && n > e.peakRSS {
 		e.peakRSS = n
 	}
@@ -373,6 +385,9 @@ func (e *env) teardown() {
 			if err := os.RemoveAll(e.dir); err != nil {
 				e.m.log.Warn("removing environment directory", "dir", e.dir, "err", err)
 			}
+		}
+		if e.releaseCode != nil {
+			e.releaseCode()
 		}
 	})
 }

@@ -14,6 +14,7 @@ type pool struct {
 	spec        Spec   // provisioned: the current spec (Provision may replace it)
 	specKey     string // spec.identity()
 	envs        map[*env]struct{}
+	retired     bool // on-demand: unreachable; its environments stop when free
 
 	// Provisioned pools only.
 	target       int
@@ -115,7 +116,7 @@ func (m *Manager) wantedLocked(e *env) bool {
 	}
 	p := e.pool
 	if !p.provisioned {
-		return true
+		return !p.retired
 	}
 	if m.provisioned[p.key] != p || e.specKey != p.specKey {
 		return false

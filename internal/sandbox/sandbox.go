@@ -125,6 +125,9 @@ func (s Spec) validate() error {
 	if s.Code == nil {
 		return errors.New("sandbox: spec without code")
 	}
+	if s.CodeSha256 == "" {
+		return errors.New("sandbox: spec without a code digest (environments share the unzipped code by digest)")
+	}
 	if _, err := runtimeFamily(s.Runtime); err != nil {
 		return err
 	}
@@ -240,6 +243,9 @@ type Manager struct {
 	interpMu sync.Mutex
 	interps  map[string]string // program → resolved interpreter path
 
+	codeMu sync.Mutex
+	codes  map[string]*codeTree // by CodeSha256
+
 	mu          sync.Mutex
 	closed      bool
 	onDemand    map[string]*pool // by spec identity
@@ -272,6 +278,7 @@ func NewManager(opts Options) (*Manager, error) {
 		log:         log,
 		workDir:     opts.WorkDir,
 		interps:     map[string]string{},
+		codes:       map[string]*codeTree{},
 		onDemand:    map[string]*pool{},
 		provisioned: map[string]*pool{},
 	}
@@ -374,6 +381,31 @@ func (m *Manager) Provision(configKey string, spec Spec, n int, report func(Prog
 	p.retryAt = time.Time{}
 	p.reportAlways = true
 	p.kick()
+}
+
+// Retire stops the on-demand environments of a function, or of one version
+// of it (version ""), that nothing can reach any more: idle ones now, busy
+// ones when their invocation ends. A later Invoke starts afresh.
+func (m *Manager) Retire(account, region, function, version string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	for key, p := range m.onDemand {
+		sp := p.spec
+		if sp.Account != account || sp.Region != region || sp.FunctionName != function || (version != "" && sp.Version != version) {
+			continue
+		}
+		p.retired = true
+		delete(m.onDemand, key)
+		for e := range p.envs {
+			if e.state == stateIdle {
+				m.removeLocked(e)
+				m.spawnTeardown(e)
+			}
+		}
+	}
 }
 
 // Close stops every environment and returns once no process or goroutine of

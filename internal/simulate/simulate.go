@@ -58,6 +58,9 @@ func (e *Executor) Provision(t lambda.ProvisionTarget, n int, report func(lambda
 	}()
 }
 
+// Retire has nothing to stop: simulated environments run no code.
+func (e *Executor) Retire(lambda.RetireTarget) {}
+
 // Invoke refuses: in simulate mode no function code runs.
 func (e *Executor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
 	return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindServiceUnavailable,

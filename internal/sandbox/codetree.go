@@ -1,0 +1,91 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// A codeTree is a deployment package unzipped once and shared, read-only, by
+// every environment running that code (AWS's /var/task is read-only too).
+// Starting an environment then costs a process start, not an unzip: 100
+// provisioned environments of one version share one tree.
+type codeTree struct {
+	once sync.Once
+	dir  string
+	err  error
+	refs int // guarded by Manager.codeMu
+}
+
+// acquireCode returns the unzipped tree of spec's code, extracting it on
+// first use, and a release to call when the environment is done with it.
+func (m *Manager) acquireCode(ctx context.Context, spec Spec) (string, func(), error) {
+	m.codeMu.Lock()
+	t := m.codes[spec.CodeSha256]
+	if t == nil {
+		sum := sha256.Sum256([]byte(spec.CodeSha256)) // the digest is base64: it may hold '/'
+		t = &codeTree{dir: filepath.Join(m.workDir, "code-"+hex.EncodeToString(sum[:12]))}
+		m.codes[spec.CodeSha256] = t
+	}
+	t.refs++
+	m.codeMu.Unlock()
+
+	release := func() {
+		m.codeMu.Lock()
+		defer m.codeMu.Unlock()
+		t.refs--
+		if t.refs > 0 {
+			return
+		}
+		if m.codes[spec.CodeSha256] == t {
+			delete(m.codes, spec.CodeSha256)
+		}
+		if err := removeReadOnly(t.dir); err != nil {
+			m.log.Warn("removing code directory", "dir", t.dir, "err", err)
+		}
+	}
+	t.once.Do(func() { t.err = extractReadOnly(ctx, spec, t.dir) })
+	if t.err != nil {
+		release()
+		return "", nil, t.err
+	}
+	return t.dir, release, nil
+}
+
+func extractReadOnly(ctx context.Context, spec Spec, dir string) error {
+	zip, err := spec.Code(ctx)
+	if err != nil {
+		return fmt.Errorf("sandbox: code of %s: %w", spec.FunctionName, err)
+	}
+	if err := extract(zip, dir); err != nil {
+		_ = removeReadOnly(dir)
+		return err
+	}
+	// Directories keep their execute bit, files their own; nobody writes.
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.Type()&fs.ModeSymlink != 0 {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return os.Chmod(path, info.Mode().Perm()&^0o222)
+	})
+}
+
+// removeReadOnly removes a tree whose directories were made read-only.
+func removeReadOnly(dir string) error {
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(path, 0o755)
+		}
+		return nil
+	})
+	return os.RemoveAll(dir)
+}
