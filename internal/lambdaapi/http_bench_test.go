@@ -18,11 +18,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -42,36 +40,7 @@ var httpBenchEcho struct {
 func httpBenchEchoZip(b *testing.B) []byte {
 	b.Helper()
 	httpBenchEcho.once.Do(func() {
-		dir, err := os.MkdirTemp("", "bench-echofn-")
-		if err != nil {
-			httpBenchEcho.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		out := filepath.Join(dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "../../bench/testdata/echofn")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			httpBenchEcho.err = fmt.Errorf("build echofn: %v\n%s", err, msg)
-			return
-		}
-		raw, err := os.ReadFile(out)
-		if err != nil {
-			httpBenchEcho.err = err
-			return
-		}
-		var buf bytes.Buffer
-		zw := zip.NewWriter(&buf)
-		hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-		hdr.SetMode(0o755)
-		w, err := zw.CreateHeader(hdr)
-		if err == nil {
-			_, err = w.Write(raw)
-		}
-		if err == nil {
-			err = zw.Close()
-		}
-		httpBenchEcho.zip, httpBenchEcho.err = buf.Bytes(), err
+		httpBenchEcho.zip, httpBenchEcho.err = testutil.GoBootstrapZip("../../bench/testdata/echofn", "-tags", "lambda.norpc")
 	})
 	if httpBenchEcho.err != nil {
 		b.Fatal(httpBenchEcho.err)

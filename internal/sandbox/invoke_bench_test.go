@@ -10,10 +10,9 @@ package sandbox
 // Each reports p50-µs and p99-µs per invocation besides ns/op.
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"fmt"
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 	"io"
 	"net"
 	"net/http"
@@ -50,10 +49,7 @@ func benchEchoBootstrap(b *testing.B) (bin string, zipped []byte) {
 			return
 		}
 		out := filepath.Join(dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "../../bench/testdata/echofn")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			benchEcho.err = fmt.Errorf("build echofn: %v\n%s", err, msg)
+		if benchEcho.err = testutil.BuildGo("../../bench/testdata/echofn", out, "-tags", "lambda.norpc"); benchEcho.err != nil {
 			return
 		}
 		raw, err := os.ReadFile(out)
@@ -61,18 +57,8 @@ func benchEchoBootstrap(b *testing.B) (bin string, zipped []byte) {
 			benchEcho.err = err
 			return
 		}
-		var buf bytes.Buffer
-		zw := zip.NewWriter(&buf)
-		hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-		hdr.SetMode(0o755)
-		w, err := zw.CreateHeader(hdr)
-		if err == nil {
-			_, err = w.Write(raw)
-		}
-		if err == nil {
-			err = zw.Close()
-		}
-		benchEcho.bin, benchEcho.zip, benchEcho.err = out, buf.Bytes(), err
+		benchEcho.bin = out
+		benchEcho.zip, benchEcho.err = testutil.BootstrapZip(raw)
 	})
 	if benchEcho.err != nil {
 		b.Fatal(benchEcho.err)

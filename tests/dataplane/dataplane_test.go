@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -25,50 +24,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 	"github.com/reservoir-dev/reservoir/reservoirtest"
 )
 
 var (
 	buildOnce sync.Once
-	bootstrap []byte
+	holdZip   []byte
 	buildErr  error
 )
 
 // goZip builds testdata/holdfn once and returns it zipped as "bootstrap".
 func goZip(t *testing.T) []byte {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "holdfn")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		bin := filepath.Join(dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-o", bin, "./testdata/holdfn")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build holdfn: %v\n%s", err, out)
-			return
-		}
-		bootstrap, buildErr = os.ReadFile(bin)
-	})
+	buildOnce.Do(func() { holdZip, buildErr = testutil.GoBootstrapZip("./testdata/holdfn") })
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	hdr.SetMode(0o755)
-	w, err := zw.CreateHeader(hdr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = w.Write(bootstrap)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return holdZip
 }
 
 func zipFiles(t *testing.T, files map[string]string) []byte {
@@ -384,27 +357,9 @@ func TestNoProcessLeftAfterStop(t *testing.T) {
 
 // children lists the live child processes of this test process.
 func children(t *testing.T) []string {
-	entries, err := os.ReadDir("/proc")
+	out, err := testutil.Children(os.Getpid())
 	if err != nil {
 		t.Skip("no /proc")
-	}
-	me := fmt.Sprint(os.Getpid())
-	var out []string
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...
-		s := string(b)
-		i := strings.LastIndex(s, ")")
-		if i < 0 {
-			continue
-		}
-		fields := strings.Fields(s[i+1:])
-		if len(fields) > 1 && fields[1] == me && fields[0] != "Z" {
-			out = append(out, e.Name()+" "+s[:i+1])
-		}
 	}
 	return out
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 )
 
 const (
@@ -283,26 +285,9 @@ func pidAlive(pid int) bool {
 
 // childrenOf lists the live child processes of pid ("pid (comm)").
 func childrenOf(t testing.TB, pid int) []string {
-	entries, err := os.ReadDir("/proc")
+	out, err := testutil.Children(pid)
 	if err != nil {
 		t.Skip("no /proc")
-	}
-	want := strconv.Itoa(pid)
-	var out []string
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndex(s, ")")
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:]) // state ppid ...
-		if len(f) > 1 && f[1] == want && f[0] != "Z" {
-			out = append(out, e.Name()+" "+s[:i+1])
-		}
 	}
 	return out
 }

@@ -1,0 +1,94 @@
+// Package testutil holds what Reservoir's tests share: building a Go
+// function into a deployment package, and watching the processes a server
+// starts. It is imported by tests only.
+package testutil
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// GoBootstrapZip builds the Go main package in dir (CGO disabled, with any
+// extra `go build` arguments, e.g. "-tags", "lambda.norpc") and returns a
+// zip that holds it as an executable "bootstrap", the form provided.al2023
+// functions take.
+func GoBootstrapZip(dir string, buildArgs ...string) ([]byte, error) {
+	tmp, err := os.MkdirTemp("", "reservoir-bootstrap-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "bootstrap")
+	if err := BuildGo(dir, bin, buildArgs...); err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, err
+	}
+	return BootstrapZip(raw)
+}
+
+// BuildGo builds the Go main package in dir into out, statically (CGO off).
+func BuildGo(dir, out string, buildArgs ...string) error {
+	args := append(append([]string{"build"}, buildArgs...), "-o", out, dir)
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", dir, err, msg)
+	}
+	return nil
+}
+
+// BootstrapZip zips an executable as "bootstrap", mode 0755.
+func BootstrapZip(executable []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	hdr.SetMode(0o755)
+	w, err := zw.CreateHeader(hdr)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(executable); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Children lists the live (not zombie) child processes of pid, each as
+// "PID (command)". It reads /proc and fails where there is none.
+func Children(pid int) ([]string, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	want := strconv.Itoa(pid)
+	var out []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // not a process, or gone
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+		s := string(b)
+		i := strings.LastIndex(s, ")")
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) > 1 && f[1] == want && f[0] != "Z" {
+			out = append(out, s[:i+1])
+		}
+	}
+	return out, nil
+}
