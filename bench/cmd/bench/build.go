@@ -61,11 +61,12 @@ func zipBootstrap(bin []byte) ([]byte, error) {
 
 // machine describes where the numbers come from.
 type machine struct {
-	date, cpus, cpuModel, goVersion, kernel, moto string
+	date, cpus, cpuModel, goVersion, kernel, moto, revision string
 }
 
-func machineInfo(ctx context.Context) machine {
+func machineInfo(ctx context.Context, root string) machine {
 	m := machine{date: time.Now().UTC().Format("2006-01-02 15:04 MST"), goVersion: runtime.Version()}
+	m.revision = revision(ctx, root)
 	if out, err := exec.CommandContext(ctx, "nproc").Output(); err == nil {
 		m.cpus = strings.TrimSpace(string(out))
 	} else {
@@ -108,4 +109,21 @@ func resolveMoto(ctx context.Context, name string) (path, version string) {
 		ver = strings.TrimSpace(string(out))
 	}
 	return p, ver
+}
+
+// revision names the code measured: the commit, and whether tracked files
+// differ from it (other work in progress is measured too).
+func revision(ctx context.Context, root string) string {
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := strings.TrimSpace(string(out))
+	changed, err := exec.CommandContext(ctx, "git", "-C", root, "diff", "--name-only", "HEAD").Output()
+	if err == nil {
+		if n := len(strings.Fields(string(changed))); n > 0 {
+			rev += fmt.Sprintf(" + uncommitted changes to %d tracked files", n)
+		}
+	}
+	return rev
 }

@@ -23,11 +23,18 @@ type cpServer struct {
 
 const cpFunction = "cp-bench"
 
-// putChanging is PutFunctionConcurrency with a new value on every call.
-const putChanging = "PutFunctionConcurrency (changing value)"
+// putChanging is PutFunctionConcurrency with a new value on every call;
+// putSpread is the same with each client on a function of its own.
+const (
+	putChanging = "PutFunctionConcurrency (changing value)"
+	putSpread   = "PutFunctionConcurrency (changing value, a function per client)"
+)
 
 // cpOps are the measured operations, in order.
-var cpOps = []string{"GetFunctionConcurrency", "PutFunctionConcurrency", putChanging, "GetProvisionedConcurrencyConfig", "PutProvisionedConcurrencyConfig"}
+var cpOps = []string{"GetFunctionConcurrency", "PutFunctionConcurrency", putChanging, putSpread, "GetProvisionedConcurrencyConfig", "PutProvisionedConcurrencyConfig"}
+
+// spreadFunction is client c's own function for putSpread.
+func spreadFunction(c int) string { return fmt.Sprintf("%s-%02d", cpFunction, c) }
 
 func cpRequest(op, version string) request {
 	switch op {
@@ -44,10 +51,15 @@ func cpRequest(op, version string) request {
 
 // setupCP creates the benchmark function on s: a published version with
 // reserved concurrency 10 and, where supported, a provisioned config of 1.
-func setupCP(s *cpServer, zip []byte) (version string, err error) {
+func setupCP(s *cpServer, zip, tiny []byte, clients int) (version string, err error) {
 	s.unsupported = map[string]string{}
 	if err := s.c.createRole(); err != nil {
 		return "", fmt.Errorf("%s: create role: %w", s.name, err)
+	}
+	for c := range clients {
+		if err := s.c.createFunction(spreadFunction(c), tiny, false, nil); err != nil {
+			return "", fmt.Errorf("%s: %w", s.name, err)
+		}
 	}
 	if err := s.c.createFunction(cpFunction, zip, false, nil); err != nil {
 		return "", fmt.Errorf("%s: %w", s.name, err)
@@ -110,7 +122,7 @@ func benchControlPlane(e *benchEnv) error {
 	}()
 	versions := map[string]string{}
 	for _, s := range servers {
-		v, err := setupCP(s, e.echoZip)
+		v, err := setupCP(s, e.echoZip, e.tinyZip, maxClients)
 		if err != nil {
 			return err
 		}
@@ -159,16 +171,32 @@ func benchControlPlane(e *benchEnv) error {
 					continue
 				}
 				c := contestant{name: s.name, pids: func() []int { return []int{s.srv.pid()} }}
-				if op == putChanging {
-					// Each client alternates 10 and 11: every Put is a change.
-					flips := make([]int, clients)
-					reqs := [2]request{putConcurrencyReq(cpFunction, 10), putConcurrencyReq(cpFunction, 11)}
-					c.op = func(c int) error {
-						flips[c]++
-						_, _, err := s.c.do(reqs[flips[c]%2])
+				switch op {
+				case putChanging:
+					// The clients share one function and a counter: the values
+					// cycle through 128, so every Put changes the reservation.
+					reqs := make([]request, 128)
+					for i := range reqs {
+						reqs[i] = putConcurrencyReq(cpFunction, 10+i)
+					}
+					var next atomic.Uint64
+					c.op = func(int) error {
+						_, _, err := s.c.do(reqs[next.Add(1)%128])
 						return err
 					}
-				} else {
+				case putSpread:
+					// Each client alternates 10 and 11 on its own function.
+					reqs := make([][2]request, clients)
+					for c := range clients {
+						reqs[c] = [2]request{putConcurrencyReq(spreadFunction(c), 10), putConcurrencyReq(spreadFunction(c), 11)}
+					}
+					flips := make([]int, clients)
+					c.op = func(c int) error {
+						flips[c]++
+						_, _, err := s.c.do(reqs[c][flips[c]%2])
+						return err
+					}
+				default:
 					req := cpRequest(op, versions[s.name])
 					c.op = func(int) error {
 						_, _, err := s.c.do(req)
@@ -237,7 +265,7 @@ func benchControlPlane(e *benchEnv) error {
 	sec.note("Each cell is the median of %d alternating rounds (floor, moto, Reservoir, floor, ...) of %s each, so that load from other work on the shared machine falls on all alike.", p.cpRounds, p.cpDuration/time.Duration(p.cpRounds))
 	sec.note("Closed loop: each client sends its next request when the previous one is answered, over kept-alive connections; every client hits the same function. Requests carry a SigV4-shaped Authorization header (neither server verifies signatures). The load generator runs on the same 2 CPUs.")
 	sec.note("CPU/req is the server process's user+system CPU (from /proc/PID/stat) over the run divided by the requests it answered. \"of floor\" is Reservoir's throughput over the floor's at the same client count.")
-	sec.note("Reservoir fsyncs every acknowledged write (bbolt); moto keeps everything in memory. PutFunctionConcurrency with an unchanged value is still written; PutProvisionedConcurrencyConfig with an unchanged value is not (it answers from memory). %q alternates 10 and 11 so that every request is a change.", putChanging)
+	sec.note("Reservoir fsyncs every acknowledged write (bbolt); moto keeps everything in memory. A Put of the current value writes nothing in Reservoir, so the changing-value rows make every request a write: on the shared function the values cycle through 10..137 (one counter for all clients); in %q client i alternates 10 and 11 on function %s-i (64 functions, created with a 200-byte package).", putSpread, cpFunction)
 	for _, op := range cpOps {
 		r := results["reservoir"][key{op, 64}]
 		m, mok := results["moto"][key{op, 64}]

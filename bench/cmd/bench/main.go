@@ -137,7 +137,7 @@ func run() int {
 
 	env := &benchEnv{ctx: ctx, root: root, tmp: tmp, plan: p, rep: &report{}}
 	defer env.cleanup()
-	env.rep.machine = machineInfo(ctx)
+	env.rep.machine = machineInfo(ctx, root)
 	env.rep.quick = p.quick
 
 	started := time.Now()

@@ -70,6 +70,9 @@ func (r *report) write(w io.Writer) {
 	if m.moto != "" {
 		fmt.Fprintf(w, "; moto %s", m.moto)
 	}
+	if m.revision != "" {
+		fmt.Fprintf(w, ". Code: %s", m.revision)
+	}
 	fmt.Fprintf(w, ". Suite wall time: %s.\n", r.total.Round(time.Second))
 	if len(r.targets) > 0 {
 		fmt.Fprintf(w, "\n### Targets\n\n")
