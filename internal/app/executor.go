@@ -45,6 +45,7 @@ func (e processExecutor) Invoke(ctx context.Context, t lambda.InvocationTarget, 
 	}
 	res, err := e.m.Invoke(ctx, specOf(t.Scope, t.FunctionName, t.Config, t.Code), t.ProvisionedKey, sandbox.Invocation{
 		RequestID: inv.RequestID, Payload: inv.Payload, InvokedFunctionARN: inv.InvokedARN, ClientContext: clientContext,
+		SkipLogTail: !inv.LogTail,
 	})
 	switch {
 	case err == nil:

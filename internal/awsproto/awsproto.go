@@ -73,10 +73,21 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+// requestLog is what the request-scoped logger is made from, on demand: most
+// requests log nothing, so the attributes are not formatted up front.
+type requestLog struct {
+	base             *slog.Logger
+	id, method, path string
+}
+
+func (rl *requestLog) logger() *slog.Logger {
+	return rl.base.With("request_id", rl.id, "method", rl.method, "path", rl.path)
+}
+
 // Logger returns the request-scoped logger.
 func Logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if rl, ok := ctx.Value(loggerKey).(*requestLog); ok {
+		return rl.logger()
 	}
 	return slog.New(slog.DiscardHandler)
 }
@@ -91,25 +102,25 @@ func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := NewRequestID()
 		w.Header().Set("X-Amzn-RequestId", id)
-		l := logger.With("request_id", id, "method", r.Method, "path", r.URL.Path)
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, l)
+		rl := &requestLog{base: logger, id: id, method: r.Method, path: r.URL.Path}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, rl)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				l.Error("panic serving request", "panic", v)
+				rl.logger().Error("panic serving request", "panic", v)
 				WriteError(w, r.WithContext(ctx), &Error{Status: 500, Code: "ServiceException", Message: "An internal error occurred.", WithType: true, TypeValue: "Service"})
 			}
 		}()
-		if !l.Enabled(ctx, slog.LevelDebug) {
+		if !logger.Enabled(ctx, slog.LevelDebug) {
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(ctx))
-		l.Debug("request", "status", sw.status, "duration", time.Since(start))
+		rl.logger().Debug("request", "status", sw.status, "duration", time.Since(start))
 	})
 }
 

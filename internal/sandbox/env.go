@@ -272,7 +272,7 @@ func (e *env) initFailureResult(inv Invocation, fail *initFailure) Result {
 // when the environment must not serve again (it crashed, timed out, or its
 // runtime was answered with a 4xx).
 func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err error) {
-	if !cold {
+	if !cold && !inv.SkipLogTail {
 		e.beginCapture()
 	}
 	id := inv.RequestID
@@ -302,7 +302,7 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 	var exit *exitError
 	switch {
 	case err == nil:
-		e.settle()
+		e.settle(!inv.SkipLogTail || cold)
 		e.sampleRSS()
 		res.Payload = resp.Payload
 		if resp.Error {
@@ -358,11 +358,15 @@ func (e *env) sampleRSS() {
 }
 
 // settle waits briefly for the runtime to finish the invocation (ask for the
-// next one) and for its output to be read, so the log holds what it printed.
-func (e *env) settle() {
+// next one) and, when the log is captured, for its output to be read, so the
+// log holds what it printed.
+func (e *env) settle(drain bool) {
 	ctx, cancel := context.WithTimeout(e.ctx, settleWait)
 	_ = e.api.AwaitNext(ctx)
 	cancel()
+	if !drain {
+		return
+	}
 	ctx, cancel = context.WithTimeout(context.Background(), drainWait)
 	_ = e.proc.Drain(ctx)
 	cancel()

@@ -750,3 +750,19 @@ func TestLogSinkAndTail(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+func TestSkipLogTail(t *testing.T) {
+	m := newManager(t, Options{})
+	s := goSpec(t, "skiptail", nil)
+	invoke(t, m, s, "", `{"action":"echo"}`) // cold start: always captured
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := m.Invoke(ctx, s, "", Invocation{Payload: []byte(`{"action":"log"}`), SkipLogTail: true})
+	if err != nil || res.ColdStart || res.LogTail != "" || res.FunctionError != "" {
+		t.Fatalf("warm invocation without a tail: cold=%v tail=%q err=%v", res.ColdStart, res.LogTail, err)
+	}
+	res = invoke(t, m, s, "", `{"action":"log"}`)
+	if !strings.Contains(res.LogTail, "START RequestId: "+res.RequestID) || !strings.Contains(res.LogTail, "REPORT RequestId: "+res.RequestID) {
+		t.Fatalf("warm invocation with a tail:\n%s", res.LogTail)
+	}
+}
