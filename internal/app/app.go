@@ -206,9 +206,6 @@ func queryOrHealth(query http.Handler) http.Handler {
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.listener.Addr().String() }
 
-// Service exposes the Lambda domain service (for tests and embedding).
-func (a *App) Service() *lambda.Service { return a.svc }
-
 // Serve answers requests until Close; it returns nil after a clean Close.
 func (a *App) Serve() error {
 	err := a.server.Serve(a.listener)

@@ -3,7 +3,6 @@ package lambdaapi
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"time"
 
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 )
@@ -173,6 +172,3 @@ func toProvisioned(v lambda.ProvisionedView, withARN bool) provisionedConfig {
 	}
 	return out
 }
-
-// formatTime renders times AWS-style for places without a fixed layout.
-func FormatTime(t time.Time) string { return t.UTC().Format(lastModifiedLayout) }
