@@ -24,21 +24,9 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Skip("builds and runs the server binary")
 	}
 	ctx := context.Background()
-	dataDir, mark := t.TempDir(), t.TempDir()
-	srv := startServer(t, dataDir, "process")
-	c := sdkClient(srv.URL, 60*time.Second)
-	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String("slow"), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),
-		Role: aws.String(role), Code: &types.FunctionCode{ZipFile: faultfnZip(t)}, Publish: true, Timeout: aws.Int32(30),
-		Environment: &types.Environment{Variables: map[string]string{"MARK_DIR": mark}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	dataDir := t.TempDir()
 	// Two idle provisioned environments as well: they must stop too.
-	if _, err := c.PutProvisionedConcurrencyConfig(ctx, &lambda.PutProvisionedConcurrencyConfigInput{
-		FunctionName: aws.String("slow"), Qualifier: aws.String("1"), ProvisionedConcurrentExecutions: aws.Int32(2)}); err != nil {
-		t.Fatal(err)
-	}
+	srv, c, mark := startProvisioned(t, dataDir, "slow")
 	if !waitFor(20*time.Second, func() bool {
 		pc, err := c.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{FunctionName: aws.String("slow"), Qualifier: aws.String("1")})
 		return err == nil && pc.Status == types.ProvisionedConcurrencyStatusEnumReady
@@ -130,20 +118,8 @@ func TestKill9LeavesNoOrphans(t *testing.T) {
 		t.Skip("builds and runs the server binary")
 	}
 	ctx := context.Background()
-	dataDir, mark := t.TempDir(), t.TempDir()
-	srv := startServer(t, dataDir, "process")
-	c := sdkClient(srv.URL, 60*time.Second)
-	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
-		FunctionName: aws.String("victim"), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),
-		Role: aws.String(role), Code: &types.FunctionCode{ZipFile: faultfnZip(t)}, Publish: true, Timeout: aws.Int32(30),
-		Environment: &types.Environment{Variables: map[string]string{"MARK_DIR": mark}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.PutProvisionedConcurrencyConfig(ctx, &lambda.PutProvisionedConcurrencyConfigInput{
-		FunctionName: aws.String("victim"), Qualifier: aws.String("1"), ProvisionedConcurrentExecutions: aws.Int32(2)}); err != nil {
-		t.Fatal(err)
-	}
+	dataDir := t.TempDir()
+	srv, c, mark := startProvisioned(t, dataDir, "victim")
 	ready := func(c *lambda.Client) bool {
 		pc, err := c.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{FunctionName: aws.String("victim"), Qualifier: aws.String("1")})
 		return err == nil && pc.Status == types.ProvisionedConcurrencyStatusEnumReady && aws.ToInt32(pc.AvailableProvisionedConcurrentExecutions) == 2
@@ -181,4 +157,27 @@ func TestKill9LeavesNoOrphans(t *testing.T) {
 		t.Fatalf("invoke after the restart: %v %+v", err, out)
 	}
 	t.Logf("RESULT kill -9 with the process executor: %d function processes gone with the server, config READY again after restart, served by a provisioned environment", len(pids))
+}
+
+// startProvisioned starts the real binary (process executor) on dataDir and
+// creates a function of testdata/faultfn.py, published as version 1 with a
+// provisioned config of 2 on it; the function leaves its markers in mark.
+func startProvisioned(t *testing.T, dataDir, name string) (srv *serverProc, c *lambda.Client, mark string) {
+	t.Helper()
+	ctx := context.Background()
+	mark = t.TempDir()
+	srv = startServer(t, dataDir, "process")
+	c = sdkClient(srv.URL, 60*time.Second)
+	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),
+		Role: aws.String(role), Code: &types.FunctionCode{ZipFile: faultfnZip(t)}, Publish: true, Timeout: aws.Int32(30),
+		Environment: &types.Environment{Variables: map[string]string{"MARK_DIR": mark}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutProvisionedConcurrencyConfig(ctx, &lambda.PutProvisionedConcurrencyConfigInput{
+		FunctionName: aws.String(name), Qualifier: aws.String("1"), ProvisionedConcurrentExecutions: aws.Int32(2)}); err != nil {
+		t.Fatal(err)
+	}
+	return srv, c, mark
 }
