@@ -48,6 +48,11 @@ type toolchain struct {
 	mirror    string
 	cliConfig string // the CLI configuration file (TF_CLI_CONFIG_FILE)
 	cacheDir  string // TF_PLUGIN_CACHE_DIR
+
+	// initMu serializes `terraform init`: even with the cache filled, init
+	// may install into it again, and Terraform's plugin cache is not safe for
+	// concurrent writers ("mkdir …/linux_amd64: file exists").
+	initMu sync.Mutex
 }
 
 // setupToolchain finds Terraform and the provider mirror (skipping the test
@@ -241,6 +246,10 @@ func (w *workdir) run(args ...string) (string, int) {
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
+	if len(args) > 0 && args[0] == "init" {
+		w.tc.initMu.Lock()
+		defer w.tc.initMu.Unlock()
+	}
 	start := time.Now()
 	err := cmd.Run()
 	w.t.Logf("terraform %s: %s", strings.Join(args, " "), time.Since(start).Round(100*time.Millisecond))
