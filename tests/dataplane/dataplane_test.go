@@ -137,7 +137,7 @@ func TestReservedConcurrencyUnderLoad(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := f.invoke("hold", "", `{"hold_ms": 1500}`)
+			out, err := f.invoke("hold", "", `{"hold_ms": 3000}`)
 			mu.Lock()
 			defer mu.Unlock()
 			var tmr *types.TooManyRequestsException
@@ -245,7 +245,7 @@ func TestProvisionedReadyAfterInitsAndSpillover(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out, err := f.invoke("prov", "1", `{"hold_ms": 800}`)
+			out, err := f.invoke("prov", "1", `{"hold_ms": 2500}`)
 			if err != nil {
 				t.Error(err)
 				return
