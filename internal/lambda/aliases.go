@@ -136,8 +136,8 @@ func (s *Service) UpdateAlias(ctx context.Context, sc Scope, in AliasInput) (Ali
 	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
 		func(fn *Function) (func(), func(), error) {
 			a, ok := fn.Aliases[in.Name]
-			if !ok {
-				return nil, nil, errAliasNotFound(sc.FunctionARN(ref.Name) + ":" + in.Name)
+			if !ok { // UpdateAlias words it differently from GetAlias
+				return nil, nil, newErr(KindResourceNotFound, "Alias not found: %s", sc.FunctionARN(ref.Name)+":"+in.Name)
 			}
 			if err := s.checkRevision(a.RevisionID, in.RevisionID, "GetFunction/GetAlias"); err != nil {
 				return nil, nil, err

@@ -427,3 +427,14 @@ func TestRecordedAccountSettings(t *testing.T) {
 		t.Fatalf("limits after reserving 250: %v", limit)
 	}
 }
+
+func TestAliasNotFoundMessages(t *testing.T) {
+	c := newServer(t, 0)
+	c.createFunction("fn1")
+	c.expectError(c.do("GET", "/2015-03-31/functions/fn1/aliases/nope", nil), 404, "ResourceNotFoundException",
+		notFound("Cannot find alias arn: "+fnARN("fn1")+":nope"))
+	c.expectError(c.do("PUT", "/2015-03-31/functions/fn1/aliases/nope", map[string]any{"FunctionVersion": "$LATEST"}), 404, "ResourceNotFoundException",
+		notFound("Alias not found: "+fnARN("fn1")+":nope"))
+	// Deleting a missing alias succeeds, as on AWS.
+	c.expect(c.do("DELETE", "/2015-03-31/functions/fn1/aliases/nope", nil), 204, map[string]any{})
+}
