@@ -100,6 +100,17 @@ func (l *benchLatencies) report(b *testing.B) {
 	b.ReportMetric(at(0.99), "p99-µs")
 }
 
+// timeEach runs call once per b.Loop iteration and returns each call's latency.
+func timeEach(b *testing.B, call func()) []time.Duration {
+	own := make([]time.Duration, 0, 1<<16)
+	for b.Loop() {
+		t0 := time.Now()
+		call()
+		own = append(own, time.Since(t0))
+	}
+	return own
+}
+
 // BenchmarkRuntimeAPIInvoke drives one echo bootstrap through
 // runtimeapi.Server alone: the Runtime API exchange without the sandbox.
 func BenchmarkRuntimeAPIInvoke(b *testing.B) {
@@ -133,15 +144,8 @@ func BenchmarkRuntimeAPIInvoke(b *testing.B) {
 	}
 	call()
 	var lat benchLatencies
-	own := make([]time.Duration, 0, 1<<16)
-	b.ResetTimer()
-	for b.Loop() {
-		t0 := time.Now()
-		call()
-		own = append(own, time.Since(t0))
-	}
+	lat.add(timeEach(b, call))
 	b.StopTimer()
-	lat.add(own)
 	lat.report(b)
 }
 
@@ -184,13 +188,7 @@ func benchManagerInvoke(b *testing.B, callers int) {
 	var lat benchLatencies
 	b.ResetTimer()
 	if callers == 1 {
-		own := make([]time.Duration, 0, 1<<16)
-		for b.Loop() {
-			t0 := time.Now()
-			call()
-			own = append(own, time.Since(t0))
-		}
-		lat.add(own)
+		lat.add(timeEach(b, call))
 	} else {
 		b.SetParallelism((callers + 1) / 2) // × GOMAXPROCS (2 on the benchmark machine)
 		b.RunParallel(func(pb *testing.PB) {
@@ -323,14 +321,7 @@ func BenchmarkMinimalRuntimeLoop(b *testing.B) {
 	}
 	call()
 	var lat benchLatencies
-	own := make([]time.Duration, 0, 1<<16)
-	b.ResetTimer()
-	for b.Loop() {
-		t0 := time.Now()
-		call()
-		own = append(own, time.Since(t0))
-	}
+	lat.add(timeEach(b, call))
 	b.StopTimer()
-	lat.add(own)
 	lat.report(b)
 }
