@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -128,11 +127,7 @@ func benchControlPlane(e *benchEnv) error {
 		}
 		versions[s.name] = v
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	floor, err := e.startServer("floor", []string{exe, floorEchoArg, "127.0.0.1:{PORT}"})
+	floor, err := e.startFloor()
 	if err != nil {
 		return err
 	}

@@ -75,11 +75,7 @@ func benchInvoke(e *benchEnv) error {
 	for _, c := range p.invClients {
 		maxClients = max(maxClients, c)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	floor, err := e.startServer("floor", []string{exe, floorEchoArg, "127.0.0.1:{PORT}"})
+	floor, err := e.startFloor()
 	if err != nil {
 		return err
 	}

@@ -215,6 +215,15 @@ func waitChildren(ctx context.Context, pid, n int, timeout time.Duration) error 
 	return nil
 }
 
+// startFloor starts the floor: this binary as a plain Go HTTP echo server.
+func (e *benchEnv) startFloor() (*server, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return e.startServer("floor", []string{exe, floorEchoArg, "127.0.0.1:{PORT}"})
+}
+
 // startReservoir runs the built binary with a fresh data directory.
 func (e *benchEnv) startReservoir(extra ...string) (*server, error) {
 	argv := append([]string{e.reservoirBin, "serve", "--listen", "127.0.0.1:{PORT}", "--data-dir", e.dir("data"), "--log-level", "warn"}, extra...)
