@@ -38,6 +38,15 @@ type Options struct {
 	SimulatedInitDelay time.Duration
 	// IdleTimeout is how long an idle environment is kept (0: the default).
 	IdleTimeout time.Duration
+	// Isolation is "auto" (default: function processes are isolated from
+	// each other and the host where the system allows it, as root on
+	// Linux), "on" (isolate or fail) or "off".
+	Isolation string
+	// ShareDirs are host directories that isolated functions see at their
+	// own paths, read-write: for a test and its functions to exchange files.
+	// Isolated functions run as users of their own, so make them writable
+	// by everyone (mode 0777) if functions write there.
+	ShareDirs []string
 	// AsyncRetryDelay is the wait before retrying an asynchronous event whose
 	// function failed (0: AWS's 1 minute; the second retry waits twice as long).
 	AsyncRetryDelay time.Duration
@@ -84,6 +93,8 @@ func StartWith(t testing.TB, o Options) *Server {
 		Executor:           o.Executor,
 		SimulatedInitDelay: o.SimulatedInitDelay,
 		IdleTimeout:        o.IdleTimeout,
+		Isolation:          o.Isolation,
+		ShareDirs:          o.ShareDirs,
 		Async:              lambda.AsyncOptions{RetryDelay: o.AsyncRetryDelay},
 		Logger:             o.Logger,
 	})

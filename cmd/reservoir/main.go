@@ -2,10 +2,12 @@
 // behaves like AWS's.
 //
 //	reservoir serve [--listen 127.0.0.1:9001] [--data-dir DIR] [--account-concurrency 1000]
-//	                [--executor process|simulate] [--log-level info]
+//	                [--executor process|simulate] [--isolation auto|on|off]
+//	                [--share-dir DIR[,DIR...]] [--log-level info]
 //
 // Every flag has an environment equivalent: RESERVOIR_LISTEN, RESERVOIR_DATA_DIR,
-// RESERVOIR_ACCOUNT_CONCURRENCY, RESERVOIR_EXECUTOR, RESERVOIR_LOG_LEVEL.
+// RESERVOIR_ACCOUNT_CONCURRENCY, RESERVOIR_EXECUTOR, RESERVOIR_ISOLATION,
+// RESERVOIR_SHARE_DIR, RESERVOIR_LOG_LEVEL.
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 
 	"github.com/reservoir-dev/reservoir/internal/app"
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
+	"github.com/reservoir-dev/reservoir/internal/sandbox"
 )
 
 func main() {
@@ -76,6 +79,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	dataDir := fs.String("data-dir", env("DATA_DIR", defaultDataDir(getenv)), "where state is kept (RESERVOIR_DATA_DIR)")
 	accountConc := fs.String("account-concurrency", env("ACCOUNT_CONCURRENCY", "1000"), "concurrency limit of every account and region (RESERVOIR_ACCOUNT_CONCURRENCY)")
 	executor := fs.String("executor", env("EXECUTOR", app.ExecutorProcess), "process: run function code; simulate: virtual environments, no code runs (RESERVOIR_EXECUTOR)")
+	isolation := fs.String("isolation", env("ISOLATION", string(sandbox.IsolationAuto)), "auto: isolate functions from each other and the host where the system allows (root on Linux); on: isolate or refuse to start; off: never (RESERVOIR_ISOLATION)")
+	shareDirs := fs.String("share-dir", env("SHARE_DIR", ""), "host directories isolated functions see at their own paths, comma-separated (RESERVOIR_SHARE_DIR)")
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (RESERVOIR_LOG_LEVEL)")
 	auth := fs.String("auth", env("AUTH", app.AuthNone), "none: accept any credentials; sigv4: verify request signatures against --credentials (RESERVOIR_AUTH)")
 	credentials := fs.String("credentials", env("CREDENTIALS", ""), "AKID:SECRET[,AKID:SECRET...] accepted in --auth sigv4 mode (RESERVOIR_CREDENTIALS)")
@@ -96,7 +101,22 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	if *executor != app.ExecutorProcess && *executor != app.ExecutorSimulate {
 		return app.Config{}, 0, fmt.Errorf("--executor must be %s or %s, got %q", app.ExecutorProcess, app.ExecutorSimulate, *executor)
 	}
-	cfg := app.Config{Listen: *listen, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth}
+	switch sandbox.Isolation(*isolation) {
+	case sandbox.IsolationAuto, sandbox.IsolationOn, sandbox.IsolationOff:
+	default:
+		return app.Config{}, 0, fmt.Errorf("--isolation must be %s, %s or %s, got %q", sandbox.IsolationAuto, sandbox.IsolationOn, sandbox.IsolationOff, *isolation)
+	}
+	cfg := app.Config{Listen: *listen, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth, Isolation: *isolation}
+	for _, d := range strings.Split(*shareDirs, ",") {
+		if d = strings.TrimSpace(d); d == "" {
+			continue
+		}
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return app.Config{}, 0, fmt.Errorf("--share-dir: %w", err)
+		}
+		cfg.ShareDirs = append(cfg.ShareDirs, abs)
+	}
 	switch *auth {
 	case app.AuthNone:
 	case app.AuthSigV4:

@@ -58,6 +58,11 @@ type Config struct {
 	Logger             *slog.Logger
 	// IdleTimeout is how long an idle on-demand environment is kept (0: the sandbox default).
 	IdleTimeout time.Duration
+	// Isolation is "auto" (the default), "on" or "off": whether function
+	// processes are isolated from each other and the host (sandbox.Isolation).
+	Isolation string
+	// ShareDirs are host directories isolated functions see at their own paths.
+	ShareDirs []string
 	// Auth is "none" (any credentials are accepted) or "sigv4" (signatures
 	// must verify against Credentials).
 	Auth        string
@@ -128,6 +133,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 		a.sandbox, err = sandbox.NewManager(sandbox.Options{
 			WorkDir: workDir, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, HostPath: os.Getenv("PATH"),
+			Isolation: sandbox.Isolation(cfg.Isolation), ShareDirs: cfg.ShareDirs,
 		})
 		if err != nil {
 			a.Close(ctx)

@@ -49,6 +49,10 @@ type Config struct {
 
 	// Grace is the time between SIGTERM and SIGKILL in Stop (DefaultGrace if zero).
 	Grace time.Duration
+
+	// Isolation, if set, confines the process (see Isolation). Path and Dir
+	// are then resolved in its view.
+	Isolation *Isolation
 }
 
 // Process is a started command. All methods are safe for concurrent use.
@@ -121,7 +125,14 @@ func start(cfg Config) (*Process, error) {
 		readers = append(readers, &lineReader{f: r, sink: stream.sink})
 	}
 
-	if err := cmd.Start(); err != nil {
+	var err error
+	done := make(chan struct{})
+	if cfg.Isolation != nil {
+		err = startIsolated(cmd, cfg.Isolation, done)
+	} else {
+		err = cmd.Start()
+	}
+	if err != nil {
 		closeAll()
 		return nil, err
 	}
@@ -133,7 +144,7 @@ func start(cfg Config) (*Process, error) {
 	if grace <= 0 {
 		grace = DefaultGrace
 	}
-	p := &Process{cmd: cmd, pid: cmd.Process.Pid, grace: grace, out: readers, done: make(chan struct{})}
+	p := &Process{cmd: cmd, pid: cmd.Process.Pid, grace: grace, out: readers, done: done}
 	var wg sync.WaitGroup
 	for _, r := range readers {
 		wg.Add(1)

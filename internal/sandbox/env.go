@@ -96,6 +96,7 @@ type env struct {
 	cancel    context.CancelCauseFunc
 
 	dir          string
+	user         *process.UserLease // the environment's own user, when isolated
 	proc         *process.Process
 	api          *runtimeapi.Server
 	initDuration time.Duration
@@ -184,7 +185,15 @@ func (e *env) start() (*initFailure, error) {
 	if err := os.Mkdir(rtDir, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	l, fail, err := m.launcher(e.spec, task, rtDir)
+	lay := layout{task: task, rtDir: rtDir, taskView: task, rtView: rtDir}
+	var iso *process.Isolation
+	if m.isolated {
+		lay.taskView, lay.rtView = taskView, runtimeView
+		if iso, err = m.isolation(e, dir, task, rtDir); err != nil {
+			return nil, err
+		}
+	}
+	l, fail, err := m.launcher(e.spec, lay)
 	if err != nil || fail != nil {
 		return fail, err
 	}
@@ -196,13 +205,14 @@ func (e *env) start() (*initFailure, error) {
 
 	started := time.Now()
 	proc, err := process.Start(process.Config{
-		Path:   l.path,
-		Args:   l.args,
-		Env:    e.environment(api.Addr(), task, rtDir, l.execEnv),
-		Dir:    task,
-		Stdout: e.line,
-		Stderr: e.line,
-		Grace:  m.opts.StopGrace,
+		Path:      l.path,
+		Args:      l.args,
+		Env:       e.environment(api.Addr(), lay.taskView, lay.rtView, l.execEnv),
+		Dir:       lay.taskView,
+		Stdout:    e.line,
+		Stderr:    e.line,
+		Grace:     m.opts.StopGrace,
+		Isolation: iso,
 	})
 	if err != nil {
 		return &initFailure{errorType: "Runtime.InvalidEntrypoint", msg: err.Error()}, nil
@@ -385,6 +395,9 @@ func (e *env) teardown() {
 			_ = e.api.Close()
 		}
 		e.cancel(errStopped)
+		if e.user != nil {
+			e.m.releaseUser(e.user)
+		}
 		if e.dir != "" {
 			if err := os.RemoveAll(e.dir); err != nil {
 				e.m.log.Warn("removing environment directory", "dir", e.dir, "err", err)

@@ -57,9 +57,17 @@ type launch struct {
 	execEnv string // AWS_EXECUTION_ENV, empty for OS-only runtimes
 }
 
+// layout is where an environment's code and runtime directories are: on
+// the host, and in the view of its process (the same without isolation).
+type layout struct {
+	task, rtDir      string
+	taskView, rtView string
+}
+
 // launcher prepares the runtime of spec: it finds the executable (writing
-// the embedded client into rtDir for interpreted runtimes).
-func (m *Manager) launcher(spec Spec, task, rtDir string) (launch, *initFailure, error) {
+// the embedded client into the runtime directory for interpreted runtimes).
+// The launch's paths are in the process's view.
+func (m *Manager) launcher(spec Spec, lay layout) (launch, *initFailure, error) {
 	family, err := runtimeFamily(spec.Runtime)
 	if err != nil {
 		return launch{}, nil, err
@@ -70,8 +78,8 @@ func (m *Manager) launcher(spec Spec, task, rtDir string) (launch, *initFailure,
 		if family == familyGo {
 			name = filepath.Clean("/" + spec.Handler)[1:]
 		}
-		path := filepath.Join(task, name)
-		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+		path := filepath.Join(lay.taskView, name)
+		if fi, err := os.Stat(filepath.Join(lay.task, name)); err != nil || !fi.Mode().IsRegular() {
 			return launch{}, &initFailure{errorType: "Runtime.InvalidEntrypoint",
 				msg: "Couldn't find valid bootstrap(s): [" + path + "]"}, nil
 		}
@@ -81,21 +89,19 @@ func (m *Manager) launcher(spec Spec, task, rtDir string) (launch, *initFailure,
 		if err != nil {
 			return launch{}, nil, err
 		}
-		client := filepath.Join(rtDir, "bootstrap.py")
-		if err := os.WriteFile(client, runtimes.Python(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(lay.rtDir, "bootstrap.py"), runtimes.Python(), 0o644); err != nil {
 			return launch{}, nil, fmt.Errorf("sandbox: %w", err)
 		}
-		return launch{path: interp, args: []string{"-u", client}, execEnv: "AWS_Lambda_" + spec.Runtime}, nil, nil
+		return launch{path: interp, args: []string{"-u", filepath.Join(lay.rtView, "bootstrap.py")}, execEnv: "AWS_Lambda_" + spec.Runtime}, nil, nil
 	default: // familyNode
 		interp, err := m.interpreter("node", spec.Runtime)
 		if err != nil {
 			return launch{}, nil, err
 		}
-		client := filepath.Join(rtDir, "bootstrap.js")
-		if err := os.WriteFile(client, runtimes.Node(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(lay.rtDir, "bootstrap.js"), runtimes.Node(), 0o644); err != nil {
 			return launch{}, nil, fmt.Errorf("sandbox: %w", err)
 		}
-		return launch{path: interp, args: []string{client}, execEnv: "AWS_Lambda_" + spec.Runtime}, nil, nil
+		return launch{path: interp, args: []string{filepath.Join(lay.rtView, "bootstrap.js")}, execEnv: "AWS_Lambda_" + spec.Runtime}, nil, nil
 	}
 }
 
@@ -109,23 +115,32 @@ func (m *Manager) interpreter(program, runtime string) (string, error) {
 	if ok {
 		return path, nil
 	}
-	found := ""
+	unreachable := ""
 	for _, dir := range filepath.SplitList(m.opts.HostPath) {
 		if dir == "" {
 			continue
 		}
 		candidate := filepath.Join(dir, program)
-		if fi, err := os.Stat(candidate); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			found = candidate
-			break
+		if fi, err := os.Stat(candidate); err != nil || !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 {
+			continue
 		}
+		path = candidate
+		if real := probeExecutable(candidate, program, m.opts.HostPath); real != "" {
+			path = real
+		}
+		// An isolated function runs as a user of its own: an interpreter
+		// under, say, /root/.pyenv is out of its reach.
+		if m.isolated && !reachableByOthers(path) {
+			if unreachable == "" {
+				unreachable = path
+			}
+			path = ""
+			continue
+		}
+		break
 	}
-	if found == "" {
-		return "", &RuntimeUnavailableError{Program: program, Runtime: runtime}
-	}
-	path = found
-	if real := probeExecutable(found, program, m.opts.HostPath); real != "" {
-		path = real
+	if path == "" {
+		return "", &RuntimeUnavailableError{Program: program, Runtime: runtime, Unreachable: unreachable}
 	}
 	m.interpMu.Lock()
 	m.interps[program] = path

@@ -66,10 +66,17 @@ var (
 type RuntimeUnavailableError struct {
 	Program string // "python3", "node"
 	Runtime string // "python3.12"
+	// Unreachable is the first one found that isolated functions cannot
+	// run (it is in a directory only its owner may enter), if any.
+	Unreachable string
 }
 
 func (e *RuntimeUnavailableError) Error() string {
-	return e.Program + " not found on PATH: runtime " + e.Runtime + " needs it"
+	msg := e.Program + " not found on PATH: runtime " + e.Runtime + " needs it"
+	if e.Unreachable != "" {
+		msg += " (" + e.Unreachable + " is out of reach of isolated functions, which run as users of their own; put an interpreter in a directory every user may enter, such as /usr/bin, on Reservoir's PATH)"
+	}
+	return msg
 }
 
 // Is makes errors.Is(err, ErrRuntimeUnavailable) true.
@@ -227,6 +234,14 @@ type Options struct {
 	// HostPath is where python3 and node are looked up (default: this
 	// process's PATH). The functions themselves never see it.
 	HostPath string
+	// Isolation says whether function processes are isolated (default
+	// IsolationAuto; see the isolated view in isolation.go).
+	Isolation Isolation
+	// ShareDirs are host directories every isolated environment sees at
+	// their own paths, read-write, e.g. for a test to watch what its
+	// functions do (Lambda's nearest is an EFS mount). Without isolation
+	// every host directory is visible anyway.
+	ShareDirs []string
 	// ExtraEnv is added to every environment last, over Lambda's variables
 	// (for example to point the AWS SDK at this emulator).
 	ExtraEnv map[string]string
@@ -247,6 +262,9 @@ type Manager struct {
 
 	interpMu sync.Mutex
 	interps  map[string]string // program → resolved interpreter path
+
+	isolated bool // set once by setupIsolation
+	hasShm   bool // /dev/shm exists, to be replaced in isolated views
 
 	codeMu sync.Mutex
 	codes  map[string]*codeTree // by CodeSha256
@@ -293,8 +311,18 @@ func NewManager(opts Options) (*Manager, error) {
 			return nil, fmt.Errorf("sandbox: work dir: %w", err)
 		}
 		m.workDir, m.ownDir = dir, true
-	} else if err := os.MkdirAll(m.workDir, 0o755); err != nil {
+	} else if err := os.MkdirAll(m.workDir, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox: work dir: %w", err)
+	}
+	// Code trees and environment directories are nobody else's business.
+	if err := os.Chmod(m.workDir, 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox: work dir: %w", err)
+	}
+	if err := m.setupIsolation(); err != nil {
+		if m.ownDir {
+			_ = os.RemoveAll(m.workDir)
+		}
+		return nil, err
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.goroutine.Add(1)

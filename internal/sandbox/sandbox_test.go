@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 )
 
 func TestGoEchoColdThenWarm(t *testing.T) {
@@ -345,8 +347,8 @@ func TestProvisionedEnvironments(t *testing.T) {
 }
 
 func TestProvisionReportsOnlyInitializedEnvironments(t *testing.T) {
-	m := newManager(t, Options{})
-	orderDir, doneDir := t.TempDir(), t.TempDir()
+	orderDir, doneDir := testutil.SharedDir(t), testutil.SharedDir(t)
+	m := newManager(t, Options{ShareDirs: []string{orderDir, doneDir}})
 	s := goSpec(t, "staggered", map[string]string{"INIT_ORDER_DIR": orderDir, "INIT_STEP_MS": "300", "INIT_DONE_DIR": doneDir})
 	s.Version = "3"
 	initsDone := func() int {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // GoBootstrapZip builds the Go main package in dir (CGO disabled, with any
@@ -91,4 +92,17 @@ func Children(pid int) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// SharedDir returns a new directory that every user may write, removed
+// when the test ends: for a test and its functions to exchange files. An
+// isolated function (running as a user of its own, with a private /tmp)
+// sees it only when the server shares it (ShareDirs).
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -67,8 +67,9 @@ func start(t *testing.T) *fixture {
 	if testing.Short() {
 		t.Skip("end-to-end test with real function processes; skipped with -short")
 	}
-	srv := reservoirtest.StartWith(t, reservoirtest.Options{AsyncRetryDelay: 50 * time.Millisecond})
-	return &fixture{srv: srv, c: lambda.NewFromConfig(srv.AWSConfig(t)), mark: t.TempDir()}
+	mark := testutil.SharedDir(t)
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{AsyncRetryDelay: 50 * time.Millisecond, ShareDirs: []string{mark}})
+	return &fixture{srv: srv, c: lambda.NewFromConfig(srv.AWSConfig(t)), mark: mark}
 }
 
 func (f *fixture) createGo(t *testing.T, name string, publish bool, timeout int32) {

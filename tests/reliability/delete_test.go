@@ -31,8 +31,7 @@ func TestDeleteFunctionStopsItsEnvironments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs function processes")
 	}
-	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "process"})
-	f := &faultFixture{t: t, srv: srv, c: lambda.NewFromConfig(srv.AWSConfig(t))}
+	f := newFaultFixture(t, reservoirtest.Options{})
 	f.createPy("doomed", 10, false, nil)
 	pid := f.ok("doomed", "", `{}`).PID
 	if _, err := f.c.DeleteFunction(context.Background(), &lambda.DeleteFunctionInput{FunctionName: aws.String("doomed")}); err != nil {

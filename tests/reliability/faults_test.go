@@ -13,13 +13,38 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 	"github.com/reservoir-dev/reservoir/reservoirtest"
 )
 
 type faultFixture struct {
-	t   *testing.T
-	srv *reservoirtest.Server
-	c   *lambda.Client
+	t     *testing.T
+	srv   *reservoirtest.Server
+	c     *lambda.Client
+	share string // shared with the functions: their MARK_DIRs are in it
+}
+
+// newFaultFixture starts a server (process executor) that shares a
+// directory with its functions for their markers.
+func newFaultFixture(t *testing.T, o reservoirtest.Options) *faultFixture {
+	share := testutil.SharedDir(t)
+	o.Executor, o.ShareDirs = "process", []string{share}
+	srv := reservoirtest.StartWith(t, o)
+	return &faultFixture{t: t, srv: srv, c: lambda.NewFromConfig(srv.AWSConfig(t)), share: share}
+}
+
+// markDir is a new directory for a function's markers, which the function
+// (running as a user of its own) can write.
+func (f *faultFixture) markDir() string {
+	f.t.Helper()
+	dir, err := os.MkdirTemp(f.share, "mark-")
+	if err == nil {
+		err = os.Chmod(dir, 0o777)
+	}
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return dir
 }
 
 type fnResult struct {
@@ -52,7 +77,7 @@ func (f *faultFixture) createPy(name string, timeout int32, publish bool, env ma
 		env = map[string]string{}
 	}
 	if _, ok := env["MARK_DIR"]; !ok {
-		env["MARK_DIR"] = f.t.TempDir()
+		env["MARK_DIR"] = f.markDir()
 	}
 	f.create(name, types.RuntimePython312, "app.handler", faultfnZip(f.t), timeout, publish, env)
 }
@@ -119,15 +144,15 @@ func TestFunctionFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs function processes")
 	}
-	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "process"})
-	f := &faultFixture{t: t, srv: srv, c: lambda.NewFromConfig(srv.AWSConfig(t))}
+	f := newFaultFixture(t, reservoirtest.Options{})
+	srv := f.srv
 	f.createPy("healthy", 10, false, nil)
 	f.healthy()
 	var results []string
 	report := func(s string) { results = append(results, s) }
 
 	t.Run("crash mid-invocation", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
 		f.createPy("crasher", 10, false, nil)
 		p1 := f.ok("crasher", "", `{}`).PID
 		d, _ := f.unhandled("crasher", "", `{"exit": 2}`)
@@ -143,7 +168,7 @@ func TestFunctionFaults(t *testing.T) {
 	})
 
 	t.Run("hang past the timeout", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
 		f.createPy("hanger", 1, false, nil)
 		p1 := f.ok("hanger", "", `{}`).PID
 		start := time.Now()
@@ -164,7 +189,7 @@ func TestFunctionFaults(t *testing.T) {
 	})
 
 	t.Run("response over 6 MB", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
 		f.createPy("flood", 10, false, nil)
 		p1 := f.ok("flood", "", `{}`).PID
 		d, _ := f.unhandled("flood", "", `{"big_bytes": 7000000}`)
@@ -182,7 +207,7 @@ func TestFunctionFaults(t *testing.T) {
 	})
 
 	t.Run("output after the response", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
 		f.createPy("chatty", 10, false, nil)
 		p1 := f.ok("chatty", "", `{"late_lines": 40}`).PID
 		for range 3 {
@@ -200,7 +225,7 @@ func TestFunctionFaults(t *testing.T) {
 	})
 
 	t.Run("huge log output", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
 		f.createPy("loud", 10, false, nil)
 		p1 := f.ok("loud", "", `{}`).PID
 		out, _ := f.invoke("loud", "", `{"print_bytes": 20000000}`)
@@ -217,7 +242,7 @@ func TestFunctionFaults(t *testing.T) {
 	})
 
 	t.Run("background process", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
 		f.createPy("spawner", 10, false, nil)
 		r := f.ok("spawner", "", `{"spawn": true}`)
 		if r.ChildPID == 0 || !pidAlive(r.ChildPID) {
@@ -231,7 +256,7 @@ func TestFunctionFaults(t *testing.T) {
 	})
 
 	t.Run("crash at init", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
 		f.createPy("initcrash", 10, true, map[string]string{"CRASH_AT_INIT": "1"})
 		var d errorDoc
 		for i := range 2 {
@@ -265,7 +290,7 @@ func TestFunctionFaults(t *testing.T) {
 	})
 
 	t.Run("bootstrap not executable", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
 		f.create("noexec", types.RuntimeProvidedal2023, "bootstrap",
 			zipOf(t, zipEntry{name: "bootstrap", mode: 0o644, data: []byte("#!/bin/sh\nexit 0\n")}), 10, false, nil)
 		d, _ := f.unhandled("noexec", "", `{}`)
@@ -277,7 +302,7 @@ func TestFunctionFaults(t *testing.T) {
 	})
 
 	t.Run("missing bootstrap", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
 		f.create("nobootstrap", types.RuntimeProvidedal2023, "bootstrap",
 			zipOf(t, zipEntry{name: "README", mode: 0o644, data: []byte("no bootstrap here\n")}), 10, false, nil)
 		d, _ := f.unhandled("nobootstrap", "", `{}`)
@@ -289,8 +314,8 @@ func TestFunctionFaults(t *testing.T) {
 	})
 
 	t.Run("provisioned environment crashes", func(t *testing.T) {
-		f := &faultFixture{t: t, srv: srv, c: f.c}
-		mark := t.TempDir()
+		f := &faultFixture{t: t, srv: srv, c: f.c, share: f.share}
+		mark := f.markDir()
 		f.createPy("provcrash", 10, true, map[string]string{"MARK_DIR": mark})
 		if _, err := f.c.PutProvisionedConcurrencyConfig(context.Background(), &lambda.PutProvisionedConcurrencyConfigInput{
 			FunctionName: aws.String("provcrash"), Qualifier: aws.String("1"), ProvisionedConcurrentExecutions: aws.Int32(2)}); err != nil {

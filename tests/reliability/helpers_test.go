@@ -185,10 +185,11 @@ type serverProc struct {
 var listeningRE = regexp.MustCompile(`msg="reservoir listening" addr=(http://[0-9.:]+)`)
 
 // startServer runs `reservoir serve` on a free port and waits until it answers.
-func startServer(t testing.TB, dataDir, executor string) *serverProc {
+// Extra flags follow the others.
+func startServer(t testing.TB, dataDir, executor string, flags ...string) *serverProc {
 	t.Helper()
 	bin := reservoirBinary(t)
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--executor", executor)
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--executor", executor}, flags...)...)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "RESERVOIR_") {

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 	"github.com/reservoir-dev/reservoir/reservoirtest"
 )
 
@@ -92,14 +93,15 @@ func TestLoad(t *testing.T) {
 
 	tr := &http.Transport{MaxIdleConnsPerHost: conc, IdleConnTimeout: 30 * time.Second}
 	hc := &http.Client{Transport: tr, Timeout: 60 * time.Second}
-	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "process"})
+	marks := [2]string{testutil.SharedDir(t), testutil.SharedDir(t)}
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "process", ShareDirs: marks[:]})
 	cfg := srv.AWSConfig(t)
 	cfg.HTTPClient = hc
 	c := lambda.NewFromConfig(cfg)
 	ctx := context.Background()
 
-	capped := &loadTarget{name: "capped", reserved: 10, mark: t.TempDir(), throttled: map[string]int{}}
-	prov := &loadTarget{name: "prov", qualifier: "live", reserved: 8, mark: t.TempDir(), throttled: map[string]int{}}
+	capped := &loadTarget{name: "capped", reserved: 10, mark: marks[0], throttled: map[string]int{}}
+	prov := &loadTarget{name: "prov", qualifier: "live", reserved: 8, mark: marks[1], throttled: map[string]int{}}
 	for _, lt := range []*loadTarget{capped, prov} {
 		if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
 			FunctionName: aws.String(lt.name), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"), Role: aws.String(role),

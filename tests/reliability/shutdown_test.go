@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 )
 
 // TestGracefulShutdown sends SIGTERM to the real binary while an invocation
@@ -144,7 +146,7 @@ func TestKill9LeavesNoOrphans(t *testing.T) {
 		}
 	}
 
-	srv = startServer(t, dataDir, "process")
+	srv = startServer(t, dataDir, "process", "--share-dir", mark)
 	c = sdkClient(srv.URL, 60*time.Second)
 	if !waitFor(20*time.Second, func() bool { return ready(c) }) {
 		t.Fatalf("provisioned config not READY after the restart:\n%s", srv.log())
@@ -165,8 +167,8 @@ func TestKill9LeavesNoOrphans(t *testing.T) {
 func startProvisioned(t *testing.T, dataDir, name string) (srv *serverProc, c *lambda.Client, mark string) {
 	t.Helper()
 	ctx := context.Background()
-	mark = t.TempDir()
-	srv = startServer(t, dataDir, "process")
+	mark = testutil.SharedDir(t)
+	srv = startServer(t, dataDir, "process", "--share-dir", mark)
 	c = sdkClient(srv.URL, 60*time.Second)
 	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),

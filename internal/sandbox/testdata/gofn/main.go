@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -24,6 +26,10 @@ type event struct {
 	Value   json.RawMessage `json:"value"`
 	SleepMS int             `json:"sleep_ms"`
 	Size    int             `json:"size"`
+	// probe: what this process may read, write and signal.
+	Read   []string `json:"read"`
+	Write  []string `json:"write"`
+	Signal []int    `json:"signal"`
 }
 
 // customError has its own type name, reported as errorType.
@@ -100,8 +106,47 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 			"remaining_ms":   time.Until(deadline).Milliseconds(),
 			"client_context": lc.ClientContext.Custom,
 		}, nil
+	case "daemon": // a child that leaves the process group and outlives us
+		cmd := exec.Command("/bin/sleep", "600")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		return cmd.Process.Pid, nil
+	case "probe":
+		return probe(ev), nil
 	case "big":
 		return strings.Repeat("x", ev.Size), nil
 	}
 	return nil, fmt.Errorf("unknown action %q", ev.Action)
+}
+
+// probe tries each access of ev and returns, for each, "ok" or the error,
+// with the process's uid and working directory.
+func probe(ev event) map[string]string {
+	out := map[string]string{"uid": strconv.Itoa(os.Getuid())}
+	out["cwd"], _ = os.Getwd()
+	result := func(err error) string {
+		if err != nil {
+			return err.Error()
+		}
+		return "ok"
+	}
+	for _, p := range ev.Read {
+		var err error
+		if fi, serr := os.Stat(p); serr == nil && fi.IsDir() {
+			_, err = os.ReadDir(p)
+		} else {
+			_, err = os.ReadFile(p)
+		}
+		out["read "+p] = result(err)
+	}
+	for _, p := range ev.Write {
+		out["write "+p] = result(os.WriteFile(p, []byte("written by "+lambdacontext.FunctionName), 0o644))
+	}
+	for _, pid := range ev.Signal {
+		out["signal "+strconv.Itoa(pid)] = result(syscall.Kill(pid, 0))
+	}
+	time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
+	return out
 }

@@ -1,0 +1,28 @@
+//go:build !linux
+
+package process
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+)
+
+// IsolationSupported reports whether processes can be isolated: only on Linux.
+func IsolationSupported() error {
+	return fmt.Errorf("%w: it needs Linux, not %s", ErrIsolationUnsupported, runtime.GOOS)
+}
+
+func startIsolated(*exec.Cmd, *Isolation, <-chan struct{}) error { return IsolationSupported() }
+
+// UserLease is only on Linux.
+type UserLease struct{ UID uint32 }
+
+// LeaseUser is only on Linux.
+func LeaseUser() (*UserLease, error) { return nil, IsolationSupported() }
+
+// Release is only on Linux.
+func (*UserLease) Release() error { return IsolationSupported() }
+
+// KillUser is only on Linux.
+func KillUser(uint32) error { return IsolationSupported() }

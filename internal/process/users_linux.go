@@ -1,0 +1,131 @@
+package process
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Isolated processes run as users of their own, taken from this range of
+// uids, far above those of real users and of subordinate-id ranges.
+const (
+	FirstUID  = 900000
+	UserCount = 65536
+)
+
+// A UserLease is a uid held for one isolated process tree, by this process
+// and against every other process on the machine (other Reservoirs, other
+// test binaries): the lease is an flock(2) on a file named after the uid,
+// which the kernel drops when its holder dies, however it dies.
+type UserLease struct {
+	UID uint32
+	f   *os.File
+}
+
+var (
+	leaseDirOnce sync.Once
+	leaseDir     string
+	leaseDirErr  error
+)
+
+// userLeaseDir is where the lock files are: in /run (a tmpfs, emptied at
+// boot) where it exists, else in the temporary directory.
+func userLeaseDir() (string, error) {
+	leaseDirOnce.Do(func() {
+		for _, base := range []string{"/run", os.TempDir()} {
+			dir := filepath.Join(base, "reservoir-uids")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				leaseDirErr = err
+				continue
+			}
+			leaseDir, leaseDirErr = dir, nil
+			return
+		}
+	})
+	return leaseDir, leaseDirErr
+}
+
+// LeaseUser takes a uid that no other holder has, starting at a random
+// place in the range, and kills whatever still runs as it (left by a
+// holder that died before it could).
+func LeaseUser() (*UserLease, error) {
+	dir, err := userLeaseDir()
+	if err != nil {
+		return nil, fmt.Errorf("process: uid leases: %w", err)
+	}
+	start := rand.IntN(UserCount)
+	for i := range UserCount {
+		uid := uint32(FirstUID + (start+i)%UserCount)
+		f, err := os.OpenFile(filepath.Join(dir, strconv.FormatUint(uint64(uid), 10)), os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("process: uid lease: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			_ = f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				continue
+			}
+			return nil, fmt.Errorf("process: uid lease: %w", err)
+		}
+		l := &UserLease{UID: uid, f: f}
+		if err := KillUser(uid); err != nil {
+			// Something of uid's will not die: leave the uid held.
+			continue
+		}
+		return l, nil
+	}
+	return nil, fmt.Errorf("process: all %d uids for isolated processes are in use", UserCount)
+}
+
+// Release kills every process still running as the lease's uid (a daemon
+// that left its process group, say), then gives the uid back. If they
+// cannot all be killed, the uid stays held, and the error says why.
+func (l *UserLease) Release() error {
+	if err := KillUser(l.UID); err != nil {
+		return err
+	}
+	return l.f.Close() // drops the lock
+}
+
+// KillUser sends SIGKILL to every process running as uid (whose real or
+// saved uid is uid) until none is left alive. It does so as that user, on
+// a throwaway thread, with kill(2) of pid -1: the kernel then signals
+// exactly the processes that user may signal, wherever they are. kill(-1)
+// does not tell whether it found any, so /proc says when none is left.
+func KillUser(uid uint32) error {
+	if uid == 0 {
+		return errors.New("process: KillUser of root")
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+		// The raw syscall changes this thread only (syscall.Setresuid would
+		// change every thread of the process).
+		if _, _, errno := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(uid), uintptr(uid), uintptr(uid)); errno != 0 {
+			errc <- fmt.Errorf("process: setresuid %d: %w", uid, errno)
+			return
+		}
+		for range 200 {
+			if err := unix.Kill(-1, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+				errc <- fmt.Errorf("process: kill as %d: %w", uid, err)
+				return
+			}
+			if !userAlive(uid) {
+				errc <- nil
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		errc <- fmt.Errorf("process: processes of uid %d keep appearing", uid)
+	}()
+	return <-errc
+}

@@ -1,0 +1,149 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/reservoir-dev/reservoir/internal/process"
+)
+
+// Isolation says whether function processes are isolated from each other
+// and from the host.
+type Isolation string
+
+const (
+	// IsolationAuto isolates where the system allows it (Linux, as root)
+	// and otherwise logs a warning and runs functions unisolated. The default.
+	IsolationAuto Isolation = "auto"
+	// IsolationOn isolates or fails NewManager.
+	IsolationOn Isolation = "on"
+	// IsolationOff runs functions as this process's own user, in its view
+	// of the file system.
+	IsolationOff Isolation = "off"
+)
+
+// An isolated environment sees what a Lambda environment sees, and nothing
+// of other environments or of Reservoir:
+//
+//	/var/task     its function's code, read-only (LAMBDA_TASK_ROOT)
+//	/var/runtime  the runtime client, read-only (LAMBDA_RUNTIME_DIR)
+//	/var          otherwise empty
+//	/tmp          its own, empty at start, removed with the environment
+//	/dev/shm      its own, empty
+//	ShareDirs     at their own paths, read-write
+//
+// and the rest of the host read-only as far as its permissions allow. It
+// runs as a user of its own (a uid from process.FirstUID on, no supplementary
+// groups, no capabilities, no_new_privs), so it can neither signal nor
+// trace another environment's processes, nor read their /proc entries, and
+// every process it leaves behind is found by its uid and killed.
+const (
+	taskView    = "/var/task"
+	runtimeView = "/var/runtime"
+
+	firstUID = 900000 // far above the uids of real users and of subuid ranges
+	uidCount = 65536
+)
+
+// setupIsolation decides Manager.isolated from Options.Isolation.
+func (m *Manager) setupIsolation() error {
+	mode := m.opts.Isolation
+	if mode == "" {
+		mode = IsolationAuto
+	}
+	switch mode {
+	case IsolationOff:
+		return nil
+	case IsolationOn, IsolationAuto:
+	default:
+		return fmt.Errorf("sandbox: isolation %q: want %s, %s or %s", mode, IsolationAuto, IsolationOn, IsolationOff)
+	}
+	for _, d := range m.opts.ShareDirs {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() || !filepath.IsAbs(d) {
+			return fmt.Errorf("sandbox: shared directory %q: want an existing absolute directory", d)
+		}
+	}
+	if err := process.IsolationSupported(); err != nil {
+		if mode == IsolationOn || !errors.Is(err, process.ErrIsolationUnsupported) {
+			return fmt.Errorf("sandbox: isolation: %w", err)
+		}
+		m.log.Warn("functions run unisolated: they can read each other's files", "reason", err.Error())
+		return nil
+	}
+	m.isolated = true
+	_, err := os.Stat("/dev/shm")
+	m.hasShm = err == nil
+	return nil
+}
+
+// Isolated reports whether function processes are isolated.
+func (m *Manager) Isolated() bool { return m.isolated }
+
+// isolation prepares the isolated view of environment e, whose directory
+// is dir, running the code tree task with the runtime directory rtDir. It
+// records e's uid, which teardown gives back.
+func (m *Manager) isolation(e *env, dir, task, rtDir string) (*process.Isolation, error) {
+	lease, err := process.LeaseUser()
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	e.user = lease
+	uid := lease.UID
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if err := os.Chown(tmp, int(uid), int(uid)); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	iso := &process.Isolation{
+		UID: uid, GID: uid,
+		Tmpfs: []process.Tmpfs{{Target: "/var", Mode: 0o755, SizeMB: 1}},
+		Binds: []process.Bind{
+			{Source: tmp, Target: "/tmp"}, // first: shared directories may lie under /tmp
+			{Source: task, Target: taskView, ReadOnly: true},
+			{Source: rtDir, Target: runtimeView, ReadOnly: true},
+		},
+	}
+	if m.hasShm {
+		iso.Tmpfs = append(iso.Tmpfs, process.Tmpfs{Target: "/dev/shm", Mode: 0o1777})
+	}
+	for _, d := range m.opts.ShareDirs {
+		iso.Binds = append(iso.Binds, process.Bind{Source: d, Target: d})
+	}
+	return iso, nil
+}
+
+// releaseUser kills every process still running as the environment's
+// user (a daemon that left its process group), then gives the uid back.
+func (m *Manager) releaseUser(l *process.UserLease) {
+	if err := l.Release(); err != nil {
+		m.log.Warn("killing an environment's processes; its uid stays out of use", "uid", l.UID, "err", err)
+	}
+}
+
+// reachableByOthers reports whether a user with neither the owner's uid nor
+// group can execute path: every directory above it searchable by others,
+// the file executable and readable by others.
+func reachableByOthers(path string) bool {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	fi, err := os.Stat(real)
+	if err != nil || fi.Mode().Perm()&0o005 != 0o005 {
+		return false
+	}
+	for dir := filepath.Dir(real); ; dir = filepath.Dir(dir) {
+		di, err := os.Stat(dir)
+		if err != nil || di.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if dir == "/" || !strings.Contains(dir, "/") {
+			return true
+		}
+	}
+}
