@@ -4,8 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // isolationOrSkip skips where this system cannot isolate (not Linux, or
@@ -163,7 +165,46 @@ func TestUserLeases(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if userAlive(l.UID) {
-		t.Errorf("a process of uid %d outlived the lease", l.UID)
+	deadline := time.Now().Add(5 * time.Second)
+	for userAlive(l.UID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a process of uid %d outlived the lease", l.UID)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// userAlive reports whether a process whose real or saved uid is uid runs
+// (zombies do not count: they run nothing and hold nothing but a pid).
+func userAlive(uid uint32) bool {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return true
+	}
+	want := strconv.FormatUint(uint64(uid), 10)
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue // gone
+		}
+		var state string
+		var uids []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "State:"); ok {
+				state = strings.TrimSpace(v)
+			} else if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+				uids = strings.Fields(v) // real, effective, saved, filesystem
+			}
+		}
+		if strings.HasPrefix(state, "Z") || len(uids) < 3 {
+			continue
+		}
+		if uids[0] == want || uids[2] == want {
+			return true
+		}
+	}
+	return false
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -97,10 +96,12 @@ func (l *UserLease) Release() error {
 }
 
 // KillUser sends SIGKILL to every process running as uid (whose real or
-// saved uid is uid) until none is left alive. It does so as that user, on
-// a throwaway thread, with kill(2) of pid -1: the kernel then signals
-// exactly the processes that user may signal, wherever they are. kill(-1)
-// does not tell whether it found any, so /proc says when none is left.
+// saved uid is uid). It does so as that user, on a throwaway thread, with
+// kill(2) of pid -1: the kernel signals, in one pass under its task list
+// lock, exactly the processes that user may signal, wherever they are; a
+// fork racing the pass fails, as its parent has a fatal signal pending. So
+// once KillUser returns, no process of uid runs user code again (some may
+// still be exiting).
 func KillUser(uid uint32) error {
 	if uid == 0 {
 		return errors.New("process: KillUser of root")
@@ -114,18 +115,13 @@ func KillUser(uid uint32) error {
 			errc <- fmt.Errorf("process: setresuid %d: %w", uid, errno)
 			return
 		}
-		for range 200 {
-			if err := unix.Kill(-1, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-				errc <- fmt.Errorf("process: kill as %d: %w", uid, err)
-				return
-			}
-			if !userAlive(uid) {
-				errc <- nil
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
+		// kill(-1) answers 0 whenever any other process exists, even one
+		// it may not signal, and ESRCH when none does: neither says more.
+		if err := unix.Kill(-1, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+			errc <- fmt.Errorf("process: kill as %d: %w", uid, err)
+			return
 		}
-		errc <- fmt.Errorf("process: processes of uid %d keep appearing", uid)
+		errc <- nil
 	}()
 	return <-errc
 }

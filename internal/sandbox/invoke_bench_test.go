@@ -206,61 +206,70 @@ func benchManagerInvoke(b *testing.B, callers int) {
 }
 
 // BenchmarkManagerColdStart times invocations that each need a new
-// environment (every spec differs), including unzipping the package.
+// environment (every spec differs), including unzipping the package, with
+// isolation off (the baseline) and on (where the system allows it).
 func BenchmarkManagerColdStart(b *testing.B) {
-	m, err := NewManager(Options{WorkDir: b.TempDir(), IdleTimeout: time.Hour})
-	if err != nil {
-		b.Fatal(err)
+	for _, iso := range []Isolation{IsolationOff, IsolationOn} {
+		b.Run("isolation="+string(iso), func(b *testing.B) {
+			m, err := NewManager(Options{WorkDir: b.TempDir(), IdleTimeout: time.Hour, Isolation: iso})
+			if err != nil {
+				b.Skip(err) // isolation needs root on Linux
+			}
+			defer m.Close(context.Background())
+			var lat benchLatencies
+			own := make([]time.Duration, 0, 64)
+			i := 0
+			b.ResetTimer()
+			for b.Loop() {
+				i++
+				spec := benchSpec(b, map[string]string{"RUN": strconv.Itoa(i)})
+				t0 := time.Now()
+				res, err := m.Invoke(context.Background(), spec, "", Invocation{Payload: benchPayload})
+				own = append(own, time.Since(t0))
+				if err != nil || !res.ColdStart {
+					b.Fatalf("invoke: %v cold=%v", err, res.ColdStart)
+				}
+			}
+			b.StopTimer()
+			lat.add(own)
+			lat.report(b)
+		})
 	}
-	defer m.Close(context.Background())
-	var lat benchLatencies
-	own := make([]time.Duration, 0, 64)
-	i := 0
-	b.ResetTimer()
-	for b.Loop() {
-		i++
-		spec := benchSpec(b, map[string]string{"RUN": strconv.Itoa(i)})
-		t0 := time.Now()
-		res, err := m.Invoke(context.Background(), spec, "", Invocation{Payload: benchPayload})
-		own = append(own, time.Since(t0))
-		if err != nil || !res.ColdStart {
-			b.Fatalf("invoke: %v cold=%v", err, res.ColdStart)
-		}
-	}
-	b.StopTimer()
-	lat.add(own)
-	lat.report(b)
 }
 
 // BenchmarkManagerProvision100 times Provision of 100 environments until
-// all are initialized.
+// all are initialized, with isolation off (the baseline) and on.
 func BenchmarkManagerProvision100(b *testing.B) {
 	const n = 100
-	m, err := NewManager(Options{WorkDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close(context.Background())
-	i := 0
-	for b.Loop() {
-		i++
-		key := "bench-" + strconv.Itoa(i)
-		ready := make(chan struct{})
-		var once sync.Once
-		m.Provision(key, benchSpec(b, map[string]string{"RUN": strconv.Itoa(i)}), n, func(p Progress) {
-			if p.Allocated == n {
-				once.Do(func() { close(ready) })
+	for _, iso := range []Isolation{IsolationOff, IsolationOn} {
+		b.Run("isolation="+string(iso), func(b *testing.B) {
+			m, err := NewManager(Options{WorkDir: b.TempDir(), Isolation: iso})
+			if err != nil {
+				b.Skip(err) // isolation needs root on Linux
 			}
-			if p.Failed {
-				b.Errorf("provisioning failed: %s", p.Detail)
-				once.Do(func() { close(ready) })
+			defer m.Close(context.Background())
+			i := 0
+			for b.Loop() {
+				i++
+				key := "bench-" + strconv.Itoa(i)
+				ready := make(chan struct{})
+				var once sync.Once
+				m.Provision(key, benchSpec(b, map[string]string{"RUN": strconv.Itoa(i)}), n, func(p Progress) {
+					if p.Allocated == n {
+						once.Do(func() { close(ready) })
+					}
+					if p.Failed {
+						b.Errorf("provisioning failed: %s", p.Detail)
+						once.Do(func() { close(ready) })
+					}
+				})
+				<-ready
+				b.StopTimer()
+				m.Provision(key, Spec{}, 0, nil)
+				time.Sleep(time.Second) // let the environments stop
+				b.StartTimer()
 			}
 		})
-		<-ready
-		b.StopTimer()
-		m.Provision(key, Spec{}, 0, nil)
-		time.Sleep(time.Second) // let the environments stop
-		b.StartTimer()
 	}
 }
 
