@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -197,4 +198,37 @@ func isZombie(pid int) bool {
 	// pid (comm) state ...: comm may hold spaces, so look after the last ')'.
 	rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
 	return strings.HasPrefix(strings.TrimSpace(rest), "Z")
+}
+
+// TestBadIsolationOptions: an unknown mode and a shared directory that is
+// not an existing absolute directory are refused up front.
+func TestBadIsolationOptions(t *testing.T) {
+	for _, opts := range []Options{
+		{Isolation: "maybe"},
+		{ShareDirs: []string{filepath.Join(t.TempDir(), "missing")}},
+		{ShareDirs: []string{"relative/dir"}},
+	} {
+		opts.Logger = testLogger(t)
+		if m, err := NewManager(opts); err == nil {
+			_ = m.Close(context.Background())
+			t.Errorf("NewManager(%+v) accepted it", opts)
+		}
+	}
+}
+
+// TestCodeMustBeWorldReadable: as on Lambda, which "requires global read
+// permissions on code files", an isolated function cannot load a file of
+// its package that only its owner may read.
+func TestCodeMustBeWorldReadable(t *testing.T) {
+	isolatedOrSkip(t)
+	m := newManager(t, Options{Isolation: IsolationOn})
+	handler := "def handler(event, context):\n    return 'loaded'\n"
+	for mode, want := range map[fs.FileMode]string{0o644: `"loaded"`, 0o600: "Permission denied"} {
+		s := spec("mode"+strconv.Itoa(int(mode)), "python3.12", "app.handler",
+			zipOf(map[string]zipEntry{"app.py": {body: handler, mode: mode}}), nil)
+		res := invoke(t, m, s, "", `{}`)
+		if !strings.Contains(string(res.Payload), want) {
+			t.Errorf("app.py of mode %o: %s %s, want %q", mode, res.FunctionError, res.Payload, want)
+		}
+	}
 }
