@@ -262,8 +262,12 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	cfg.Logger.Info("reservoir listening", "addr", "http://"+a.Addr(), "data_dir", cfg.DataDir, "executor", cfg.Executor,
-		"account_concurrency", cfg.AccountConcurrency)
+	attrs := []any{"addr", "http://" + a.Addr(), "data_dir", cfg.DataDir, "executor", cfg.Executor,
+		"account_concurrency", cfg.AccountConcurrency}
+	if a.sandbox != nil {
+		attrs = append(attrs, "functions_isolated", a.sandbox.Isolated())
+	}
+	cfg.Logger.Info("reservoir listening", attrs...)
 	errc := make(chan error, 1)
 	go func() { errc <- a.Serve() }()
 	select {
