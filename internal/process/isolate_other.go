@@ -4,6 +4,7 @@ package process
 
 import (
 	"fmt"
+	"net"
 	"os/exec"
 	"runtime"
 )
@@ -24,5 +25,11 @@ func LeaseUser() (*UserLease, error) { return nil, IsolationSupported() }
 // Release is only on Linux.
 func (*UserLease) Release() error { return IsolationSupported() }
 
+// Owns is only on Linux.
+func (*UserLease) Owns(net.Conn) bool { return false }
+
 // KillUser is only on Linux.
 func KillUser(uint32) error { return IsolationSupported() }
+
+// PeerUID is only on Linux.
+func PeerUID(net.Conn) (uint32, error) { return 0, IsolationSupported() }

@@ -2,6 +2,7 @@ package process
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -207,4 +208,69 @@ func userAlive(uid uint32) bool {
 		}
 	}
 	return false
+}
+
+// TestPeerUID finds the owner of the connecting end of a loopback TCP
+// connection: this test's own uid for its own connection, and an isolated
+// process's uid for one that process makes.
+func TestPeerUID(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := acceptOne(ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, ok := <-accepted
+	if !ok {
+		t.Fatal("accept failed")
+	}
+	defer s.Close()
+	uid, err := PeerUID(s)
+	if err != nil || uid != uint32(os.Getuid()) {
+		t.Fatalf("PeerUID of our own connection: %d, %v; want %d", uid, err, os.Getuid())
+	}
+
+	isolationOrSkip(t)
+	const py = "/usr/bin/python3" // reachable by any user, unlike one under /root
+	if _, err := os.Stat(py); err != nil {
+		t.Skip("no " + py + " to connect from")
+	}
+	accepted = acceptOne(ln)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	p, err := Start(Config{Path: "/bin/sh", Args: []string{"-c", "exec " + py + " -c \"import socket,time; s=socket.create_connection(('127.0.0.1'," + port + ")); time.sleep(5)\""},
+		Dir: "/", Isolation: &Isolation{UID: 900125, GID: 900125}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Kill()
+	select {
+	case s, ok := <-accepted:
+		if !ok {
+			t.Fatal("accept failed")
+		}
+		defer s.Close()
+		if uid, err := PeerUID(s); err != nil || uid != 900125 {
+			t.Fatalf("PeerUID of the isolated process's connection: %d, %v; want 900125", uid, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the isolated process never connected")
+	}
+}
+
+// acceptOne accepts one connection on ln and sends it (or closes the
+// channel if Accept fails).
+func acceptOne(ln net.Listener) <-chan net.Conn {
+	ch := make(chan net.Conn, 1)
+	go func() {
+		defer close(ch)
+		if c, err := ln.Accept(); err == nil {
+			ch <- c
+		}
+	}()
+	return ch
 }

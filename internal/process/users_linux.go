@@ -1,9 +1,11 @@
 package process
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -125,3 +128,59 @@ func KillUser(uid uint32) error {
 	}()
 	return <-errc
 }
+
+// Owns reports whether the other end of c, a loopback TCP connection, is
+// a socket of the lease's user.
+func (l *UserLease) Owns(c net.Conn) bool {
+	uid, err := PeerUID(c)
+	return err == nil && uid == l.UID
+}
+
+// PeerUID returns the uid that owns the other end of c, a TCP connection
+// over IPv4 accepted on this machine: the uid of the process that created
+// the connecting socket, as the kernel's socket diagnostics report it.
+//
+// The request is sock_diag's exact lookup of one socket by its addresses,
+// sent with the netlink library's transport: 27 µs here, where the
+// library's own SocketGet asks for a filtered dump of the whole table
+// (0.35 ms) and /proc/net/tcp formats all of it (5.9 ms).
+func PeerUID(c net.Conn) (uint32, error) {
+	// The peer's socket: its local address is our remote one.
+	local, ok1 := c.RemoteAddr().(*net.TCPAddr)
+	remote, ok2 := c.LocalAddr().(*net.TCPAddr)
+	if !ok1 || !ok2 || local.IP.To4() == nil || remote.IP.To4() == nil {
+		return 0, fmt.Errorf("process: owner of %v → %v: not TCP over IPv4", c.RemoteAddr(), c.LocalAddr())
+	}
+	var r diagRequest
+	r[0], r[1] = unix.AF_INET, unix.IPPROTO_TCP
+	binary.NativeEndian.PutUint32(r[4:], 0xffffffff) // every state
+	binary.BigEndian.PutUint16(r[8:], uint16(local.Port))
+	binary.BigEndian.PutUint16(r[10:], uint16(remote.Port))
+	copy(r[12:16], local.IP.To4())
+	copy(r[28:32], remote.IP.To4())
+	binary.NativeEndian.PutUint32(r[48:], nl.TCPDIAG_NOCOOKIE)
+	binary.NativeEndian.PutUint32(r[52:], nl.TCPDIAG_NOCOOKIE)
+	req := nl.NewNetlinkRequest(nl.SOCK_DIAG_BY_FAMILY, 0)
+	req.AddData(&r)
+	msgs, err := req.Execute(unix.NETLINK_INET_DIAG, nl.SOCK_DIAG_BY_FAMILY)
+	if err != nil {
+		return 0, fmt.Errorf("process: owner of %v → %v: %w", local, remote, err)
+	}
+	// struct inet_diag_msg: family, state, timer, retrans (1 byte each),
+	// the 48-byte socket id, then expires, rqueue, wqueue, uid (4 each).
+	const uidAt = 4 + 48 + 12
+	if len(msgs) != 1 || len(msgs[0]) < uidAt+4 {
+		return 0, fmt.Errorf("process: owner of %v → %v: unexpected sock_diag answer", local, remote)
+	}
+	return binary.NativeEndian.Uint32(msgs[0][uidAt:]), nil
+}
+
+// diagRequest is struct inet_diag_req_v2: family, protocol, ext, pad (1
+// byte each), the states wanted (4), then struct inet_diag_sockid: source
+// and destination ports (big-endian, 2 each), source and destination
+// addresses (16 each; an IPv4 address in the first 4), interface (4) and
+// cookie (2×4).
+type diagRequest [56]byte
+
+func (r *diagRequest) Len() int          { return len(r) }
+func (r *diagRequest) Serialize() []byte { return r[:] }

@@ -89,6 +89,10 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxResponseBytes caps response and error payloads (default MaxResponseBytes).
 	MaxResponseBytes int64
+	// Admit, if set, decides for each new connection whether it is served;
+	// one it refuses is closed at once, before a byte is read. (The sandbox
+	// admits only its environment's own processes.)
+	Admit func(net.Conn) bool
 }
 
 // call is one invocation handed to the server.
@@ -126,6 +130,9 @@ func Listen(opts Options) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("runtimeapi: listen: %w", err)
+	}
+	if opts.Admit != nil {
+		ln = &admitListener{Listener: ln, admit: opts.Admit, log: opts.Logger}
 	}
 	s := &Server{
 		log:      opts.Logger,
@@ -474,4 +481,24 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// admitListener closes the connections its admit function refuses.
+type admitListener struct {
+	net.Listener
+	admit func(net.Conn) bool
+	log   *slog.Logger
+}
+
+func (l *admitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || l.admit(c) {
+			return c, err
+		}
+		if l.log != nil {
+			l.log.Warn("runtime API: connection refused", "from", c.RemoteAddr().String())
+		}
+		_ = c.Close()
+	}
 }

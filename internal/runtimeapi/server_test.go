@@ -6,10 +6,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -407,4 +409,47 @@ func TestCloseUnblocksEverything(t *testing.T) {
 func packageGoroutines() int {
 	buf := make([]byte, 1<<20)
 	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "internal/runtimeapi.(*Server)")
+}
+
+// TestAdmitRefusesConnections: a connection that Options.Admit refuses is
+// closed before its request is read, and the server is unaffected; one it
+// admits is served.
+func TestAdmitRefusesConnections(t *testing.T) {
+	var mu sync.Mutex
+	admit := false
+	asked := 0
+	s, rt := newServer(t, Options{Admit: func(net.Conn) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		asked++
+		return admit
+	}})
+	req, _ := http.NewRequest(http.MethodGet, rt.base+"/invocation/next", nil)
+	if resp, err := rt.c.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a refused connection got an answer: %s", resp.Status)
+	}
+	select {
+	case <-s.Ready():
+		t.Fatal("a refused connection's GET next made the runtime ready")
+	default:
+	}
+	mu.Lock()
+	admit = true
+	mu.Unlock()
+	next := rt.nextAsync()
+	<-ready(s)
+	res := invokeAsync(s, context.Background(), Invocation{RequestID: "r1", Payload: []byte(`{}`)})
+	if r := recv(t, next); r.status != http.StatusOK {
+		t.Fatalf("admitted GET next: %d %s", r.status, r.body)
+	}
+	rt.do(http.MethodPost, "/invocation/r1/response", strings.NewReader(`"ok"`), nil)
+	if got := recv(t, res); got.err != nil || string(got.r.Payload) != `"ok"` {
+		t.Fatalf("admitted invocation: %+v", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if asked < 2 {
+		t.Errorf("Admit asked %d times, want once per connection (2+)", asked)
+	}
 }

@@ -197,7 +197,11 @@ func (e *env) start() (*initFailure, error) {
 	if err != nil || fail != nil {
 		return fail, err
 	}
-	api, err := runtimeapi.Listen(runtimeapi.Options{Logger: m.log.With("function", e.spec.FunctionName, "env", e.id)})
+	apiOpts := runtimeapi.Options{Logger: m.log.With("function", e.spec.FunctionName, "env", e.id)}
+	if e.user != nil {
+		apiOpts.Admit = e.user.Owns // no other function's process may take its events
+	}
+	api, err := runtimeapi.Listen(apiOpts)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}

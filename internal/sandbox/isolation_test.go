@@ -45,6 +45,16 @@ func neighbours(t *testing.T, m *Manager) (map[string]string, map[string]string)
 		t.Fatalf("the victim cannot write its own /tmp: %s", got)
 	}
 	pid := pidOf(t, m, victim, "")
+	var vars []string
+	if err := json.Unmarshal(invoke(t, m, victim, "", `{"action":"env"}`).Payload, &vars); err != nil {
+		t.Fatal(err)
+	}
+	var runtimeAPI string
+	for _, kv := range vars {
+		if v, ok := strings.CutPrefix(kv, "AWS_LAMBDA_RUNTIME_API="); ok {
+			runtimeAPI = v
+		}
+	}
 
 	// Where the victim's files are on the host.
 	codes, _ := filepath.Glob(filepath.Join(m.workDir, "code-*", "bootstrap"))
@@ -73,12 +83,14 @@ func neighbours(t *testing.T, m *Manager) (map[string]string, map[string]string)
 		"work dir":       m.workDir,
 		"victim environ": "/proc/" + strconv.Itoa(pid) + "/environ",
 		"victim root":    "/proc/" + strconv.Itoa(pid) + "/root/tmp/victim-secret",
+		"victim events":  "http://" + runtimeAPI + "/2018-06-01/runtime/invocation/next",
 	}
 	ev, _ := json.Marshal(map[string]any{
 		"action": "probe",
 		"read":   []string{paths["victim code"], paths["victim tmp"], paths["work dir"], paths["victim environ"], paths["victim root"], "/var/task/bootstrap"},
 		"write":  []string{"/tmp/intruder-file"},
 		"signal": []int{pid},
+		"fetch":  []string{paths["victim events"]},
 	})
 	return probeOf(t, invoke(t, m, intruder, "", string(ev))), paths
 }
@@ -108,6 +120,11 @@ func TestFunctionsCannotReachEachOther(t *testing.T) {
 	if r := got["signal "+strings.TrimPrefix(filepath.Dir(paths["victim environ"]), "/proc/")]; !strings.Contains(r, "not permitted") {
 		t.Errorf("the intruder may signal the victim: %q", r)
 	}
+	// The victim's Runtime API hangs up on the intruder before reading its
+	// request: it cannot take the victim's events or answer for it.
+	if r := got["fetch "+paths["victim events"]]; !strings.Contains(r, "EOF") && !strings.Contains(r, "reset") {
+		t.Errorf("the intruder's GET of the victim's next event: %q, want the connection closed", r)
+	}
 	for key, want := range map[string]string{
 		"read /var/task/bootstrap": "ok", "write /tmp/intruder-file": "ok", "cwd": "/var/task",
 	} {
@@ -129,6 +146,11 @@ func TestUnisolatedFunctionsReachEachOther(t *testing.T) {
 		if r := got["read "+paths[key]]; r != "ok" {
 			t.Errorf("unisolated, the intruder could not read the %s: %q", key, r)
 		}
+	}
+	// Unisolated, the victim's Runtime API takes the intruder's request and
+	// holds it as it would its own runtime's, until the client gives up.
+	if r := got["fetch "+paths["victim events"]]; !strings.Contains(r, "Timeout") {
+		t.Errorf("unisolated, the intruder's GET of the victim's next event: %q, want a timeout", r)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,12 +17,21 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/process"
 )
 
-// probePy tries what its event asks: to write and read paths. It returns,
+// probePy tries what its event asks: to write and read paths, to fetch
+// URLs. It returns,
 // for each, "ok" or the error, with its uid, pid and task root.
 const probePy = `import os
+import urllib.request
 
 def handler(event, context):
-    out = {"uid": os.getuid(), "pid": os.getpid(), "task_root": os.environ.get("LAMBDA_TASK_ROOT"), "cwd": os.getcwd()}
+    out = {"uid": os.getuid(), "pid": os.getpid(), "task_root": os.environ.get("LAMBDA_TASK_ROOT"), "cwd": os.getcwd(),
+           "runtime_api": os.environ["AWS_LAMBDA_RUNTIME_API"]}
+    for url in event.get("fetch", []):
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                out["fetch " + url] = str(r.status)
+        except Exception as e:
+            out["fetch " + url] = type(e).__name__ + ": " + str(e)
     for p in event.get("write", []):
         try:
             with open(p, "w") as f:
@@ -99,7 +109,11 @@ func TestFunctionsAreIsolated(t *testing.T) {
 	targets := []string{code[0], tmp[0], "/tmp/victim-secret", f.srv.DataDir, filepath.Join(f.srv.DataDir, "reservoir.db"),
 		"/proc/" + pid + "/environ", "/proc/" + pid + "/root/tmp/victim-secret"}
 
-	intruder := probe("intruder", map[string]any{"read": targets, "write": []string{"/tmp/mine", "/var/task/app.py"}})
+	victimEvents := "http://" + victim["runtime_api"].(string) + "/2018-06-01/runtime/invocation/next"
+	intruder := probe("intruder", map[string]any{"read": targets, "write": []string{"/tmp/mine", "/var/task/app.py"}, "fetch": []string{victimEvents}})
+	if r, _ := intruder["fetch "+victimEvents].(string); !strings.Contains(r, "RemoteDisconnected") && !strings.Contains(r, "reset") {
+		t.Errorf("the intruder's GET of the victim's next event: %q, want the connection closed", r)
+	}
 	for _, p := range targets {
 		if r := intruder["read "+p]; r == "ok" || r == nil {
 			t.Errorf("the intruder read %s: %v", p, r)

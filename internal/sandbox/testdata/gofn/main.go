@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,7 @@ type event struct {
 	Read   []string `json:"read"`
 	Write  []string `json:"write"`
 	Signal []int    `json:"signal"`
+	Fetch  []string `json:"fetch"`
 }
 
 // customError has its own type name, reported as errorType.
@@ -146,6 +148,16 @@ func probe(ev event) map[string]string {
 	}
 	for _, pid := range ev.Signal {
 		out["signal "+strconv.Itoa(pid)] = result(syscall.Kill(pid, 0))
+	}
+	client := &http.Client{Timeout: time.Second}
+	for _, url := range ev.Fetch {
+		res, err := client.Get(url)
+		if err == nil {
+			res.Body.Close()
+			out["fetch "+url] = res.Status
+		} else {
+			out["fetch "+url] = err.Error()
+		}
 	}
 	time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
 	return out
