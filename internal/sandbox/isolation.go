@@ -36,16 +36,16 @@ const (
 //	ShareDirs     at their own paths, read-write
 //
 // and the rest of the host read-only as far as its permissions allow. It
-// runs as a user of its own (a uid from process.FirstUID on, no supplementary
-// groups, no capabilities, no_new_privs), so it can neither signal nor
-// trace another environment's processes, nor read their /proc entries, and
-// every process it leaves behind is found by its uid and killed.
+// runs as a user of its own (a uid leased with process.LeaseUser for the
+// environment's life, so that no two environments share one, in this
+// process or any other; no supplementary groups, no capabilities,
+// no_new_privs), so it can neither signal nor trace another environment's
+// processes, nor read their /proc entries; every process it leaves behind
+// is found by its uid and killed. Its Runtime API serves only connections
+// from that uid, so no other function can take its events or answer for it.
 const (
 	taskView    = "/var/task"
 	runtimeView = "/var/runtime"
-
-	firstUID = 900000 // far above the uids of real users and of subuid ranges
-	uidCount = 65536
 )
 
 // setupIsolation decides Manager.isolated from Options.Isolation.
