@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
+	"github.com/reservoir-dev/reservoir/internal/concurrency"
 	"github.com/reservoir-dev/reservoir/internal/iam"
 	"github.com/reservoir-dev/reservoir/internal/iamapi"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
@@ -69,22 +70,6 @@ type Config struct {
 	Credentials awsproto.Credentials
 	// Async tunes the asynchronous invocation queue (zero: AWS's defaults).
 	Async lambda.AsyncOptions
-}
-
-// observer forwards invocation outcomes to the metrics, which are built
-// after the service they read from.
-type observer struct{ m *metrics.Metrics }
-
-func (o *observer) Throttled(sc lambda.Scope, fn, reason string) {
-	if o.m != nil {
-		o.m.Throttled(sc, fn, reason)
-	}
-}
-
-func (o *observer) Invoked(sc lambda.Scope, fn string, r lambda.InvokeRecord) {
-	if o.m != nil {
-		o.m.Invoked(sc, fn, r)
-	}
 }
 
 // App is a running Reservoir server.
@@ -145,17 +130,21 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("unknown executor %q (want %s or %s)", cfg.Executor, ExecutorProcess, ExecutorSimulate)
 	}
 
-	obs := &observer{}
+	// The metrics exist before the service: events stored by an earlier run
+	// start running (and being counted) inside NewService.
+	limit := cfg.AccountConcurrency
+	if limit <= 0 {
+		limit = 1000
+	}
+	acct := concurrency.New(limit)
+	m := metrics.New(acct)
 	a.svc, err = lambda.NewService(ctx, lambda.Options{
-		Store: st, Executor: exec, AccountConcurrency: cfg.AccountConcurrency, Logger: cfg.Logger,
-		Observer: obs, Async: cfg.Async,
+		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: m, Async: cfg.Async,
 	})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
 	}
-	m := metrics.New(a.svc.Accountant())
-	obs.m = m
 	iamSvc, err := iam.NewService(ctx, st, time.Now)
 	if err != nil {
 		a.Close(ctx)

@@ -3,6 +3,7 @@ package lambda
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -13,8 +14,13 @@ import (
 // until it is older than the maximum event age; an event whose function fails
 // is retried twice more (AWS's default MaximumRetryAttempts), after RetryDelay
 // and then twice that. A function with a reservation of 0 drops its events at
-// once. The queue lives in memory: events not yet run are lost when the
-// server stops.
+// once.
+//
+// The queue is durable: an event is in the store before its 202 is sent,
+// and leaves it only when it has run, failed for the last time or been
+// dropped. Events the server did not finish (it stopped, or died) run after
+// the next start, retries after their delay. So an event runs at least once,
+// and may run twice if the server dies while it runs, as AWS also allows.
 
 // AsyncOptions tune the queue (zero values take AWS's defaults).
 type AsyncOptions struct {
@@ -24,12 +30,29 @@ type AsyncOptions struct {
 	ThrottleBackoff time.Duration // first wait after a throttle (doubles up to 1 s)
 }
 
+// AsyncEvent is an accepted asynchronous invocation that has not ended, as
+// the store keeps it.
+type AsyncEvent struct {
+	Scope         Scope
+	RequestID     string // the Invoke's request ID, also the function's
+	FunctionName  string // as the caller gave it (a name or an ARN)
+	Qualifier     string
+	ClientContext string
+	Payload       []byte
+	Received      time.Time
+	Attempts      int       // function errors so far
+	NotBefore     time.Time // a retry does not start before then (zero: at once)
+}
+
 type asyncEvent struct {
-	sc        Scope
-	input     InvokeInput
-	received  time.Time
-	attempts  int // function errors so far
-	throttles int
+	rec       AsyncEvent
+	throttles int // in memory only: a restart starts backing off anew
+}
+
+// input is the invocation the event asks for.
+func (ev asyncEvent) input() InvokeInput {
+	return InvokeInput{FunctionName: ev.rec.FunctionName, Qualifier: ev.rec.Qualifier, InvocationType: InvokeEvent,
+		ClientContext: ev.rec.ClientContext, Payload: ev.rec.Payload, RequestID: ev.rec.RequestID}
 }
 
 type asyncQueue struct {
@@ -67,6 +90,42 @@ func newAsyncQueue(s *Service, o AsyncOptions) *asyncQueue {
 }
 
 var errQueueClosed = &Error{Kind: KindServiceUnavailable, Message: "The service is shutting down."}
+
+// accept stores a new event, then queues it.
+func (q *asyncQueue) accept(ctx context.Context, rec AsyncEvent) error {
+	q.mu.Lock()
+	closed := q.closed
+	q.mu.Unlock()
+	if closed {
+		return errQueueClosed
+	}
+	if err := q.s.store.SaveAsyncEvent(ctx, rec); err != nil {
+		return fmt.Errorf("store async event: %w", err)
+	}
+	// Stored: from here the event is delivered, now or after a restart.
+	_ = q.enqueue(asyncEvent{rec: rec})
+	return nil
+}
+
+// resume queues the events a previous run left in the store.
+func (q *asyncQueue) resume(events []AsyncEvent) {
+	now := q.s.now()
+	for _, rec := range events {
+		if wait := rec.NotBefore.Sub(now); wait > 0 {
+			q.later(asyncEvent{rec: rec}, wait)
+		} else {
+			_ = q.enqueue(asyncEvent{rec: rec})
+		}
+	}
+}
+
+// finish removes an event that ended from the store.
+func (q *asyncQueue) finish(ev asyncEvent) {
+	if err := q.s.store.DeleteAsyncEvent(context.Background(), ev.rec.RequestID); err != nil {
+		q.s.log.Warn("async event ended but stays stored: it will run again after a restart",
+			"request_id", ev.rec.RequestID, "err", err)
+	}
+}
 
 func (q *asyncQueue) enqueue(ev asyncEvent) error {
 	q.mu.Lock()
@@ -119,20 +178,23 @@ func (q *asyncQueue) dispatch() {
 
 // try admits one event and runs it, or schedules it again.
 func (q *asyncQueue) try(ev asyncEvent) {
-	log := q.s.log.With("function", ev.input.FunctionName, "request_id", ev.input.RequestID)
-	if q.s.now().Sub(ev.received) > q.opts.MaxEventAge {
-		log.Warn("async event dropped: older than the maximum event age", "age", q.s.now().Sub(ev.received))
+	log := q.s.log.With("function", ev.rec.FunctionName, "request_id", ev.rec.RequestID)
+	if age := q.s.now().Sub(ev.rec.Received); age > q.opts.MaxEventAge {
+		log.Warn("async event dropped: older than the maximum event age", "age", age)
+		q.finish(ev)
 		return
 	}
-	in := ev.input
-	p, err := q.s.prepareInvoke(ev.sc, &in)
+	in := ev.input()
+	p, err := q.s.prepareInvoke(ev.rec.Scope, &in)
 	if err != nil {
 		log.Warn("async event dropped", "err", err)
+		q.finish(ev)
 		return
 	}
 	if r := p.fn.ReservedConcurrency; r != nil && *r == 0 {
 		q.s.observer.Throttled(p.sc, p.fn.Name, "ReservedFunctionConcurrentInvocationLimitExceeded")
 		log.Warn("async event dropped: the function's reserved concurrency is 0 (ZeroReservedConcurrency)")
+		q.finish(ev)
 		return
 	}
 	lease, err := q.s.admit(p)
@@ -154,16 +216,24 @@ func (q *asyncQueue) try(ev asyncEvent) {
 		defer q.wg.Done()
 		res, err := q.s.execute(context.Background(), p, in, lease)
 		switch {
-		case err != nil && !errors.Is(err, context.Canceled):
+		case errors.Is(err, context.Canceled):
+			return // shutting down: it stays stored and runs after the restart
+		case err != nil:
 			log.Warn("async event could not run", "err", err)
-		case err == nil && res.FunctionError != "":
-			if ev.attempts < q.opts.MaxRetries {
-				ev.attempts++
-				q.later(ev, q.opts.RetryDelay*time.Duration(ev.attempts))
+		case res.FunctionError != "":
+			if ev.rec.Attempts < q.opts.MaxRetries {
+				ev.rec.Attempts++
+				delay := q.opts.RetryDelay * time.Duration(ev.rec.Attempts)
+				ev.rec.NotBefore = q.s.now().Add(delay)
+				if err := q.s.store.SaveAsyncEvent(context.Background(), ev.rec); err != nil {
+					log.Warn("async event retry not stored: after a restart it counts one attempt less", "err", err)
+				}
+				q.later(ev, delay)
 				return
 			}
-			log.Warn("async event failed after retries", "attempts", ev.attempts+1)
+			log.Warn("async event failed after retries", "attempts", ev.rec.Attempts+1)
 		}
+		q.finish(ev)
 	}()
 }
 

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/reservoir-dev/reservoir/internal/concurrency"
 )
 
@@ -183,7 +185,12 @@ func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeO
 	case InvokeDryRun:
 		return InvokeOutput{StatusCode: 204, ExecutedVersion: p.executedVerion}, nil
 	case InvokeEvent:
-		if err := s.async.enqueue(asyncEvent{sc: sc, input: in, received: s.now()}); err != nil {
+		if in.RequestID == "" {
+			in.RequestID = uuid.NewString()
+		}
+		rec := AsyncEvent{Scope: sc, RequestID: in.RequestID, FunctionName: in.FunctionName, Qualifier: in.Qualifier,
+			ClientContext: in.ClientContext, Payload: in.Payload, Received: s.now()}
+		if err := s.async.accept(ctx, rec); err != nil {
 			return InvokeOutput{}, err
 		}
 		return InvokeOutput{StatusCode: 202}, nil

@@ -24,7 +24,8 @@ type gateExecutor struct {
 	peak        int
 	provisioned int
 	calls       int
-	fail        bool // answer with a function error
+	ids         []string // request IDs, in call order
+	fail        bool     // answer with a function error
 }
 
 func (g *gateExecutor) Provision(t lambda.ProvisionTarget, n int, report func(lambda.ProvisionProgress)) {
@@ -38,6 +39,7 @@ func (g *gateExecutor) Retire(lambda.RetireTarget) {}
 func (g *gateExecutor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
 	g.mu.Lock()
 	g.calls++
+	g.ids = append(g.ids, inv.RequestID)
 	g.inFlight++
 	g.peak = max(g.peak, g.inFlight)
 	if t.ProvisionedKey != "" {

@@ -29,9 +29,15 @@ type Options struct {
 	Executor Executor
 	// AccountConcurrency is every account's regional concurrency limit (AWS: 1000).
 	AccountConcurrency int
-	Clock              func() time.Time
-	Logger             *slog.Logger
+	// Accountant, if set, is the concurrency books to keep (for a caller
+	// that reads them, such as metrics, and must have them before the
+	// service starts); AccountConcurrency is then ignored.
+	Accountant *concurrency.Accountant
+	Clock      func() time.Time
+	Logger     *slog.Logger
 	// Observer is told about every invocation (metrics); nil ignores them.
+	// It must be ready when NewService is called: events stored by an
+	// earlier run start at once.
 	Observer InvokeObserver
 	Async    AsyncOptions
 }
@@ -94,10 +100,13 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 	if o.Observer == nil {
 		o.Observer = noObserver{}
 	}
+	if o.Accountant == nil {
+		o.Accountant = concurrency.New(o.AccountConcurrency)
+	}
 	s := &Service{
 		store:    o.Store,
 		exec:     o.Executor,
-		acct:     concurrency.New(o.AccountConcurrency),
+		acct:     o.Accountant,
 		now:      o.Clock,
 		log:      o.Logger,
 		observer: o.Observer,
@@ -106,6 +115,10 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 	fns, err := o.Store.LoadFunctions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load functions: %w", err)
+	}
+	events, err := o.Store.LoadAsyncEvents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load async events: %w", err)
 	}
 	for _, fn := range fns {
 		e := newEntry()
@@ -129,7 +142,8 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		}
 	}
 	s.async = newAsyncQueue(s, o.Async)
-	s.log.Info("state loaded", "functions", len(fns))
+	s.async.resume(events)
+	s.log.Info("state loaded", "functions", len(fns), "async_events", len(events))
 	return s, nil
 }
 

@@ -33,5 +33,13 @@ type Store interface {
 	// DeleteCode removes a package; deleting a missing one is not an error.
 	DeleteCode(ctx context.Context, digest string) error
 
+	// SaveAsyncEvent stores ev under its RequestID, replacing an earlier
+	// state of the same event.
+	SaveAsyncEvent(ctx context.Context, ev AsyncEvent) error
+	// DeleteAsyncEvent removes an event; deleting a missing one is not an error.
+	DeleteAsyncEvent(ctx context.Context, requestID string) error
+	// LoadAsyncEvents returns every stored event, in any order.
+	LoadAsyncEvents(ctx context.Context) ([]AsyncEvent, error)
+
 	Close() error
 }

@@ -115,8 +115,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "1" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "1")
+	if v := rawGet(t, path, "meta", "schema_version"); v != "2" {
+		t.Errorf("meta/schema_version = %q, want %q", v, "2")
 	}
 }
 
@@ -198,7 +198,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"2", "newer release"},
+		{"3", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -233,6 +233,43 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 				t.Error("role missing after a refused Open")
 			}
 		})
+	}
+}
+
+// TestMigratesSchemaV1: a version 1 file (no async bucket) opens as
+// version 2 with an empty async bucket and every record as it was.
+func TestMigratesSchemaV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "reservoir.db")
+	s := mustOpen(t, path)
+	fn := storetest.FullFunction(lambda.Scope{Account: "123456789012", Region: "us-east-1"}, "kept")
+	if err := s.SaveFunction(ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, s)
+	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 1 wrote
+		if err := tx.DeleteBucket([]byte("async")); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte("1"))
+	})
+
+	s = mustOpen(t, path)
+	fns, err := s.LoadFunctions(ctx)
+	if err != nil || len(fns) != 1 {
+		t.Fatalf("LoadFunctions: %d, %v", len(fns), err)
+	}
+	storetest.AssertFunction(t, fns[0], fn)
+	if events, err := s.LoadAsyncEvents(ctx); err != nil || len(events) != 0 {
+		t.Fatalf("LoadAsyncEvents: %v, %v", events, err)
+	}
+	ev := lambda.AsyncEvent{Scope: fn.Scope, RequestID: "r1", FunctionName: "kept", Received: time.Now()}
+	if err := s.SaveAsyncEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, s)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "2" {
+		t.Errorf("schema_version after the migration = %q, want 2", v)
 	}
 }
 

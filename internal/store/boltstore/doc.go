@@ -3,16 +3,18 @@
 // read-write transaction, fsync'd on commit, so a change is durable when the
 // method returns nil and absent when it returns an error (or the process dies).
 //
-// # Schema, version 1
+// # Schema, version 2
 //
-// The file holds four top-level buckets. Keys are UTF-8 strings; "/" separates
+// The file holds five top-level buckets. Keys are UTF-8 strings; "/" separates
 // key parts, so no part may be empty or contain "/".
 //
-//	meta       "schema_version" -> "1" (ASCII decimal)
+//	meta       "schema_version" -> "2" (ASCII decimal)
 //	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
 //	code       "<digest>" -> the deployment package, raw zip bytes (the
 //	           digest is the whole key and may itself contain "/")
 //	roles      "<account>/<name>" -> roleRecord (JSON)
+//	async      "<request id>" -> asyncRecord (JSON): an accepted Event
+//	           invocation that has not ended (version 2)
 //
 // <digest> is the base64 SHA-256 of the package as AWS reports it
 // (Config.CodeSha256). A function record holds its own account, region and
@@ -38,6 +40,10 @@
 //	                  description, max_session_duration_s, create_date, tags,
 //	                  inline_policies (map policy name -> document),
 //	                  attached_policies ([]managed policy ARN, attach order)
+//	asyncRecord       account, region, request_id, function_name (as the
+//	                  caller gave it), qualifier, client_context, payload
+//	                  (base64), received, attempts (function errors so far),
+//	                  not_before (absent: at once)
 //
 // Times are RFC 3339 with nanoseconds, in UTC. Only the requested count and
 // modification time of a provisioned concurrency config are stored: its status
@@ -49,6 +55,7 @@
 // before it lack the field and load it as empty.
 //
 // Any change to the layout or to the meaning of a record field bumps
-// schema_version, and Open migrates older files. Open refuses a file whose
+// schema_version, and Open migrates older files: a version 1 file (no async
+// bucket) gets the bucket and version 2, its records untouched. Open refuses a file whose
 // version it does not know, so an older binary never rewrites newer data.
 package boltstore

@@ -8,7 +8,7 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 )
 
-// The record types are the on-disk shape of schema version 1 (see the package
+// The record types are the on-disk shape of schema version 2 (see the package
 // comment). Their JSON tags are the schema: change them only together with
 // SchemaVersion and a migration.
 
@@ -274,4 +274,30 @@ func cloneSlice[T any](s []T) []T {
 		return nil
 	}
 	return append([]T(nil), s...)
+}
+
+// asyncRecord is an accepted asynchronous invocation that has not ended.
+type asyncRecord struct {
+	Account       string    `json:"account"`
+	Region        string    `json:"region"`
+	RequestID     string    `json:"request_id"`
+	FunctionName  string    `json:"function_name"`
+	Qualifier     string    `json:"qualifier,omitempty"`
+	ClientContext string    `json:"client_context,omitempty"`
+	Payload       []byte    `json:"payload,omitempty"`
+	Received      time.Time `json:"received"`
+	Attempts      int       `json:"attempts,omitempty"`
+	NotBefore     time.Time `json:"not_before,omitzero"`
+}
+
+func asyncToRecord(ev lambda.AsyncEvent) asyncRecord {
+	return asyncRecord{Account: ev.Scope.Account, Region: ev.Scope.Region, RequestID: ev.RequestID,
+		FunctionName: ev.FunctionName, Qualifier: ev.Qualifier, ClientContext: ev.ClientContext,
+		Payload: ev.Payload, Received: ev.Received.UTC(), Attempts: ev.Attempts, NotBefore: ev.NotBefore.UTC()}
+}
+
+func (r asyncRecord) toDomain() lambda.AsyncEvent {
+	return lambda.AsyncEvent{Scope: lambda.Scope{Account: r.Account, Region: r.Region}, RequestID: r.RequestID,
+		FunctionName: r.FunctionName, Qualifier: r.Qualifier, ClientContext: r.ClientContext,
+		Payload: r.Payload, Received: r.Received, Attempts: r.Attempts, NotBefore: r.NotBefore}
 }

@@ -32,8 +32,9 @@ var ErrInUse = errors.New("data dir is in use by another reservoir process")
 var ErrUnsupportedSchema = errors.New("unsupported store schema version")
 
 const (
-	// SchemaVersion is the schema this package reads and writes.
-	SchemaVersion = 1
+	// SchemaVersion is the schema this package reads and writes. Open
+	// migrates version 1 files (which have no async bucket).
+	SchemaVersion = 2
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -43,6 +44,7 @@ const (
 	bucketFunctions = "functions"
 	bucketCode      = "code"
 	bucketRoles     = "roles"
+	bucketAsync     = "async"
 
 	keySchemaVersion = "schema_version"
 )
@@ -157,13 +159,15 @@ func initSchema(tx *bolt.Tx) error {
 	switch {
 	case got == nil:
 		// A fresh file: refuse one that has data but no version.
-		for _, name := range []string{bucketFunctions, bucketCode, bucketRoles} {
+		for _, name := range []string{bucketFunctions, bucketCode, bucketRoles, bucketAsync} {
 			if tx.Bucket([]byte(name)) != nil {
 				return fmt.Errorf("%w: bucket %q exists but %s/%s is missing",
 					ErrUnsupportedSchema, name, bucketMeta, keySchemaVersion)
 			}
 		}
 	case string(got) == want:
+	case string(got) == "1":
+		// Version 2 adds the async bucket, created below; nothing else changed.
 	default:
 		n, err := strconv.Atoi(string(got))
 		if err == nil && n > SchemaVersion {
@@ -173,12 +177,12 @@ func initSchema(tx *bolt.Tx) error {
 		return fmt.Errorf("%w %q: this reservoir supports version %d", ErrUnsupportedSchema, got, SchemaVersion)
 	}
 
-	for _, name := range []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles} {
+	for _, name := range []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles, bucketAsync} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
-	if got == nil {
+	if string(got) != want {
 		if err := tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchemaVersion), []byte(want)); err != nil {
 			return fmt.Errorf("write schema version: %w", err)
 		}

@@ -39,6 +39,81 @@ func RunLambdaStoreContract(t *testing.T, newStore func(t *testing.T) lambda.Sto
 	t.Run("PutCodeIdempotent", func(t *testing.T) { testPutCodeIdempotent(t, newStore(t)) })
 	t.Run("CanceledContext", func(t *testing.T) { testLambdaCanceled(t, newStore(t)) })
 	t.Run("ConcurrentSaves", func(t *testing.T) { testConcurrentSaves(t, newStore(t)) })
+	t.Run("AsyncEvents", func(t *testing.T) { testAsyncEvents(t, newStore(t)) })
+}
+
+// testAsyncEvents: events round-trip whole, a resave replaces, a delete
+// removes only its event, deleting a missing one is fine, and a canceled
+// context writes nothing.
+func testAsyncEvents(t *testing.T, s lambda.Store) {
+	ctx := context.Background()
+	full := lambda.AsyncEvent{Scope: scopeA(), RequestID: "2f1c9a9e-0000-4000-8000-000000000001",
+		FunctionName: "arn:aws:lambda:us-east-1:111111111111:function:f", Qualifier: "live",
+		ClientContext: "eyJhIjoxfQ==", Payload: []byte(`{"k":"v"}`),
+		Received: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), Attempts: 1,
+		NotBefore: time.Date(2026, 1, 2, 3, 5, 5, 6, time.UTC)}
+	minimal := lambda.AsyncEvent{Scope: scopeC(), RequestID: "2f1c9a9e-0000-4000-8000-000000000002",
+		FunctionName: "g", Received: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)}
+	for _, ev := range []lambda.AsyncEvent{full, minimal} {
+		if err := s.SaveAsyncEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := func() map[string]lambda.AsyncEvent {
+		t.Helper()
+		events, err := s.LoadAsyncEvents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]lambda.AsyncEvent{}
+		for _, ev := range events {
+			m[ev.RequestID] = ev
+		}
+		if len(m) != len(events) {
+			t.Fatalf("duplicate events: %+v", events)
+		}
+		return m
+	}
+	same := func(got, want lambda.AsyncEvent) {
+		t.Helper()
+		if got.Scope != want.Scope || got.RequestID != want.RequestID || got.FunctionName != want.FunctionName ||
+			got.Qualifier != want.Qualifier || got.ClientContext != want.ClientContext || !bytes.Equal(got.Payload, want.Payload) ||
+			!got.Received.Equal(want.Received) || got.Attempts != want.Attempts || !got.NotBefore.Equal(want.NotBefore) {
+			t.Errorf("async event\n got %+v\nwant %+v", got, want)
+		}
+	}
+	m := load()
+	if len(m) != 2 {
+		t.Fatalf("%d events, want 2", len(m))
+	}
+	same(m[full.RequestID], full)
+	same(m[minimal.RequestID], minimal)
+
+	retried := minimal
+	retried.Attempts, retried.NotBefore = 2, minimal.Received.Add(time.Minute)
+	if err := s.SaveAsyncEvent(ctx, retried); err != nil {
+		t.Fatal(err)
+	}
+	same(load()[minimal.RequestID], retried)
+
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.DeleteAsyncEvent(canceled, full.RequestID); err == nil {
+		t.Error("DeleteAsyncEvent with a canceled context succeeded")
+	}
+	if err := s.DeleteAsyncEvent(ctx, full.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAsyncEvent(ctx, full.RequestID); err != nil {
+		t.Errorf("deleting a missing event: %v", err)
+	}
+	m = load()
+	if _, ok := m[full.RequestID]; ok || len(m) != 1 {
+		t.Errorf("after the delete: %+v", m)
+	}
+	if err := s.SaveAsyncEvent(ctx, lambda.AsyncEvent{Scope: scopeA(), RequestID: "", FunctionName: "f"}); err == nil {
+		t.Error("an event without a request ID was stored")
+	}
 }
 
 // Three scopes: A and B share a region, A and C share an account.
