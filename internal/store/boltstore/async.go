@@ -20,13 +20,7 @@ func (s *Store) SaveAsyncEvent(ctx context.Context, ev lambda.AsyncEvent) error 
 	if err != nil {
 		return fmt.Errorf("save async event %s: encode: %w", key, err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketAsync)
-		if err != nil {
-			return err
-		}
-		return b.Put(key, value)
-	})
+	err = s.put(ctx, bucketAsync, key, value)
 	if err != nil {
 		return fmt.Errorf("save async event %s: %w", key, err)
 	}
@@ -39,13 +33,7 @@ func (s *Store) DeleteAsyncEvent(ctx context.Context, requestID string) error {
 	if err != nil {
 		return fmt.Errorf("delete async event %q: %w", requestID, err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketAsync)
-		if err != nil {
-			return err
-		}
-		return b.Delete(key)
-	})
+	err = s.remove(ctx, bucketAsync, key)
 	if err != nil {
 		return fmt.Errorf("delete async event %s: %w", key, err)
 	}

@@ -67,13 +67,7 @@ func (s *Store) SaveFunction(ctx context.Context, fn *lambda.Function) error {
 	if err != nil {
 		return fmt.Errorf("save function %s: encode: %w", key, err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketFunctions)
-		if err != nil {
-			return err
-		}
-		return b.Put(key, value)
-	})
+	err = s.put(ctx, bucketFunctions, key, value)
 	if err != nil {
 		return fmt.Errorf("save function %s: %w", key, err)
 	}
@@ -87,13 +81,7 @@ func (s *Store) DeleteFunction(ctx context.Context, scope lambda.Scope, name str
 	if err != nil {
 		return fmt.Errorf("delete function %s: %w", scope.FunctionARN(name), err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketFunctions)
-		if err != nil {
-			return err
-		}
-		return b.Delete(key)
-	})
+	err = s.remove(ctx, bucketFunctions, key)
 	if err != nil {
 		return fmt.Errorf("delete function %s: %w", key, err)
 	}
@@ -176,13 +164,7 @@ func (s *Store) DeleteCode(ctx context.Context, digest string) error {
 	if err != nil {
 		return fmt.Errorf("delete code: %w", err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketCode)
-		if err != nil {
-			return err
-		}
-		return b.Delete(key)
-	})
+	err = s.remove(ctx, bucketCode, key)
 	if err != nil {
 		return fmt.Errorf("delete code %s: %w", digest, err)
 	}

@@ -50,13 +50,7 @@ func (s *Store) SaveRole(ctx context.Context, r iam.Role) error {
 	if err != nil {
 		return fmt.Errorf("save role %s: encode: %w", key, err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketRoles)
-		if err != nil {
-			return err
-		}
-		return b.Put(key, value)
-	})
+	err = s.put(ctx, bucketRoles, key, value)
 	if err != nil {
 		return fmt.Errorf("save role %s: %w", key, err)
 	}
@@ -69,13 +63,7 @@ func (s *Store) DeleteRole(ctx context.Context, account, name string) error {
 	if err != nil {
 		return fmt.Errorf("delete role %q in account %q: %w", name, account, err)
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketRoles)
-		if err != nil {
-			return err
-		}
-		return b.Delete(key)
-	})
+	err = s.remove(ctx, bucketRoles, key)
 	if err != nil {
 		return fmt.Errorf("delete role %s: %w", key, err)
 	}

@@ -224,6 +224,29 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	return <-req.done // once handed over, the outcome is always awaited
 }
 
+// put stores value under key in the named bucket, durably (see update).
+func (s *Store) put(ctx context.Context, name string, key, value []byte) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, name)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, value)
+	})
+}
+
+// remove deletes key from the named bucket, durably (see update); a missing
+// key is not an error.
+func (s *Store) remove(ctx context.Context, name string, key []byte) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, name)
+		if err != nil {
+			return err
+		}
+		return b.Delete(key)
+	})
+}
+
 // view runs fn in one read-only transaction, unless ctx is already done.
 func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
