@@ -78,12 +78,11 @@ func LeaseUser() (*UserLease, error) {
 			}
 			return nil, fmt.Errorf("process: uid lease: %w", err)
 		}
-		l := &UserLease{UID: uid, f: f}
 		if err := KillUser(uid); err != nil {
-			// Something of uid's will not die: leave the uid held.
+			keepHeld(f) // something of uid's may still run: nobody gets the uid
 			continue
 		}
-		return l, nil
+		return &UserLease{UID: uid, f: f}, nil
 	}
 	return nil, fmt.Errorf("process: all %d uids for isolated processes are in use", UserCount)
 }
@@ -93,9 +92,24 @@ func LeaseUser() (*UserLease, error) {
 // cannot all be killed, the uid stays held, and the error says why.
 func (l *UserLease) Release() error {
 	if err := KillUser(l.UID); err != nil {
+		keepHeld(l.f)
 		return err
 	}
 	return l.f.Close() // drops the lock
+}
+
+// held keeps the lock files of uids that must not be reused referenced for
+// the life of the process (an unreferenced os.File is closed when it is
+// garbage collected, which would drop its lock).
+var held struct {
+	sync.Mutex
+	files []*os.File
+}
+
+func keepHeld(f *os.File) {
+	held.Lock()
+	held.files = append(held.files, f)
+	held.Unlock()
 }
 
 // KillUser sends SIGKILL to every process running as uid (whose real or

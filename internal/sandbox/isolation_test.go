@@ -254,3 +254,33 @@ func TestCodeMustBeWorldReadable(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreachableInterpreterIsSkipped: an interpreter in a directory only
+// its owner may enter (pyenv's under /root, say) is no use to isolated
+// functions; the next one on PATH is taken, and without one the error
+// names the unreachable one.
+func TestUnreachableInterpreterIsSkipped(t *testing.T) {
+	isolatedOrSkip(t)
+	private := t.TempDir() // mode 0700
+	fake := filepath.Join(private, "python3")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	zip := dirZip(t, "testdata/python")
+	py := spec("py", "python3.12", "app.handler", zip, nil)
+
+	m := newManager(t, Options{Isolation: IsolationOn, HostPath: private})
+	_, err := m.Invoke(context.Background(), py, "", Invocation{})
+	if !errors.Is(err, ErrRuntimeUnavailable) || !strings.Contains(err.Error(), fake+" is out of reach of isolated functions") {
+		t.Errorf("only an unreachable python3: %v", err)
+	}
+
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("no /usr/bin/python3 to fall back to")
+	}
+	m = newManager(t, Options{Isolation: IsolationOn, HostPath: private + ":/usr/bin"})
+	res, err := m.Invoke(context.Background(), py, "", Invocation{Payload: []byte(`{}`)})
+	if err != nil || res.FunctionError != "" {
+		t.Errorf("with /usr/bin after it: %v %s %s", err, res.FunctionError, res.Payload)
+	}
+}
