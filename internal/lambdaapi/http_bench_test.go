@@ -18,7 +18,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/reservoir-dev/reservoir/internal/testutil"
 	"io"
 	"net/http"
 	"slices"
@@ -27,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 	"github.com/reservoir-dev/reservoir/reservoirtest"
 )
 
@@ -64,6 +64,11 @@ func newHTTPBench(b *testing.B, srv *reservoirtest.Server) *httpBench {
 const benchAuth = "AWS4-HMAC-SHA256 Credential=123456789012/20250101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
 
 func (h *httpBench) do(method, path string, body []byte, want int) ([]byte, error) {
+	return h.doHeader(method, path, body, want)
+}
+
+// doHeader is do with extra headers, given as name, value pairs.
+func (h *httpBench) doHeader(method, path string, body []byte, want int, header ...string) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -76,6 +81,9 @@ func (h *httpBench) do(method, path string, body []byte, want int) ([]byte, erro
 	req.Header["X-Amz-Date"] = []string{"20250101T000000Z"}
 	if body != nil {
 		req.Header["Content-Type"] = []string{"application/json"}
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := h.hc.Do(req)
 	if err != nil {
@@ -193,6 +201,21 @@ func BenchmarkHTTPInvokeWarm(b *testing.B) { benchHTTPInvoke(b, 1) }
 
 // BenchmarkHTTPInvokeWarm4 is four clients on four warm environments.
 func BenchmarkHTTPInvokeWarm4(b *testing.B) { benchHTTPInvoke(b, 4) }
+
+// BenchmarkHTTPInvokeEvent is an asynchronous Invoke, one client: the 202
+// waits for the event's store write (compare BenchmarkHTTPPutFunctionConcurrency,
+// one write per request); the events run meanwhile on 8 warm environments.
+func BenchmarkHTTPInvokeEvent(b *testing.B) {
+	srv := reservoirtest.Start(b)
+	h := newHTTPBench(b, srv)
+	h.createFunction(b, "echo", httpBenchEchoZip(b))
+	h.mustDo(b, "PUT", "/2017-10-31/functions/echo/concurrency", []byte(`{"ReservedConcurrentExecutions":8}`), 200)
+	h.mustDo(b, "POST", "/2015-03-31/functions/echo/invocations", httpBenchPayload, 200) // one warm environment
+	benchLoop(b, 1, func() error {
+		_, err := h.doHeader("POST", "/2015-03-31/functions/echo/invocations", httpBenchPayload, 202, "X-Amz-Invocation-Type", "Event")
+		return err
+	})
+}
 
 func benchHTTPControl(b *testing.B, clients int, method, path string, body []byte, want int) {
 	srv := reservoirtest.Start(b)
