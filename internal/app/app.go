@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// start running (and being counted) inside NewService.
 	limit := cfg.AccountConcurrency
 	if limit <= 0 {
-		limit = 1000
+		limit = lambda.DefaultAccountConcurrency
 	}
 	acct := concurrency.New(limit)
 	m := metrics.New(acct)

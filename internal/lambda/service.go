@@ -27,7 +27,8 @@ import (
 type Options struct {
 	Store    Store
 	Executor Executor
-	// AccountConcurrency is every account's regional concurrency limit (AWS: 1000).
+	// AccountConcurrency is every account's regional concurrency limit
+	// (0: DefaultAccountConcurrency).
 	AccountConcurrency int
 	// Accountant, if set, is the concurrency books to keep (for a caller
 	// that reads them, such as metrics, and must have them before the
@@ -41,6 +42,10 @@ type Options struct {
 	Observer InvokeObserver
 	Async    AsyncOptions
 }
+
+// DefaultAccountConcurrency is AWS's default regional concurrency limit of
+// an account.
+const DefaultAccountConcurrency = 1000
 
 // Service implements the Lambda operations.
 type Service struct {
@@ -89,7 +94,7 @@ func newEntry() *entry {
 // books, and asks the executor to warm every provisioned config again.
 func NewService(ctx context.Context, o Options) (*Service, error) {
 	if o.AccountConcurrency <= 0 {
-		o.AccountConcurrency = 1000
+		o.AccountConcurrency = DefaultAccountConcurrency
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
