@@ -116,9 +116,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			a.Close(ctx)
 			return nil, fmt.Errorf("clean %s: %w", workDir, err)
 		}
+		dataDir, err := filepath.Abs(cfg.DataDir) // hidden from isolated functions
+		if err != nil {
+			a.Close(ctx)
+			return nil, err
+		}
 		a.sandbox, err = sandbox.NewManager(sandbox.Options{
 			WorkDir: workDir, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, HostPath: os.Getenv("PATH"),
-			Isolation: sandbox.Isolation(cfg.Isolation), ShareDirs: cfg.ShareDirs,
+			Isolation: sandbox.Isolation(cfg.Isolation), ShareDirs: cfg.ShareDirs, HideDirs: []string{dataDir},
 		})
 		if err != nil {
 			a.Close(ctx)
@@ -254,7 +259,7 @@ func Run(ctx context.Context, cfg Config) error {
 	attrs := []any{"addr", "http://" + a.Addr(), "data_dir", cfg.DataDir, "executor", cfg.Executor,
 		"account_concurrency", cfg.AccountConcurrency}
 	if a.sandbox != nil {
-		attrs = append(attrs, "functions_isolated", a.sandbox.Isolated())
+		attrs = append(attrs, "functions_isolated", a.sandbox.Isolated(), "isolation", a.sandbox.IsolationKind())
 	}
 	cfg.Logger.Info("reservoir listening", attrs...)
 	errc := make(chan error, 1)

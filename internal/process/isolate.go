@@ -15,12 +15,28 @@ import "errors"
 // bound directory, never on the host's own file system: a target outside
 // both is the host's, and must exist already).
 //
-// It needs Linux and CAP_SYS_ADMIN; IsolationSupported tells.
+// Each directory in Hide is covered by an empty, read-only file system
+// after the sources are taken and the Tmpfs mounted, before the binds.
+//
+// It needs Linux and CAP_SYS_ADMIN; IsolationSupported tells. Without
+// them, Rootless isolation may still work (RootlessSupported tells): the
+// process then runs in namespaces of its own as SandboxUID, which is this
+// process's own user outside them, instead of as UID/GID (see
+// rootless_linux.go for what that does and does not keep apart).
 type Isolation struct {
-	UID, GID uint32
+	UID, GID uint32 `json:",omitempty"`
+	Rootless bool   `json:",omitempty"`
 	Tmpfs    []Tmpfs
 	Binds    []Bind
+	Hide     []string `json:",omitempty"`
 }
+
+// Isolated processes run as users of their own, taken from this range of
+// uids, far above those of real users and of subordinate-id ranges.
+const (
+	FirstUID  = 900000
+	UserCount = 65536
+)
 
 // Tmpfs is an empty in-memory file system mounted at Target.
 type Tmpfs struct {

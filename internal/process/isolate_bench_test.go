@@ -6,18 +6,18 @@ import (
 )
 
 // BenchmarkTrueStart is the cost of isolation at process start: /bin/true
-// started plainly, then in an isolated view as a user of its own.
+// started plainly, in an isolated view as a user of its own, and in a
+// rootless view (which re-executes this test binary first).
 func BenchmarkTrueStart(b *testing.B) {
-	for _, iso := range []bool{false, true} {
-		name := "plain"
-		if iso {
-			name = "isolated"
-		}
+	for _, name := range []string{"plain", "isolated", "rootless"} {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				cfg := Config{Path: "/bin/true", Dir: "/"}
-				if iso {
+				switch name {
+				case "isolated":
 					cfg.Isolation = &Isolation{UID: 955555, GID: 955555, Tmpfs: []Tmpfs{{Target: "/var", Mode: 0o755, SizeMB: 1}}}
+				case "rootless":
+					cfg.Isolation = &Isolation{Rootless: true, Tmpfs: []Tmpfs{{Target: "/var", Mode: 0o755, SizeMB: 1}}}
 				}
 				p, err := Start(cfg)
 				if err != nil {

@@ -38,13 +38,21 @@ func startIsolated(cmd *exec.Cmd, iso *Isolation, exited <-chan struct{}) error 
 // onIsolatedThread runs fn on a new thread in iso's view; when fn succeeds
 // the thread is kept until hold is closed (nil: not kept).
 func onIsolatedThread(iso *Isolation, fn func() error, hold <-chan struct{}) error {
+	return onLockedThread(func() error {
+		if err := enterView(iso); err != nil {
+			return err
+		}
+		return fn()
+	}, hold)
+}
+
+// onLockedThread runs fn on a thread of its own, which is thrown away
+// afterwards; when fn succeeds the thread is first kept until hold is
+// closed (nil: not kept).
+func onLockedThread(fn func() error, hold <-chan struct{}) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
-		if err := enterView(iso); err != nil {
-			errc <- err
-			return
-		}
 		err := fn()
 		errc <- err
 		if err == nil && hold != nil {
@@ -63,12 +71,17 @@ func enterView(iso *Isolation) error {
 		}
 		return fmt.Errorf("%w: unshare: %v", ErrIsolationUnsupported, err)
 	}
-	// Nothing mounted from here on may propagate back to the host.
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("process: isolate: making mounts private: %w", err)
-	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("process: isolate: no_new_privs: %w", err)
+	}
+	return layoutView(iso)
+}
+
+// layoutView lays out iso in the caller's own mount namespace, which must
+// be new: the mounts are made private first, so none reaches the host.
+func layoutView(iso *Isolation) error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("process: isolate: making mounts private: %w", err)
 	}
 	// Detached copies of every source first: later mounts may hide them.
 	trees := make([]int, 0, len(iso.Binds))
@@ -94,6 +107,11 @@ func enterView(iso *Isolation) error {
 			return fmt.Errorf("process: isolate: tmpfs on %s: %w", t.Target, err)
 		}
 	}
+	for _, dir := range iso.Hide {
+		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_RDONLY, "mode=0,size=4k"); err != nil {
+			return fmt.Errorf("process: isolate: hiding %s: %w", dir, err)
+		}
+	}
 	for i, b := range iso.Binds {
 		if err := os.MkdirAll(b.Target, 0o755); err != nil {
 			return fmt.Errorf("process: isolate: %w", err)
@@ -103,6 +121,17 @@ func enterView(iso *Isolation) error {
 		}
 		if b.ReadOnly {
 			flags := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV)
+			// Keep the flags the source's mount has: in a user namespace
+			// they are locked, and a remount without them is refused.
+			var st unix.Statfs_t
+			if err := unix.Statfs(b.Target, &st); err == nil {
+				for _, f := range [][2]uintptr{{unix.ST_NOEXEC, unix.MS_NOEXEC}, {unix.ST_NOATIME, unix.MS_NOATIME},
+					{unix.ST_NODIRATIME, unix.MS_NODIRATIME}, {unix.ST_RELATIME, unix.MS_RELATIME}} {
+					if uintptr(st.Flags)&f[0] != 0 {
+						flags |= f[1]
+					}
+				}
+			}
 			if err := unix.Mount("", b.Target, "", flags, ""); err != nil {
 				return fmt.Errorf("process: isolate: read-only %s: %w", b.Target, err)
 			}

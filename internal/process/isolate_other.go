@@ -16,6 +16,14 @@ func IsolationSupported() error {
 
 func startIsolated(*exec.Cmd, *Isolation, <-chan struct{}) error { return IsolationSupported() }
 
+// RootlessSupported reports whether rootless isolation works: only on Linux.
+func RootlessSupported() error { return IsolationSupported() }
+
+func startRootless(*exec.Cmd, *Isolation, <-chan struct{}) error { return IsolationSupported() }
+
+// SandboxUID is the user rootless isolated processes run as, on Linux.
+const SandboxUID = 993
+
 // UserLease is only on Linux.
 type UserLease struct{ UID uint32 }
 

@@ -127,9 +127,12 @@ func start(cfg Config) (*Process, error) {
 
 	var err error
 	done := make(chan struct{})
-	if cfg.Isolation != nil {
+	switch {
+	case cfg.Isolation != nil && cfg.Isolation.Rootless:
+		err = startRootless(cmd, cfg.Isolation, done)
+	case cfg.Isolation != nil:
 		err = startIsolated(cmd, cfg.Isolation, done)
-	} else {
+	default:
 		err = cmd.Start()
 	}
 	if err != nil {

@@ -17,13 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Isolated processes run as users of their own, taken from this range of
-// uids, far above those of real users and of subordinate-id ranges.
-const (
-	FirstUID  = 900000
-	UserCount = 65536
-)
-
 // A UserLease is a uid held for one isolated process tree, by this process
 // and against every other process on the machine (other Reservoirs, other
 // test binaries): the lease is an flock(2) on a file named after the uid,

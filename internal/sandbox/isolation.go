@@ -15,8 +15,9 @@ import (
 type Isolation string
 
 const (
-	// IsolationAuto isolates where the system allows it (Linux, as root)
-	// and otherwise logs a warning and runs functions unisolated. The default.
+	// IsolationAuto isolates where the system allows it (Linux: as root, or
+	// rootless where user namespaces are available) and otherwise logs a
+	// warning and runs functions unisolated. The default.
 	IsolationAuto Isolation = "auto"
 	// IsolationOn isolates or fails NewManager.
 	IsolationOn Isolation = "on"
@@ -35,14 +36,22 @@ const (
 //	/dev/shm      its own, empty
 //	ShareDirs     at their own paths, read-write
 //
-// and the rest of the host read-only as far as its permissions allow. It
-// runs as a user of its own (a uid leased with process.LeaseUser for the
+// and the rest of the host read-only as far as its permissions allow, but
+// for Reservoir's own directories (WorkDir and HideDirs), which it sees
+// empty. As root, it runs as a user of its own (a uid leased with process.LeaseUser for the
 // environment's life, so that no two environments share one, in this
 // process or any other; no supplementary groups, no capabilities,
 // no_new_privs), so it can neither signal nor trace another environment's
 // processes, nor read their /proc entries; every process it leaves behind
 // is found by its uid and killed. Its Runtime API serves only connections
 // from that uid, so no other function can take its events or answer for it.
+//
+// Not as root, it is isolated rootless (process.Isolation.Rootless): the
+// same view, in user, mount, PID and IPC namespaces of its own, as user 993
+// (sbx_user1051, as on Lambda). It sees only its own processes and its
+// leftovers die with it; but every environment is Reservoir's own user on
+// the host, so it can read what that user can outside the hidden
+// directories, and its Runtime API is not guarded by user.
 const (
 	taskView    = "/var/task"
 	runtimeView = "/var/runtime"
@@ -66,12 +75,24 @@ func (m *Manager) setupIsolation() error {
 			return fmt.Errorf("sandbox: shared directory %q: want an existing absolute directory", d)
 		}
 	}
+	for _, d := range m.opts.HideDirs {
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("sandbox: hidden directory %q: want an absolute path", d)
+		}
+	}
 	if err := process.IsolationSupported(); err != nil {
-		if mode == IsolationOn || !errors.Is(err, process.ErrIsolationUnsupported) {
+		if !errors.Is(err, process.ErrIsolationUnsupported) {
 			return fmt.Errorf("sandbox: isolation: %w", err)
 		}
-		m.log.Warn("functions run unisolated: they can read each other's files", "reason", err.Error())
-		return nil
+		rootlessErr := process.RootlessSupported()
+		if rootlessErr != nil {
+			if mode == IsolationOn {
+				return fmt.Errorf("sandbox: isolation: %w; rootless: %w", err, rootlessErr)
+			}
+			m.log.Warn("functions run unisolated: they can read each other's files", "reason", err.Error(), "rootless", rootlessErr.Error())
+			return nil
+		}
+		m.rootless = true
 	}
 	m.isolated = true
 	_, err := os.Stat("/dev/shm")
@@ -82,31 +103,35 @@ func (m *Manager) setupIsolation() error {
 // Isolated reports whether function processes are isolated.
 func (m *Manager) Isolated() bool { return m.isolated }
 
+// IsolationKind says how function processes are isolated: "users" (as
+// root: a user of their own each), "rootless", or "none".
+func (m *Manager) IsolationKind() string {
+	switch {
+	case m.rootless:
+		return "rootless"
+	case m.isolated:
+		return "users"
+	}
+	return "none"
+}
+
 // isolation prepares the isolated view of environment e, whose directory
 // is dir, running the code tree task with the runtime directory rtDir. It
 // records e's uid, which teardown gives back.
 func (m *Manager) isolation(e *env, dir, task, rtDir string) (*process.Isolation, error) {
-	lease, err := process.LeaseUser()
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	e.user = lease
-	uid := lease.UID
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	if err := os.Chown(tmp, int(uid), int(uid)); err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
 	iso := &process.Isolation{
-		UID: uid, GID: uid,
-		Tmpfs: []process.Tmpfs{{Target: "/var", Mode: 0o755, SizeMB: 1}},
+		Rootless: m.rootless,
+		Tmpfs:    []process.Tmpfs{{Target: "/var", Mode: 0o755, SizeMB: 1}},
 		Binds: []process.Bind{
 			{Source: tmp, Target: "/tmp"}, // first: shared directories may lie under /tmp
 			{Source: task, Target: taskView, ReadOnly: true},
 			{Source: rtDir, Target: runtimeView, ReadOnly: true},
 		},
+		Hide: append([]string{m.workDir}, m.opts.HideDirs...),
 	}
 	if m.hasShm {
 		iso.Tmpfs = append(iso.Tmpfs, process.Tmpfs{Target: "/dev/shm", Mode: 0o1777})
@@ -114,6 +139,19 @@ func (m *Manager) isolation(e *env, dir, task, rtDir string) (*process.Isolation
 	for _, d := range m.opts.ShareDirs {
 		iso.Binds = append(iso.Binds, process.Bind{Source: d, Target: d})
 	}
+	if m.rootless {
+		return iso, nil // the environment's user is this process's own
+	}
+	lease, err := process.LeaseUser()
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	e.user = lease
+	uid := lease.UID
+	if err := os.Chown(tmp, int(uid), int(uid)); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	iso.UID, iso.GID = uid, uid
 	return iso, nil
 }
 

@@ -130,7 +130,7 @@ func (m *Manager) interpreter(program, runtime string) (string, error) {
 		}
 		// An isolated function runs as a user of its own: an interpreter
 		// under, say, /root/.pyenv is out of its reach.
-		if m.isolated && !reachableByOthers(path) {
+		if m.isolated && !m.rootless && !reachableByOthers(path) {
 			if unreachable == "" {
 				unreachable = path
 			}

@@ -242,6 +242,9 @@ type Options struct {
 	// functions do (Lambda's nearest is an EFS mount). Without isolation
 	// every host directory is visible anyway.
 	ShareDirs []string
+	// HideDirs are host directories isolated environments see empty, as
+	// they see WorkDir: Reservoir's data directory, say.
+	HideDirs []string
 	// ExtraEnv is added to every environment last, over Lambda's variables
 	// (for example to point the AWS SDK at this emulator).
 	ExtraEnv map[string]string
@@ -264,6 +267,7 @@ type Manager struct {
 	interps  map[string]string // program → resolved interpreter path
 
 	isolated bool // set once by setupIsolation
+	rootless bool // isolated without root (process.Isolation.Rootless)
 	hasShm   bool // /dev/shm exists, to be replaced in isolated views
 
 	codeMu sync.Mutex
