@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -52,29 +53,46 @@ type rootlessInit struct {
 	Env   []string  `json:"env"`
 	Dir   string    `json:"dir"`
 	Probe bool      `json:"probe,omitempty"` // lay out the view, then exit 0
+	// ErrFD is where a failure is written; it closes on exec, so the parent
+	// reading it to EOF learns that the command runs.
+	ErrFD int `json:"errfd"`
 }
 
 func init() {
 	// Any binary that links this package (reservoir, a test binary) may be
 	// re-executed as a rootless child; only PID 1 of a new namespace with
 	// initEnv set is one.
-	spec, ok := os.LookupEnv(initEnv)
+	raw, ok := os.LookupEnv(initEnv)
 	if !ok || os.Getpid() != 1 {
 		return
 	}
-	err := runRootlessInit(spec)
+	var spec rootlessInit
+	err := json.Unmarshal([]byte(raw), &spec)
+	if err == nil {
+		unix.CloseOnExec(spec.ErrFD)
+		err = runRootlessInit(&spec)
+	}
 	// Reached only when the view or the exec failed.
-	fmt.Fprintf(os.Stderr, "reservoir: isolated start: %v\n", err)
+	if spec.ErrFD == 0 || writeAll(spec.ErrFD, err.Error()) != nil {
+		fmt.Fprintf(os.Stderr, "reservoir: isolated start: %v\n", err)
+	}
 	os.Exit(127)
+}
+
+func writeAll(fd int, s string) error {
+	for b := []byte(s); len(b) > 0; {
+		n, err := unix.Write(fd, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 // runRootlessInit lays out the view and executes the command; it returns
 // only on failure.
-func runRootlessInit(raw string) error {
-	var spec rootlessInit
-	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
-		return err
-	}
+func runRootlessInit(spec *rootlessInit) error {
 	if err := layoutView(&spec.View); err != nil {
 		return err
 	}
@@ -123,9 +141,20 @@ func startRootless(cmd *exec.Cmd, iso *Isolation, exited <-chan struct{}) error 
 	return startRootlessSpec(cmd, spec, exited)
 }
 
+// startRootlessSpec starts the child and waits until it has executed the
+// command (or, probing, exited): a view that cannot be laid out or a
+// command that cannot be executed is Start's error, as without isolation.
 func startRootlessSpec(cmd *exec.Cmd, spec rootlessInit, exited <-chan struct{}) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	spec.ErrFD = 3 + len(cmd.ExtraFiles)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, w)
 	raw, err := json.Marshal(spec)
 	if err != nil {
+		_ = w.Close()
 		return err
 	}
 	cmd.Path = "/proc/self/exe"
@@ -141,7 +170,22 @@ func startRootlessSpec(cmd *exec.Cmd, spec rootlessInit, exited <-chan struct{})
 	attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN}
 	// Forked from a thread kept until the child exits: Pdeathsig follows
 	// the forking thread (see startIsolated).
-	return onLockedThread(cmd.Start, exited)
+	return onLockedThread(func() error {
+		err := cmd.Start()
+		_ = w.Close() // the child has its own copy, or failed to start
+		if err != nil {
+			return err
+		}
+		msg, err := io.ReadAll(r) // EOF once the child executes the command, or exits
+		if err == nil && len(msg) == 0 {
+			return nil
+		}
+		_ = cmd.Wait() // it exits right after writing
+		if err != nil {
+			return fmt.Errorf("process: isolated start: %w", err)
+		}
+		return fmt.Errorf("process: isolated start: %s", msg)
+	}, exited)
 }
 
 // RootlessSupported reports whether rootless isolation works here: it

@@ -15,11 +15,12 @@ import (
 type Isolation string
 
 const (
-	// IsolationAuto isolates where the system allows it (Linux: as root, or
-	// rootless where user namespaces are available) and otherwise logs a
-	// warning and runs functions unisolated. The default.
+	// IsolationAuto isolates where the system allows it (Linux, as root)
+	// and otherwise logs a warning and runs functions unisolated. The
+	// default. It never chooses rootless isolation, whose starts cost more
+	// and whose functions see themselves as PID 1: that takes IsolationOn.
 	IsolationAuto Isolation = "auto"
-	// IsolationOn isolates or fails NewManager.
+	// IsolationOn isolates, as root or else rootless, or fails NewManager.
 	IsolationOn Isolation = "on"
 	// IsolationOff runs functions as this process's own user, in its view
 	// of the file system.
@@ -46,7 +47,7 @@ const (
 // is found by its uid and killed. Its Runtime API serves only connections
 // from that uid, so no other function can take its events or answer for it.
 //
-// Not as root, it is isolated rootless (process.Isolation.Rootless): the
+// Not as root, IsolationOn isolates it rootless (process.Isolation.Rootless): the
 // same view, in user, mount, PID and IPC namespaces of its own, as user 993
 // (sbx_user1051, as on Lambda). It sees only its own processes and its
 // leftovers die with it; but every environment is Reservoir's own user on
@@ -84,13 +85,12 @@ func (m *Manager) setupIsolation() error {
 		if !errors.Is(err, process.ErrIsolationUnsupported) {
 			return fmt.Errorf("sandbox: isolation: %w", err)
 		}
-		rootlessErr := process.RootlessSupported()
-		if rootlessErr != nil {
-			if mode == IsolationOn {
-				return fmt.Errorf("sandbox: isolation: %w; rootless: %w", err, rootlessErr)
-			}
-			m.log.Warn("functions run unisolated: they can read each other's files", "reason", err.Error(), "rootless", rootlessErr.Error())
+		if mode == IsolationAuto {
+			m.log.Warn("functions run unisolated: they can read each other's files (--isolation on isolates them rootless)", "reason", err.Error())
 			return nil
+		}
+		if rootlessErr := process.RootlessSupported(); rootlessErr != nil {
+			return fmt.Errorf("sandbox: isolation: %w; rootless: %w", err, rootlessErr)
 		}
 		m.rootless = true
 	}
