@@ -97,6 +97,7 @@ func (m *Manager) setupIsolation() error {
 	m.isolated = true
 	_, err := os.Stat("/dev/shm")
 	m.hasShm = err == nil
+	m.hide = outermost(append([]string{m.workDir}, m.opts.HideDirs...))
 	return nil
 }
 
@@ -131,7 +132,7 @@ func (m *Manager) isolation(e *env, dir, task, rtDir string) (*process.Isolation
 			{Source: task, Target: taskView, ReadOnly: true},
 			{Source: rtDir, Target: runtimeView, ReadOnly: true},
 		},
-		Hide: append([]string{m.workDir}, m.opts.HideDirs...),
+		Hide: m.hide,
 	}
 	if m.hasShm {
 		iso.Tmpfs = append(iso.Tmpfs, process.Tmpfs{Target: "/dev/shm", Mode: 0o1777})
@@ -153,6 +154,27 @@ func (m *Manager) isolation(e *env, dir, task, rtDir string) (*process.Isolation
 	}
 	iso.UID, iso.GID = uid, uid
 	return iso, nil
+}
+
+// outermost returns dirs without those that lie inside another of them:
+// covering a directory hides what is inside it, so one mount is enough.
+func outermost(dirs []string) []string {
+	var out []string
+	for i, d := range dirs {
+		d = filepath.Clean(d)
+		inside := false
+		for j, o := range dirs {
+			o = filepath.Clean(o)
+			if j != i && (strings.HasPrefix(d, o+string(filepath.Separator)) || (d == o && j < i)) {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // releaseUser kills every process still running as the environment's

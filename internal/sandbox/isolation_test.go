@@ -284,3 +284,13 @@ func TestUnreachableInterpreterIsSkipped(t *testing.T) {
 		t.Errorf("with /usr/bin after it: %v %s %s", err, res.FunctionError, res.Payload)
 	}
 }
+
+// TestOutermost: a hidden directory inside another hidden one (WorkDir in
+// the data directory) is not covered twice.
+func TestOutermost(t *testing.T) {
+	got := outermost([]string{"/data/environments", "/data", "/other/", "/data", "/database"})
+	want := []string{"/data", "/other", "/database"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("outermost: %q, want %q", got, want)
+	}
+}

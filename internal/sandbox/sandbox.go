@@ -266,9 +266,10 @@ type Manager struct {
 	interpMu sync.Mutex
 	interps  map[string]string // program → resolved interpreter path
 
-	isolated bool // set once by setupIsolation
-	rootless bool // isolated without root (process.Isolation.Rootless)
-	hasShm   bool // /dev/shm exists, to be replaced in isolated views
+	isolated bool     // set once by setupIsolation
+	rootless bool     // isolated without root (process.Isolation.Rootless)
+	hide     []string // what every isolated view covers: WorkDir and HideDirs, outermost only
+	hasShm   bool     // /dev/shm exists, to be replaced in isolated views
 
 	codeMu sync.Mutex
 	codes  map[string]*codeTree // by CodeSha256
