@@ -17,7 +17,14 @@ import (
 // not root); CI runs as root, where these tests run.
 func isolationOrSkip(t *testing.T) {
 	t.Helper()
-	if err := IsolationSupported(); err != nil {
+	supportedOrSkip(t, IsolationSupported)
+}
+
+// supportedOrSkip skips the test where supported says the system cannot
+// do it (ErrIsolationUnsupported) and fails it on any other error.
+func supportedOrSkip(t *testing.T, supported func() error) {
+	t.Helper()
+	if err := supported(); err != nil {
 		if errors.Is(err, ErrIsolationUnsupported) {
 			t.Skip(err)
 		}

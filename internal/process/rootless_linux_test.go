@@ -1,7 +1,6 @@
 package process
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,12 +14,7 @@ import (
 // process. As root (CI) they are; the mechanism is the same for any user.
 func rootlessOrSkip(t *testing.T) {
 	t.Helper()
-	if err := RootlessSupported(); err != nil {
-		if errors.Is(err, ErrIsolationUnsupported) {
-			t.Skip(err)
-		}
-		t.Fatal(err)
-	}
+	supportedOrSkip(t, RootlessSupported)
 }
 
 // TestRootlessView runs a shell in a rootless view and checks, from inside,
