@@ -81,6 +81,9 @@ type App struct {
 	sandbox  *sandbox.Manager
 	listener net.Listener
 	server   *http.Server
+	// stopReserve is the part of a shutdown's time kept for stopping the
+	// functions that still run when the time for requests is up.
+	stopReserve time.Duration
 
 	closeOnce sync.Once
 	closeErr  error
@@ -98,7 +101,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.SimulatedInitDelay == 0 {
 		cfg.SimulatedInitDelay = 5 * time.Millisecond
 	}
-	a := &App{log: cfg.Logger}
+	a := &App{log: cfg.Logger, stopReserve: defaultStopReserve}
 	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "reservoir.db"))
 	if err != nil {
 		return nil, err
@@ -135,8 +138,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("unknown executor %q (want %s or %s)", cfg.Executor, ExecutorProcess, ExecutorSimulate)
 	}
 
-	// The metrics exist before the service: events stored by an earlier run
-	// start running (and being counted) inside NewService.
 	limit := cfg.AccountConcurrency
 	if limit <= 0 {
 		limit = lambda.DefaultAccountConcurrency
@@ -188,6 +189,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
+	// Only now that it can serve does the server run function code: stored
+	// events resume and provisioned configs warm up.
+	if err := a.svc.Start(ctx); err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -215,29 +222,68 @@ func (a *App) Serve() error {
 	return err
 }
 
-// Close stops accepting requests, lets those in flight finish (until ctx
-// ends), stops the executor and closes the store. Calling it again returns
-// the first result.
+// defaultStopReserve is how much of a shutdown's time is kept for stopping
+// function processes (SIGTERM, the sandbox's grace, SIGKILL) and closing the
+// store once the time for requests in flight is up.
+const defaultStopReserve = 2 * time.Second
+
+// Close stops accepting requests and starting asynchronous events, lets
+// the requests in flight finish until ctx's deadline less the stop reserve,
+// then stops every function still running (their callers get 503
+// ServiceException; running asynchronous events stay stored and run after the
+// next start), and closes the store. It returns within ctx's deadline plus
+// what stopping the processes takes. Calling it again returns the first result.
 func (a *App) Close(ctx context.Context) error {
 	a.closeOnce.Do(func() {
 		var errs []error
+		if a.svc != nil {
+			a.svc.Stop()
+		}
+		shutdown := make(chan error, 1)
 		if a.server != nil {
-			if err := a.server.Shutdown(ctx); err != nil {
+			go func() { shutdown <- a.server.Shutdown(ctx) }()
+		} else {
+			if a.listener != nil {
+				_ = a.listener.Close()
+			}
+			shutdown <- nil
+		}
+		// Requests may finish until the reserve; then functions are stopped,
+		// which ends the requests still waiting for them.
+		var requestsUp <-chan time.Time // nil without a deadline: until ctx ends
+		if dl, ok := ctx.Deadline(); ok {
+			left := time.Until(dl)
+			t := time.NewTimer(max(0, left-min(a.stopReserve, left/2)))
+			defer t.Stop()
+			requestsUp = t.C
+		}
+		requestsDone := false
+		select {
+		case err := <-shutdown:
+			requestsDone = true
+			if err != nil {
 				errs = append(errs, fmt.Errorf("shutdown http: %w", err))
 			}
-		} else if a.listener != nil {
-			_ = a.listener.Close()
-		}
-		if a.svc != nil {
-			a.svc.Close()
+		case <-requestsUp:
+		case <-ctx.Done():
 		}
 		if a.sim != nil {
 			a.sim.Close()
 		}
 		if a.sandbox != nil {
-			if err := a.sandbox.Close(ctx); err != nil {
+			stopCtx, cancel := context.WithTimeout(context.Background(), a.stopReserve+sandbox.DefaultStopGrace+5*time.Second)
+			if err := a.sandbox.Close(stopCtx); err != nil {
 				errs = append(errs, fmt.Errorf("stop environments: %w", err))
 			}
+			cancel()
+		}
+		if !requestsDone {
+			if err := <-shutdown; err != nil {
+				errs = append(errs, fmt.Errorf("shutdown http: %w", err))
+			}
+		}
+		if a.svc != nil {
+			a.svc.Close()
 		}
 		if a.store != nil {
 			if err := a.store.Close(); err != nil {

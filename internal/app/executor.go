@@ -29,7 +29,7 @@ func (e processExecutor) Provision(t lambda.ProvisionTarget, n int, report func(
 		spec = specOf(t.Scope, t.FunctionName, t.Config, t.Code)
 	}
 	e.m.Provision(t.Key(), spec, n, func(p sandbox.Progress) {
-		report(lambda.ProvisionProgress{Allocated: p.Allocated, Failed: p.Failed, Reason: p.Reason})
+		report(lambda.ProvisionProgress{Allocated: p.Allocated, Ready: p.Ready, Failed: p.Failed, Reason: p.Reason})
 	})
 }
 
@@ -37,32 +37,55 @@ func (e processExecutor) Retire(t lambda.RetireTarget) {
 	e.m.Retire(t.Scope.Account, t.Scope.Region, t.FunctionName, t.Version)
 }
 
-func (e processExecutor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
+func (e processExecutor) Start(t lambda.InvocationTarget, inv lambda.Invocation, admit lambda.Admit) (lambda.Execution, error) {
 	var clientContext string
 	if inv.ClientContext != "" {
 		b, _ := base64.StdEncoding.DecodeString(inv.ClientContext) // validated by the domain
 		clientContext = string(b)
 	}
-	res, err := e.m.Invoke(ctx, specOf(t.Scope, t.FunctionName, t.Config, t.Code), t.ProvisionedKey, sandbox.Invocation{
+	run, err := e.m.Start(specOf(t.Scope, t.FunctionName, t.Config, t.Code), t.ProvisionedKey, sandbox.Invocation{
 		RequestID: inv.RequestID, Payload: inv.Payload, InvokedFunctionARN: inv.InvokedARN, ClientContext: clientContext,
 		SkipLogTail: !inv.LogTail,
-	})
-	switch {
-	case err == nil:
-	case errors.Is(err, sandbox.ErrRuntimeUnavailable), errors.Is(err, sandbox.ErrUnsupportedRuntime):
-		return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindInvalidRuntime, Message: err.Error()}
-	case errors.Is(err, sandbox.ErrInvalidCode):
-		return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindInvalidZipFile, Message: err.Error()}
-	case errors.Is(err, lambda.ErrCodeNotFound):
-		// The function was deleted while this invocation was starting.
-		return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindResourceNotFound,
-			Message: "Function not found: " + t.Scope.FunctionARN(t.FunctionName) + ":" + t.Config.Version}
-	case errors.Is(err, sandbox.ErrClosed):
-		return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindServiceUnavailable, Message: "The service is shutting down."}
-	default:
-		return lambda.InvocationResult{}, err
+	}, sandbox.Admit(admit))
+	if err != nil {
+		return nil, executorError(t, err)
+	}
+	return processRun{run: run, t: t}, nil
+}
+
+// processRun is a sandbox invocation as the domain sees it.
+type processRun struct {
+	run *sandbox.Run
+	t   lambda.InvocationTarget
+}
+
+func (r processRun) Wait(ctx context.Context) (lambda.InvocationResult, error) {
+	res, err := r.run.Wait(ctx)
+	if err != nil {
+		return lambda.InvocationResult{}, executorError(r.t, err)
 	}
 	return lambda.InvocationResult{
 		Payload: res.Payload, FunctionError: res.FunctionError, Log: []byte(res.LogTail), InitDuration: res.InitDuration,
 	}, nil
+}
+
+// executorError turns the sandbox's errors into the domain's.
+func executorError(t lambda.InvocationTarget, err error) error {
+	var de *lambda.Error
+	switch {
+	case errors.As(err, &de):
+		return err // admit's (a throttle)
+	case errors.Is(err, sandbox.ErrRuntimeUnavailable), errors.Is(err, sandbox.ErrUnsupportedRuntime):
+		return &lambda.Error{Kind: lambda.KindInvalidRuntime, Message: err.Error()}
+	case errors.Is(err, sandbox.ErrInvalidCode):
+		return &lambda.Error{Kind: lambda.KindInvalidZipFile, Message: err.Error()}
+	case errors.Is(err, lambda.ErrCodeNotFound):
+		// The function was deleted while this invocation was starting.
+		return &lambda.Error{Kind: lambda.KindResourceNotFound,
+			Message: "Function not found: " + t.Scope.FunctionARN(t.FunctionName) + ":" + t.Config.Version}
+	case errors.Is(err, sandbox.ErrClosed):
+		return lambda.ErrShuttingDown
+	default:
+		return err
+	}
 }

@@ -5,8 +5,15 @@
 // It answers two kinds of questions. The control plane asks whether a new
 // reservation or provisioned config fits (CheckReserved, CheckProvisioned);
 // the data plane asks for a slot to run one invocation (TryAcquire), which
-// never blocks: it returns a Lease or the reason for a throttle. The package
-// does no I/O and reads no clock.
+// never blocks: it returns a Lease or the reason for a throttle.
+//
+// Whether a provisioned environment is free is not decided here: the
+// executor that owns the environments decides it, atomically with taking
+// one, and records the execution with AcquireProvisioned. The books still
+// count provisioned executions, so that a config lowered or deleted while its
+// environments are busy keeps taking its place from on-demand capacity until
+// they finish: a function never has more than its reservation in flight, nor
+// an account more than its limit. The package does no I/O and reads no clock.
 package concurrency
 
 import "sync"
@@ -36,27 +43,50 @@ type Accountant struct {
 }
 
 type scopeBook struct {
-	limit               int
-	reservedSum         int // Σ reservations
-	unreservedProvSum   int // Σ provisioned requests of functions without a reservation
-	sharedInFlight      int // on-demand executions of functions without a reservation
-	provisionedInFlight int // executions on provisioned environments, all functions
-	inFlight            int // every execution in the scope
-	funcs               map[string]*funcBook
+	limit             int
+	reservedSum       int // Σ reservations
+	unreservedProvSum int // Σ provisioned requests of functions without a reservation
+	// unreservedProvExcess is Σ provExcess of functions without a reservation.
+	unreservedProvExcess int
+	sharedInFlight       int // on-demand executions of functions without a reservation
+	provisionedInFlight  int // executions on provisioned environments, all functions
+	inFlight             int // every execution in the scope
+	funcs                map[string]*funcBook
 }
 
 type funcBook struct {
-	reserved         int // -1: no reservation
-	provSum          int // Σ requested over the function's provisioned configs
+	reserved int // -1: no reservation
+	provSum  int // Σ requested over the function's provisioned configs
+	// provExcess is Σ over its configs of the executions beyond what the
+	// config requests (a config lowered or deleted while its environments
+	// run): they take on-demand capacity until they end.
+	provExcess       int
 	prov             map[string]*provBook
 	onDemandInFlight int // on-demand executions (counted here when reserved, else in the shared pool)
 	inFlight         int
+	removed          bool // RemoveFunction took it out of its scope's sums
 }
 
+// provBook is one provisioned config. A deleted config whose executions are
+// still running stays, with requested 0, until the last one is released.
 type provBook struct {
 	requested int
-	allocated int // environments initialized and able to serve
+	allocated int // environments initialized (for metrics)
 	inFlight  int
+}
+
+func (p *provBook) excess() int { return max(0, p.inFlight-p.requested) }
+
+// changeProv applies change to p and carries the change of p's excess into
+// the function's and, for a function without a reservation, the scope's sums.
+func (b *scopeBook) changeProv(f *funcBook, p *provBook, change func()) {
+	before := p.excess()
+	change()
+	d := p.excess() - before
+	f.provExcess += d
+	if f.reserved < 0 && !f.removed {
+		b.unreservedProvExcess += d
+	}
 }
 
 // New returns an Accountant whose scopes each have the given limit.
@@ -261,47 +291,50 @@ func (a *Accountant) SetReserved(s Scope, function string, r int) {
 	} else {
 		b.unreservedProvSum -= f.provSum
 	}
+	if f.reserved < 0 {
+		b.unreservedProvExcess -= f.provExcess
+	}
 	f.reserved = r
 	if r >= 0 {
 		b.reservedSum += r
 	} else {
 		b.unreservedProvSum += f.provSum
+		b.unreservedProvExcess += f.provExcess
 	}
 }
 
 // SetProvisioned records that the function's config under qualifier requests
-// n environments; n = 0 removes the config. Its allocation restarts at zero
-// when the config is new.
+// n environments; n = 0 removes the config (its running executions keep
+// counting until they are released). A new config starts with none allocated.
 func (a *Accountant) SetProvisioned(s Scope, function, qualifier string, n int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	b := a.scope(s)
 	f := b.function(function)
 	p := f.prov[qualifier]
-	old := 0
-	if p != nil {
-		old = p.requested
+	if p == nil {
+		if n == 0 {
+			return
+		}
+		p = &provBook{}
+		f.prov[qualifier] = p
 	}
-	delta := n - old
+	delta := n - p.requested
 	f.provSum += delta
 	if f.reserved < 0 {
 		b.unreservedProvSum += delta
 	}
-	switch {
-	case n == 0:
-		if p != nil {
-			p.requested, p.allocated = 0, 0
-			delete(f.prov, qualifier)
-		}
-	case p == nil:
-		f.prov[qualifier] = &provBook{requested: n}
-	default:
+	b.changeProv(f, p, func() {
 		p.requested = n
 		p.allocated = min(p.allocated, n)
+	})
+	if n == 0 && p.inFlight == 0 {
+		delete(f.prov, qualifier)
 	}
 }
 
-// SetAllocated records how many of the config's environments can serve.
+// SetAllocated records how many of the config's environments are
+// initialized (a figure for metrics: it admits nothing).
 func (a *Accountant) SetAllocated(s Scope, function, qualifier string, allocated int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -335,40 +368,37 @@ func (a *Accountant) RemoveFunction(s Scope, function string) {
 		b.reservedSum -= f.reserved
 	} else {
 		b.unreservedProvSum -= f.provSum
+		b.unreservedProvExcess -= f.provExcess
 	}
+	f.removed = true
 	delete(b.funcs, function)
 }
 
-// Lease is one admitted execution. Release it exactly once when the
-// execution ends.
+// Lease is one admitted execution. Release it exactly once, when the
+// execution really ends.
 type Lease struct {
 	scope       *scopeBook
 	fn          *funcBook
 	prov        *provBook // set when served by a provisioned environment
+	qualifier   string    // prov's qualifier
 	shared      bool      // counted in the scope's shared pool
-	Provisioned bool      // the execution may use a provisioned environment
+	Provisioned bool      // served by a provisioned environment
 }
 
-// TryAcquire admits one execution of the function, or returns the throttle
-// reason. provisionedQualifier names the provisioned config that serves the
-// invoked qualifier ("" when none does): a free allocated environment of it is
-// used first, then on-demand capacity. It never blocks.
-func (a *Accountant) TryAcquire(s Scope, function, provisionedQualifier string) (Lease, string, bool) {
+// TryAcquire admits one on-demand execution of the function, or returns the
+// throttle reason. It never blocks.
+//
+// A function with a reservation R runs at most R − (its provisioned
+// requests) on demand, less the executions its provisioned configs run
+// beyond what they request; a function without one shares what the scope's
+// reservations and the provisioned configs of unreserved functions leave.
+func (a *Accountant) TryAcquire(s Scope, function string) (Lease, string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	b := a.scope(s)
 	f := b.function(function)
-	if provisionedQualifier != "" {
-		if p := f.prov[provisionedQualifier]; p != nil && p.inFlight < p.allocated {
-			p.inFlight++
-			f.inFlight++
-			b.inFlight++
-			b.provisionedInFlight++
-			return Lease{scope: b, fn: f, prov: p, Provisioned: true}, "", true
-		}
-	}
 	if f.reserved >= 0 {
-		if f.onDemandInFlight >= f.reserved-f.provSum {
+		if f.onDemandInFlight >= f.reserved-f.provSum-f.provExcess {
 			return Lease{}, ReasonReservedLimit, false
 		}
 		f.onDemandInFlight++
@@ -376,7 +406,7 @@ func (a *Accountant) TryAcquire(s Scope, function, provisionedQualifier string) 
 		b.inFlight++
 		return Lease{scope: b, fn: f}, "", true
 	}
-	if b.sharedInFlight >= b.limit-b.reservedSum-b.unreservedProvSum {
+	if b.sharedInFlight >= b.limit-b.reservedSum-b.unreservedProvSum-b.unreservedProvExcess {
 		return Lease{}, ReasonAccountLimit, false
 	}
 	b.sharedInFlight++
@@ -384,6 +414,28 @@ func (a *Accountant) TryAcquire(s Scope, function, provisionedQualifier string) 
 	f.inFlight++
 	b.inFlight++
 	return Lease{scope: b, fn: f, shared: true}, "", true
+}
+
+// AcquireProvisioned records one execution on an environment of the
+// function's provisioned config under qualifier. The executor has taken a
+// free environment of the config for it, so it always succeeds: what keeps
+// the config's executions within what it requests is that it has no more
+// environments than that.
+func (a *Accountant) AcquireProvisioned(s Scope, function, qualifier string) Lease {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.scope(s)
+	f := b.function(function)
+	p := f.prov[qualifier]
+	if p == nil { // the config was deleted as the environment was taken
+		p = &provBook{}
+		f.prov[qualifier] = p
+	}
+	b.changeProv(f, p, func() { p.inFlight++ })
+	f.inFlight++
+	b.inFlight++
+	b.provisionedInFlight++
+	return Lease{scope: b, fn: f, prov: p, qualifier: qualifier, Provisioned: true}
 }
 
 // Release returns the lease's slot.
@@ -397,8 +449,11 @@ func (a *Accountant) Release(l Lease) {
 	l.scope.inFlight--
 	switch {
 	case l.prov != nil:
-		l.prov.inFlight--
+		l.scope.changeProv(l.fn, l.prov, func() { l.prov.inFlight-- })
 		l.scope.provisionedInFlight--
+		if l.prov.requested == 0 && l.prov.inFlight == 0 && l.fn.prov[l.qualifier] == l.prov {
+			delete(l.fn.prov, l.qualifier)
+		}
 	case l.shared:
 		l.scope.sharedInFlight--
 		l.fn.onDemandInFlight--

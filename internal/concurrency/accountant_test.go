@@ -95,10 +95,10 @@ func TestUsageTracksReservations(t *testing.T) {
 	}
 }
 
-func acquireN(a *Accountant, fn, q string, n int) (leases []Lease, throttles map[string]int) {
+func acquireN(a *Accountant, fn string, n int) (leases []Lease, throttles map[string]int) {
 	throttles = map[string]int{}
 	for range n {
-		l, reason, ok := a.TryAcquire(sc, fn, q)
+		l, reason, ok := a.TryAcquire(sc, fn)
 		if ok {
 			leases = append(leases, l)
 		} else {
@@ -111,12 +111,12 @@ func acquireN(a *Accountant, fn, q string, n int) (leases []Lease, throttles map
 func TestReservedCapsInFlight(t *testing.T) {
 	a := New(1000)
 	a.SetReserved(sc, "f", 5)
-	leases, thr := acquireN(a, "f", "", 50)
+	leases, thr := acquireN(a, "f", 50)
 	if len(leases) != 5 || thr[ReasonReservedLimit] != 45 {
 		t.Fatalf("admitted %d, throttled %v; want 5 and 45 reserved throttles", len(leases), thr)
 	}
 	a.Release(leases[0])
-	if _, _, ok := a.TryAcquire(sc, "f", ""); !ok {
+	if _, _, ok := a.TryAcquire(sc, "f"); !ok {
 		t.Fatal("a released slot was not reusable")
 	}
 }
@@ -124,7 +124,7 @@ func TestReservedCapsInFlight(t *testing.T) {
 func TestReservedZeroThrottlesEverything(t *testing.T) {
 	a := New(1000)
 	a.SetReserved(sc, "f", 0)
-	if _, reason, ok := a.TryAcquire(sc, "f", ""); ok || reason != ReasonReservedLimit {
+	if _, reason, ok := a.TryAcquire(sc, "f"); ok || reason != ReasonReservedLimit {
 		t.Fatalf("got ok=%v reason=%q, want reserved throttle", ok, reason)
 	}
 }
@@ -134,44 +134,91 @@ func TestReservedEqualsProvisionedBlocksOnDemand(t *testing.T) {
 	a := New(1000)
 	a.SetReserved(sc, "f", 1)
 	a.SetProvisioned(sc, "f", "1", 1)
-	a.SetAllocated(sc, "f", "1", 1)
-	if _, reason, ok := a.TryAcquire(sc, "f", ""); ok || reason != ReasonReservedLimit {
+	if _, reason, ok := a.TryAcquire(sc, "f"); ok || reason != ReasonReservedLimit {
 		t.Fatalf("$LATEST: ok=%v reason=%q, want reserved throttle", ok, reason)
 	}
-	l, _, ok := a.TryAcquire(sc, "f", "1")
-	if !ok || !l.Provisioned {
-		t.Fatalf("version 1: ok=%v provisioned=%v, want a provisioned lease", ok, l.Provisioned)
+	if l := a.AcquireProvisioned(sc, "f", "1"); !l.Provisioned {
+		t.Fatal("AcquireProvisioned gave a lease not marked provisioned")
 	}
-	if _, _, ok := a.TryAcquire(sc, "f", "1"); ok {
-		t.Fatal("second call on version 1 admitted beyond the reservation")
+	if u := a.Usage(sc); u.InFlight != 1 || u.ProvisionedInFlight != 1 {
+		t.Fatalf("usage %+v, want 1 in flight, provisioned", u)
 	}
 }
 
-func TestProvisionedSpillsOverToOnDemand(t *testing.T) {
-	a := New(1000)
-	a.SetProvisioned(sc, "f", "1", 2)
-	a.SetAllocated(sc, "f", "1", 2)
-	leases, _ := acquireN(a, "f", "1", 3)
-	if len(leases) != 3 {
-		t.Fatalf("admitted %d, want 3", len(leases))
-	}
-	prov := 0
-	for _, l := range leases {
-		if l.Provisioned {
-			prov++
+// A config lowered (or deleted) while its environments run keeps their
+// executions inside the reservation: they take on-demand capacity until
+// they end.
+func TestProvisionedExcessTakesOnDemandCapacity(t *testing.T) {
+	for _, lowerTo := range []int{2, 0} {
+		a := New(1000)
+		a.SetReserved(sc, "f", 6)
+		a.SetProvisioned(sc, "f", "1", 4)
+		var prov []Lease
+		for range 4 {
+			prov = append(prov, a.AcquireProvisioned(sc, "f", "1"))
+		}
+		a.SetProvisioned(sc, "f", "1", lowerTo) // 4 − lowerTo executions beyond the config
+		got, _ := acquireN(a, "f", 10)
+		if want := 6 - 4; len(got) != want {
+			t.Fatalf("lowered to %d: on-demand admitted %d, want %d (reserved 6, 4 provisioned still running)", lowerTo, len(got), want)
+		}
+		if in := a.FunctionInFlight(sc, "f"); in > 6 {
+			t.Fatalf("lowered to %d: %d in flight over the reservation of 6", lowerTo, in)
+		}
+		for _, l := range prov {
+			a.Release(l)
+		}
+		for _, l := range got {
+			a.Release(l)
+		}
+		more, _ := acquireN(a, "f", 10)
+		if want := 6 - lowerTo; len(more) != want {
+			t.Fatalf("lowered to %d, all released: on-demand admitted %d, want %d", lowerTo, len(more), want)
 		}
 	}
-	if prov != 2 {
-		t.Fatalf("%d provisioned leases, want 2 (third spills over)", prov)
+}
+
+// The same holds for the account's shared pool when the function has no
+// reservation.
+func TestUnreservedProvisionedExcessTakesSharedCapacity(t *testing.T) {
+	a := New(10)
+	a.SetProvisioned(sc, "f", "1", 3)
+	var prov []Lease
+	for range 3 {
+		prov = append(prov, a.AcquireProvisioned(sc, "f", "1"))
+	}
+	a.SetProvisioned(sc, "f", "1", 0) // deleted while all 3 run
+	got, thr := acquireN(a, "g", 10)
+	if len(got) != 7 || thr[ReasonAccountLimit] != 3 {
+		t.Fatalf("shared pool admitted %d, throttled %v; want 7 and 3 (limit 10, 3 still running)", len(got), thr)
+	}
+	if u := a.Usage(sc); u.InFlight != 10 {
+		t.Fatalf("account in flight %d, want the limit 10", u.InFlight)
+	}
+	// A reservation taken meanwhile moves the excess out of the shared pool.
+	a.SetReserved(sc, "f", 5)
+	for _, l := range prov {
+		a.Release(l)
+	}
+	a.SetReserved(sc, "f", -1)
+	for _, l := range got {
+		a.Release(l)
+	}
+	if n, _ := acquireN(a, "g", 20); len(n) != 10 {
+		t.Fatalf("after every release the shared pool admitted %d, want 10", len(n))
 	}
 }
 
-func TestProvisionedNotServingUntilAllocated(t *testing.T) {
-	a := New(1000)
+// Leases of a deleted function release without disturbing the scope.
+func TestReleaseAfterRemoveFunction(t *testing.T) {
+	a := New(10)
 	a.SetProvisioned(sc, "f", "1", 2)
-	l, _, ok := a.TryAcquire(sc, "f", "1")
-	if !ok || l.Provisioned {
-		t.Fatalf("ok=%v provisioned=%v; an IN_PROGRESS config must not serve", ok, l.Provisioned)
+	l := a.AcquireProvisioned(sc, "f", "1")
+	a.SetProvisioned(sc, "f", "1", 0)
+	a.RemoveFunction(sc, "f")
+	a.Release(l)
+	if got, _ := acquireN(a, "g", 20); len(got) != 10 {
+		t.Fatalf("shared pool admitted %d after the deleted function's release, want 10", len(got))
 	}
 }
 
@@ -179,12 +226,12 @@ func TestSharedPoolExcludesReservedAndProvisioned(t *testing.T) {
 	a := New(20)
 	a.SetReserved(sc, "r", 5)         // shared pool: 20 − 5
 	a.SetProvisioned(sc, "p", "1", 3) // and − 3 provisioned of an unreserved function
-	leases, thr := acquireN(a, "u", "", 20)
+	leases, thr := acquireN(a, "u", 20)
 	if len(leases) != 12 || thr[ReasonAccountLimit] != 8 {
 		t.Fatalf("admitted %d throttled %v, want 12 and 8 account throttles", len(leases), thr)
 	}
 	// The reserved function keeps its own capacity even when the shared pool is full.
-	if got, _ := acquireN(a, "r", "", 5); len(got) != 5 {
+	if got, _ := acquireN(a, "r", 5); len(got) != 5 {
 		t.Fatalf("reserved function admitted %d, want 5", len(got))
 	}
 	if u := a.Usage(sc); u.InFlight != 17 || u.SharedInFlight != 12 {
@@ -203,7 +250,7 @@ func TestConcurrentAcquireNeverOverAdmits(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 200 {
-				l, _, ok := a.TryAcquire(sc, "f", "")
+				l, _, ok := a.TryAcquire(sc, "f")
 				if !ok {
 					continue
 				}
@@ -232,7 +279,7 @@ func BenchmarkAcquireRelease(b *testing.B) {
 	a.SetReserved(sc, "f", 10)
 	b.ReportAllocs()
 	for b.Loop() {
-		l, _, ok := a.TryAcquire(sc, "f", "")
+		l, _, ok := a.TryAcquire(sc, "f")
 		if !ok {
 			b.Fatal("throttled")
 		}
@@ -245,7 +292,7 @@ func BenchmarkAcquireReleaseParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			l, _, ok := a.TryAcquire(sc, "f", "")
+			l, _, ok := a.TryAcquire(sc, "f")
 			if !ok {
 				b.Fatal("throttled")
 			}

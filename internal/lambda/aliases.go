@@ -80,7 +80,7 @@ func (s *Service) CreateAlias(ctx context.Context, sc Scope, in AliasInput) (Ali
 	}
 	var out Alias
 	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(), error) {
+		func(fn *Function) (func(), func(*held), error) {
 			if _, ok := fn.Aliases[in.Name]; ok {
 				return nil, nil, newErr(KindResourceConflict, "Alias already exists: %s", sc.FunctionARN(ref.Name)+":"+in.Name)
 			}
@@ -131,10 +131,8 @@ func (s *Service) UpdateAlias(ctx context.Context, sc Scope, in AliasInput) (Ali
 		return Alias{}, err
 	}
 	var out Alias
-	var moved bool
-	e, _ := s.lookup(sc, ref.Name)
-	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(), error) {
+	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
+		func(fn *Function) (func(), func(*held), error) {
 			a, ok := fn.Aliases[in.Name]
 			if !ok { // UpdateAlias words it differently from GetAlias
 				return nil, nil, newErr(KindResourceNotFound, "Alias not found: %s", sc.FunctionARN(ref.Name)+":"+in.Name)
@@ -150,33 +148,26 @@ func (s *Service) UpdateAlias(ctx context.Context, sc Scope, in AliasInput) (Ali
 			if err := checkAliasTarget(fn, version, weights); err != nil {
 				return nil, nil, err
 			}
-			if _, provisioned := fn.Provisioned[in.Name]; provisioned && version != a.FunctionVersion {
+			var after func(*held)
+			if pc, provisioned := fn.Provisioned[in.Name]; provisioned && version != a.FunctionVersion {
 				if version == LatestVersion {
 					return nil, nil, newErr(KindInvalidParameterValue, msgProvisionedOnLatestPut)
 				}
 				if _, own := fn.Provisioned[version]; own {
 					return nil, nil, newErr(KindResourceConflict, msgAliasOnProvisionedVer)
 				}
-				moved = true
+				// The environments move with the alias.
+				after = func(h *held) { s.provision(h, in.Name, pc.Requested) }
 			}
 			a.FunctionVersion = version
 			a.AdditionalVersionWeights = weights
 			setIf(&a.Description, in.Description)
 			a.RevisionID = newRevisionID()
 			out = *a
-			return nil, nil, nil
+			return nil, after, nil
 		})
 	if err != nil {
 		return Alias{}, err
-	}
-	if moved {
-		e.liveMu.Lock()
-		keep := 0
-		if lp := e.live[in.Name]; lp != nil {
-			keep = lp.allocated
-		}
-		e.liveMu.Unlock()
-		s.provision(e, fn, in.Name, fn.Provisioned[in.Name].Requested, keep)
 	}
 	return out, nil
 }
@@ -192,10 +183,8 @@ func (s *Service) DeleteAlias(ctx context.Context, sc Scope, name, alias string)
 	if err != nil {
 		return err
 	}
-	var released bool
-	e, _ := s.lookup(sc, ref.Name)
-	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(), error) {
+	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
+		func(fn *Function) (func(), func(*held), error) {
 			if _, ok := fn.Aliases[alias]; !ok {
 				return nil, nil, errNoChange
 			}
@@ -205,21 +194,15 @@ func (s *Service) DeleteAlias(ctx context.Context, sc Scope, name, alias string)
 				return nil, nil, nil
 			}
 			delete(fn.Provisioned, alias)
-			released = true
 			cs, n := cscope(sc), pc.Requested
 			s.acct.SetProvisioned(cs, ref.Name, alias, 0)
-			return func() { s.acct.SetProvisioned(cs, ref.Name, alias, n) }, nil, nil
+			return func() { s.acct.SetProvisioned(cs, ref.Name, alias, n) },
+				func(h *held) { s.provision(h, alias, 0) }, nil
 		})
 	if errors.Is(err, errNoChange) {
 		return nil // deleting a missing alias succeeds, as on AWS
 	}
-	if err != nil {
-		return err
-	}
-	if released {
-		s.provision(e, fn, alias, 0, 0)
-	}
-	return nil
+	return err
 }
 
 // errNoChange aborts a mutation that has nothing to do.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -56,11 +57,11 @@ func (ev asyncEvent) input() InvokeInput {
 }
 
 type asyncQueue struct {
-	s    *Service
-	opts AsyncOptions
-	wake chan struct{}
-	stop chan struct{}
-	wg   sync.WaitGroup // dispatcher and running events
+	s     *Service
+	opts  AsyncOptions
+	wake  chan struct{}
+	stopc chan struct{}
+	wg    sync.WaitGroup // dispatcher and running events
 
 	mu     sync.Mutex
 	ready  []asyncEvent
@@ -83,13 +84,16 @@ func newAsyncQueue(s *Service, o AsyncOptions) *asyncQueue {
 	if o.ThrottleBackoff <= 0 {
 		o.ThrottleBackoff = 20 * time.Millisecond
 	}
-	q := &asyncQueue{s: s, opts: o, wake: make(chan struct{}, 1), stop: make(chan struct{}), timers: map[*time.Timer]struct{}{}}
+	q := &asyncQueue{s: s, opts: o, wake: make(chan struct{}, 1), stopc: make(chan struct{}), timers: map[*time.Timer]struct{}{}}
 	q.wg.Add(1)
 	go q.dispatch()
 	return q
 }
 
-var errQueueClosed = &Error{Kind: KindServiceUnavailable, Message: "The service is shutting down."}
+// ErrShuttingDown is the answer to a request that arrives while the service
+// stops. An executor closing returns it for invocations it ends early; an
+// asynchronous event ended so stays stored and runs after the next start.
+var ErrShuttingDown = &Error{Kind: KindServiceUnavailable, Message: "The service is shutting down."}
 
 // accept stores a new event, then queues it.
 func (q *asyncQueue) accept(ctx context.Context, rec AsyncEvent) error {
@@ -97,7 +101,7 @@ func (q *asyncQueue) accept(ctx context.Context, rec AsyncEvent) error {
 	closed := q.closed
 	q.mu.Unlock()
 	if closed {
-		return errQueueClosed
+		return ErrShuttingDown
 	}
 	if err := q.s.store.SaveAsyncEvent(ctx, rec); err != nil {
 		return fmt.Errorf("store async event: %w", err)
@@ -131,7 +135,7 @@ func (q *asyncQueue) enqueue(ev asyncEvent) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		return errQueueClosed
+		return ErrShuttingDown
 	}
 	q.ready = append(q.ready, ev)
 	select {
@@ -162,7 +166,7 @@ func (q *asyncQueue) dispatch() {
 	defer q.wg.Done()
 	for {
 		select {
-		case <-q.stop:
+		case <-q.stopc:
 			return
 		case <-q.wake:
 		}
@@ -197,51 +201,65 @@ func (q *asyncQueue) try(ev asyncEvent) {
 		q.finish(ev)
 		return
 	}
-	lease, err := q.s.admit(p)
-	if err != nil {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return // it stays stored and runs after the restart
+	}
+	q.wg.Add(1)
+	q.mu.Unlock()
+	run, err := q.s.start(p, in)
+	var de *Error
+	switch {
+	case errors.As(err, &de) && de.Kind == KindTooManyRequests:
+		q.wg.Done()
 		ev.throttles++
 		backoff := min(q.opts.ThrottleBackoff<<min(ev.throttles-1, 6), time.Second)
 		q.later(ev, backoff/2+rand.N(backoff/2+1))
 		return
-	}
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		q.s.acct.Release(lease)
+	case err != nil:
+		q.wg.Done()
+		q.ended(ev, log, InvocationResult{}, err)
 		return
 	}
-	q.wg.Add(1)
-	q.mu.Unlock()
 	go func() {
 		defer q.wg.Done()
-		res, err := q.s.execute(context.Background(), p, in, lease)
-		switch {
-		case errors.Is(err, context.Canceled):
-			return // shutting down: it stays stored and runs after the restart
-		case err != nil:
-			log.Warn("async event could not run", "err", err)
-		case res.FunctionError != "":
-			if ev.rec.Attempts < q.opts.MaxRetries {
-				ev.rec.Attempts++
-				delay := q.opts.RetryDelay * time.Duration(ev.rec.Attempts)
-				ev.rec.NotBefore = q.s.now().Add(delay)
-				if err := q.s.store.SaveAsyncEvent(context.Background(), ev.rec); err != nil {
-					log.Warn("async event retry not stored: after a restart it counts one attempt less", "err", err)
-				}
-				q.later(ev, delay)
-				return
-			}
-			log.Warn("async event failed after retries", "attempts", ev.rec.Attempts+1)
-		}
-		q.finish(ev)
+		res, err := run.wait(context.Background())
+		q.ended(ev, log, res, err)
 	}()
 }
 
-// close stops dispatching, cancels pending retries and waits for running events.
-func (q *asyncQueue) close() {
+// ended settles an event whose attempt is over: it is retried after a
+// function error while it has retries left, stays stored when the executor
+// stopped it for a shutdown, and is otherwise done.
+func (q *asyncQueue) ended(ev asyncEvent, log *slog.Logger, res InvocationResult, err error) {
+	switch {
+	case errors.Is(err, ErrShuttingDown):
+		return // it stays stored and runs after the restart
+	case err != nil:
+		log.Warn("async event could not run", "err", err)
+	case res.FunctionError != "":
+		if ev.rec.Attempts < q.opts.MaxRetries {
+			ev.rec.Attempts++
+			delay := q.opts.RetryDelay * time.Duration(ev.rec.Attempts)
+			ev.rec.NotBefore = q.s.now().Add(delay)
+			if err := q.s.store.SaveAsyncEvent(context.Background(), ev.rec); err != nil {
+				log.Warn("async event retry not stored: after a restart it counts one attempt less", "err", err)
+			}
+			q.later(ev, delay)
+			return
+		}
+		log.Warn("async event failed after retries", "attempts", ev.rec.Attempts+1)
+	}
+	q.finish(ev)
+}
+
+// stop stops dispatching and cancels pending retries; events already
+// running go on until they end (the executor stops them when it closes).
+func (q *asyncQueue) stop() {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.closed {
-		q.mu.Unlock()
 		return
 	}
 	q.closed = true
@@ -249,7 +267,11 @@ func (q *asyncQueue) close() {
 		t.Stop()
 	}
 	q.timers = nil
-	q.mu.Unlock()
-	close(q.stop)
+	close(q.stopc)
+}
+
+// close stops the queue and waits for the events it is running.
+func (q *asyncQueue) close() {
+	q.stop()
 	q.wg.Wait()
 }

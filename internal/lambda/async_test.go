@@ -24,6 +24,9 @@ func serviceOn(t *testing.T, path string, exec lambda.Executor, async lambda.Asy
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	stopped := false
 	stop := func() {
 		if !stopped {

@@ -23,7 +23,7 @@ func (s *Service) PutFunctionConcurrency(ctx context.Context, sc Scope, name str
 	}
 	cs := cscope(sc)
 	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + LatestVersion) },
-		func(fn *Function) (func(), func(), error) {
+		func(fn *Function) (func(), func(*held), error) {
 			if viol := s.acct.CheckReserved(cs, ref.Name, *r); viol != nil {
 				if viol.Kind == concurrency.BelowProvisioned {
 					return nil, nil, errReservedBelowProvisioned(*r, viol.Value)
@@ -84,7 +84,7 @@ func (s *Service) DeleteFunctionConcurrency(ctx context.Context, sc Scope, name 
 	}
 	cs := cscope(sc)
 	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(), error) {
+		func(fn *Function) (func(), func(*held), error) {
 			if fn.ReservedConcurrency == nil {
 				return nil, nil, nil
 			}
@@ -152,7 +152,8 @@ func (fn *Function) checkQualifierExists(q string, missing func() error) error {
 
 // PutProvisionedConcurrencyConfig creates or updates a provisioned config.
 // The result is IN_PROGRESS until the executor has initialized n
-// environments.
+// environments. Putting the value a config already requests changes nothing,
+// unless the config FAILED: then it tries again.
 func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope, name, qualifier string, n *int) (ProvisionedView, error) {
 	var v Validation
 	v.Required(n != nil, "provisionedConcurrentExecutions")
@@ -166,9 +167,8 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 	}
 	q, cs := ref.Qualifier, cscope(sc)
 	var unchanged *ProvisionedView // set when the config already requests n
-	var keep int
 	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + q) },
-		func(fn *Function) (func(), func(), error) {
+		func(fn *Function) (func(), func(*held), error) {
 			if err := fn.checkQualifierExists(q, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + q) }); err != nil {
 				return nil, nil, err
 			}
@@ -179,9 +179,10 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 			if pc, ok := fn.Provisioned[q]; ok {
 				prev = pc.Requested
 				if prev == *n {
-					v := s.provisionedView(e, fn, q)
-					unchanged = &v
-					return nil, nil, errNoChange
+					if v := s.provisionedView(e, fn, q); v.Status != ProvisionedFailed {
+						unchanged = &v
+						return nil, nil, errNoChange
+					}
 				}
 			}
 			if viol := s.acct.CheckProvisioned(cs, ref.Name, q, *n); viol != nil {
@@ -196,7 +197,8 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 			}
 			s.acct.SetProvisioned(cs, ref.Name, q, *n)
 			fn.Provisioned[q] = &ProvisionedConfig{Qualifier: q, Requested: *n, LastModified: s.now()}
-			return func() { s.acct.SetProvisioned(cs, ref.Name, q, prev) }, nil, nil
+			return func() { s.acct.SetProvisioned(cs, ref.Name, q, prev) },
+				func(h *held) { s.provision(h, q, *n) }, nil
 		})
 	if unchanged != nil {
 		return *unchanged, nil
@@ -204,12 +206,6 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 	if err != nil {
 		return ProvisionedView{}, err
 	}
-	e.liveMu.Lock()
-	if lp := e.live[q]; lp != nil {
-		keep = lp.allocated
-	}
-	e.liveMu.Unlock()
-	s.provision(e, fn, q, *n, keep)
 	return s.provisionedView(e, fn, q), nil
 }
 
@@ -263,29 +259,26 @@ func (s *Service) GetProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 // DeleteProvisionedConcurrencyConfig removes a provisioned config (a version
 // or alias without one is not an error).
 func (s *Service) DeleteProvisionedConcurrencyConfig(ctx context.Context, sc Scope, name, qualifier string) error {
-	ref, e, _, err := s.provisionedTarget(sc, name, qualifier, false)
+	ref, _, _, err := s.provisionedTarget(sc, name, qualifier, false)
 	if err != nil {
 		return err
 	}
 	q, cs := ref.Qualifier, cscope(sc)
-	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + q) },
-		func(fn *Function) (func(), func(), error) {
+	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + q) },
+		func(fn *Function) (func(), func(*held), error) {
 			pc, ok := fn.Provisioned[q]
 			if !ok {
 				return nil, nil, errNoChange
 			}
 			delete(fn.Provisioned, q)
 			s.acct.SetProvisioned(cs, ref.Name, q, 0)
-			return func() { s.acct.SetProvisioned(cs, ref.Name, q, pc.Requested) }, nil, nil
+			return func() { s.acct.SetProvisioned(cs, ref.Name, q, pc.Requested) },
+				func(h *held) { s.provision(h, q, 0) }, nil
 		})
 	if errors.Is(err, errNoChange) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	s.provision(e, fn, q, 0, 0)
-	return nil
+	return err
 }
 
 // ListProvisionedConcurrencyConfigs lists a function's provisioned configs.

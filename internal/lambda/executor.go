@@ -30,7 +30,10 @@ func ProvisionKey(sc Scope, function, qualifier string) string {
 
 // ProvisionProgress reports the environments of one provisioned config.
 type ProvisionProgress struct {
-	Allocated int    // environments initialized and able to serve
+	// Allocated counts the config's initialized environments, those of the
+	// version it ran before a change included while they stay.
+	Allocated int
+	Ready     bool   // every requested environment of the current version is initialized
 	Failed    bool   // initialization keeps failing
 	Reason    string // why, e.g. FUNCTION_ERROR_INIT_FAILURE
 }
@@ -41,8 +44,9 @@ type InvocationTarget struct {
 	FunctionName string
 	Config       Config // the version that runs
 	Code         CodeLoader
-	// ProvisionedKey is the provisioned config whose environment serves the
-	// invocation ("" for on-demand).
+	// ProvisionedKey is the provisioned config whose free environment may
+	// serve the invocation ("" when none may: $LATEST, no config, or an alias
+	// routing this call to its additional version).
 	ProvisionedKey string
 }
 
@@ -70,20 +74,44 @@ type InvocationResult struct {
 	InitDuration  time.Duration // > 0 when the invocation started a new environment
 }
 
+// Admit decides whether one invocation runs. Executor.Start calls it exactly
+// once, synchronously, before the invocation takes anything, with
+// provisioned set when the executor has taken a free environment of
+// InvocationTarget.ProvisionedKey for it: the executor, which owns the
+// environments, is the one that decides whether a provisioned environment is
+// free. It returns the release, which the executor calls exactly once when
+// the invocation has really ended (its environment is free again, or out of
+// service), however early its caller stopped waiting; or an error (a
+// throttle), which Start returns after giving back what it took. It must not
+// block nor call the executor.
+type Admit func(provisioned bool) (release func(), err error)
+
+// Execution is an invocation Executor.Start began.
+type Execution interface {
+	// Wait returns the invocation's result, or ctx's error when ctx ends
+	// first: the invocation then runs on to its end (the function's timeout
+	// included), as on AWS, and Wait may be called again. An error means the
+	// invocation could not be run at all.
+	Wait(ctx context.Context) (InvocationResult, error)
+}
+
 // Executor runs function code. The service tells it how many provisioned
 // environments each config needs; it reports their progress through report,
-// from any goroutine, as often as they change. The service has already
-// admitted every invocation it hands over (concurrency is decided before).
+// from any goroutine, as often as they change. The service calls Provision
+// and Retire under the function's writer slot, after the write they follow is
+// durable, in the order of the writes.
 type Executor interface {
 	// Provision keeps n initialized environments for the target's config
-	// (n = 0 releases them; a new Config replaces them). It must not block.
+	// (n = 0 releases them; a new Config replaces them, the old ones serving
+	// what they ran until the new ones are up). It must not block.
 	Provision(target ProvisionTarget, n int, report func(ProvisionProgress))
 	// Retire stops the on-demand environments of a function (Version ""),
 	// or of one of its versions, once they are idle: they can no longer be
 	// reached (the function or version was deleted, or $LATEST changed).
 	// It must not block.
 	Retire(target RetireTarget)
-	// Invoke runs one invocation to its end (the function's timeout included).
-	// An error means the invocation could not be run at all.
-	Invoke(ctx context.Context, target InvocationTarget, inv Invocation) (InvocationResult, error)
+	// Start begins one invocation, asking admit whether it runs; it must not
+	// block. The error is admit's, or says the invocation cannot be run at
+	// all (ErrShuttingDown when the executor is closing).
+	Start(target InvocationTarget, inv Invocation, admit Admit) (Execution, error)
 }

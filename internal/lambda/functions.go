@@ -226,10 +226,10 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 		return Config{}, newErr(KindResourceConflict, "Function already exist: %s", ref.Name)
 	}
 	e := newEntry()
-	e.write <- struct{}{}
+	h, _ := e.lock(context.Background()) // new: free
 	idx[ref.Name] = e
 	s.mu.Unlock()
-	defer e.unlock()
+	defer h.unlock()
 
 	err = s.store.PutCode(ctx, digest, in.ZipFile)
 	if err == nil {
@@ -241,7 +241,7 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 		s.mu.Unlock()
 		return Config{}, fmt.Errorf("create function %s: %w", ref.Name, err)
 	}
-	e.cur.Store(fn)
+	h.publish(fn)
 	if in.Publish {
 		return fn.Versions[len(fn.Versions)-1], nil
 	}
@@ -374,7 +374,7 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 		}
 	}
 	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(), error) {
+		func(fn *Function) (func(), func(*held), error) {
 			if err := s.checkRevision(fn.Latest.RevisionID, in.RevisionID, "GetFunction/GetAlias"); err != nil {
 				return nil, nil, err
 			}
@@ -392,13 +392,17 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 			}
 			c.LastModified = s.now()
 			c.RevisionID = newRevisionID()
-			return nil, nil, nil
+			return nil, s.retireLatest, nil
 		})
 	if err != nil {
 		return Config{}, err
 	}
-	s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name, Version: LatestVersion})
 	return fn.Latest, nil
+}
+
+// retireLatest stops the environments of $LATEST as it was: it changed.
+func (s *Service) retireLatest(h *held) {
+	s.exec.Retire(RetireTarget{Scope: h.fn.Scope, FunctionName: h.fn.Name, Version: LatestVersion})
 }
 
 func setIf[T any](dst *T, src *T) {
@@ -438,7 +442,7 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, sc Scope, in FunctionI
 	}
 	var out Config
 	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(), error) {
+		func(fn *Function) (func(), func(*held), error) {
 			if err := s.checkRevision(fn.Latest.RevisionID, in.RevisionID, "GetFunction/GetAlias"); err != nil {
 				return nil, nil, err
 			}
@@ -453,11 +457,8 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, sc Scope, in FunctionI
 			if in.Publish {
 				out = fn.publish("")
 			}
-			return nil, nil, nil
+			return nil, s.retireLatest, nil
 		})
-	if err == nil {
-		s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name, Version: LatestVersion})
-	}
 	return out, err
 }
 
@@ -474,7 +475,7 @@ func (s *Service) PublishVersion(ctx context.Context, sc Scope, name, codeSha256
 	}
 	var out Config
 	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(), error) {
+		func(fn *Function) (func(), func(*held), error) {
 			if err := s.checkRevision(fn.Latest.RevisionID, revisionID, "GetFunction/GetAlias"); err != nil {
 				return nil, nil, err
 			}
@@ -506,28 +507,29 @@ func (s *Service) DeleteFunction(ctx context.Context, sc Scope, name, qualifier 
 	if e == nil {
 		return notFound()
 	}
-	fn, err := e.lock(ctx)
+	h, err := e.lock(ctx)
 	if err != nil {
 		return err
 	}
+	fn := h.fn
 	if fn == nil {
-		e.unlock()
+		h.unlock()
 		return notFound()
 	}
 	if err := s.store.DeleteFunction(ctx, sc, ref.Name); err != nil {
-		e.unlock()
+		h.unlock()
 		return fmt.Errorf("delete function %s: %w", ref.Name, err)
 	}
 	s.mu.Lock()
 	delete(s.scopes[sc], ref.Name)
 	s.mu.Unlock()
-	e.cur.Store(nil)
 	for q := range fn.Provisioned {
-		s.provision(e, fn, q, 0, 0)
+		s.provision(h, q, 0)
 	}
+	h.publish(nil)
 	s.acct.RemoveFunction(cscope(sc), ref.Name)
-	e.unlock()
 	s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name})
+	h.unlock()
 	// Outside the writer slot: collection waits for uploads in progress,
 	// which may be waiting for that slot.
 	digests := []string{fn.Latest.CodeSha256}
@@ -566,11 +568,9 @@ func (s *Service) collectCode(ctx context.Context, candidates []string) {
 }
 
 func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) error {
-	var released []string
 	var gone Config // the deleted version
-	e, _ := s.lookup(sc, ref.Name)
-	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + ref.Qualifier) },
-		func(fn *Function) (func(), func(), error) {
+	_, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + ref.Qualifier) },
+		func(fn *Function) (func(), func(*held), error) {
 			i := slices.IndexFunc(fn.Versions, func(c Config) bool { return c.Version == ref.Qualifier })
 			if i < 0 {
 				return nil, nil, errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + ref.Qualifier)
@@ -588,22 +588,24 @@ func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) 
 			gone = fn.Versions[i]
 			fn.Versions = slices.Delete(fn.Versions, i, i+1)
 			var undo func()
-			if pc, ok := fn.Provisioned[ref.Qualifier]; ok {
+			_, released := fn.Provisioned[ref.Qualifier]
+			if released {
+				n := fn.Provisioned[ref.Qualifier].Requested
 				delete(fn.Provisioned, ref.Qualifier)
-				released = append(released, ref.Qualifier)
-				cs, n := cscope(sc), pc.Requested
+				cs := cscope(sc)
 				s.acct.SetProvisioned(cs, ref.Name, ref.Qualifier, 0)
 				undo = func() { s.acct.SetProvisioned(cs, ref.Name, ref.Qualifier, n) }
 			}
-			return undo, nil, nil
+			return undo, func(h *held) {
+				if released {
+					s.provision(h, ref.Qualifier, 0)
+				}
+				s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name, Version: ref.Qualifier})
+			}, nil
 		})
 	if err != nil {
 		return err
 	}
-	for _, q := range released {
-		s.provision(e, fn, q, 0, 0)
-	}
-	s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name, Version: ref.Qualifier})
 	s.collectCode(ctx, []string{gone.CodeSha256})
 	return nil
 }

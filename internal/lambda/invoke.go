@@ -175,7 +175,9 @@ func routeAlias(a *Alias) string {
 
 // Invoke runs a function: synchronously (RequestResponse), by queueing an
 // event (Event), or only checks the request (DryRun). A synchronous call
-// that finds no free concurrency is throttled with the reason.
+// that finds no free concurrency is throttled with the reason. A call whose
+// ctx ends while its function runs returns ctx's error; the function runs on
+// and holds its concurrency until it ends.
 func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeOutput, error) {
 	p, err := s.prepareInvoke(sc, &in)
 	if err != nil {
@@ -195,11 +197,11 @@ func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeO
 		}
 		return InvokeOutput{StatusCode: 202}, nil
 	}
-	lease, err := s.admit(p)
+	run, err := s.start(p, in)
 	if err != nil {
 		return InvokeOutput{}, err
 	}
-	res, err := s.execute(ctx, p, in, lease)
+	res, err := run.wait(ctx)
 	if err != nil {
 		return InvokeOutput{}, err
 	}
@@ -207,37 +209,79 @@ func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeO
 		ExecutedVersion: p.executedVerion, Log: res.Log}, nil
 }
 
-// admit takes a concurrency slot for the invocation, or returns the throttle
-// (a KindTooManyRequests error carrying the reason).
-func (s *Service) admit(p prepared) (concurrency.Lease, error) {
-	lease, reason, ok := s.acct.TryAcquire(cscope(p.sc), p.fn.Name, p.provQualifier)
-	if !ok {
-		s.observer.Throttled(p.sc, p.fn.Name, reason)
-		return lease, &Error{Kind: KindTooManyRequests, Message: "Rate Exceeded.", Reason: reason}
-	}
-	return lease, nil
+// started is an admitted invocation the executor is running.
+type started struct {
+	s           *Service
+	p           prepared
+	exec        Execution
+	at          time.Time
+	provisioned bool // it runs on a provisioned environment
 }
 
-// execute runs an admitted invocation and releases its slot.
-func (s *Service) execute(ctx context.Context, p prepared, in InvokeInput, lease concurrency.Lease) (InvocationResult, error) {
-	defer s.acct.Release(lease)
+// start admits an invocation and has the executor begin it, or returns the
+// throttle (a KindTooManyRequests error carrying the reason). The executor
+// says whether a free provisioned environment serves it; otherwise it takes
+// on-demand capacity.
+func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
+	cs := cscope(p.sc)
+	st := &started{s: s, p: p, at: s.now()}
+	var throttled string
+	admit := func(provisioned bool) (func(), error) {
+		var lease concurrency.Lease
+		if provisioned {
+			lease = s.acct.AcquireProvisioned(cs, p.fn.Name, p.provQualifier)
+		} else {
+			l, reason, ok := s.acct.TryAcquire(cs, p.fn.Name)
+			if !ok {
+				throttled = reason
+				return nil, &Error{Kind: KindTooManyRequests, Message: "Rate Exceeded.", Reason: reason}
+			}
+			lease = l
+		}
+		st.provisioned = provisioned
+		return func() { s.acct.Release(lease) }, nil
+	}
 	target := InvocationTarget{Scope: p.sc, FunctionName: p.fn.Name, Config: p.cfg, Code: s.codeLoader(p.cfg.CodeSha256)}
-	if lease.Provisioned {
+	if p.provQualifier != "" {
 		target.ProvisionedKey = ProvisionKey(p.sc, p.fn.Name, p.provQualifier)
 	}
-	start := s.now()
-	res, err := s.exec.Invoke(ctx, target, Invocation{
+	exec, err := s.exec.Start(target, Invocation{
 		RequestID: in.RequestID, Payload: in.Payload, InvokedARN: p.invokedARN,
 		ClientContext: in.ClientContext, LogTail: in.LogType == "Tail",
-	})
-	if err != nil {
-		return InvocationResult{}, err
+	}, admit)
+	if throttled != "" { // admit runs synchronously inside Start
+		s.observer.Throttled(p.sc, p.fn.Name, throttled)
 	}
-	s.observer.Invoked(p.sc, p.fn.Name, InvokeRecord{
-		Provisioned: lease.Provisioned, Spillover: p.provQualifier != "" && !lease.Provisioned,
-		FunctionError: res.FunctionError != "", Duration: s.now().Sub(start), InitDuration: res.InitDuration,
+	if err != nil {
+		return nil, err
+	}
+	st.exec = exec
+	return st, nil
+}
+
+// wait returns the invocation's result and reports it to the observer. When
+// ctx ends first, the invocation is still reported, when it ends.
+func (st *started) wait(ctx context.Context) (InvocationResult, error) {
+	res, err := st.exec.Wait(ctx)
+	if err != nil && ctx.Err() != nil {
+		go func() {
+			if res, err := st.exec.Wait(context.Background()); err == nil {
+				st.observe(res)
+			}
+		}()
+		return res, err
+	}
+	if err == nil {
+		st.observe(res)
+	}
+	return res, err
+}
+
+func (st *started) observe(res InvocationResult) {
+	st.s.observer.Invoked(st.p.sc, st.p.fn.Name, InvokeRecord{
+		Provisioned: st.provisioned, Spillover: st.p.provQualifier != "" && !st.provisioned,
+		FunctionError: res.FunctionError != "", Duration: st.s.now().Sub(st.at), InitDuration: res.InitDuration,
 	})
-	return res, nil
 }
 
 func (s *Service) codeLoader(digest string) CodeLoader {

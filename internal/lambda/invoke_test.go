@@ -15,7 +15,9 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 )
 
-// gateExecutor holds every invocation until released, and counts what it ran.
+// gateExecutor holds every invocation until released, and counts what it
+// ran. Its provisioned configs have as many environments as they request,
+// initialized at once.
 type gateExecutor struct {
 	release chan struct{}
 
@@ -24,39 +26,75 @@ type gateExecutor struct {
 	peak        int
 	provisioned int
 	calls       int
-	ids         []string // request IDs, in call order
-	fail        bool     // answer with a function error
+	ids         []string       // request IDs, in call order
+	fail        bool           // answer with a function error
+	envs        map[string]int // provisioned environments by config key
+	busy        map[string]int // of which busy
 }
 
 func (g *gateExecutor) Provision(t lambda.ProvisionTarget, n int, report func(lambda.ProvisionProgress)) {
+	g.mu.Lock()
+	if g.envs == nil {
+		g.envs, g.busy = map[string]int{}, map[string]int{}
+	}
+	g.envs[t.Key()] = n
+	g.mu.Unlock()
 	if n > 0 {
-		report(lambda.ProvisionProgress{Allocated: n})
+		report(lambda.ProvisionProgress{Allocated: n, Ready: true})
 	}
 }
 
 func (g *gateExecutor) Retire(lambda.RetireTarget) {}
 
-func (g *gateExecutor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
+type gateRun struct{ done chan lambda.InvocationResult }
+
+func (r gateRun) Wait(ctx context.Context) (lambda.InvocationResult, error) {
+	select {
+	case res := <-r.done:
+		r.done <- res
+		return res, nil
+	case <-ctx.Done():
+		return lambda.InvocationResult{}, ctx.Err()
+	}
+}
+
+func (g *gateExecutor) Start(t lambda.InvocationTarget, inv lambda.Invocation, admit lambda.Admit) (lambda.Execution, error) {
 	g.mu.Lock()
+	prov := t.ProvisionedKey != "" && g.busy[t.ProvisionedKey] < g.envs[t.ProvisionedKey]
+	release, err := admit(prov)
+	if err != nil {
+		g.mu.Unlock()
+		return nil, err
+	}
+	if prov {
+		g.busy[t.ProvisionedKey]++
+		g.provisioned++
+	}
 	g.calls++
 	g.ids = append(g.ids, inv.RequestID)
 	g.inFlight++
 	g.peak = max(g.peak, g.inFlight)
-	if t.ProvisionedKey != "" {
-		g.provisioned++
-	}
 	fail := g.fail
 	g.mu.Unlock()
-	if g.release != nil {
-		<-g.release
-	}
-	g.mu.Lock()
-	g.inFlight--
-	g.mu.Unlock()
-	if fail {
-		return lambda.InvocationResult{Payload: []byte(`{"errorType":"Boom"}`), FunctionError: "Unhandled"}, nil
-	}
-	return lambda.InvocationResult{Payload: inv.Payload}, nil
+	run := gateRun{done: make(chan lambda.InvocationResult, 1)}
+	go func() {
+		if g.release != nil {
+			<-g.release
+		}
+		g.mu.Lock()
+		g.inFlight--
+		if prov {
+			g.busy[t.ProvisionedKey]--
+		}
+		release()
+		g.mu.Unlock()
+		if fail {
+			run.done <- lambda.InvocationResult{Payload: []byte(`{"errorType":"Boom"}`), FunctionError: "Unhandled"}
+			return
+		}
+		run.done <- lambda.InvocationResult{Payload: inv.Payload}
+	}()
+	return run, nil
 }
 
 func (g *gateExecutor) stats() (calls, peak, provisioned int) {
@@ -75,6 +113,9 @@ func newService(t *testing.T, exec lambda.Executor, limit int, async lambda.Asyn
 	}
 	svc, err := lambda.NewService(context.Background(), lambda.Options{Store: st, Executor: exec, AccountConcurrency: limit, Async: async})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close(); st.Close() })

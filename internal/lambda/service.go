@@ -56,6 +56,7 @@ type Service struct {
 	log      *slog.Logger
 	observer InvokeObserver
 	async    *asyncQueue
+	pending  []AsyncEvent // loaded, queued by Start
 
 	// codeMu orders code uploads (read side, held from storing a package
 	// until the function referencing it is visible) against code collection
@@ -138,21 +139,42 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 			s.acct.SetProvisioned(cs, fn.Name, q, pc.Requested)
 		}
 	}
-	for _, scope := range s.scopeList() {
-		for _, e := range s.entries(scope) {
-			fn := e.cur.Load()
-			for q, pc := range fn.Provisioned {
-				s.provision(e, fn, q, pc.Requested, 0)
-			}
-		}
-	}
 	s.async = newAsyncQueue(s, o.Async)
-	s.async.resume(events)
+	s.pending = events
 	s.log.Info("state loaded", "functions", len(fns), "async_events", len(events))
 	return s, nil
 }
 
-// Close stops the asynchronous queue and waits for the events it is running.
+// Start begins the work the stored state asks for: it warms every
+// provisioned config and queues the asynchronous events an earlier run left.
+// The caller starts it once it can serve (its listener is bound), so that a
+// server that cannot start runs no function code.
+func (s *Service) Start(ctx context.Context) error {
+	for _, scope := range s.scopeList() {
+		for _, e := range s.entries(scope) {
+			h, err := e.lock(ctx)
+			if err != nil {
+				return err
+			}
+			if h.fn != nil {
+				for q, pc := range h.fn.Provisioned {
+					s.provision(h, q, pc.Requested)
+				}
+			}
+			h.unlock()
+		}
+	}
+	s.async.resume(s.pending)
+	s.pending = nil
+	return nil
+}
+
+// Stop stops starting work: no queued or retried asynchronous event starts
+// any more. Events already running go on until they end or the executor
+// stops them (they then stay stored and run after the next start).
+func (s *Service) Stop() { s.async.stop() }
+
+// Close stops the service and waits for the asynchronous events it runs.
 func (s *Service) Close() { s.async.close() }
 
 // Accountant exposes the concurrency books (for the data plane and metrics).
@@ -226,39 +248,53 @@ func (s *Service) lookup(sc Scope, name string) (*entry, *Function) {
 	return e, fn
 }
 
-// lock takes the entry's writer slot and returns the current snapshot (nil if
-// the function was deleted meanwhile).
-func (e *entry) lock(ctx context.Context) (*Function, error) {
+// held is the writer slot of one function. Only lock hands it out, so a call
+// that takes a *held runs under the slot: executor side effects (Provision,
+// Retire) take one, and so run after the write they follow, in write order.
+type held struct {
+	e  *entry
+	fn *Function // the current snapshot; nil once the function is deleted
+}
+
+// lock takes the entry's writer slot.
+func (e *entry) lock(ctx context.Context) (*held, error) {
 	select {
 	case e.write <- struct{}{}:
-		return e.cur.Load(), nil
+		return &held{e: e, fn: e.cur.Load()}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-func (e *entry) unlock() { <-e.write }
+func (h *held) unlock() { <-h.e.write }
+
+// publish makes fn the function's current, durable snapshot.
+func (h *held) publish(fn *Function) {
+	h.fn = fn
+	h.e.cur.Store(fn)
+}
 
 // mutate applies change to a copy of the named function under its writer
 // slot, persists the copy and publishes it. change may return an undo that is
 // run when persisting fails (to roll back accounting it applied), and an
-// after that is run once the change is durable. notFound builds the error for
-// a missing function.
+// after that is run once the change is durable, still under the slot (the
+// executor side effects of the change). notFound builds the error for a
+// missing function.
 func (s *Service) mutate(ctx context.Context, sc Scope, name string, notFound func() error,
-	change func(fn *Function) (undo, after func(), err error)) (*Function, error) {
+	change func(fn *Function) (undo func(), after func(h *held), err error)) (*Function, error) {
 	e, _ := s.lookup(sc, name)
 	if e == nil {
 		return nil, notFound()
 	}
-	cur, err := e.lock(ctx)
+	h, err := e.lock(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer e.unlock()
-	if cur == nil {
+	defer h.unlock()
+	if h.fn == nil {
 		return nil, notFound()
 	}
-	next := cur.clone()
+	next := h.fn.clone()
 	undo, after, err := change(next)
 	if err != nil {
 		return nil, err
@@ -269,9 +305,9 @@ func (s *Service) mutate(ctx context.Context, sc Scope, name string, notFound fu
 		}
 		return nil, fmt.Errorf("save function %s: %w", name, err)
 	}
-	e.cur.Store(next)
+	h.publish(next)
 	if after != nil {
-		after()
+		after(h)
 	}
 	return next, nil
 }
@@ -364,10 +400,11 @@ func (s *Service) resolve(sc Scope, functionName, qualifier string, form nameFor
 }
 
 // provision asks the executor for n environments of the config under
-// qualifier (n = 0 releases them). keepAllocated is how many environments
-// already serve while the new ones come up. Callers hold the entry's writer
-// slot or are constructing the service.
-func (s *Service) provision(e *entry, fn *Function, qualifier string, n, keepAllocated int) {
+// qualifier, as the function held now runs it (n = 0 releases them). The
+// config's live state restarts IN_PROGRESS; the environments that stay
+// allocated keep counting (and serving) while the change is under way.
+func (s *Service) provision(h *held, qualifier string, n int) {
+	e, fn := h.e, h.fn
 	e.liveMu.Lock()
 	lp := e.live[qualifier]
 	if lp == nil {
@@ -379,7 +416,7 @@ func (s *Service) provision(e *entry, fn *Function, qualifier string, n, keepAll
 	if n == 0 {
 		delete(e.live, qualifier)
 	} else {
-		lp.status, lp.reason, lp.allocated = ProvisionedInProgress, "", min(keepAllocated, n)
+		lp.status, lp.reason, lp.allocated = ProvisionedInProgress, "", min(lp.allocated, n)
 	}
 	e.liveMu.Unlock()
 
@@ -404,19 +441,14 @@ func (s *Service) provision(e *entry, fn *Function, qualifier string, n, keepAll
 		switch {
 		case p.Failed:
 			cur.status, cur.reason = ProvisionedFailed, p.Reason
-		case cur.allocated == n:
+		case p.Ready:
 			cur.status, cur.reason = ProvisionedReady, ""
 		case cur.status == ProvisionedReady:
 			// A READY config stays READY while a lost environment is replaced.
 		default:
 			cur.status = ProvisionedInProgress
 		}
-		// Only a READY config's environments serve invocations.
-		serving := 0
-		if cur.status == ProvisionedReady {
-			serving = cur.allocated
-		}
-		s.acct.SetAllocated(cs, fn.Name, qualifier, serving)
+		s.acct.SetAllocated(cs, fn.Name, qualifier, cur.allocated)
 	})
 }
 

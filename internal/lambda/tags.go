@@ -58,7 +58,7 @@ func (s *Service) TagResource(ctx context.Context, sc Scope, resource string, ta
 		return err
 	}
 	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(), error) {
+		func(fn *Function) (func(), func(*held), error) {
 			maps.Copy(fn.Tags, tags)
 			return nil, nil, nil
 		})
@@ -77,7 +77,7 @@ func (s *Service) UntagResource(ctx context.Context, sc Scope, resource string, 
 		return err
 	}
 	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(), error) {
+		func(fn *Function) (func(), func(*held), error) {
 			for _, k := range keys {
 				delete(fn.Tags, k)
 			}

@@ -33,13 +33,23 @@ func (e fzExecutor) Provision(t lambda.ProvisionTarget, n int, report func(lambd
 
 func (e fzExecutor) Retire(lambda.RetireTarget) {}
 
-func (e fzExecutor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
+func (e fzExecutor) Start(t lambda.InvocationTarget, inv lambda.Invocation, admit lambda.Admit) (lambda.Execution, error) {
+	release, err := admit(false)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	res := lambda.InvocationResult{Payload: inv.Payload, Log: []byte("START\nEND\n")}
 	if bytes.Contains(inv.Payload, []byte("fail")) {
 		res.FunctionError = "Unhandled"
 	}
-	return res, nil
+	return fzRun(res), nil
 }
+
+// fzRun is an invocation that has already ended.
+type fzRun lambda.InvocationResult
+
+func (r fzRun) Wait(context.Context) (lambda.InvocationResult, error) { return lambda.InvocationResult(r), nil }
 
 // fzLog records error-level logs: a panic or an internal error is logged
 // there before it becomes a 500.
@@ -79,6 +89,9 @@ func fzServer(f *testing.F) (http.Handler, fzLog) {
 	svc, err := lambda.NewService(ctx, lambda.Options{Store: st, Executor: fzExecutor{sim}, Logger: logger,
 		Async: lambda.AsyncOptions{RetryDelay: time.Millisecond}})
 	if err != nil {
+		f.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() {

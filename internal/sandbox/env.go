@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/reservoir-dev/reservoir/internal/process"
@@ -107,6 +108,7 @@ type env struct {
 	// Guarded by Manager.mu.
 	state    envState
 	lastUsed time.Time
+	release  func() // the admission of the invocation running on it, if any
 
 	logMu   sync.Mutex
 	capture *tailBuffer // lines of the invocation being logged, or nil
@@ -126,9 +128,14 @@ func newEnv(m *Manager, p *pool, spec Spec, initType string) *env {
 }
 
 // moveLocked changes the state along the transition table; the caller holds
-// Manager.mu.
+// Manager.mu. An illegal transition is a bug: it panics in tests, so that no
+// test passes over one, and is logged (the environment left as it was) in a
+// running server, where a panic would take every function down.
 func (e *env) moveLocked(to envState) {
 	if !e.state.canMove(to) {
+		if testing.Testing() {
+			panic(fmt.Sprintf("sandbox: illegal environment transition %s -> %s (env %s)", e.state, to, e.id))
+		}
 		e.m.log.Error("illegal environment transition", "env", e.id, "from", e.state, "to", to)
 		return
 	}

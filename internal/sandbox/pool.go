@@ -17,7 +17,12 @@ type pool struct {
 	retired     bool // on-demand: unreachable; its environments stop when free
 
 	// Provisioned pools only.
-	target       int
+	target int
+	// serving: the config's environments take invocations. A new config
+	// serves once it first has target environments of its spec initialized;
+	// from then on it serves from whatever is initialized through resizes and
+	// spec changes, until it is released (target 0).
+	serving      bool
 	report       func(Progress)
 	failures     int       // consecutive init failures of the current spec
 	failed       bool      // gave up until the next Provision
@@ -72,25 +77,76 @@ func (p *pool) liveLocked() (live, initialized int) {
 	return live, initialized
 }
 
-// leaseLocked picks the environment for an invocation and marks it busy, or
-// creates a new on-demand one (cold, in state starting).
-func (m *Manager) leaseLocked(spec Spec, provisionedKey string) (e *env, cold bool) {
-	key := spec.identity()
-	if provisionedKey != "" {
-		if p := m.provisioned[provisionedKey]; p != nil && p.specKey == key {
-			if e := p.idleLocked(key); e != nil {
-				e.moveLocked(stateBusy)
-				return e, false
-			}
+// oldInitializedLocked counts the initialized environments of earlier specs
+// (an alias moved to another version): they stay, counted as allocated
+// though they cannot serve the new spec, until the current spec has all of
+// its environments.
+func (p *pool) oldInitializedLocked() int {
+	n := 0
+	for e := range p.envs {
+		if e.specKey != p.specKey && (e.state == stateIdle || e.state == stateBusy) {
+			n++
 		}
 	}
+	return n
+}
+
+// keepOldLocked reports whether environments of earlier specs should stay:
+// until the current spec has target environments initialized, unless the
+// config failed or is released.
+func (p *pool) keepOldLocked() bool {
+	if p.target == 0 || p.failed {
+		return false
+	}
+	_, initialized := p.liveLocked()
+	return initialized < p.target
+}
+
+// checkServingLocked turns a provisioned pool on once it has its target.
+func (p *pool) checkServingLocked() {
+	if p.target == 0 || p.serving {
+		return
+	}
+	if _, initialized := p.liveLocked(); initialized >= p.target {
+		p.serving = true
+	}
+}
+
+// claimLocked takes a free environment of the provisioned pool for an
+// invocation of specKey, or returns nil. An environment is free when the
+// pool serves, runs specKey, is idle, and fewer than target of the pool's
+// environments are busy: a config lowered while its environments run takes
+// no new invocation until enough of them end. This is the one place that
+// decides whether a provisioned environment is free.
+func (p *pool) claimLocked(specKey string) *env {
+	if !p.serving || p.specKey != specKey {
+		return nil
+	}
+	var best *env
+	busy := 0
+	for e := range p.envs {
+		switch {
+		case e.state == stateBusy:
+			busy++
+		case e.state == stateIdle && e.specKey == specKey && (best == nil || e.lastUsed.After(best.lastUsed)):
+			best = e
+		}
+	}
+	if best == nil || busy >= p.target {
+		return nil
+	}
+	return best
+}
+
+// onDemandLocked picks a warm idle on-demand environment of spec, or creates
+// a new one (cold, in state starting).
+func (m *Manager) onDemandLocked(spec Spec, key string) (e *env, cold bool) {
 	p := m.onDemand[key]
 	if p == nil {
 		p = newPool(key, false, spec)
 		m.onDemand[key] = p
 	}
 	if e := p.idleLocked(key); e != nil {
-		e.moveLocked(stateBusy)
 		return e, false
 	}
 	return m.newEnvLocked(p, spec), true
@@ -118,8 +174,11 @@ func (m *Manager) wantedLocked(e *env) bool {
 	if !p.provisioned {
 		return !p.retired
 	}
-	if m.provisioned[p.key] != p || e.specKey != p.specKey {
+	if m.provisioned[p.key] != p {
 		return false
+	}
+	if e.specKey != p.specKey {
+		return p.keepOldLocked()
 	}
 	live, _ := p.liveLocked()
 	return live <= p.target
@@ -147,7 +206,7 @@ func (m *Manager) spawnTeardown(e *env) {
 	}()
 }
 
-// outcome is what run hands back to Invoke.
+// outcome is what run hands back to Start's caller.
 type outcome struct {
 	res Result
 	err error
@@ -155,7 +214,9 @@ type outcome struct {
 
 // run serves one invocation on e (starting it first when cold) and gives e
 // back to its pool, or stops it. It runs in a tracked goroutine and owns e
-// until it gives it back.
+// until it gives it back; the invocation's admission is released in the same
+// critical section that makes e free again (or takes it out of its pool),
+// before the outcome is handed over.
 func (m *Manager) run(e *env, cold bool, inv Invocation, out chan<- outcome) {
 	if cold {
 		e.beginCapture()
@@ -190,6 +251,7 @@ func (m *Manager) run(e *env, cold bool, inv Invocation, out chan<- outcome) {
 			e.pool.kick()
 		}
 	}
+	e.endRunLocked()
 	m.mu.Unlock()
 	out <- outcome{res: res, err: err}
 	if stop {
@@ -197,10 +259,19 @@ func (m *Manager) run(e *env, cold bool, inv Invocation, out chan<- outcome) {
 	}
 }
 
+// endRunLocked releases the admission of the invocation e ran, once.
+func (e *env) endRunLocked() {
+	if r := e.release; r != nil {
+		e.release = nil
+		r()
+	}
+}
+
 // discard removes e from its pool and stops it; the caller owns e.
 func (m *Manager) discard(e *env) {
 	m.mu.Lock()
 	m.removeLocked(e)
+	e.endRunLocked()
 	m.mu.Unlock()
 	e.teardown()
 }
@@ -270,11 +341,14 @@ func (m *Manager) reconcileLoop(p *pool) {
 			return
 		}
 		now := time.Now()
-		// Stop idle environments of an old spec, then idle ones above target.
-		for e := range p.envs {
-			if e.state == stateIdle && e.specKey != p.specKey {
-				m.removeLocked(e)
-				m.spawnTeardown(e)
+		// Stop idle environments of an earlier spec once the current one
+		// has its target, then idle ones above target.
+		if !p.keepOldLocked() {
+			for e := range p.envs {
+				if e.state == stateIdle && e.specKey != p.specKey {
+					m.removeLocked(e)
+					m.spawnTeardown(e)
+				}
 			}
 		}
 		live, _ := p.liveLocked()
@@ -282,7 +356,7 @@ func (m *Manager) reconcileLoop(p *pool) {
 			if live <= p.target {
 				break
 			}
-			if e.state == stateIdle {
+			if e.state == stateIdle && e.specKey == p.specKey {
 				m.removeLocked(e)
 				m.spawnTeardown(e)
 				live--
@@ -300,7 +374,9 @@ func (m *Manager) reconcileLoop(p *pool) {
 			}
 		}
 		_, initialized := p.liveLocked()
-		prog := Progress{Requested: p.target, Allocated: initialized, Failed: p.failed, Detail: p.detail}
+		p.checkServingLocked()
+		prog := Progress{Requested: p.target, Allocated: min(p.target, initialized+p.oldInitializedLocked()),
+			Ready: p.target > 0 && initialized >= p.target, Failed: p.failed, Detail: p.detail}
 		if p.failed {
 			prog.Reason = ReasonInitFailure
 		}
@@ -350,6 +426,7 @@ func (m *Manager) provisionEnv(e *env) {
 			if e.specKey == p.specKey {
 				p.failures = 0
 			}
+			p.checkServingLocked()
 			p.kick()
 			m.mu.Unlock()
 			return

@@ -200,10 +200,14 @@ type Result struct {
 // Progress is the state of a provisioned config's environments.
 type Progress struct {
 	Requested int
-	// Allocated counts the environments of the config's current spec that
-	// are initialized (idle or busy). It reaches Requested only after that
-	// many inits succeeded, and drops when one dies until its replacement is up.
+	// Allocated counts the config's initialized environments (idle or busy),
+	// at most Requested: those of its current spec, and while they are fewer
+	// than Requested, those of an earlier spec that stay until they are
+	// replaced. It drops when one dies until its replacement is up.
 	Allocated int
+	// Ready: Requested environments of the current spec are initialized
+	// (reached only after that many inits succeeded).
+	Ready bool
 	// Failed is set after MaxInitFailures consecutive init failures; no new
 	// environment is started until the next Provision call for the config.
 	Failed bool
@@ -335,23 +339,50 @@ func NewManager(opts Options) (*Manager, error) {
 	return m, nil
 }
 
-// Invoke runs one invocation of spec. With provisionedKey set it uses an
-// idle environment of that provisioned config if the config runs this very
-// spec, and falls back to on-demand otherwise; on-demand it reuses a warm
-// idle environment of spec or starts a new one (never waiting for a busy one).
+// Admit decides whether one invocation may run. Start calls it exactly once,
+// under the manager's lock, with whether it took a free environment of the
+// invocation's provisioned config (so the caller counts the invocation where
+// it belongs and never disagrees with the environments about which are free).
+// It returns the release to call when the invocation has really ended, or an
+// error (a throttle) that Start returns after giving the environment back.
+// It must not block nor call the Manager.
+type Admit func(provisioned bool) (release func(), err error)
+
+// AdmitAll admits every invocation (for callers that decide no concurrency).
+func AdmitAll(bool) (func(), error) { return func() {}, nil }
+
+// Run is one invocation started by Start.
+type Run struct{ out chan outcome }
+
+// Wait returns the invocation's outcome. When ctx ends first it returns
+// ctx's error at once, and the invocation runs on to its end in its
+// environment, as on AWS, holding its admission until then; Wait may be
+// called again to learn how it ended.
 //
 // Function failures (errors, crashes, timeouts, init failures) are a Result
 // with FunctionError set; the error is for everything else: ErrClosed,
-// ErrUnsupportedRuntime, ErrRuntimeUnavailable, ErrInvalidCode, a failure of
-// spec.Code, or ctx's error. When ctx ends first Invoke returns at once, but
-// the invocation runs on to its end in its environment, as on AWS.
-func (m *Manager) Invoke(ctx context.Context, spec Spec, provisionedKey string, inv Invocation) (Result, error) {
+// ErrInvalidCode, ErrRuntimeUnavailable, a failure of spec.Code, or ctx's error.
+func (r *Run) Wait(ctx context.Context) (Result, error) {
+	select {
+	case o := <-r.out:
+		r.out <- o // for a later Wait
+		return o.res, o.err
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}
+
+// Start begins one invocation of spec; it never blocks. With provisionedKey
+// set it takes a free environment of that provisioned config if the config
+// serves and runs this very spec; otherwise it reuses a warm idle on-demand
+// environment of spec or starts a new one (never waiting for a busy one).
+// admit decides, before anything is started, whether the invocation runs at
+// all; its release is called when the invocation ends: its environment is
+// idle again, or out of its pool being stopped.
+func (m *Manager) Start(spec Spec, provisionedKey string, inv Invocation, admit Admit) (*Run, error) {
 	spec = spec.withDefaults()
 	if err := spec.validate(); err != nil {
-		return Result{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	if inv.RequestID == "" {
 		inv.RequestID = newRequestID()
@@ -362,27 +393,54 @@ func (m *Manager) Invoke(ctx context.Context, spec Spec, provisionedKey string, 
 	if inv.InvokedFunctionARN == "" {
 		inv.InvokedFunctionARN = spec.FunctionARN()
 	}
+	key := spec.identity()
 
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return Result{}, ErrClosed
+		return nil, ErrClosed
 	}
-	e, cold := m.leaseLocked(spec, provisionedKey)
+	var e *env
+	if provisionedKey != "" {
+		if p := m.provisioned[provisionedKey]; p != nil {
+			e = p.claimLocked(key)
+		}
+	}
+	release, err := admit(e != nil)
+	if err != nil {
+		m.mu.Unlock()
+		return nil, err
+	}
+	cold := false
+	if e == nil {
+		e, cold = m.onDemandLocked(spec, key)
+	}
+	if !cold {
+		e.moveLocked(stateBusy)
+	}
+	e.release = release
 	m.goroutine.Add(1)
 	m.mu.Unlock()
 
-	out := make(chan outcome, 1)
+	r := &Run{out: make(chan outcome, 1)}
 	go func() {
 		defer m.goroutine.Done()
-		m.run(e, cold, inv, out)
+		m.run(e, cold, inv, r.out)
 	}()
-	select {
-	case o := <-out:
-		return o.res, o.err
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
+	return r, nil
+}
+
+// Invoke runs one invocation of spec, admitted unconditionally, and waits
+// for it (see Start and Run.Wait).
+func (m *Manager) Invoke(ctx context.Context, spec Spec, provisionedKey string, inv Invocation) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
 	}
+	r, err := m.Start(spec, provisionedKey, inv, AdmitAll)
+	if err != nil {
+		return Result{}, err
+	}
+	return r.Wait(ctx)
 }
 
 // Provision keeps exactly n initialized environments of type
@@ -414,6 +472,9 @@ func (m *Manager) Provision(configKey string, spec Spec, n int, report func(Prog
 	}
 	p.spec, p.specKey = spec, spec.identity()
 	p.target = n
+	if n == 0 {
+		p.serving = false
+	}
 	p.report = report
 	p.failures, p.failed, p.detail = 0, false, ""
 	p.retryAt = time.Time{}

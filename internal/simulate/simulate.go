@@ -52,7 +52,7 @@ func (e *Executor) Provision(t lambda.ProvisionTarget, n int, report func(lambda
 				return
 			case <-timer.C:
 			}
-			report(lambda.ProvisionProgress{Allocated: ready})
+			report(lambda.ProvisionProgress{Allocated: ready, Ready: ready == n})
 			timer.Reset(e.initDelay)
 		}
 	}()
@@ -61,9 +61,9 @@ func (e *Executor) Provision(t lambda.ProvisionTarget, n int, report func(lambda
 // Retire has nothing to stop: simulated environments run no code.
 func (e *Executor) Retire(lambda.RetireTarget) {}
 
-// Invoke refuses: in simulate mode no function code runs.
-func (e *Executor) Invoke(ctx context.Context, t lambda.InvocationTarget, inv lambda.Invocation) (lambda.InvocationResult, error) {
-	return lambda.InvocationResult{}, &lambda.Error{Kind: lambda.KindServiceUnavailable,
+// Start refuses: in simulate mode no function code runs.
+func (e *Executor) Start(lambda.InvocationTarget, lambda.Invocation, lambda.Admit) (lambda.Execution, error) {
+	return nil, &lambda.Error{Kind: lambda.KindServiceUnavailable,
 		Message: "Reservoir runs with --executor=simulate, where no function code runs; start it with --executor=process to invoke functions."}
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -182,4 +184,115 @@ func startProvisioned(t *testing.T, dataDir, name string) (srv *serverProc, c *l
 		t.Fatal(err)
 	}
 	return srv, c, mark
+}
+
+// TestShutdownStopsRunningEventsAndKeepsThem sends SIGTERM while an
+// asynchronous event runs a function that would take a minute: the server
+// exits within its shutdown bound (not when the function ends), and the
+// event, stopped, stays stored and runs again after the restart.
+func TestShutdownStopsRunningEventsAndKeepsThem(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	mark := testutil.SharedDir(t)
+	srv := startServer(t, dataDir, "process", "--share-dir", mark)
+	c := sdkClient(srv.URL, 60*time.Second)
+	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("long"), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),
+		Role: aws.String(role), Code: &types.FunctionCode{ZipFile: faultfnZip(t)}, Timeout: aws.Int32(120),
+		Environment: &types.Environment{Variables: map[string]string{"MARK_DIR": mark}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("long"), InvocationType: types.InvocationTypeEvent,
+		Payload: []byte(`{"hold_ms": 60000}`)})
+	if err != nil || out.StatusCode != 202 {
+		t.Fatalf("event: %v %v", out, err)
+	}
+	if !waitFor(20*time.Second, func() bool { return countPrefix(mark, "run-") == 1 }) {
+		t.Fatalf("the event did not start:\n%s", srv.log())
+	}
+	first := markerPIDs(mark)
+
+	sent := time.Now()
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-srv.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the server did not exit within 20 s of SIGTERM (an event holds it for a minute):\n%s", srv.log())
+	}
+	exited := time.Since(sent)
+	if srv.err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", srv.err, srv.log())
+	}
+	for _, pid := range first {
+		if pidAlive(pid) {
+			t.Errorf("function process %d outlived the server", pid)
+		}
+	}
+
+	srv = startServer(t, dataDir, "process", "--share-dir", mark)
+	again := func() bool {
+		for _, pid := range markerPIDs(mark) {
+			if !slices.Contains(first, pid) {
+				return true
+			}
+		}
+		return false
+	}
+	if !waitFor(20*time.Second, again) {
+		t.Fatalf("the stopped event did not run again after the restart:\n%s", srv.log())
+	}
+	t.Logf("RESULT shutdown with a running event: exit %.2fs after SIGTERM, the event ran again after the restart", exited.Seconds())
+}
+
+// TestNoFunctionRunsWhenListenFails: a server that cannot bind its address
+// fails at once, without warming provisioned configs or running stored
+// events first.
+func TestNoFunctionRunsWhenListenFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server binary")
+	}
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	srv, c, mark := startProvisioned(t, dataDir, "warm")
+	if !waitFor(20*time.Second, func() bool {
+		pc, err := c.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{FunctionName: aws.String("warm"), Qualifier: aws.String("1")})
+		return err == nil && pc.Status == types.ProvisionedConcurrencyStatusEnumReady
+	}) {
+		t.Fatalf("provisioned config not READY:\n%s", srv.log())
+	}
+	if _, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("warm"), InvocationType: types.InvocationTypeEvent,
+		Payload: []byte(`{"hold_ms": 60000}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(20*time.Second, func() bool { return countPrefix(mark, "run-") == 1 }) {
+		t.Fatalf("the event did not start:\n%s", srv.log())
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.done
+	before := len(markerPIDs(mark))
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cmd := exec.Command(reservoirBinary(t), "serve", "--listen", busy.Addr().String(), "--data-dir", dataDir, "--share-dir", mark)
+	outb, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the server started on a busy address:\n%s", outb)
+	}
+	// A function process that was started would have left its init marker
+	// within this time.
+	time.Sleep(time.Second)
+	if after := len(markerPIDs(mark)); after != before {
+		t.Fatalf("%d function processes started by a server that could not listen:\n%s", after-before, outb)
+	}
 }

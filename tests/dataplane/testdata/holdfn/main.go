@@ -2,7 +2,9 @@
 // own concurrency: each invocation drops a marker file in MARK_DIR, counts
 // the markers present (the executions in flight, as the function sees them),
 // holds for hold_ms, and removes its marker. Each initialization leaves an
-// init-* file naming its AWS_LAMBDA_INITIALIZATION_TYPE.
+// init-* file naming its AWS_LAMBDA_INITIALIZATION_TYPE. INIT_HOLD_MS makes
+// initialization take that long; FAIL_INIT_WHEN, set to an initialization
+// type, makes initializations of that type fail (leaving initfail-* files).
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +35,14 @@ type result struct {
 func main() {
 	dir := os.Getenv("MARK_DIR")
 	initType := os.Getenv("AWS_LAMBDA_INITIALIZATION_TYPE")
+	if ms, err := strconv.Atoi(os.Getenv("INIT_HOLD_MS")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	if w := os.Getenv("FAIL_INIT_WHEN"); w != "" && w == initType {
+		_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("initfail-%d", os.Getpid())), nil, 0o644)
+		fmt.Fprintln(os.Stderr, "holdfn: init failing on purpose")
+		os.Exit(3)
+	}
 	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("init-%d", os.Getpid())), []byte(initType), 0o644)
 	lambda.Start(func(ctx context.Context, e event) (result, error) {
 		lc, _ := lambdacontext.FromContext(ctx)
