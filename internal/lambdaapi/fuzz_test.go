@@ -49,7 +49,9 @@ func (e fzExecutor) Start(t lambda.InvocationTarget, inv lambda.Invocation, admi
 // fzRun is an invocation that has already ended.
 type fzRun lambda.InvocationResult
 
-func (r fzRun) Wait(context.Context) (lambda.InvocationResult, error) { return lambda.InvocationResult(r), nil }
+func (r fzRun) Wait(context.Context) (lambda.InvocationResult, error) {
+	return lambda.InvocationResult(r), nil
+}
 
 // fzLog records error-level logs: a panic or an internal error is logged
 // there before it becomes a 500.
