@@ -9,6 +9,8 @@
 // key parts, so no part may be empty or contain "/".
 //
 //	meta       "schema_version" -> "2" (ASCII decimal)
+//	           "code_url_key" -> 32 random bytes: the secret that signs
+//	           GetFunction's Code.Location URLs (written once, on first use)
 //	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
 //	code       "<digest>" -> the deployment package, raw zip bytes (the
 //	           digest is the whole key and may itself contain "/")
@@ -52,7 +54,8 @@
 // function's aliases, provisioned and tags, which load as empty maps. A field
 // added to a record without changing the meaning of the others (a role's
 // inline_policies and attached_policies) keeps the version: records written
-// before it lack the field and load it as empty.
+// before it lack the field and load it as empty. So does a meta key that
+// only this release reads (code_url_key): older releases ignore it.
 //
 // Any change to the layout or to the meaning of a record field bumps
 // schema_version, and Open migrates older files: a version 1 file (no async
