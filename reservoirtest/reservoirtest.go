@@ -55,6 +55,12 @@ type Options struct {
 	Credentials map[string]string
 	// Logger receives the server's logs (default: only errors, to the test log).
 	Logger *slog.Logger
+	// PublicURL is where GetFunction's Code.Location URLs point (default:
+	// the server's URL), as with --public-url.
+	PublicURL string
+	// CodeURLClock is the clock GetFunction's Code.Location URLs are issued
+	// and checked with (default time.Now): move it to expire them.
+	CodeURLClock func() time.Time
 }
 
 // Server is a running Reservoir.
@@ -97,6 +103,8 @@ func StartWith(t testing.TB, o Options) *Server {
 		ShareDirs:          o.ShareDirs,
 		Async:              lambda.AsyncOptions{RetryDelay: o.AsyncRetryDelay},
 		Logger:             o.Logger,
+		PublicURL:          o.PublicURL,
+		CodeURLClock:       o.CodeURLClock,
 	})
 	if err != nil {
 		t.Fatalf("start reservoir: %v", err)

@@ -1,13 +1,13 @@
 // Command reservoir runs a local AWS Lambda service whose concurrency
 // behaves like AWS's.
 //
-//	reservoir serve [--listen 127.0.0.1:9001] [--data-dir DIR] [--account-concurrency 1000]
-//	                [--executor process|simulate] [--isolation auto|on|off]
-//	                [--share-dir DIR[,DIR...]] [--log-level info]
+//	reservoir serve [--listen 127.0.0.1:9001] [--public-url URL] [--data-dir DIR]
+//	                [--account-concurrency 1000] [--executor process|simulate]
+//	                [--isolation auto|on|off] [--share-dir DIR[,DIR...]] [--log-level info]
 //
-// Every flag has an environment equivalent: RESERVOIR_LISTEN, RESERVOIR_DATA_DIR,
-// RESERVOIR_ACCOUNT_CONCURRENCY, RESERVOIR_EXECUTOR, RESERVOIR_ISOLATION,
-// RESERVOIR_SHARE_DIR, RESERVOIR_LOG_LEVEL.
+// Every flag has an environment equivalent: RESERVOIR_LISTEN, RESERVOIR_PUBLIC_URL,
+// RESERVOIR_DATA_DIR, RESERVOIR_ACCOUNT_CONCURRENCY, RESERVOIR_EXECUTOR,
+// RESERVOIR_ISOLATION, RESERVOIR_SHARE_DIR, RESERVOIR_LOG_LEVEL.
 package main
 
 import (
@@ -76,6 +76,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	fs := flag.NewFlagSet("reservoir serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", env("LISTEN", "127.0.0.1:9001"), "address to listen on (RESERVOIR_LISTEN)")
+	publicURL := fs.String("public-url", env("PUBLIC_URL", ""), "http(s)://host[:port] clients reach the server at, for GetFunction's Code.Location; default: the listen address, 0.0.0.0 or [::] as 127.0.0.1 (RESERVOIR_PUBLIC_URL)")
 	dataDir := fs.String("data-dir", env("DATA_DIR", defaultDataDir(getenv)), "where state is kept (RESERVOIR_DATA_DIR)")
 	accountConc := fs.String("account-concurrency", env("ACCOUNT_CONCURRENCY", "1000"), "concurrency limit of every account and region (RESERVOIR_ACCOUNT_CONCURRENCY)")
 	executor := fs.String("executor", env("EXECUTOR", app.ExecutorProcess), "process: run function code; simulate: virtual environments, no code runs (RESERVOIR_EXECUTOR)")
@@ -106,7 +107,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	default:
 		return app.Config{}, 0, fmt.Errorf("--isolation must be %s, %s or %s, got %q", sandbox.IsolationAuto, sandbox.IsolationOn, sandbox.IsolationOff, *isolation)
 	}
-	cfg := app.Config{Listen: *listen, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth, Isolation: *isolation}
+	if *publicURL != "" {
+		if err := app.CheckPublicURL(*publicURL); err != nil {
+			return app.Config{}, 0, fmt.Errorf("--public-url: %w", err)
+		}
+	}
+	cfg := app.Config{Listen: *listen, PublicURL: *publicURL, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth, Isolation: *isolation}
 	for _, d := range strings.Split(*shareDirs, ",") {
 		if d = strings.TrimSpace(d); d == "" {
 			continue

@@ -19,21 +19,27 @@ func TestParseFlagsDefaultsAndEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Listen != "127.0.0.1:9001" || cfg.DataDir != "/home/u/.local/share/reservoir" || cfg.AccountConcurrency != 1000 ||
-		cfg.Executor != "process" || cfg.Auth != "none" || level.String() != "INFO" || cfg.Isolation != "auto" || cfg.ShareDirs != nil {
+		cfg.Executor != "process" || cfg.Auth != "none" || level.String() != "INFO" || cfg.Isolation != "auto" || cfg.ShareDirs != nil ||
+		cfg.PublicURL != "" {
 		t.Fatalf("defaults: %+v %v", cfg, level)
 	}
 	env["RESERVOIR_LISTEN"] = "127.0.0.1:0"
 	env["RESERVOIR_ACCOUNT_CONCURRENCY"] = "50"
 	env["XDG_DATA_HOME"] = "/xdg"
 	env["RESERVOIR_SHARE_DIR"] = "/srv/a, /srv/b"
+	env["RESERVOIR_PUBLIC_URL"] = "https://lambda.test:8443"
 	cfg, _, err = parseFlags([]string{"--executor", "simulate", "--log-level", "debug", "--isolation", "off"}, getenv, &bytes.Buffer{})
 	if err != nil || cfg.Listen != "127.0.0.1:0" || cfg.AccountConcurrency != 50 || cfg.DataDir != "/xdg/reservoir" || cfg.Executor != "simulate" ||
-		cfg.Isolation != "off" || strings.Join(cfg.ShareDirs, " ") != "/srv/a /srv/b" {
+		cfg.Isolation != "off" || strings.Join(cfg.ShareDirs, " ") != "/srv/a /srv/b" || cfg.PublicURL != "https://lambda.test:8443" {
 		t.Fatalf("env and flags: %+v %v", cfg, err)
+	}
+	if cfg, _, err := parseFlags([]string{"--public-url", "http://10.0.0.5:9001/"}, getenv, &bytes.Buffer{}); err != nil || cfg.PublicURL != "http://10.0.0.5:9001/" {
+		t.Fatalf("--public-url over RESERVOIR_PUBLIC_URL: %+v %v", cfg, err)
 	}
 	for _, bad := range [][]string{
 		{"--account-concurrency", "0"}, {"--account-concurrency", "x"}, {"--executor", "docker"},
 		{"--log-level", "loud"}, {"--auth", "sigv4"}, {"--auth", "basic"}, {"extra"}, {"--isolation", "maybe"},
+		{"--public-url", "lambda.test:9001"}, {"--public-url", "ftp://lambda.test"}, {"--public-url", "http://h/?a=b"},
 	} {
 		if _, _, err := parseFlags(bad, getenv, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseFlags(%v) accepted bad input", bad)

@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,8 +43,9 @@ const (
 	AuthSigV4 = "sigv4"
 )
 
-// unsignedAllowed lists what answers without a signature in sigv4 mode: the
-// health probe, metrics, and code downloads (GetFunction's Code.Location).
+// unsignedAllowed lists what answers without a SigV4 signature in sigv4 mode:
+// the health probe, metrics, and code downloads (GetFunction's Code.Location,
+// a presigned URL: its query signature is checked in every auth mode).
 func unsignedAllowed(r *http.Request) bool {
 	return r.Method == http.MethodGet && ((r.URL.Path == "/" && r.URL.RawQuery == "") ||
 		r.URL.Path == "/metrics" || strings.HasPrefix(r.URL.Path, "/_reservoir/code/"))
@@ -70,6 +73,44 @@ type Config struct {
 	Credentials awsproto.Credentials
 	// Async tunes the asynchronous invocation queue (zero: AWS's defaults).
 	Async lambda.AsyncOptions
+	// PublicURL is where clients reach the server (e.g. behind a proxy or in
+	// a container), used to build GetFunction's Code.Location. Empty: the
+	// listen address, with an unspecified IP (0.0.0.0, [::]) as 127.0.0.1.
+	PublicURL string
+	// CodeURLClock is the clock Code.Location URLs are issued and checked
+	// with (nil: time.Now); tests move it to expire them.
+	CodeURLClock func() time.Time
+}
+
+// CheckPublicURL reports whether s can be Config.PublicURL: http or https,
+// a host, optionally a port and a path prefix, nothing else.
+func CheckPublicURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("public URL must be http(s)://host[:port][/path], got %q", s)
+	}
+	return nil
+}
+
+// baseURL is where Code.Location URLs point: the public URL when one is
+// configured, else the address the listener got, never a request's Host.
+func baseURL(public string, addr net.Addr) string {
+	if public != "" {
+		return strings.TrimSuffix(public, "/")
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	host := "127.0.0.1" // what a client on this machine reaches a wildcard listener at
+	if !tcp.IP.IsUnspecified() {
+		host = tcp.IP.String()
+		if tcp.Zone != "" {
+			host += "%25" + tcp.Zone // a zone is escaped in a URL (RFC 6874)
+		}
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
 }
 
 // App is a running Reservoir server.
@@ -157,20 +198,38 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 
-	mux := http.NewServeMux()
-	lambdaapi.Register(mux, a.svc, cfg.Logger)
-	query := iamapi.NewHandler(iamSvc, func(r *http.Request) string { return awsproto.ParseCaller(r).Account }, cfg.Logger)
-	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("POST /{$}", query)
-	mux.Handle("GET /{$}", queryOrHealth(query))
-	mux.HandleFunc("/", lambdaapi.UnknownOperation)
-
+	// Code.Location is built from the listen address: listen first.
+	if cfg.PublicURL != "" {
+		if err := CheckPublicURL(cfg.PublicURL); err != nil {
+			a.Close(ctx)
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		a.Close(ctx)
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	a.listener = ln
+	codeKey, err := st.CodeURLKey(ctx)
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	if err := lambdaapi.Register(mux, a.svc, cfg.Logger, lambdaapi.Options{
+		CodeURLKey: codeKey, BaseURL: baseURL(cfg.PublicURL, ln.Addr()), Now: cfg.CodeURLClock,
+	}); err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	query := iamapi.NewHandler(iamSvc, func(r *http.Request) string { return awsproto.ParseCaller(r).Account }, cfg.Logger)
+	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("POST /{$}", query)
+	mux.Handle("GET /{$}", queryOrHealth(query))
+	mux.HandleFunc("/", lambdaapi.UnknownOperation)
+
 	var handler http.Handler = mux
 	switch cfg.Auth {
 	case "", AuthNone:
@@ -304,6 +363,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	attrs := []any{"addr", "http://" + a.Addr(), "data_dir", cfg.DataDir, "executor", cfg.Executor,
 		"account_concurrency", cfg.AccountConcurrency}
+	if cfg.PublicURL != "" {
+		attrs = append(attrs, "public_url", cfg.PublicURL)
+	}
 	if a.sandbox != nil {
 		attrs = append(attrs, "functions_isolated", a.sandbox.Isolated(), "isolation", a.sandbox.IsolationKind())
 	}

@@ -1,9 +1,7 @@
 package lambdaapi
 
 import (
-	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
@@ -118,8 +116,7 @@ func (a *API) getFunction(w http.ResponseWriter, r *http.Request, c awsproto.Cal
 	fn := view.Function
 	resp := getFunctionResponse{
 		Configuration: toConfiguration(fn, view.Config, view.Qualifier),
-		Code: codeLocation{RepositoryType: "S3", Location: fmt.Sprintf("http://%s/_reservoir/code/%s/%s/%s/%s",
-			r.Host, fn.Scope.Account, fn.Scope.Region, fn.Name, url.PathEscape(view.Config.Version))},
+		Code:          codeLocation{RepositoryType: "S3", Location: a.code.location(fn, view.Config)},
 	}
 	if len(view.Tags) > 0 {
 		resp.Tags = view.Tags
@@ -260,17 +257,5 @@ func (a *API) listVersions(w http.ResponseWriter, r *http.Request, c awsproto.Ca
 		out.Versions = append(out.Versions, toConfiguration(fn, cfg, qual))
 	}
 	awsproto.WriteJSON(w, http.StatusOK, out)
-	return nil
-}
-
-func (a *API) downloadCode(w http.ResponseWriter, r *http.Request, _ awsproto.Caller) error {
-	sc := lambda.Scope{Account: r.PathValue("Account"), Region: r.PathValue("Region")}
-	b, err := a.svc.Code(r.Context(), sc, r.PathValue("FunctionName"), r.PathValue("Version"))
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Length", fmt.Sprint(len(b)))
-	_, _ = w.Write(b)
 	return nil
 }

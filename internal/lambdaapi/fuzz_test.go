@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"log/slog"
@@ -102,7 +103,11 @@ func fzServer(f *testing.F) (http.Handler, fzLog) {
 		_ = st.Close()
 	})
 	mux := http.NewServeMux()
-	lambdaapi.Register(mux, svc, logger)
+	if err := lambdaapi.Register(mux, svc, logger, lambdaapi.Options{
+		CodeURLKey: bytes.Repeat([]byte{7}, 32), BaseURL: "http://127.0.0.1:9001",
+	}); err != nil {
+		f.Fatal(err)
+	}
 	mux.HandleFunc("/", lambdaapi.UnknownOperation)
 	h := awsproto.Middleware(logger, mux)
 
@@ -190,6 +195,8 @@ func FuzzHandler(f *testing.F) {
 		{"GET", "/2024-08-31/functions/fn1/recursion-config", "", ""},
 		{"GET", "/2021-10-31/functions/fn1/urls", "", ""},
 		{"GET", "/_reservoir/code/111111111111/us-east-1/fn1/1", "", ""},
+		{"GET", "/_reservoir/code/111111111111/us-east-1/fn1/%24LATEST", "CodeSha256=abc%2B%3D&X-Amz-Date=20261121T000000Z&X-Amz-Expires=600&X-Amz-Signature=00ff", ""},
+		{"GET", "/_reservoir/code/111111111111/us-east-1/fn1/1", "X-Amz-Date=2026&X-Amz-Expires=-1&X-Amz-Signature=zz&X-Amz-Signature=0", ""},
 		{"PATCH", "/2015-03-31/functions/fn1", "", ""},
 		{"GET", "/2099-01-01/nothing/../2015-03-31/functions", "", ""},
 	}
@@ -240,7 +247,16 @@ func FuzzHandler(f *testing.F) {
 		if rec.Header().Get("X-Amzn-RequestId") == "" {
 			t.Fatalf("%s: no X-Amzn-RequestId", what)
 		}
-		if rec.Code >= 400 {
+		if rec.Code >= 400 && rec.Header().Get("Content-Type") == "application/xml" {
+			// Code downloads (presigned URLs) answer as S3 does, and nothing else.
+			var doc struct{ Code, Message string }
+			if !strings.HasPrefix(u.Path, "/_reservoir/code/") {
+				t.Fatalf("%s: %d S3-style XML error outside code downloads: %s", what, rec.Code, rec.Body)
+			}
+			if err := xml.Unmarshal(rec.Body.Bytes(), &doc); err != nil || doc.Code == "" || doc.Message == "" {
+				t.Fatalf("%s: %d XML error without Code and Message (%v): %q", what, rec.Code, err, rec.Body)
+			}
+		} else if rec.Code >= 400 {
 			var doc map[string]any
 			if rec.Header().Get("X-Amzn-ErrorType") == "" {
 				t.Fatalf("%s: %d without X-Amzn-ErrorType: %s", what, rec.Code, rec.Body)

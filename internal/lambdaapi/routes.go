@@ -5,9 +5,12 @@ package lambdaapi
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
@@ -15,17 +18,41 @@ import (
 
 // API serves the Lambda control plane and Invoke.
 type API struct {
-	svc *lambda.Service
-	log *slog.Logger
+	svc  *lambda.Service
+	log  *slog.Logger
+	code codeURLs
+}
+
+// Options configure the wire layer.
+type Options struct {
+	// CodeURLKey signs GetFunction's Code.Location URLs: at least
+	// awsproto.MinPresignKey secret bytes, the same across restarts for URLs
+	// issued before one to work after it.
+	CodeURLKey []byte
+	// BaseURL starts every Code.Location: scheme and host, optionally a path
+	// prefix, e.g. http://127.0.0.1:9001. It is configured, never taken from
+	// a request's Host header.
+	BaseURL string
+	// Now is the clock code URLs are issued and checked with (nil: time.Now).
+	Now func() time.Time
 }
 
 // handler is an operation: it writes its success response itself and
 // returns an error for everything else.
 type handler func(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error
 
-// Register adds every Lambda route to mux.
-func Register(mux *http.ServeMux, svc *lambda.Service, logger *slog.Logger) {
-	a := &API{svc: svc, log: logger}
+// Register adds every Lambda route to mux. It fails only on invalid opts.
+func Register(mux *http.ServeMux, svc *lambda.Service, logger *slog.Logger, opts Options) error {
+	signer, err := awsproto.NewPresigner(opts.CodeURLKey, CodeURLTTL, opts.Now)
+	if err != nil {
+		return fmt.Errorf("code URLs: %w", err)
+	}
+	base, err := url.Parse(opts.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" ||
+		base.User != nil || base.RawQuery != "" || base.ForceQuery || base.Fragment != "" {
+		return fmt.Errorf("code URLs: base URL %q is not http(s)://host[:port][/path]", opts.BaseURL)
+	}
+	a := &API{svc: svc, log: logger, code: codeURLs{base: strings.TrimSuffix(opts.BaseURL, "/"), signer: signer}}
 	routes := []struct {
 		pattern string
 		h       handler
@@ -63,12 +90,14 @@ func Register(mux *http.ServeMux, svc *lambda.Service, logger *slog.Logger) {
 		{"GET /2021-07-20/functions/{FunctionName}/runtime-management-config", a.getRuntimeManagementConfig},
 		{"GET /2024-08-31/functions/{FunctionName}/recursion-config", a.getRecursionConfig},
 		{"GET /2021-10-31/functions/{FunctionName}/urls", a.listFunctionURLConfigs},
-		// Code.Location of GetFunction: the package, for any HTTP client.
+		// Code.Location of GetFunction: the package, for any HTTP client
+		// holding a URL GetFunction issued (presigned, so exempt from SigV4).
 		{"GET /_reservoir/code/{Account}/{Region}/{FunctionName}/{Version}", a.downloadCode},
 	}
 	for _, rt := range routes {
 		mux.Handle(rt.pattern, a.serve(rt.h))
 	}
+	return nil
 }
 
 // UnknownOperation answers requests that match no route.
@@ -89,6 +118,12 @@ func (a *API) serve(h handler) http.Handler {
 // writeError is the one place a handler's error becomes a response.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	l := awsproto.Logger(r.Context())
+	var s3e *awsproto.S3Error // code downloads answer as S3 does
+	if errors.As(err, &s3e) {
+		l.Debug("client error", "code", s3e.Code, "msg", s3e.Message)
+		awsproto.WriteS3Error(w, r, s3e)
+		return
+	}
 	var we *awsproto.Error
 	if errors.As(err, &we) {
 		l.Debug("client error", "code", we.Code, "msg", we.Message)
