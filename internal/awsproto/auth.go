@@ -143,15 +143,9 @@ func verify(r *http.Request, creds Credentials, now time.Time, signer *v4.Signer
 		return errExpired(signedAt, now), false
 	}
 
-	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
-	if payloadHash == "" { // the client hashed the body itself
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxSignedBody))
-		if err != nil {
-			return errBadSig, false
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		sum := sha256.Sum256(body)
-		payloadHash = hex.EncodeToString(sum[:])
+	payloadHash, f, ok := checkPayload(r)
+	if !ok {
+		return f, false
 	}
 
 	// Rebuild the request with exactly the headers the client signed.
@@ -179,6 +173,47 @@ func verify(r *http.Request, creds Credentials, now time.Time, signer *v4.Signer
 		return errBadSig, false
 	}
 	return authFailure{}, true
+}
+
+// unsignedPayload is the X-Amz-Content-Sha256 of a request whose body the
+// signature does not cover. It stays accepted, as AWS accepts it: SDKs send it
+// (for streamed or presigned bodies), and the signature still covers the
+// method, path, query and signed headers.
+const unsignedPayload = "UNSIGNED-PAYLOAD"
+
+// checkPayload returns the payload hash the signature is to be checked with.
+// Without X-Amz-Content-Sha256 the client signed the body's SHA-256, so that
+// is computed; with a hex SHA-256 there, the body is hashed all the same and
+// must match it, or a body swapped after signing would pass. Either way the
+// body (read up to maxSignedBody, once) is restored for the handler. Any
+// other value is refused: Lambda, IAM and STS take no chunked (STREAMING-*)
+// uploads.
+func checkPayload(r *http.Request) (string, authFailure, bool) {
+	claimed := r.Header.Get("X-Amz-Content-Sha256")
+	if claimed == unsignedPayload {
+		return claimed, authFailure{}, true
+	}
+	var want []byte
+	if claimed != "" {
+		b, err := hex.DecodeString(claimed)
+		if err != nil || len(b) != sha256.Size {
+			return "", errBadSig, false
+		}
+		want = b
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxSignedBody))
+	if err != nil {
+		return "", errBadSig, false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.Sum256(body)
+	if claimed == "" {
+		return hex.EncodeToString(sum[:]), authFailure{}, true
+	}
+	if subtle.ConstantTimeCompare(sum[:], want) != 1 {
+		return "", errBadSig, false
+	}
+	return claimed, authFailure{}, true
 }
 
 // writeAuthFailure answers in the protocol of the service called: XML for
