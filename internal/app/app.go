@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -84,14 +83,7 @@ type Config struct {
 
 // CheckPublicURL reports whether s can be Config.PublicURL: http or https,
 // a host, optionally a port and a path prefix, nothing else.
-func CheckPublicURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("public URL must be http(s)://host[:port][/path], got %q", s)
-	}
-	return nil
-}
+func CheckPublicURL(s string) error { return lambdaapi.CheckBaseURL(s) }
 
 // baseURL is where Code.Location URLs point: the public URL when one is
 // configured, else the address the listener got, never a request's Host.
@@ -141,6 +133,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.SimulatedInitDelay == 0 {
 		cfg.SimulatedInitDelay = 5 * time.Millisecond
+	}
+	if cfg.PublicURL != "" {
+		if err := CheckPublicURL(cfg.PublicURL); err != nil {
+			return nil, fmt.Errorf("public URL: %w", err)
+		}
 	}
 	a := &App{log: cfg.Logger, stopReserve: defaultStopReserve}
 	st, err := boltstore.Open(filepath.Join(cfg.DataDir, "reservoir.db"))
@@ -199,12 +196,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 
 	// Code.Location is built from the listen address: listen first.
-	if cfg.PublicURL != "" {
-		if err := CheckPublicURL(cfg.PublicURL); err != nil {
-			a.Close(ctx)
-			return nil, err
-		}
-	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		a.Close(ctx)

@@ -37,6 +37,17 @@ type Options struct {
 	Now func() time.Time
 }
 
+// CheckBaseURL reports whether s can be Options.BaseURL: http or https, a
+// host, optionally a port and a path prefix, nothing else.
+func CheckBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("want http(s)://host[:port][/path], got %q", s)
+	}
+	return nil
+}
+
 // handler is an operation: it writes its success response itself and
 // returns an error for everything else.
 type handler func(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error
@@ -47,10 +58,8 @@ func Register(mux *http.ServeMux, svc *lambda.Service, logger *slog.Logger, opts
 	if err != nil {
 		return fmt.Errorf("code URLs: %w", err)
 	}
-	base, err := url.Parse(opts.BaseURL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" ||
-		base.User != nil || base.RawQuery != "" || base.ForceQuery || base.Fragment != "" {
-		return fmt.Errorf("code URLs: base URL %q is not http(s)://host[:port][/path]", opts.BaseURL)
+	if err := CheckBaseURL(opts.BaseURL); err != nil {
+		return fmt.Errorf("code URLs: %w", err)
 	}
 	a := &API{svc: svc, log: logger, code: codeURLs{base: strings.TrimSuffix(opts.BaseURL, "/"), signer: signer}}
 	routes := []struct {
