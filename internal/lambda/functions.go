@@ -281,6 +281,8 @@ func deref[T any](p *T, def T) T {
 
 // publish appends a new version made from $LATEST, unless $LATEST is
 // unchanged since the newest version, in which case that version stands.
+// The version carries the function's description unless description ("":
+// none given) overrides it.
 func (fn *Function) publish(description string) Config {
 	if n := len(fn.Versions); n > 0 && sameCode(fn.Versions[n-1], fn.Latest) {
 		return fn.Versions[n-1]
@@ -288,7 +290,9 @@ func (fn *Function) publish(description string) Config {
 	fn.LastVersion++
 	v := fn.Latest.clone()
 	v.Version = strconv.Itoa(fn.LastVersion)
-	v.Description = description
+	if description != "" {
+		v.Description = description
+	}
 	v.RevisionID = newRevisionID()
 	fn.Versions = append(fn.Versions, v)
 	return v

@@ -79,3 +79,144 @@ func TestSDKMemoryQuota(t *testing.T) {
 		}
 	}
 }
+
+// TestSDKCreateWithPublishAnswersTheUnqualifiedARN: CreateFunction with
+// Publish answers version 1 under the unqualified ARN (as measured on AWS),
+// and that ARN works for every operation that refuses a qualified one;
+// UpdateFunctionCode with Publish answers the new version's qualified ARN.
+func TestSDKCreateWithPublishAnswersTheUnqualifiedARN(t *testing.T) {
+	ctx := context.Background()
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
+	c := sdkClient(t, srv)
+	const unqualified = "arn:aws:lambda:us-east-1:123456789012:function:pub"
+	out := createFn(t, c, "pub", true)
+	if aws.ToString(out.Version) != "1" || aws.ToString(out.FunctionArn) != unqualified {
+		t.Fatalf("CreateFunction with Publish: version %s at %s, want 1 at %s", aws.ToString(out.Version), aws.ToString(out.FunctionArn), unqualified)
+	}
+	arn := out.FunctionArn
+	if _, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: arn, ReservedConcurrentExecutions: aws.Int32(3)}); err != nil {
+		t.Fatalf("PutFunctionConcurrency with the answered ARN: %v", err)
+	}
+	got, err := c.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: arn})
+	if err != nil || aws.ToInt32(got.ReservedConcurrentExecutions) != 3 {
+		t.Fatalf("GetFunctionConcurrency with the answered ARN: %v %v", got, err)
+	}
+	if _, err := c.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: arn}); err != nil {
+		t.Fatalf("DeleteFunctionConcurrency with the answered ARN: %v", err)
+	}
+	if _, err := c.ListTags(ctx, &lambda.ListTagsInput{Resource: arn}); err != nil {
+		t.Fatalf("ListTags with the answered ARN: %v", err)
+	}
+	code, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: arn, Publish: true,
+		ZipFile: zipOf(t, map[string]string{"handler.py": "def handler(event, context):\n    return 2\n"})})
+	if err != nil {
+		t.Fatalf("UpdateFunctionCode with the answered ARN: %v", err)
+	}
+	if aws.ToString(code.Version) != "2" || aws.ToString(code.FunctionArn) != unqualified+":2" {
+		t.Errorf("UpdateFunctionCode with Publish: version %s at %s, want 2 at %s:2", aws.ToString(code.Version), aws.ToString(code.FunctionArn), unqualified)
+	}
+	// Deleting by that ARN deletes the function, every version with it.
+	if _, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: arn}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"", "1", "2"} {
+		in := &lambda.GetFunctionInput{FunctionName: aws.String("pub")}
+		if q != "" {
+			in.Qualifier = aws.String(q)
+		}
+		_, err := c.GetFunction(ctx, in)
+		var nf *types.ResourceNotFoundException
+		if !errors.As(err, &nf) {
+			t.Errorf("GetFunction pub (qualifier %q) after DeleteFunction by the answered ARN: %v, want ResourceNotFoundException", q, err)
+		}
+	}
+}
+
+// TestSDKListFunctionsAllQualifiesLatest: with FunctionVersion ALL, the
+// $LATEST entries carry ":$LATEST", as in ListVersionsByFunction.
+func TestSDKListFunctionsAllQualifiesLatest(t *testing.T) {
+	ctx := context.Background()
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
+	c := sdkClient(t, srv)
+	createFn(t, c, "listed", true)
+	const arn = "arn:aws:lambda:us-east-1:123456789012:function:listed"
+	all, err := c.ListFunctions(ctx, &lambda.ListFunctionsInput{FunctionVersion: types.FunctionVersionAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"$LATEST": arn + ":$LATEST", "1": arn + ":1"}
+	if len(all.Functions) != len(want) {
+		t.Fatalf("ListFunctions ALL: %d entries, want %d", len(all.Functions), len(want))
+	}
+	for _, f := range all.Functions {
+		if v := aws.ToString(f.Version); aws.ToString(f.FunctionArn) != want[v] {
+			t.Errorf("ListFunctions ALL: version %s at %s, want %s", v, aws.ToString(f.FunctionArn), want[v])
+		}
+	}
+	versions, err := c.ListVersionsByFunction(ctx, &lambda.ListVersionsByFunctionInput{FunctionName: aws.String("listed")})
+	if err != nil || len(versions.Versions) == 0 || aws.ToString(versions.Versions[0].FunctionArn) != arn+":$LATEST" {
+		t.Fatalf("ListVersionsByFunction: %+v %v", versions, err)
+	}
+	latest, err := c.ListFunctions(ctx, &lambda.ListFunctionsInput{})
+	if err != nil || len(latest.Functions) != 1 || aws.ToString(latest.Functions[0].FunctionArn) != arn {
+		t.Fatalf("ListFunctions without ALL: %+v %v, want the unqualified ARN", latest, err)
+	}
+}
+
+// TestSDKPublishedVersionsKeepTheDescription: a version carries the
+// function's Description unless PublishVersion gives its own.
+func TestSDKPublishedVersionsKeepTheDescription(t *testing.T) {
+	ctx := context.Background()
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
+	c := sdkClient(t, srv)
+	out, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String("described"), Runtime: types.RuntimePython312, Handler: aws.String("handler.handler"),
+		Role: aws.String("arn:aws:iam::123456789012:role/r"), Code: &types.FunctionCode{ZipFile: zipOf(t, echoZip)},
+		Description: aws.String("first"), Publish: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	describe := func(version string) string {
+		t.Helper()
+		cfg, err := c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("described"), Qualifier: aws.String(version)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(cfg.Description)
+	}
+	if got := aws.ToString(out.Description); got != "first" || describe("1") != "first" {
+		t.Errorf("CreateFunction with Publish: version 1 described %q (answer) / %q (read back), want %q", got, describe("1"), "first")
+	}
+	change := func(description string, timeout int32) {
+		t.Helper()
+		if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("described"),
+			Description: aws.String(description), Timeout: aws.Int32(timeout)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	change("second", 10)
+	v, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("described")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(v.Version) != "2" || aws.ToString(v.Description) != "second" || describe("2") != "second" {
+		t.Errorf("PublishVersion without a description: version %s described %q, want 2 described %q", aws.ToString(v.Version), aws.ToString(v.Description), "second")
+	}
+	change("third", 11)
+	v, err = c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("described"), Description: aws.String("my-version")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(v.Description) != "my-version" || describe(aws.ToString(v.Version)) != "my-version" {
+		t.Errorf("PublishVersion with a description: version %s described %q, want %q", aws.ToString(v.Version), aws.ToString(v.Description), "my-version")
+	}
+	code, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("described"), Publish: true,
+		ZipFile: zipOf(t, map[string]string{"handler.py": "def handler(event, context):\n    return 4\n"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(code.Description) != "third" || describe(aws.ToString(code.Version)) != "third" {
+		t.Errorf("UpdateFunctionCode with Publish: version %s described %q, want %q", aws.ToString(code.Version), aws.ToString(code.Description), "third")
+	}
+}

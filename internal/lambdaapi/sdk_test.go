@@ -43,7 +43,7 @@ func TestSDKFunctionLifecycle(t *testing.T) {
 	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
 	c := sdkClient(t, srv)
 	out := createFn(t, c, "life", true)
-	if aws.ToString(out.Version) != "1" || aws.ToString(out.FunctionArn) != "arn:aws:lambda:us-east-1:123456789012:function:life:1" {
+	if aws.ToString(out.Version) != "1" || aws.ToString(out.FunctionArn) != "arn:aws:lambda:us-east-1:123456789012:function:life" {
 		t.Fatalf("create with Publish: version %s arn %s", aws.ToString(out.Version), aws.ToString(out.FunctionArn))
 	}
 	// Publishing again without a change returns the same version.
