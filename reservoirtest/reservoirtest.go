@@ -55,6 +55,11 @@ type Options struct {
 	Credentials map[string]string
 	// Logger receives the server's logs (default: only errors, to the test log).
 	Logger *slog.Logger
+	// StrictRoles refuses, as AWS does, a function whose execution role
+	// Lambda could not assume: one not created through IAM first, or whose
+	// trust policy does not let lambda.amazonaws.com call sts:AssumeRole
+	// (--strict-roles). By default such a role is accepted with a warning.
+	StrictRoles bool
 }
 
 // Server is a running Reservoir.
@@ -97,6 +102,7 @@ func StartWith(t testing.TB, o Options) *Server {
 		ShareDirs:          o.ShareDirs,
 		Async:              lambda.AsyncOptions{RetryDelay: o.AsyncRetryDelay},
 		Logger:             o.Logger,
+		StrictRoles:        o.StrictRoles,
 	})
 	if err != nil {
 		t.Fatalf("start reservoir: %v", err)

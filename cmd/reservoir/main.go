@@ -3,11 +3,11 @@
 //
 //	reservoir serve [--listen 127.0.0.1:9001] [--data-dir DIR] [--account-concurrency 1000]
 //	                [--executor process|simulate] [--isolation auto|on|off]
-//	                [--share-dir DIR[,DIR...]] [--log-level info]
+//	                [--share-dir DIR[,DIR...]] [--strict-roles] [--log-level info]
 //
 // Every flag has an environment equivalent: RESERVOIR_LISTEN, RESERVOIR_DATA_DIR,
 // RESERVOIR_ACCOUNT_CONCURRENCY, RESERVOIR_EXECUTOR, RESERVOIR_ISOLATION,
-// RESERVOIR_SHARE_DIR, RESERVOIR_LOG_LEVEL.
+// RESERVOIR_SHARE_DIR, RESERVOIR_STRICT_ROLES, RESERVOIR_LOG_LEVEL.
 package main
 
 import (
@@ -84,6 +84,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (RESERVOIR_LOG_LEVEL)")
 	auth := fs.String("auth", env("AUTH", app.AuthNone), "none: accept any credentials; sigv4: verify request signatures against --credentials (RESERVOIR_AUTH)")
 	credentials := fs.String("credentials", env("CREDENTIALS", ""), "AKID:SECRET[,AKID:SECRET...] accepted in --auth sigv4 mode (RESERVOIR_CREDENTIALS)")
+	strictDefault, err := strconv.ParseBool(env("STRICT_ROLES", "false"))
+	if err != nil {
+		return app.Config{}, 0, fmt.Errorf("RESERVOIR_STRICT_ROLES must be true or false, got %q", getenv("RESERVOIR_STRICT_ROLES"))
+	}
+	strictRoles := fs.Bool("strict-roles", strictDefault, "refuse, as AWS does, a function whose execution role Lambda could not assume (not created in IAM, or not trusting lambda.amazonaws.com); by default it is accepted with a warning (RESERVOIR_STRICT_ROLES)")
 	if err := fs.Parse(args); err != nil {
 		return app.Config{}, 0, err
 	}
@@ -106,7 +111,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	default:
 		return app.Config{}, 0, fmt.Errorf("--isolation must be %s, %s or %s, got %q", sandbox.IsolationAuto, sandbox.IsolationOn, sandbox.IsolationOff, *isolation)
 	}
-	cfg := app.Config{Listen: *listen, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth, Isolation: *isolation}
+	cfg := app.Config{Listen: *listen, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth, Isolation: *isolation,
+		StrictRoles: *strictRoles}
 	for _, d := range strings.Split(*shareDirs, ",") {
 		if d = strings.TrimSpace(d); d == "" {
 			continue

@@ -70,6 +70,10 @@ type Config struct {
 	Credentials awsproto.Credentials
 	// Async tunes the asynchronous invocation queue (zero: AWS's defaults).
 	Async lambda.AsyncOptions
+	// StrictRoles refuses, as AWS does, a function whose execution role
+	// Lambda could not assume (missing from IAM, or not trusting
+	// lambda.amazonaws.com); otherwise such a role is logged as a warning.
+	StrictRoles bool
 }
 
 // App is a running Reservoir server.
@@ -144,14 +148,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	acct := concurrency.New(limit)
 	m := metrics.New(acct)
-	a.svc, err = lambda.NewService(ctx, lambda.Options{
-		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: m, Async: cfg.Async,
-	})
+	iamSvc, err := iam.NewService(ctx, st, time.Now)
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
 	}
-	iamSvc, err := iam.NewService(ctx, st, time.Now)
+	a.svc, err = lambda.NewService(ctx, lambda.Options{
+		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: m, Async: cfg.Async,
+		Roles: lambdaRoles{iamSvc}, StrictRoles: cfg.StrictRoles,
+	})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
@@ -196,6 +201,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// lambdaRoles lets the Lambda domain ask IAM about execution roles.
+type lambdaRoles struct{ iam *iam.Service }
+
+func (r lambdaRoles) LambdaCanAssume(ctx context.Context, roleARN string) (bool, string) {
+	return r.iam.ServiceCanAssume(ctx, roleARN, "lambda.amazonaws.com")
 }
 
 // queryOrHealth answers a bare GET / (a browser, a health probe) with a
@@ -303,7 +315,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	attrs := []any{"addr", "http://" + a.Addr(), "data_dir", cfg.DataDir, "executor", cfg.Executor,
-		"account_concurrency", cfg.AccountConcurrency}
+		"account_concurrency", cfg.AccountConcurrency, "strict_roles", cfg.StrictRoles}
 	if a.sandbox != nil {
 		attrs = append(attrs, "functions_isolated", a.sandbox.Isolated(), "isolation", a.sandbox.IsolationKind())
 	}

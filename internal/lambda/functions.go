@@ -205,6 +205,12 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 			return Config{}, err
 		}
 	}
+	if err := checkRoleAccount(sc, *in.Role); err != nil {
+		return Config{}, err
+	}
+	if err := s.checkAssumable(ctx, ref.Name, *in.Role); err != nil {
+		return Config{}, err
+	}
 	digest, err := codeFromInput(&in)
 	if err != nil {
 		return Config{}, err
@@ -402,6 +408,16 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 	if in.Environment != nil {
 		if err := checkEnvironment(in.Environment); err != nil {
 			return Config{}, err
+		}
+	}
+	if in.Role != nil {
+		if err := checkRoleAccount(sc, *in.Role); err != nil {
+			return Config{}, err
+		}
+		if _, cur := s.lookup(sc, ref.Name); cur != nil && cur.Latest.Role != *in.Role {
+			if err := s.checkAssumable(ctx, ref.Name, *in.Role); err != nil {
+				return Config{}, err
+			}
 		}
 	}
 	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },

@@ -7,10 +7,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
@@ -218,5 +222,129 @@ func TestSDKPublishedVersionsKeepTheDescription(t *testing.T) {
 	}
 	if aws.ToString(code.Description) != "third" || describe(aws.ToString(code.Version)) != "third" {
 		t.Errorf("UpdateFunctionCode with Publish: version %s described %q, want %q", aws.ToString(code.Version), aws.ToString(code.Description), "third")
+	}
+}
+
+// logBuffer collects a server's log lines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func createWithRole(ctx context.Context, c *lambda.Client, t *testing.T, name, role string) error {
+	_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Runtime: types.RuntimePython312, Handler: aws.String("handler.handler"),
+		Role: aws.String(role), Code: &types.FunctionCode{ZipFile: zipOf(t, echoZip)},
+	})
+	return err
+}
+
+// TestSDKExecutionRoleChecks: a role of another account is refused as AWS
+// refuses it; a role Lambda could not assume is accepted with a warning in
+// the log by default.
+func TestSDKExecutionRoleChecks(t *testing.T) {
+	ctx := context.Background()
+	var logs logBuffer
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate",
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	c := sdkClient(t, srv)
+
+	const foreign = "arn:aws:iam::210987654321:role/r"
+	crossAccount := func(op string, err error) {
+		t.Helper()
+		if code, status := apiError(t, err); code != "AccessDeniedException" || status != 403 {
+			t.Errorf("%s with a role of another account: %s %d, want 403 AccessDeniedException", op, code, status)
+		}
+		var ae smithy.APIError
+		if errors.As(err, &ae); ae.ErrorMessage() != "Cross-account pass role is not allowed." {
+			t.Errorf("%s with a role of another account: message %q, want AWS's", op, ae.ErrorMessage())
+		}
+	}
+	crossAccount("CreateFunction", createWithRole(ctx, c, t, "foreign", foreign))
+
+	const missing = "arn:aws:iam::123456789012:role/never-created"
+	if err := createWithRole(ctx, c, t, "unchecked", missing); err != nil {
+		t.Fatalf("CreateFunction with a role missing from IAM, by default: %v", err)
+	}
+	if log := logs.String(); !strings.Contains(log, "level=WARN") || !strings.Contains(log, missing) {
+		t.Errorf("no warning names the role Lambda could not assume; log:\n%s", log)
+	}
+	_, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("unchecked"), Role: aws.String(foreign)})
+	crossAccount("UpdateFunctionConfiguration", err)
+}
+
+// TestSDKStrictRoles: with StrictRoles, CreateFunction and a role change
+// refuse a role Lambda could not assume with AWS's error; a role created
+// through IAM that trusts Lambda is taken.
+func TestSDKStrictRoles(t *testing.T) {
+	ctx := context.Background()
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate", StrictRoles: true})
+	c := sdkClient(t, srv)
+	ic := iam.NewFromConfig(srv.AWSConfig(t))
+	role := func(name, service string) string {
+		t.Helper()
+		out, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"` + service + `"},"Action":"sts:AssumeRole"}]}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.Role.Arn)
+	}
+	good, ec2 := role("lambda-exec", "lambda.amazonaws.com"), role("ec2-only", "ec2.amazonaws.com")
+	const missing = "arn:aws:iam::123456789012:role/never-created"
+
+	refused := func(op string, err error) {
+		t.Helper()
+		if code, status := apiError(t, err); code != "InvalidParameterValueException" || status != 400 {
+			t.Errorf("%s: %s %d, want 400 InvalidParameterValueException", op, code, status)
+		}
+		var ae smithy.APIError
+		if errors.As(err, &ae); ae.ErrorMessage() != "The role defined for the function cannot be assumed by Lambda." {
+			t.Errorf("%s: message %q, want AWS's", op, ae.ErrorMessage())
+		}
+	}
+	refused("CreateFunction with a role missing from IAM", createWithRole(ctx, c, t, "f-missing", missing))
+	refused("CreateFunction with a role that does not trust Lambda", createWithRole(ctx, c, t, "f-ec2", ec2))
+	if code, _ := apiError(t, createWithRole(ctx, c, t, "f-foreign", "arn:aws:iam::210987654321:role/r")); code != "AccessDeniedException" {
+		t.Errorf("CreateFunction with a role of another account: %s, want AccessDeniedException", code)
+	}
+	if err := createWithRole(ctx, c, t, "f", good); err != nil {
+		t.Fatalf("CreateFunction with a role that trusts Lambda: %v", err)
+	}
+	for _, fn := range []string{"f-missing", "f-ec2", "f-foreign"} {
+		if _, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(fn)}); err == nil {
+			t.Errorf("refused function %s exists", fn)
+		}
+	}
+
+	_, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("f"), Role: aws.String(ec2)})
+	refused("UpdateFunctionConfiguration to a role that does not trust Lambda", err)
+	// Only a change of role is checked: once its role is gone, the function
+	// can still be updated naming the role it has.
+	if _, err := ic.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("lambda-exec")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("f"),
+		Role: aws.String(good), Timeout: aws.Int32(10)}); err != nil {
+		t.Errorf("UpdateFunctionConfiguration naming the function's own role: %v", err)
+	}
+	cfg, err := c.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("f")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(cfg.Role) != good {
+		t.Errorf("role after the refused change: %s, want %s", aws.ToString(cfg.Role), good)
 	}
 }
