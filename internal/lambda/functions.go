@@ -104,6 +104,9 @@ func validateConfig(in *FunctionInput, v *Validation) {
 			v.Add(list, "architectures", "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]")
 		}
 	}
+	if in.PackageType != nil && *in.PackageType != "Zip" && *in.PackageType != "Image" {
+		v.Add(Quote(*in.PackageType), "packageType", "Member must satisfy enum value set: [Zip, Image]")
+	}
 	if in.TracingMode != nil && *in.TracingMode != "Active" && *in.TracingMode != "PassThrough" {
 		v.Add(Quote(*in.TracingMode), "tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]")
 	}

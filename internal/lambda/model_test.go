@@ -78,6 +78,7 @@ func TestEnumsAreTheModels(t *testing.T) {
 	}{
 		{"Architecture", func(s string) FunctionInput { return FunctionInput{Architectures: []string{s}} }},
 		{"TracingMode", func(s string) FunctionInput { return FunctionInput{TracingMode: &s} }},
+		{"PackageType", func(s string) FunctionInput { return FunctionInput{PackageType: &s} }},
 		{"Runtime", func(s string) FunctionInput { return FunctionInput{Runtime: &s} }},
 	} {
 		enum := m[c.shape].Enum
