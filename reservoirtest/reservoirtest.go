@@ -61,6 +61,11 @@ type Options struct {
 	// CodeURLClock is the clock GetFunction's Code.Location URLs are issued
 	// and checked with (default time.Now): move it to expire them.
 	CodeURLClock func() time.Time
+	// StrictRoles refuses, as AWS does, a function whose execution role
+	// Lambda could not assume: one not created through IAM first, or whose
+	// trust policy does not let lambda.amazonaws.com call sts:AssumeRole
+	// (--strict-roles). By default such a role is accepted with a warning.
+	StrictRoles bool
 }
 
 // Server is a running Reservoir.
@@ -105,6 +110,7 @@ func StartWith(t testing.TB, o Options) *Server {
 		Logger:             o.Logger,
 		PublicURL:          o.PublicURL,
 		CodeURLClock:       o.CodeURLClock,
+		StrictRoles:        o.StrictRoles,
 	})
 	if err != nil {
 		t.Fatalf("start reservoir: %v", err)

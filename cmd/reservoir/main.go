@@ -3,11 +3,12 @@
 //
 //	reservoir serve [--listen 127.0.0.1:9001] [--public-url URL] [--data-dir DIR]
 //	                [--account-concurrency 1000] [--executor process|simulate]
-//	                [--isolation auto|on|off] [--share-dir DIR[,DIR...]] [--log-level info]
+//	                [--isolation auto|on|off] [--share-dir DIR[,DIR...]] [--strict-roles]
+//	                [--log-level info]
 //
 // Every flag has an environment equivalent: RESERVOIR_LISTEN, RESERVOIR_PUBLIC_URL,
 // RESERVOIR_DATA_DIR, RESERVOIR_ACCOUNT_CONCURRENCY, RESERVOIR_EXECUTOR,
-// RESERVOIR_ISOLATION, RESERVOIR_SHARE_DIR, RESERVOIR_LOG_LEVEL.
+// RESERVOIR_ISOLATION, RESERVOIR_SHARE_DIR, RESERVOIR_STRICT_ROLES, RESERVOIR_LOG_LEVEL.
 package main
 
 import (
@@ -85,6 +86,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (RESERVOIR_LOG_LEVEL)")
 	auth := fs.String("auth", env("AUTH", app.AuthNone), "none: accept any credentials; sigv4: verify request signatures against --credentials (RESERVOIR_AUTH)")
 	credentials := fs.String("credentials", env("CREDENTIALS", ""), "AKID:SECRET[,AKID:SECRET...] accepted in --auth sigv4 mode (RESERVOIR_CREDENTIALS)")
+	strictDefault, err := strconv.ParseBool(env("STRICT_ROLES", "false"))
+	if err != nil {
+		return app.Config{}, 0, fmt.Errorf("RESERVOIR_STRICT_ROLES must be true or false, got %q", getenv("RESERVOIR_STRICT_ROLES"))
+	}
+	strictRoles := fs.Bool("strict-roles", strictDefault, "refuse, as AWS does, a function whose execution role Lambda could not assume (not created in IAM, or not trusting lambda.amazonaws.com); by default it is accepted with a warning (RESERVOIR_STRICT_ROLES)")
 	if err := fs.Parse(args); err != nil {
 		return app.Config{}, 0, err
 	}
@@ -112,7 +118,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 			return app.Config{}, 0, fmt.Errorf("--public-url: %w", err)
 		}
 	}
-	cfg := app.Config{Listen: *listen, PublicURL: *publicURL, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth, Isolation: *isolation}
+	cfg := app.Config{Listen: *listen, PublicURL: *publicURL, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth, Isolation: *isolation,
+		StrictRoles: *strictRoles}
 	for _, d := range strings.Split(*shareDirs, ",") {
 		if d = strings.TrimSpace(d); d == "" {
 			continue

@@ -20,7 +20,7 @@ func TestParseFlagsDefaultsAndEnv(t *testing.T) {
 	}
 	if cfg.Listen != "127.0.0.1:9001" || cfg.DataDir != "/home/u/.local/share/reservoir" || cfg.AccountConcurrency != 1000 ||
 		cfg.Executor != "process" || cfg.Auth != "none" || level.String() != "INFO" || cfg.Isolation != "auto" || cfg.ShareDirs != nil ||
-		cfg.PublicURL != "" {
+		cfg.PublicURL != "" || cfg.StrictRoles {
 		t.Fatalf("defaults: %+v %v", cfg, level)
 	}
 	env["RESERVOIR_LISTEN"] = "127.0.0.1:0"
@@ -36,6 +36,21 @@ func TestParseFlagsDefaultsAndEnv(t *testing.T) {
 	if cfg, _, err := parseFlags([]string{"--public-url", "http://10.0.0.5:9001/"}, getenv, &bytes.Buffer{}); err != nil || cfg.PublicURL != "http://10.0.0.5:9001/" {
 		t.Fatalf("--public-url over RESERVOIR_PUBLIC_URL: %+v %v", cfg, err)
 	}
+	if cfg, _, err := parseFlags([]string{"--strict-roles"}, getenv, &bytes.Buffer{}); err != nil || !cfg.StrictRoles {
+		t.Fatalf("--strict-roles: %+v %v", cfg, err)
+	}
+	env["RESERVOIR_STRICT_ROLES"] = "true"
+	if cfg, _, err := parseFlags(nil, getenv, &bytes.Buffer{}); err != nil || !cfg.StrictRoles {
+		t.Fatalf("RESERVOIR_STRICT_ROLES=true: %+v %v", cfg, err)
+	}
+	if cfg, _, err := parseFlags([]string{"--strict-roles=false"}, getenv, &bytes.Buffer{}); err != nil || cfg.StrictRoles {
+		t.Fatalf("--strict-roles=false over RESERVOIR_STRICT_ROLES=true: %+v %v", cfg, err)
+	}
+	env["RESERVOIR_STRICT_ROLES"] = "maybe"
+	if _, _, err := parseFlags(nil, getenv, &bytes.Buffer{}); err == nil {
+		t.Error("RESERVOIR_STRICT_ROLES=maybe accepted")
+	}
+	delete(env, "RESERVOIR_STRICT_ROLES")
 	for _, bad := range [][]string{
 		{"--account-concurrency", "0"}, {"--account-concurrency", "x"}, {"--executor", "docker"},
 		{"--log-level", "loud"}, {"--auth", "sigv4"}, {"--auth", "basic"}, {"extra"}, {"--isolation", "maybe"},

@@ -79,6 +79,10 @@ type Config struct {
 	// CodeURLClock is the clock Code.Location URLs are issued and checked
 	// with (nil: time.Now); tests move it to expire them.
 	CodeURLClock func() time.Time
+	// StrictRoles refuses, as AWS does, a function whose execution role
+	// Lambda could not assume (missing from IAM, or not trusting
+	// lambda.amazonaws.com); otherwise such a role is logged as a warning.
+	StrictRoles bool
 }
 
 // CheckPublicURL reports whether s can be Config.PublicURL: http or https,
@@ -182,14 +186,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	acct := concurrency.New(limit)
 	m := metrics.New(acct)
-	a.svc, err = lambda.NewService(ctx, lambda.Options{
-		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: m, Async: cfg.Async,
-	})
+	iamSvc, err := iam.NewService(ctx, st, time.Now)
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
 	}
-	iamSvc, err := iam.NewService(ctx, st, time.Now)
+	a.svc, err = lambda.NewService(ctx, lambda.Options{
+		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: m, Async: cfg.Async,
+		Roles: lambdaRoles{iamSvc}, StrictRoles: cfg.StrictRoles,
+	})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
@@ -246,6 +251,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// lambdaRoles lets the Lambda domain ask IAM about execution roles.
+type lambdaRoles struct{ iam *iam.Service }
+
+func (r lambdaRoles) LambdaCanAssume(ctx context.Context, roleARN string) (bool, string) {
+	return r.iam.ServiceCanAssume(ctx, roleARN, "lambda.amazonaws.com")
 }
 
 // queryOrHealth answers a bare GET / (a browser, a health probe) with a
@@ -353,7 +365,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	attrs := []any{"addr", "http://" + a.Addr(), "data_dir", cfg.DataDir, "executor", cfg.Executor,
-		"account_concurrency", cfg.AccountConcurrency}
+		"account_concurrency", cfg.AccountConcurrency, "strict_roles", cfg.StrictRoles}
 	if cfg.PublicURL != "" {
 		attrs = append(attrs, "public_url", cfg.PublicURL)
 	}

@@ -64,6 +64,18 @@ const (
 	msgVersionPointedByProvAias = "Version is pointed by a Provisioned Concurrency alias"
 )
 
+// PayloadTooLarge is Invoke's answer to a payload of size bytes over the
+// limit of its invocation type ("" is RequestResponse). AWS words the two
+// limits differently; the Event sentence is the one AWS sent for its former
+// 256 KB limit ("264496 byte payload is too large for the Event invocation
+// type (limit 262144 bytes)"), now with 1 MB.
+func PayloadTooLarge(invocationType string, size int64) *Error {
+	if invocationType == InvokeEvent {
+		return newErr(KindRequestTooLarge, "%d byte payload is too large for the Event invocation type (limit %d bytes)", size, MaxAsyncPayload)
+	}
+	return newErr(KindRequestTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", MaxSyncPayload)
+}
+
 func errReservedBelowMinimum(floor int) *Error {
 	return newErr(KindLimitExceededParameter, "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", floor)
 }

@@ -23,6 +23,15 @@ const (
 	maxEnvSize      = 4 * 1024
 )
 
+// Memory limits. botocore's MemorySize shape allows up to 32768 (32 GB, for
+// functions on Lambda Managed Instances); a function on Lambda's own fleet,
+// as every Reservoir function is, may have at most MaxMemorySize (the quota),
+// which AWS enforces after the model's constraints in its own sentence.
+const (
+	maxMemoryModel = 32768
+	MaxMemorySize  = 10240
+)
+
 // FunctionInput carries CreateFunction and UpdateFunctionConfiguration
 // members; nil pointers are members the request did not send.
 type FunctionInput struct {
@@ -79,22 +88,37 @@ func validateConfig(in *FunctionInput, v *Validation) {
 	v.MinInt(in.Timeout, 1, "timeout")
 	v.MaxInt(in.Timeout, 900, "timeout")
 	v.MinInt(in.MemorySize, 128, "memorySize")
-	v.MaxInt(in.MemorySize, 10240, "memorySize")
+	v.MaxInt(in.MemorySize, maxMemoryModel, "memorySize")
 	v.MinInt(in.EphemeralStorage, 512, "ephemeralStorage.size")
 	v.MaxInt(in.EphemeralStorage, 10240, "ephemeralStorage.size")
 	if in.Runtime != nil && !slices.Contains(knownRuntimes, *in.Runtime) {
 		v.Add(Quote(*in.Runtime), "runtime", "Member must satisfy enum value set: ["+strings.Join(knownRuntimes, ", ")+"]")
 	}
 	if in.Architectures != nil {
-		if len(in.Architectures) != 1 {
-			v.Add(Quote("["+strings.Join(in.Architectures, ", ")+"]"), "architectures", "Member must have length less than or equal to 1")
-		} else if a := in.Architectures[0]; a != "x86_64" && a != "arm64" {
-			v.Add(Quote("["+a+"]"), "architectures", "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]")
+		switch list := Quote("[" + strings.Join(in.Architectures, ", ") + "]"); {
+		case len(in.Architectures) == 0:
+			v.Add(list, "architectures", "Member must have length greater than or equal to 1")
+		case len(in.Architectures) > 1:
+			v.Add(list, "architectures", "Member must have length less than or equal to 1")
+		case in.Architectures[0] != "x86_64" && in.Architectures[0] != "arm64":
+			v.Add(list, "architectures", "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]")
 		}
+	}
+	if in.PackageType != nil && *in.PackageType != "Zip" && *in.PackageType != "Image" {
+		v.Add(Quote(*in.PackageType), "packageType", "Member must satisfy enum value set: [Zip, Image]")
 	}
 	if in.TracingMode != nil && *in.TracingMode != "Active" && *in.TracingMode != "PassThrough" {
 		v.Add(Quote(*in.TracingMode), "tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]")
 	}
+}
+
+// checkMemoryQuota refuses more memory than a function may have (checked
+// after the model's constraints, as AWS does).
+func checkMemoryQuota(memory *int) error {
+	if memory != nil && *memory > MaxMemorySize {
+		return newErr(KindValidation, "'MemorySize' value failed to satisfy constraint: Member must have value less than or equal to %d", MaxMemorySize)
+	}
+	return nil
 }
 
 // checkEnvironment applies Lambda's environment variable rules.
@@ -166,6 +190,9 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 	if err := v.Err(); err != nil {
 		return Config{}, err
 	}
+	if err := checkMemoryQuota(in.MemorySize); err != nil {
+		return Config{}, err
+	}
 	ref, err := s.resolve(sc, in.FunctionName, "", nameWrite)
 	if err != nil {
 		return Config{}, err
@@ -180,6 +207,12 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 		if err := checkEnvironment(in.Environment); err != nil {
 			return Config{}, err
 		}
+	}
+	if err := checkRoleAccount(sc, *in.Role); err != nil {
+		return Config{}, err
+	}
+	if err := s.checkAssumable(ctx, ref.Name, *in.Role); err != nil {
+		return Config{}, err
 	}
 	digest, err := codeFromInput(&in)
 	if err != nil {
@@ -257,6 +290,8 @@ func deref[T any](p *T, def T) T {
 
 // publish appends a new version made from $LATEST, unless $LATEST is
 // unchanged since the newest version, in which case that version stands.
+// The version carries the function's description unless description ("":
+// none given) overrides it.
 func (fn *Function) publish(description string) Config {
 	if n := len(fn.Versions); n > 0 && sameCode(fn.Versions[n-1], fn.Latest) {
 		return fn.Versions[n-1]
@@ -264,7 +299,9 @@ func (fn *Function) publish(description string) Config {
 	fn.LastVersion++
 	v := fn.Latest.clone()
 	v.Version = strconv.Itoa(fn.LastVersion)
-	v.Description = description
+	if description != "" {
+		v.Description = description
+	}
 	v.RevisionID = newRevisionID()
 	fn.Versions = append(fn.Versions, v)
 	return v
@@ -364,6 +401,9 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 	if err := v.Err(); err != nil {
 		return Config{}, err
 	}
+	if err := checkMemoryQuota(in.MemorySize); err != nil {
+		return Config{}, err
+	}
 	ref, err := s.unqualified(sc, in.FunctionName)
 	if err != nil {
 		return Config{}, err
@@ -371,6 +411,16 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 	if in.Environment != nil {
 		if err := checkEnvironment(in.Environment); err != nil {
 			return Config{}, err
+		}
+	}
+	if in.Role != nil {
+		if err := checkRoleAccount(sc, *in.Role); err != nil {
+			return Config{}, err
+		}
+		if _, cur := s.lookup(sc, ref.Name); cur != nil && cur.Latest.Role != *in.Role {
+			if err := s.checkAssumable(ctx, ref.Name, *in.Role); err != nil {
+				return Config{}, err
+			}
 		}
 	}
 	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },

@@ -21,10 +21,11 @@ const (
 	InvokeDryRun          = "DryRun"
 )
 
-// Payload limits.
+// Payload limits (AWS Invoke API reference; "MB" is 1024 KB in Lambda's
+// documentation). The asynchronous limit was 256 KB until AWS raised it.
 const (
 	MaxSyncPayload  = 6 * 1024 * 1024 // 6291456
-	MaxAsyncPayload = 256 * 1024      // 262144
+	MaxAsyncPayload = 1024 * 1024     // 1048576
 )
 
 // InvokeInput is an Invoke request.
@@ -107,7 +108,7 @@ func (s *Service) prepareInvoke(sc Scope, in *InvokeInput) (prepared, error) {
 		limit = MaxAsyncPayload
 	}
 	if len(in.Payload) > limit {
-		return prepared{}, newErr(KindRequestTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", limit)
+		return prepared{}, PayloadTooLarge(in.InvocationType, int64(len(in.Payload)))
 	}
 	_, fn := s.lookup(sc, ref.Name)
 	if fn == nil {

@@ -41,6 +41,11 @@ type Options struct {
 	// earlier run start at once.
 	Observer InvokeObserver
 	Async    AsyncOptions
+	// Roles checks the execution roles functions are given (nil: none is
+	// checked); StrictRoles refuses, as AWS does, a role Lambda could not
+	// assume instead of logging a warning.
+	Roles       RoleChecker
+	StrictRoles bool
 }
 
 // DefaultAccountConcurrency is AWS's default regional concurrency limit of
@@ -57,6 +62,8 @@ type Service struct {
 	observer InvokeObserver
 	async    *asyncQueue
 	pending  []AsyncEvent // loaded, queued by Start
+	roles    RoleChecker
+	strict   bool // StrictRoles
 
 	// codeMu orders code uploads (read side, held from storing a package
 	// until the function referencing it is visible) against code collection
@@ -116,6 +123,8 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		now:      o.Clock,
 		log:      o.Logger,
 		observer: o.Observer,
+		roles:    o.Roles,
+		strict:   o.StrictRoles,
 		scopes:   make(map[Scope]map[string]*entry),
 	}
 	fns, err := o.Store.LoadFunctions(ctx)

@@ -84,7 +84,12 @@ func (a *API) createFunction(w http.ResponseWriter, r *http.Request, c awsproto.
 	if err != nil {
 		return err
 	}
-	awsproto.WriteJSON(w, http.StatusCreated, toConfiguration(view.Function, cfg, ""))
+	out := toConfiguration(view.Function, cfg, "")
+	// With Publish, AWS answers version 1's configuration under the
+	// function's unqualified ARN (measured); clients reuse that ARN for
+	// operations that refuse a qualified one.
+	out.FunctionArn = view.Function.Scope.FunctionARN(view.Function.Name)
+	awsproto.WriteJSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -220,7 +225,8 @@ func (a *API) listFunctions(w http.ResponseWriter, r *http.Request, c awsproto.C
 		v.Add(lambda.Quote(fv), "functionVersion", "Member must satisfy enum value set: [ALL]")
 		return v.Err()
 	}
-	cfgs, owners, next, err := a.svc.ListFunctions(r.Context(), scope(c), q.Get("Marker"), limit, q.Get("FunctionVersion") == "ALL")
+	all := q.Get("FunctionVersion") == "ALL"
+	cfgs, owners, next, err := a.svc.ListFunctions(r.Context(), scope(c), q.Get("Marker"), limit, all)
 	if err != nil {
 		return err
 	}
@@ -229,7 +235,11 @@ func (a *API) listFunctions(w http.ResponseWriter, r *http.Request, c awsproto.C
 		NextMarker string                  `json:"NextMarker,omitempty"`
 	}{Functions: make([]functionConfiguration, 0, len(cfgs)), NextMarker: next}
 	for i, cfg := range cfgs {
-		out.Functions = append(out.Functions, toConfiguration(owners[i], cfg, ""))
+		qual := ""
+		if all && cfg.Version == lambda.LatestVersion {
+			qual = lambda.LatestVersion // as in ListVersionsByFunction
+		}
+		out.Functions = append(out.Functions, toConfiguration(owners[i], cfg, qual))
 	}
 	awsproto.WriteJSON(w, http.StatusOK, out)
 	return nil

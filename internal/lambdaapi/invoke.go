@@ -16,7 +16,11 @@ const maxTail = 4096
 func (a *API) invoke(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
 	payload, err := awsproto.ReadBody(r, lambda.MaxSyncPayload)
 	if errors.Is(err, awsproto.ErrTooLarge) {
-		return &lambda.Error{Kind: lambda.KindRequestTooLarge, Message: fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", lambda.MaxSyncPayload)}
+		size := r.ContentLength // unknown (-1) when chunked: at least one byte over
+		if size <= lambda.MaxSyncPayload {
+			size = lambda.MaxSyncPayload + 1
+		}
+		return lambda.PayloadTooLarge(r.Header.Get("X-Amz-Invocation-Type"), size)
 	}
 	if err != nil {
 		return &lambda.Error{Kind: lambda.KindInvalidRequestContent, Message: "Could not read request body."}

@@ -368,3 +368,25 @@ func (c *cli) bind(t *testing.T) *cli {
 	b.t = t
 	return &b
 }
+
+// TestCreateWithPublish: create-function --publish prints version 1 under
+// the unqualified ARN, as AWS does, and that ARN works where a qualified one
+// is refused.
+func TestCreateWithPublish(t *testing.T) {
+	c := start(t)
+	const fn = "cli-publish"
+	var created struct{ FunctionArn, Version string }
+	c.json(&created, "create-function", "--function-name", fn, "--runtime", "python3.12", "--role", role,
+		"--handler", "index.handler", "--zip-file", "fileb://"+c.writeZip(fn+".zip"), "--publish")
+	arn := "arn:aws:lambda:" + region + ":" + account + ":function:" + fn
+	if created.FunctionArn != arn || created.Version != "1" {
+		t.Fatalf("create-function --publish = %+v, want version 1 at %s", created, arn)
+	}
+	var put reservation
+	c.json(&put, "put-function-concurrency", "--function-name", created.FunctionArn, "--reserved-concurrent-executions", "5")
+	if put.ReservedConcurrentExecutions == nil || *put.ReservedConcurrentExecutions != 5 {
+		t.Errorf("put-function-concurrency by the printed ARN = %v, want 5", put.ReservedConcurrentExecutions)
+	}
+	c.json(nil, "delete-function", "--function-name", created.FunctionArn)
+	c.fails("ResourceNotFoundException", "Function not found: "+arn, "get-function", "--function-name", fn)
+}
