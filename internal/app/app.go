@@ -146,6 +146,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	m := metrics.New(acct)
 	a.svc, err = lambda.NewService(ctx, lambda.Options{
 		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: m, Async: cfg.Async,
+		CheckCode: checkPackage,
 	})
 	if err != nil {
 		a.Close(ctx)
@@ -196,6 +197,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// checkPackage is the sandbox's deep check of a deployment package (entry
+// names, links, unzipped size), run while a function is Pending or its code
+// update InProgress, so that a package no environment could unpack is refused
+// by the call that brings it rather than by every invocation.
+func checkPackage(zip []byte) error {
+	_, err := sandbox.CheckZip(zip)
+	return err
 }
 
 // queryOrHealth answers a bare GET / (a browser, a health probe) with a

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -117,6 +119,9 @@ func (s *Service) prepareInvoke(sc Scope, in *InvokeInput) (prepared, error) {
 		}
 		return prepared{}, errFunctionNotFound(arn)
 	}
+	if fn.Latest.Phase == Creating {
+		return prepared{}, errInvokePending()
+	}
 	p := prepared{sc: sc, fn: fn, invokedARN: sc.FunctionARN(ref.Name)}
 	if ref.Qualifier != "" {
 		p.invokedARN += ":" + ref.Qualifier
@@ -148,6 +153,9 @@ func (s *Service) prepareInvoke(sc Scope, in *InvokeInput) (prepared, error) {
 		if _, ok := fn.Provisioned[q]; ok && version == a.FunctionVersion {
 			p.provQualifier = q
 		}
+	}
+	if p.cfg.Version == LatestVersion && fn.running != nil {
+		p.cfg = *fn.running // an update is under way: the previous $LATEST serves
 	}
 	p.executedVerion = p.cfg.Version
 	return p, nil
@@ -213,9 +221,14 @@ func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeO
 type started struct {
 	s           *Service
 	p           prepared
+	in          InvokeInput
 	exec        Execution
 	at          time.Time
 	provisioned bool // it runs on a provisioned environment
+	// codeGone is set when the package it runs was not found: an
+	// UpdateFunctionCode replaced and collected it while it started.
+	codeGone atomic.Bool
+	retried  bool
 }
 
 // start admits an invocation and has the executor begin it, or returns the
@@ -224,7 +237,7 @@ type started struct {
 // on-demand capacity.
 func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
 	cs := cscope(p.sc)
-	st := &started{s: s, p: p, at: s.now()}
+	st := &started{s: s, p: p, in: in, at: s.now()}
 	var throttled string
 	admit := func(provisioned bool) (func(), error) {
 		var lease concurrency.Lease
@@ -241,7 +254,7 @@ func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
 		st.provisioned = provisioned
 		return func() { s.acct.Release(lease) }, nil
 	}
-	target := InvocationTarget{Scope: p.sc, FunctionName: p.fn.Name, Config: p.cfg, Code: s.codeLoader(p.cfg.CodeSha256)}
+	target := InvocationTarget{Scope: p.sc, FunctionName: p.fn.Name, Config: p.cfg, Code: st.loadCode}
 	if p.provQualifier != "" {
 		target.ProvisionedKey = ProvisionKey(p.sc, p.fn.Name, p.provQualifier)
 	}
@@ -259,10 +272,32 @@ func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
 	return st, nil
 }
 
+// loadCode is the invocation's CodeLoader.
+func (st *started) loadCode(ctx context.Context) ([]byte, error) {
+	b, err := st.s.store.Code(ctx, st.p.cfg.CodeSha256)
+	if err != nil {
+		if errors.Is(err, ErrCodeNotFound) {
+			st.codeGone.Store(true)
+		}
+		return nil, fmt.Errorf("load code %s: %w", st.p.cfg.CodeSha256, err)
+	}
+	return b, nil
+}
+
 // wait returns the invocation's result and reports it to the observer. When
-// ctx ends first, the invocation is still reported, when it ends.
+// ctx ends first, the invocation is still reported, when it ends. An
+// invocation of $LATEST whose package an UpdateFunctionCode collected while
+// it started runs once more, on the new $LATEST, as if it came after it.
 func (st *started) wait(ctx context.Context) (InvocationResult, error) {
 	res, err := st.exec.Wait(ctx)
+	if err != nil && st.codeGone.Load() && !st.retried && ctx.Err() == nil {
+		switch again, rerr := st.restart(); {
+		case rerr != nil:
+			return InvocationResult{}, rerr // a throttle
+		case again != nil:
+			return again.wait(ctx)
+		}
+	}
 	if err != nil && ctx.Err() != nil {
 		go func() {
 			if res, err := st.exec.Wait(context.Background()); err == nil {
@@ -275,6 +310,24 @@ func (st *started) wait(ctx context.Context) (InvocationResult, error) {
 		st.observe(res)
 	}
 	return res, err
+}
+
+// restart starts the invocation again on the function's current $LATEST;
+// it returns nil, nil when the code it ran out of was not replaced that way
+// (the function or version was deleted).
+func (st *started) restart() (*started, error) {
+	in := st.in
+	p, err := st.s.prepareInvoke(st.p.sc, &in)
+	if err != nil || p.cfg.Version != LatestVersion || st.p.cfg.Version != LatestVersion ||
+		p.cfg.CodeSha256 == st.p.cfg.CodeSha256 {
+		return nil, nil
+	}
+	again, err := st.s.start(p, in)
+	if err != nil {
+		return nil, err
+	}
+	again.retried = true
+	return again, nil
 }
 
 func (st *started) observe(res InvocationResult) {
