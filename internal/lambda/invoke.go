@@ -209,7 +209,7 @@ func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeO
 	if err != nil {
 		return InvokeOutput{}, err
 	}
-	res, err := run.wait(ctx)
+	res, err := s.finish(ctx, run, in)
 	if err != nil {
 		return InvokeOutput{}, err
 	}
@@ -221,14 +221,12 @@ func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeO
 type started struct {
 	s           *Service
 	p           prepared
-	in          InvokeInput
 	exec        Execution
 	at          time.Time
 	provisioned bool // it runs on a provisioned environment
 	// codeGone is set when the package it runs was not found: an
 	// UpdateFunctionCode replaced and collected it while it started.
 	codeGone atomic.Bool
-	retried  bool
 }
 
 // start admits an invocation and has the executor begin it, or returns the
@@ -237,7 +235,7 @@ type started struct {
 // on-demand capacity.
 func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
 	cs := cscope(p.sc)
-	st := &started{s: s, p: p, in: in, at: s.now()}
+	st := &started{s: s, p: p, at: s.now()}
 	var throttled string
 	admit := func(provisioned bool) (func(), error) {
 		var lease concurrency.Lease
@@ -284,20 +282,27 @@ func (st *started) loadCode(ctx context.Context) ([]byte, error) {
 	return b, nil
 }
 
+// finish waits for the result of run, started for in. An invocation of
+// $LATEST whose package an UpdateFunctionCode collected while it started
+// runs once more, on the new $LATEST, as if it came after the update.
+func (s *Service) finish(ctx context.Context, run *started, in InvokeInput) (InvocationResult, error) {
+	res, err := run.wait(ctx)
+	if err == nil || !run.codeGone.Load() || ctx.Err() != nil {
+		return res, err
+	}
+	switch again, rerr := run.restart(in); {
+	case rerr != nil:
+		return InvocationResult{}, rerr // a throttle
+	case again != nil:
+		return again.wait(ctx)
+	}
+	return res, err
+}
+
 // wait returns the invocation's result and reports it to the observer. When
-// ctx ends first, the invocation is still reported, when it ends. An
-// invocation of $LATEST whose package an UpdateFunctionCode collected while
-// it started runs once more, on the new $LATEST, as if it came after it.
+// ctx ends first, the invocation is still reported, when it ends.
 func (st *started) wait(ctx context.Context) (InvocationResult, error) {
 	res, err := st.exec.Wait(ctx)
-	if err != nil && st.codeGone.Load() && !st.retried && ctx.Err() == nil {
-		switch again, rerr := st.restart(); {
-		case rerr != nil:
-			return InvocationResult{}, rerr // a throttle
-		case again != nil:
-			return again.wait(ctx)
-		}
-	}
 	if err != nil && ctx.Err() != nil {
 		go func() {
 			if res, err := st.exec.Wait(context.Background()); err == nil {
@@ -315,19 +320,13 @@ func (st *started) wait(ctx context.Context) (InvocationResult, error) {
 // restart starts the invocation again on the function's current $LATEST;
 // it returns nil, nil when the code it ran out of was not replaced that way
 // (the function or version was deleted).
-func (st *started) restart() (*started, error) {
-	in := st.in
+func (st *started) restart(in InvokeInput) (*started, error) {
 	p, err := st.s.prepareInvoke(st.p.sc, &in)
 	if err != nil || p.cfg.Version != LatestVersion || st.p.cfg.Version != LatestVersion ||
 		p.cfg.CodeSha256 == st.p.cfg.CodeSha256 {
 		return nil, nil
 	}
-	again, err := st.s.start(p, in)
-	if err != nil {
-		return nil, err
-	}
-	again.retried = true
-	return again, nil
+	return st.s.start(p, in)
 }
 
 func (st *started) observe(res InvocationResult) {

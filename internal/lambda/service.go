@@ -60,10 +60,10 @@ type Service struct {
 	log      *slog.Logger
 	observer InvokeObserver
 	async    *asyncQueue
-	pending  []AsyncEvent // loaded, queued by Start
-	check    func(zip []byte) error
+	pending  []AsyncEvent           // loaded, queued by Start
+	check    func(zip []byte) error // Options.CheckCode; nil checks nothing more
 
-	code codeGC
+	code codeGC // which packages may be deleted: pins and deletions under way
 
 	mu     sync.RWMutex // guards scopes (the index, not the functions)
 	scopes map[Scope]map[string]*entry
