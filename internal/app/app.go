@@ -193,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.svc, err = lambda.NewService(ctx, lambda.Options{
 		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: m, Async: cfg.Async,
-		Roles: lambdaRoles{iamSvc}, StrictRoles: cfg.StrictRoles,
+		Roles: lambdaRoles{iamSvc}, StrictRoles: cfg.StrictRoles, CheckCode: checkPackage,
 	})
 	if err != nil {
 		a.Close(ctx)
@@ -258,6 +258,15 @@ type lambdaRoles struct{ iam *iam.Service }
 
 func (r lambdaRoles) LambdaCanAssume(ctx context.Context, roleARN string) (bool, string) {
 	return r.iam.ServiceCanAssume(ctx, roleARN, "lambda.amazonaws.com")
+}
+
+// checkPackage is the sandbox's deep check of a deployment package (entry
+// names, links, unzipped size), run while a function is Pending or its code
+// update InProgress, so that a package no environment could unpack is refused
+// by the call that brings it rather than by every invocation.
+func checkPackage(zip []byte) error {
+	_, err := sandbox.CheckZip(zip)
+	return err
 }
 
 // queryOrHealth answers a bare GET / (a browser, a health probe) with a

@@ -224,7 +224,7 @@ func (q *asyncQueue) try(ev asyncEvent) {
 	}
 	go func() {
 		defer q.wg.Done()
-		res, err := run.wait(context.Background())
+		res, err := q.s.finish(context.Background(), run, in)
 		q.ended(ev, log, res, err)
 	}()
 }

@@ -76,6 +76,21 @@ func PayloadTooLarge(invocationType string, size int64) *Error {
 	return newErr(KindRequestTooLarge, "Request must be smaller than %d bytes for the InvokeFunction operation", MaxSyncPayload)
 }
 
+// Conflicts with a function whose creation or update is under way: AWS's
+// sentences (Invoke of a Pending function; an update or PublishVersion of a
+// Pending one; of one whose update is InProgress). arn is unqualified.
+func errInvokePending() *Error {
+	return newErr(KindResourceConflict, "The operation cannot be performed at this time. The function is currently in the following state: Pending")
+}
+
+func errUpdatePending(arn string) *Error {
+	return newErr(KindResourceConflict, "The operation cannot be performed at this time. The resource %s is currently in the following state: 'Pending'. StateReasonCode: 'Creating'", arn)
+}
+
+func errUpdateInProgress(arn string) *Error {
+	return newErr(KindResourceConflict, "The operation cannot be performed at this time. An update is in progress for resource: %s", arn)
+}
+
 func errReservedBelowMinimum(floor int) *Error {
 	return newErr(KindLimitExceededParameter, "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [%d].", floor)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -146,6 +147,9 @@ func checkEnvironment(env map[string]string) error {
 	return nil
 }
 
+// msgCannotUnzip is AWS's answer to a deployment package it cannot use.
+const msgCannotUnzip = "Could not unzip uploaded file. Please check your file, then try to upload again."
+
 // inspectZip checks a deployment package and returns its digest.
 func inspectZip(b []byte) (digest string, err error) {
 	if len(b) > MaxZipSize {
@@ -153,7 +157,7 @@ func inspectZip(b []byte) (digest string, err error) {
 	}
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		return "", newErr(KindInvalidParameterValue, "Could not unzip uploaded file. Please check your file, then try to upload again.")
+		return "", newErr(KindInvalidParameterValue, msgCannotUnzip)
 	}
 	var total uint64
 	for _, f := range zr.File {
@@ -237,21 +241,28 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 		CodeSize:         int64(len(in.ZipFile)),
 		LastModified:     now,
 		RevisionID:       newRevisionID(),
+		Phase:            Creating,
 	}
 	if in.Architectures != nil {
 		cfg.Architectures = slices.Clone(in.Architectures)
 	}
-	fn := &Function{Scope: sc, Name: ref.Name, Latest: cfg, Tags: in.Tags}
-	normalize(fn)
+	pending := &Function{Scope: sc, Name: ref.Name, Latest: cfg, Tags: in.Tags}
+	normalize(pending)
 	if in.Publish {
-		fn.publish("")
+		pending.publish("")
+	}
+	answer := pending.Latest
+	if in.Publish {
+		answer = pending.Versions[len(pending.Versions)-1]
 	}
 
-	// Hold off code collection until the function that references the
-	// package is visible.
-	s.codeMu.RLock()
-	defer s.codeMu.RUnlock()
-	// Claim the name, then persist outside the index lock.
+	unpin, err := s.pinCode(ctx, digest)
+	if err != nil {
+		return Config{}, err
+	}
+	defer unpin()
+	// Claim the name, showing the function Pending while its package is
+	// checked and stored; then it is written, settled, outside the index lock.
 	s.mu.Lock()
 	idx := s.index(sc)
 	if _, exists := idx[ref.Name]; exists {
@@ -260,25 +271,67 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 	}
 	e := newEntry()
 	h, _ := e.lock(context.Background()) // new: free
+	h.show(pending)
 	idx[ref.Name] = e
 	s.mu.Unlock()
-	defer h.unlock()
 
-	err = s.store.PutCode(ctx, digest, in.ZipFile)
+	stored := false
+	err = s.checkPackage(in.ZipFile)
 	if err == nil {
-		err = s.store.SaveFunction(ctx, fn)
+		err = s.store.PutCode(ctx, digest, in.ZipFile)
+		stored = err == nil
 	}
-	if err != nil {
-		s.mu.Lock()
-		delete(idx, ref.Name)
-		s.mu.Unlock()
-		return Config{}, fmt.Errorf("create function %s: %w", ref.Name, err)
+	if err == nil {
+		done := pending.settle()
+		if err = s.save(ctx, done); err == nil {
+			h.publish(done)
+			h.unlock()
+			return answer, nil
+		}
 	}
-	h.publish(fn)
-	if in.Publish {
-		return fn.Versions[len(fn.Versions)-1], nil
+	s.mu.Lock()
+	delete(idx, ref.Name)
+	s.mu.Unlock()
+	h.publish(nil)
+	h.unlock()
+	if stored {
+		unpin()
+		s.collectCode(ctx, digest)
 	}
-	return fn.Latest, nil
+	var de *Error
+	if errors.As(err, &de) {
+		return Config{}, err
+	}
+	return Config{}, fmt.Errorf("create function %s: %w", ref.Name, err)
+}
+
+// settle returns the function as it stands once the work its Pending or
+// InProgress snapshot stood for is done: every configuration settled, and
+// those that were not under a new RevisionId (AWS's changes with the state).
+func (fn *Function) settle() *Function {
+	c := fn.clone()
+	renew := func(cfg *Config) {
+		if cfg.Phase != Settled {
+			cfg.Phase, cfg.RevisionID = Settled, newRevisionID()
+		}
+	}
+	renew(&c.Latest)
+	for i := range c.Versions {
+		renew(&c.Versions[i])
+	}
+	return c
+}
+
+// checkWritable refuses an update or a PublishVersion while the function is
+// being created or updated, with AWS's conflicts.
+func (fn *Function) checkWritable() error {
+	switch fn.Latest.Phase {
+	case Creating:
+		return errUpdatePending(fn.Scope.FunctionARN(fn.Name))
+	case Updating:
+		return errUpdateInProgress(fn.Scope.FunctionARN(fn.Name))
+	}
+	return nil
 }
 
 func deref[T any](p *T, def T) T {
@@ -371,7 +424,11 @@ func (s *Service) Code(ctx context.Context, sc Scope, name, qualifier string) ([
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Code(ctx, view.Config.CodeSha256)
+	b, err := s.store.Code(ctx, view.Config.CodeSha256)
+	if errors.Is(err, ErrCodeNotFound) && view.Config.Phase != Settled {
+		return nil, view.Function.checkWritable() // its package is still being stored
+	}
+	return b, err
 }
 
 func (s *Service) checkRevision(have, want, what string) error {
@@ -423,31 +480,130 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 			}
 		}
 	}
-	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(*held), error) {
-			if err := s.checkRevision(fn.Latest.RevisionID, in.RevisionID, "GetFunction/GetAlias"); err != nil {
-				return nil, nil, err
-			}
-			c := &fn.Latest
-			setIf(&c.Runtime, in.Runtime)
-			setIf(&c.Role, in.Role)
-			setIf(&c.Handler, in.Handler)
-			setIf(&c.Description, in.Description)
-			setIf(&c.Timeout, in.Timeout)
-			setIf(&c.MemorySize, in.MemorySize)
-			setIf(&c.EphemeralStorage, in.EphemeralStorage)
-			setIf(&c.TracingMode, in.TracingMode)
-			if in.Environment != nil {
-				c.Environment = in.Environment
-			}
-			c.LastModified = s.now()
-			c.RevisionID = newRevisionID()
-			return nil, s.retireLatest, nil
-		})
+	shown, _, err := s.updateLatest(ctx, sc, ref.Name, func(fn *Function) error {
+		if err := s.checkRevision(fn.Latest.RevisionID, in.RevisionID, "GetFunction/GetAlias"); err != nil {
+			return err
+		}
+		c := &fn.Latest
+		setIf(&c.Runtime, in.Runtime)
+		setIf(&c.Role, in.Role)
+		setIf(&c.Handler, in.Handler)
+		setIf(&c.Description, in.Description)
+		setIf(&c.Timeout, in.Timeout)
+		setIf(&c.MemorySize, in.MemorySize)
+		setIf(&c.EphemeralStorage, in.EphemeralStorage)
+		setIf(&c.TracingMode, in.TracingMode)
+		if in.Environment != nil {
+			c.Environment = in.Environment
+		}
+		return nil
+	}, nil, false)
 	if err != nil {
 		return Config{}, err
 	}
-	return fn.Latest, nil
+	return shown.Latest, nil
+}
+
+// newCode is the deployment package an UpdateFunctionCode brings.
+type newCode struct {
+	digest string
+	zip    []byte
+}
+
+// updateLatest changes $LATEST through AWS's update states. It refuses at
+// once a function whose creation or update is under way; otherwise, under the
+// writer slot, it applies change to a copy of the function and shows that
+// copy, InProgress, while the update's work runs (invocations keep running
+// the previous $LATEST; updates arriving meanwhile get the conflict): checking
+// and storing code, if any, and the durable write of the function, settled
+// under a new RevisionId (with a new version when publish is set). Then it
+// publishes the function and retires the previous $LATEST's environments. It
+// returns the InProgress snapshot (what AWS answers) and the durable one.
+// When the work fails, the previous function is shown again.
+//
+// code's package is pinned from before it is stored until the function
+// referencing it is published, and collected when the update fails after
+// storing it; the package the update replaces is collected once it is done.
+func (s *Service) updateLatest(ctx context.Context, sc Scope, name string, change func(fn *Function) error,
+	code *newCode, publish bool) (shown, done *Function, err error) {
+	notFound := errFunctionNotFound(sc.FunctionARN(name))
+	e, cur := s.lookup(sc, name)
+	if cur == nil {
+		return nil, nil, notFound
+	}
+	if err := cur.checkWritable(); err != nil {
+		return nil, nil, err
+	}
+	unpin := func() {}
+	if code != nil {
+		if unpin, err = s.pinCode(ctx, code.digest); err != nil {
+			return nil, nil, err
+		}
+		defer unpin()
+	}
+	h, err := e.lock(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.fn == nil {
+		h.unlock()
+		return nil, nil, notFound
+	}
+	prev := h.fn.Latest
+	next := h.fn.clone()
+	if err := change(next); err != nil {
+		h.unlock()
+		return nil, nil, err
+	}
+	next.Latest.LastModified = s.now()
+	next.Latest.RevisionID = newRevisionID()
+	shown = next.updating(prev)
+	h.show(shown)
+
+	stored := false
+	if code != nil {
+		if err = s.checkPackage(code.zip); err == nil {
+			if err = s.store.PutCode(ctx, code.digest, code.zip); err != nil {
+				err = fmt.Errorf("store code: %w", err)
+			}
+			stored = err == nil
+		}
+	}
+	if err == nil {
+		next.Latest.RevisionID = newRevisionID()
+		if publish {
+			next.publish("")
+		}
+		if err = s.save(ctx, next); err != nil {
+			err = fmt.Errorf("save function %s: %w", name, err)
+		}
+	}
+	if err != nil {
+		h.restore()
+		h.unlock()
+		if stored {
+			unpin()
+			s.collectCode(ctx, code.digest)
+		}
+		return nil, nil, err
+	}
+	h.publish(next)
+	s.retireLatest(h)
+	h.unlock()
+	unpin()
+	if prev.CodeSha256 != next.Latest.CodeSha256 {
+		s.collectCode(ctx, prev.CodeSha256)
+	}
+	return shown, next, nil
+}
+
+// updating returns the InProgress snapshot of fn, whose $LATEST replaces
+// prev: invocations of $LATEST run prev until the update is done.
+func (fn *Function) updating(prev Config) *Function {
+	c := *fn
+	c.Latest.Phase = Updating
+	c.running = &prev
+	return &c
 }
 
 // retireLatest stops the environments of $LATEST as it was: it changed.
@@ -485,31 +641,25 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, sc Scope, in FunctionI
 		c.CodeSha256, c.CodeSize = digest, int64(len(in.ZipFile))
 		return c, nil
 	}
-	s.codeMu.RLock() // until the new $LATEST that references the package is visible
-	defer s.codeMu.RUnlock()
-	if err := s.store.PutCode(ctx, digest, in.ZipFile); err != nil {
-		return Config{}, fmt.Errorf("store code: %w", err)
+	shown, done, err := s.updateLatest(ctx, sc, ref.Name, func(fn *Function) error {
+		if err := s.checkRevision(fn.Latest.RevisionID, in.RevisionID, "GetFunction/GetAlias"); err != nil {
+			return err
+		}
+		c := &fn.Latest
+		c.CodeSha256, c.CodeSize = digest, int64(len(in.ZipFile))
+		if in.Architectures != nil {
+			c.Architectures = slices.Clone(in.Architectures)
+		}
+		return nil
+	}, &newCode{digest: digest, zip: in.ZipFile}, in.Publish)
+	switch {
+	case err != nil:
+		return Config{}, err
+	case in.Publish:
+		// A version is published from the settled $LATEST: it is settled.
+		return done.Versions[len(done.Versions)-1], nil
 	}
-	var out Config
-	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
-		func(fn *Function) (func(), func(*held), error) {
-			if err := s.checkRevision(fn.Latest.RevisionID, in.RevisionID, "GetFunction/GetAlias"); err != nil {
-				return nil, nil, err
-			}
-			c := &fn.Latest
-			c.CodeSha256, c.CodeSize = digest, int64(len(in.ZipFile))
-			if in.Architectures != nil {
-				c.Architectures = slices.Clone(in.Architectures)
-			}
-			c.LastModified = s.now()
-			c.RevisionID = newRevisionID()
-			out = *c
-			if in.Publish {
-				out = fn.publish("")
-			}
-			return nil, s.retireLatest, nil
-		})
-	return out, err
+	return shown.Latest, nil
 }
 
 // PublishVersion publishes $LATEST as a new version.
@@ -522,6 +672,11 @@ func (s *Service) PublishVersion(ctx context.Context, sc Scope, name, codeSha256
 	ref, err := s.unqualified(sc, name)
 	if err != nil {
 		return Config{}, err
+	}
+	if _, fn := s.lookup(sc, ref.Name); fn != nil {
+		if err := fn.checkWritable(); err != nil {
+			return Config{}, err
+		}
 	}
 	var out Config
 	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name)) },
@@ -580,41 +735,11 @@ func (s *Service) DeleteFunction(ctx context.Context, sc Scope, name, qualifier 
 	s.acct.RemoveFunction(cscope(sc), ref.Name)
 	s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name})
 	h.unlock()
-	// Outside the writer slot: collection waits for uploads in progress,
-	// which may be waiting for that slot.
-	digests := []string{fn.Latest.CodeSha256}
-	for _, v := range fn.Versions {
-		digests = append(digests, v.CodeSha256)
-	}
-	s.collectCode(ctx, digests)
+	// Outside the writer slot: a delete is an fsync.
+	var digests []string
+	fn.eachDigest(func(d string) { digests = append(digests, d) })
+	s.collectCode(ctx, digests...)
 	return nil
-}
-
-// collectCode deletes those of the packages that no function references any
-// more. It excludes uploads (codeMu), so a package being stored for a function
-// not yet visible is never taken for garbage.
-func (s *Service) collectCode(ctx context.Context, candidates []string) {
-	s.codeMu.Lock()
-	defer s.codeMu.Unlock()
-	digests := make(map[string]bool, len(candidates))
-	for _, d := range candidates {
-		digests[d] = true
-	}
-	for _, sc := range s.scopeList() {
-		for _, e := range s.entries(sc) {
-			if fn := e.cur.Load(); fn != nil {
-				delete(digests, fn.Latest.CodeSha256)
-				for _, v := range fn.Versions {
-					delete(digests, v.CodeSha256)
-				}
-			}
-		}
-	}
-	for d := range digests {
-		if err := s.store.DeleteCode(ctx, d); err != nil {
-			s.log.Warn("delete unreferenced code", "digest", d, "err", err)
-		}
-	}
 }
 
 func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) error {
@@ -656,7 +781,7 @@ func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) 
 	if err != nil {
 		return err
 	}
-	s.collectCode(ctx, []string{gone.CodeSha256})
+	s.collectCode(ctx, gone.CodeSha256)
 	return nil
 }
 

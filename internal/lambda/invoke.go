@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -118,6 +120,9 @@ func (s *Service) prepareInvoke(sc Scope, in *InvokeInput) (prepared, error) {
 		}
 		return prepared{}, errFunctionNotFound(arn)
 	}
+	if fn.Latest.Phase == Creating {
+		return prepared{}, errInvokePending()
+	}
 	p := prepared{sc: sc, fn: fn, invokedARN: sc.FunctionARN(ref.Name)}
 	if ref.Qualifier != "" {
 		p.invokedARN += ":" + ref.Qualifier
@@ -149,6 +154,9 @@ func (s *Service) prepareInvoke(sc Scope, in *InvokeInput) (prepared, error) {
 		if _, ok := fn.Provisioned[q]; ok && version == a.FunctionVersion {
 			p.provQualifier = q
 		}
+	}
+	if p.cfg.Version == LatestVersion && fn.running != nil {
+		p.cfg = *fn.running // an update is under way: the previous $LATEST serves
 	}
 	p.executedVerion = p.cfg.Version
 	return p, nil
@@ -202,7 +210,7 @@ func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeO
 	if err != nil {
 		return InvokeOutput{}, err
 	}
-	res, err := run.wait(ctx)
+	res, err := s.finish(ctx, run, in)
 	if err != nil {
 		return InvokeOutput{}, err
 	}
@@ -217,6 +225,9 @@ type started struct {
 	exec        Execution
 	at          time.Time
 	provisioned bool // it runs on a provisioned environment
+	// codeGone is set when the package it runs was not found: an
+	// UpdateFunctionCode replaced and collected it while it started.
+	codeGone atomic.Bool
 }
 
 // start admits an invocation and has the executor begin it, or returns the
@@ -242,7 +253,7 @@ func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
 		st.provisioned = provisioned
 		return func() { s.acct.Release(lease) }, nil
 	}
-	target := InvocationTarget{Scope: p.sc, FunctionName: p.fn.Name, Config: p.cfg, Code: s.codeLoader(p.cfg.CodeSha256)}
+	target := InvocationTarget{Scope: p.sc, FunctionName: p.fn.Name, Config: p.cfg, Code: st.loadCode}
 	if p.provQualifier != "" {
 		target.ProvisionedKey = ProvisionKey(p.sc, p.fn.Name, p.provQualifier)
 	}
@@ -258,6 +269,35 @@ func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
 	}
 	st.exec = exec
 	return st, nil
+}
+
+// loadCode is the invocation's CodeLoader.
+func (st *started) loadCode(ctx context.Context) ([]byte, error) {
+	b, err := st.s.store.Code(ctx, st.p.cfg.CodeSha256)
+	if err != nil {
+		if errors.Is(err, ErrCodeNotFound) {
+			st.codeGone.Store(true)
+		}
+		return nil, fmt.Errorf("load code %s: %w", st.p.cfg.CodeSha256, err)
+	}
+	return b, nil
+}
+
+// finish waits for the result of run, started for in. An invocation of
+// $LATEST whose package an UpdateFunctionCode collected while it started
+// runs once more, on the new $LATEST, as if it came after the update.
+func (s *Service) finish(ctx context.Context, run *started, in InvokeInput) (InvocationResult, error) {
+	res, err := run.wait(ctx)
+	if err == nil || !run.codeGone.Load() || ctx.Err() != nil {
+		return res, err
+	}
+	switch again, rerr := run.restart(in); {
+	case rerr != nil:
+		return InvocationResult{}, rerr // a throttle
+	case again != nil:
+		return again.wait(ctx)
+	}
+	return res, err
 }
 
 // wait returns the invocation's result and reports it to the observer. When
@@ -276,6 +316,18 @@ func (st *started) wait(ctx context.Context) (InvocationResult, error) {
 		st.observe(res)
 	}
 	return res, err
+}
+
+// restart starts the invocation again on the function's current $LATEST;
+// it returns nil, nil when the code it ran out of was not replaced that way
+// (the function or version was deleted).
+func (st *started) restart(in InvokeInput) (*started, error) {
+	p, err := st.s.prepareInvoke(st.p.sc, &in)
+	if err != nil || p.cfg.Version != LatestVersion || st.p.cfg.Version != LatestVersion ||
+		p.cfg.CodeSha256 == st.p.cfg.CodeSha256 {
+		return nil, nil
+	}
+	return st.s.start(p, in)
 }
 
 func (st *started) observe(res InvocationResult) {

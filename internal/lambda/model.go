@@ -41,6 +41,11 @@ type Function struct {
 	Provisioned map[string]*ProvisionedConfig
 
 	Tags map[string]string
+
+	// running is the settled $LATEST that invocations run while Latest is
+	// being updated (Latest.Phase is Updating); nil otherwise. It lives only
+	// in the in-memory snapshot shown during the update.
+	running *Config
 }
 
 // Config is one version's configuration ($LATEST or a published number).
@@ -61,6 +66,58 @@ type Config struct {
 	CodeSize         int64
 	LastModified     time.Time
 	RevisionID       string
+	// Phase is where the configuration stands in AWS's function states. It
+	// is never stored: the store only ever holds settled functions.
+	Phase Phase
+}
+
+// Phase is where a configuration stands in AWS's function states (State
+// and LastUpdateStatus, with their reasons). A configuration is Creating or
+// Updating only in the in-memory snapshot shown while CreateFunction or an
+// update does the work it stands for (storing and checking a package, the
+// durable write), under the function's writer slot; the slot's holder
+// settles it, or takes it back, before it lets the slot go.
+type Phase uint8
+
+const (
+	// Settled is State Active, LastUpdateStatus Successful. It is the zero
+	// value: a configuration loaded from the store is settled.
+	Settled Phase = iota
+	// Creating is State Pending while CreateFunction works; AWS sends no
+	// LastUpdateStatus yet. Invocations and updates are refused.
+	Creating
+	// Updating is State Active, LastUpdateStatus InProgress while an update
+	// works. Invocations run the previous $LATEST; updates are refused.
+	Updating
+)
+
+// AWS's reason and reason code for both Pending and InProgress (an update
+// too says "being created").
+const (
+	reasonCreating     = "The function is being created."
+	reasonCodeCreating = "Creating"
+)
+
+// State returns the State member and its reason and code ("" when AWS sends
+// none).
+func (p Phase) State() (state, reason, code string) {
+	if p == Creating {
+		return "Pending", reasonCreating, reasonCodeCreating
+	}
+	return "Active", "", ""
+}
+
+// LastUpdate returns the LastUpdateStatus member and its reason and code
+// ("" when AWS sends none: all three while the function is being created).
+func (p Phase) LastUpdate() (status, reason, code string) {
+	switch p {
+	case Creating:
+		return "", "", ""
+	case Updating:
+		return "InProgress", reasonCreating, reasonCodeCreating
+	default:
+		return "Successful", "", ""
+	}
 }
 
 // Alias names a published version (or $LATEST) of a function.

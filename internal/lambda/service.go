@@ -46,6 +46,10 @@ type Options struct {
 	// assume instead of logging a warning.
 	Roles       RoleChecker
 	StrictRoles bool
+	// CheckCode, if set, checks a deployment package more deeply than its
+	// zip directory (entry names, links, sizes) before a function takes it;
+	// its error means the package is unusable. nil checks nothing more.
+	CheckCode func(zip []byte) error
 }
 
 // DefaultAccountConcurrency is AWS's default regional concurrency limit of
@@ -63,12 +67,10 @@ type Service struct {
 	async    *asyncQueue
 	pending  []AsyncEvent // loaded, queued by Start
 	roles    RoleChecker
-	strict   bool // StrictRoles
+	strict   bool                   // StrictRoles
+	check    func(zip []byte) error // Options.CheckCode; nil checks nothing more
 
-	// codeMu orders code uploads (read side, held from storing a package
-	// until the function referencing it is visible) against code collection
-	// (write side). It guards no fields.
-	codeMu sync.RWMutex
+	code codeGC // which packages may be deleted: pins and deletions under way
 
 	mu     sync.RWMutex // guards scopes (the index, not the functions)
 	scopes map[Scope]map[string]*entry
@@ -79,7 +81,9 @@ type entry struct {
 	// write admits one writer at a time; it is held across the store write,
 	// so that a function's changes are applied and persisted in order.
 	write chan struct{}
-	// cur is the current snapshot; nil while being created or once deleted.
+	// cur is the current snapshot; nil before creation or once deleted. It
+	// is settled, except while the writer slot's holder shows the Pending or
+	// InProgress snapshot of work under way.
 	cur atomic.Pointer[Function]
 
 	liveMu sync.Mutex
@@ -125,6 +129,7 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		observer: o.Observer,
 		roles:    o.Roles,
 		strict:   o.StrictRoles,
+		check:    o.CheckCode,
 		scopes:   make(map[Scope]map[string]*entry),
 	}
 	fns, err := o.Store.LoadFunctions(ctx)
@@ -151,6 +156,7 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 	s.async = newAsyncQueue(s, o.Async)
 	s.pending = events
 	s.log.Info("state loaded", "functions", len(fns), "async_events", len(events))
+	s.sweepCode(ctx)
 	return s, nil
 }
 
@@ -262,7 +268,7 @@ func (s *Service) lookup(sc Scope, name string) (*entry, *Function) {
 // Retire) take one, and so run after the write they follow, in write order.
 type held struct {
 	e  *entry
-	fn *Function // the current snapshot; nil once the function is deleted
+	fn *Function // the current durable snapshot, settled; nil once the function is deleted
 }
 
 // lock takes the entry's writer slot.
@@ -275,13 +281,28 @@ func (e *entry) lock(ctx context.Context) (*held, error) {
 	}
 }
 
-func (h *held) unlock() { <-h.e.write }
+// unlock gives the slot back. The durable snapshot must be the one shown:
+// a Pending or InProgress snapshot never outlives the work it stands for.
+func (h *held) unlock() {
+	if h.e.cur.Load() != h.fn {
+		panic("lambda: writer slot released while a Pending or InProgress snapshot is shown")
+	}
+	<-h.e.write
+}
 
 // publish makes fn the function's current, durable snapshot.
 func (h *held) publish(fn *Function) {
 	h.fn = fn
 	h.e.cur.Store(fn)
 }
+
+// show makes fn, the Pending or InProgress snapshot of work under way, the
+// function's current snapshot in memory only; publish (once the work is
+// durable) or restore (when it failed) must follow before unlock.
+func (h *held) show(fn *Function) { h.e.cur.Store(fn) }
+
+// restore shows the durable snapshot again: the work failed.
+func (h *held) restore() { h.e.cur.Store(h.fn) }
 
 // mutate applies change to a copy of the named function under its writer
 // slot, persists the copy and publishes it. change may return an undo that is
@@ -308,7 +329,7 @@ func (s *Service) mutate(ctx context.Context, sc Scope, name string, notFound fu
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.SaveFunction(ctx, next); err != nil {
+	if err := s.save(ctx, next); err != nil {
 		if undo != nil {
 			undo()
 		}
@@ -321,9 +342,32 @@ func (s *Service) mutate(ctx context.Context, sc Scope, name string, notFound fu
 	return next, nil
 }
 
+// save writes a settled function durably. The store never holds a Pending
+// or InProgress configuration, so a restart finds only settled functions.
+func (s *Service) save(ctx context.Context, fn *Function) error {
+	if !fn.settled() {
+		panic("lambda: a Pending or InProgress function reached the store")
+	}
+	return s.store.SaveFunction(ctx, fn)
+}
+
+// settled reports whether every configuration of fn is settled.
+func (fn *Function) settled() bool {
+	if fn.Latest.Phase != Settled || fn.running != nil {
+		return false
+	}
+	for _, v := range fn.Versions {
+		if v.Phase != Settled {
+			return false
+		}
+	}
+	return true
+}
+
 // clone deep-copies a function so that a writer can change it freely.
 func (fn *Function) clone() *Function {
 	c := *fn
+	c.running = nil // only a shown snapshot has one
 	c.Latest = fn.Latest.clone()
 	c.Versions = make([]Config, len(fn.Versions))
 	for i, v := range fn.Versions {

@@ -297,3 +297,43 @@ func BenchmarkHTTPPutProvisionedUnchanged64(b *testing.B) {
 		return err
 	})
 }
+
+// BenchmarkHTTPUpdateFunctionCode replaces functions' code from 8 clients,
+// each updating a function of its own (a second update of a function waits
+// for the first, as on AWS), with a new small package every time: the cost
+// of an update, the collection of the package it replaced included.
+func BenchmarkHTTPUpdateFunctionCode(b *testing.B) {
+	srv := reservoirtest.StartWith(b, reservoirtest.Options{Executor: "simulate"})
+	h := newHTTPBench(b, srv)
+	pkg := func(n int) string {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		w, _ := zw.Create("bootstrap")
+		_, _ = fmt.Fprintf(w, "#!/bin/sh\n# %d\n", n)
+		_ = zw.Close()
+		return base64.StdEncoding.EncodeToString(buf.Bytes())
+	}
+	const clients = 8
+	free := make(chan string, clients)
+	for i := range clients {
+		name := fmt.Sprintf("fn-%d", i)
+		body, _ := json.Marshal(map[string]any{
+			"FunctionName": name, "Runtime": "provided.al2023", "Handler": "bootstrap",
+			"Role": "arn:aws:iam::123456789012:role/bench", "Code": map[string]string{"ZipFile": pkg(-1 - i)},
+		})
+		h.mustDo(b, "POST", "/2015-03-31/functions", body, 201)
+		free <- name
+	}
+	var mu sync.Mutex
+	n := 0
+	benchLoop(b, clients, func() error {
+		mu.Lock()
+		n++
+		body, _ := json.Marshal(map[string]string{"ZipFile": pkg(n)})
+		mu.Unlock()
+		name := <-free
+		defer func() { free <- name }()
+		_, err := h.do("PUT", "/2015-03-31/functions/"+name+"/code", body, 200)
+		return err
+	})
+}

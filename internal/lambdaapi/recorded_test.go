@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -121,18 +122,123 @@ func newServer(t *testing.T, initDelay time.Duration) rawClient {
 	return rawClient{t: t, url: srv.URL, region: region}
 }
 
-func (c rawClient) createFunction(name string) {
+func (c rawClient) createFunction(name string) response {
 	c.t.Helper()
 	r := c.do("POST", "/2015-03-31/functions", map[string]any{
 		"FunctionName": name, "Runtime": "python3.12", "Handler": "handler.handler",
 		"Role": "arn:aws:iam::" + acct + ":role/lambda-role", "Code": map[string]any{"ZipFile": zipOf(c.t, echoZip)},
 	})
-	c.expect(r, 201, map[string]any{"FunctionName": name, "Version": "$LATEST", "State": "Active"})
+	c.expect(r, 201, map[string]any{"FunctionName": name, "Version": "$LATEST"})
+	c.expectStates(r, recorded(c.t, "provisioned_concurrency_moves_with_alias", 0, "CreateFunction"))
+	return r
 }
 
-func (c rawClient) publish(name, want string) {
+func (c rawClient) publish(name, want string) response {
 	c.t.Helper()
-	c.expect(c.do("POST", "/2015-03-31/functions/"+name+"/versions", map[string]any{}), 201, map[string]any{"Version": want})
+	r := c.do("POST", "/2015-03-31/functions/"+name+"/versions", map[string]any{})
+	c.expect(r, 201, map[string]any{"Version": want})
+	c.expectStates(r, recorded(c.t, "provisioned_concurrency_exceptions", 1, "PublishVersion"))
+	return r
+}
+
+// recordedAnswer is the state of one FunctionConfiguration answer recorded
+// on AWS (testdata/recorded_states.json).
+type recordedAnswer struct {
+	Case       string         `json:"case"`
+	Step       int            `json:"step"`
+	Operation  string         `json:"operation"`
+	Status     int            `json:"status"`
+	States     map[string]any `json:"states"`
+	RevisionID string         `json:"RevisionId"`
+}
+
+// stateMembers are the members recorded: each is compared, absence included.
+var stateMembers = []string{"State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason", "LastUpdateStatusReasonCode"}
+
+// recorded returns the recorded answer of step in the named case.
+func recorded(t *testing.T, name string, step int, operation string) recordedAnswer {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/recorded_states.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Steps []recordedAnswer }
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range doc.Steps {
+		if a.Case == name && a.Step == step {
+			if a.Operation != operation {
+				t.Fatalf("recorded %s step %d is %s, not %s", name, step, a.Operation, operation)
+			}
+			return a
+		}
+	}
+	t.Fatalf("no recorded answer for %s step %d", name, step)
+	return recordedAnswer{}
+}
+
+// expectStates checks the state members of a configuration (GetFunction's
+// Configuration) against a recorded answer: the same members, the same values.
+func (c rawClient) expectStates(r response, want recordedAnswer) {
+	c.t.Helper()
+	if r.status != want.Status {
+		c.t.Fatalf("status %d (%s %v), want %d as recorded for %s", r.status, r.errorType, r.body, want.Status, want.Operation)
+	}
+	cfg := r.body
+	if inner, ok := r.body["Configuration"].(map[string]any); ok {
+		cfg = inner
+	}
+	for _, k := range stateMembers {
+		got, has := cfg[k]
+		exp, recorded := want.States[k]
+		if has != recorded || got != exp {
+			c.t.Errorf("%s: member %s = %v (present %v), recorded on AWS: %v (present %v)", want.Operation, k, got, has, exp, recorded)
+		}
+	}
+}
+
+// revision returns a configuration's RevisionId.
+func revision(r response) string {
+	if inner, ok := r.body["Configuration"].(map[string]any); ok {
+		return inner["RevisionId"].(string)
+	}
+	s, _ := r.body["RevisionId"].(string)
+	return s
+}
+
+// TestRecordedFunctionStates replays the recorded states of a function's
+// life: CreateFunction answers Pending, the next read Active/Successful under
+// another RevisionId; versions are settled; UpdateFunctionConfiguration
+// answers InProgress with its reason, and the next read is Successful under
+// another RevisionId again.
+func TestRecordedFunctionStates(t *testing.T) {
+	c := newServer(t, 0)
+	const moves = "provisioned_concurrency_moves_with_alias"
+	created := c.do("POST", "/2015-03-31/functions", map[string]any{
+		"FunctionName": "fn1", "Runtime": "python3.8", "Handler": "handler.handler", "Timeout": 2,
+		"Role": "arn:aws:iam::" + acct + ":role/lambda-role", "Code": map[string]any{"ZipFile": zipOf(t, echoZip)},
+	})
+	c.expectStates(created, recorded(t, moves, 0, "CreateFunction"))
+	got := c.do("GET", "/2015-03-31/functions/fn1/configuration?Qualifier=$LATEST", nil)
+	c.expectStates(got, recorded(t, moves, 1, "GetFunctionConfiguration"))
+	if revision(got) == revision(created) {
+		t.Errorf("RevisionId %s did not change when the function became Active (recorded: <uuid:1> then <uuid:2>)", revision(got))
+	}
+	v1 := c.do("POST", "/2015-03-31/functions/fn1/versions", map[string]any{"RevisionId": revision(got), "Description": "my-first-version"})
+	c.expectStates(v1, recorded(t, moves, 2, "PublishVersion"))
+	c.expectStates(c.do("GET", "/2015-03-31/functions/fn1/configuration?Qualifier=1", nil), recorded(t, moves, 3, "GetFunctionConfiguration"))
+	c.expectStates(c.do("GET", "/2015-03-31/functions/fn1?Qualifier=1", nil), recorded(t, moves, 6, "GetFunction"))
+
+	const overlap = "reserved_provisioned_overlap"
+	before := c.do("GET", "/2015-03-31/functions/fn1", nil)
+	updated := c.do("PUT", "/2015-03-31/functions/fn1/configuration", map[string]any{"Timeout": 15})
+	c.expectStates(updated, recorded(t, overlap, 11, "UpdateFunctionConfiguration"))
+	after := c.do("GET", "/2015-03-31/functions/fn1", nil)
+	c.expectStates(after, recorded(t, "reserved_concurrency_update_and_get_function", 3, "GetFunction"))
+	if revs := []string{revision(before), revision(updated), revision(after)}; revs[0] == revs[1] || revs[1] == revs[2] || revs[0] == revs[2] {
+		t.Errorf("RevisionIds before, of and after the update: %v, want three different ones", revs)
+	}
 }
 
 func fnARN(name string) string { return "arn:aws:lambda:" + region + ":" + acct + ":function:" + name }
@@ -210,6 +316,7 @@ func TestRecordedGetFunctionShowsReservation(t *testing.T) {
 	c.expect(c.do("PUT", reservedPath("fn1"), map[string]any{"ReservedConcurrentExecutions": 3}), 200, nil)
 	r := c.do("GET", "/2015-03-31/functions/fn1", nil)
 	c.expect(r, 200, map[string]any{"Concurrency": map[string]any{"ReservedConcurrentExecutions": 3.0}})
+	c.expectStates(r, recorded(t, "reserved_concurrency_update_and_get_function", 3, "GetFunction"))
 	if r.body["Code"] == nil || r.body["Configuration"] == nil {
 		t.Fatalf("GetFunction lacks Code or Configuration: %v", r.body)
 	}
@@ -372,7 +479,8 @@ func TestRecordedReservedProvisionedOverlap(t *testing.T) {
 		limitError(" ReservedConcurrentExecutions  1 should not be lower than function's total provisioned concurrency [2]."))
 	c.expect(c.do("PUT", reservedPath("fn1"), map[string]any{"ReservedConcurrentExecutions": 2}), 200, nil)
 	c.expect(c.do("GET", getReservedPath("fn1"), nil), 200, map[string]any{"ReservedConcurrentExecutions": 2.0})
-	c.expect(c.do("PUT", "/2015-03-31/functions/fn1/configuration", map[string]any{"Timeout": 15}), 200, nil)
+	c.expectStates(c.do("PUT", "/2015-03-31/functions/fn1/configuration", map[string]any{"Timeout": 15}),
+		recorded(t, "reserved_provisioned_overlap", 11, "UpdateFunctionConfiguration"))
 	c.publish("fn1", "2")
 	c.expectError(c.do("PUT", provPath("fn1", "2"), map[string]any{"ProvisionedConcurrentExecutions": 1}), 400, "InvalidParameterValueException", userError(overReservedMsg))
 	c.expectError(c.do("PUT", provPath("fn1", "1"), map[string]any{"ProvisionedConcurrentExecutions": 3}), 400, "InvalidParameterValueException", userError(overReservedMsg))

@@ -60,14 +60,32 @@ type functionConfiguration struct {
 	Environment          *environmentOut      `json:"Environment,omitempty"`
 	TracingConfig        tracingConfig        `json:"TracingConfig"`
 	RevisionID           string               `json:"RevisionId"`
-	State                string               `json:"State"`
-	LastUpdateStatus     string               `json:"LastUpdateStatus"`
 	PackageType          string               `json:"PackageType"`
 	Architectures        []string             `json:"Architectures"`
 	EphemeralStorage     ephemeralStorageOut  `json:"EphemeralStorage"`
 	SnapStart            snapStartOut         `json:"SnapStart"`
 	RuntimeVersionConfig runtimeVersionConfig `json:"RuntimeVersionConfig"`
 	LoggingConfig        loggingConfig        `json:"LoggingConfig"`
+	functionStates
+}
+
+// functionStates are a configuration's state members: AWS sends no
+// LastUpdateStatus members while a function is being created, and reason
+// members only with a transient state.
+type functionStates struct {
+	State                      string `json:"State"`
+	StateReason                string `json:"StateReason,omitempty"`
+	StateReasonCode            string `json:"StateReasonCode,omitempty"`
+	LastUpdateStatus           string `json:"LastUpdateStatus,omitempty"`
+	LastUpdateStatusReason     string `json:"LastUpdateStatusReason,omitempty"`
+	LastUpdateStatusReasonCode string `json:"LastUpdateStatusReasonCode,omitempty"`
+}
+
+func statesOf(p lambda.Phase) functionStates {
+	var out functionStates
+	out.State, out.StateReason, out.StateReasonCode = p.State()
+	out.LastUpdateStatus, out.LastUpdateStatusReason, out.LastUpdateStatusReasonCode = p.LastUpdate()
+	return out
 }
 
 // lastModifiedLayout is FunctionConfiguration.LastModified's format.
@@ -110,8 +128,7 @@ func toConfiguration(fn *lambda.Function, c lambda.Config, qualifier string) fun
 		Environment:          env,
 		TracingConfig:        tracingConfig{Mode: c.TracingMode},
 		RevisionID:           c.RevisionID,
-		State:                "Active",
-		LastUpdateStatus:     "Successful",
+		functionStates:       statesOf(c.Phase),
 		PackageType:          c.PackageType,
 		Architectures:        c.Architectures,
 		EphemeralStorage:     ephemeralStorageOut{Size: c.EphemeralStorage},

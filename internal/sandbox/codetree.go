@@ -15,6 +15,10 @@ import (
 // every environment running that code (AWS's /var/task is read-only too).
 // Starting an environment then costs a process start, not an unzip: 100
 // provisioned environments of one version share one tree.
+//
+// Each tree has a directory of its own, never reused: the last release
+// removes it outside Manager.codeMu, which every environment start takes,
+// while a new acquire of the same code extracts a new tree elsewhere.
 type codeTree struct {
 	once sync.Once
 	dir  string
@@ -29,7 +33,9 @@ func (m *Manager) acquireCode(ctx context.Context, spec Spec) (string, func(), e
 	t := m.codes[spec.CodeSha256]
 	if t == nil {
 		sum := sha256.Sum256([]byte(spec.CodeSha256)) // the digest is base64: it may hold '/'
-		t = &codeTree{dir: filepath.Join(m.workDir, "code-"+hex.EncodeToString(sum[:12]))}
+		m.codeTrees++
+		name := fmt.Sprintf("code-%s-%d", hex.EncodeToString(sum[:12]), m.codeTrees)
+		t = &codeTree{dir: filepath.Join(m.workDir, name)}
 		m.codes[spec.CodeSha256] = t
 	}
 	t.refs++
@@ -37,15 +43,17 @@ func (m *Manager) acquireCode(ctx context.Context, spec Spec) (string, func(), e
 
 	release := func() {
 		m.codeMu.Lock()
-		defer m.codeMu.Unlock()
 		t.refs--
-		if t.refs > 0 {
-			return
-		}
-		if m.codes[spec.CodeSha256] == t {
+		last := t.refs == 0
+		if last && m.codes[spec.CodeSha256] == t {
 			delete(m.codes, spec.CodeSha256)
 		}
-		if err := removeReadOnly(t.dir); err != nil {
+		m.codeMu.Unlock()
+		if !last {
+			return
+		}
+		// Nobody holds t nor can find it: its directory is ours alone.
+		if err := m.removeTree(t.dir); err != nil {
 			m.log.Warn("removing code directory", "dir", t.dir, "err", err)
 		}
 	}

@@ -275,8 +275,13 @@ type Manager struct {
 	hide     []string // what every isolated view covers: WorkDir and HideDirs, outermost only
 	hasShm   bool     // /dev/shm exists, to be replaced in isolated views
 
-	codeMu sync.Mutex
-	codes  map[string]*codeTree // by CodeSha256
+	codeMu    sync.Mutex
+	codes     map[string]*codeTree // by CodeSha256
+	codeTrees uint64               // trees ever made: each gets a directory of its own
+
+	// removeTree removes a code tree that is no longer used (removeReadOnly;
+	// tests replace it to observe it).
+	removeTree func(dir string) error
 
 	mu          sync.Mutex
 	closed      bool
@@ -311,6 +316,7 @@ func NewManager(opts Options) (*Manager, error) {
 		workDir:     opts.WorkDir,
 		interps:     map[string]string{},
 		codes:       map[string]*codeTree{},
+		removeTree:  removeReadOnly,
 		onDemand:    map[string]*pool{},
 		provisioned: map[string]*pool{},
 	}
