@@ -72,7 +72,7 @@ func createWith(t *testing.T, c *awslambda.Client, name string, zip []byte) stri
 	t.Helper()
 	out, err := c.CreateFunction(context.Background(), &awslambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Runtime: types.RuntimePython312, Handler: aws.String("handler.handler"),
-		Role: aws.String("arn:aws:iam::123456789012:role/r"), Code: &types.FunctionCode{ZipFile: zip},
+		Role: aws.String(callerRole(t, c)), Code: &types.FunctionCode{ZipFile: zip},
 	})
 	if err != nil {
 		t.Fatalf("CreateFunction %s: %v", name, err)

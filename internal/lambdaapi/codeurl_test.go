@@ -48,7 +48,7 @@ func createWithZip(t *testing.T, c *lambda.Client, name, content string, publish
 	zip := zipOf(t, map[string]string{"handler.py": content})
 	if _, err := c.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name), Runtime: types.RuntimePython312, Handler: aws.String("handler.handler"),
-		Role: aws.String("arn:aws:iam::123456789012:role/r"), Code: &types.FunctionCode{ZipFile: zip}, Publish: publish,
+		Role: aws.String(callerRole(t, c)), Code: &types.FunctionCode{ZipFile: zip}, Publish: publish,
 	}); err != nil {
 		t.Fatalf("CreateFunction %s: %v", name, err)
 	}

@@ -22,18 +22,24 @@ func sdkClient(t *testing.T, srv *reservoirtest.Server) *lambda.Client {
 	return lambda.NewFromConfig(srv.AWSConfig(t))
 }
 
-func createFn(t *testing.T, c *lambda.Client, name string, publish bool) *lambda.CreateFunctionOutput {
+// callerRole is an execution role in the client's own account (its access
+// key): AWS refuses a role of another account.
+func callerRole(t *testing.T, c *lambda.Client) string {
 	t.Helper()
-	// The execution role is in the caller's account (the access key).
 	creds, err := c.Options().Credentials.Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return "arn:aws:iam::" + creds.AccessKeyID + ":role/r"
+}
+
+func createFn(t *testing.T, c *lambda.Client, name string, publish bool) *lambda.CreateFunctionOutput {
+	t.Helper()
 	out, err := c.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
 		FunctionName: aws.String(name),
 		Runtime:      types.RuntimePython312,
 		Handler:      aws.String("handler.handler"),
-		Role:         aws.String("arn:aws:iam::" + creds.AccessKeyID + ":role/r"),
+		Role:         aws.String(callerRole(t, c)),
 		Code:         &types.FunctionCode{ZipFile: zipOf(t, echoZip)},
 		Publish:      publish,
 	})

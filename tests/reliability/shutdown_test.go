@@ -273,10 +273,7 @@ func TestNoFunctionRunsWhenListenFails(t *testing.T) {
 	if !waitFor(20*time.Second, func() bool { return countPrefix(mark, "run-") == 1 }) {
 		t.Fatalf("the event did not start:\n%s", srv.log())
 	}
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	<-srv.done
+	srv.kill9() // the event stays stored, to run after the next start
 	before := len(markerPIDs(mark))
 
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -284,10 +281,19 @@ func TestNoFunctionRunsWhenListenFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	cmd := exec.Command(reservoirBinary(t), "serve", "--listen", busy.Addr().String(), "--data-dir", dataDir, "--share-dir", mark)
+	runCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, reservoirBinary(t), "serve", "--listen", busy.Addr().String(), "--data-dir", dataDir, "--share-dir", mark)
+	began := time.Now()
 	outb, err := cmd.CombinedOutput()
+	if runCtx.Err() != nil {
+		t.Fatalf("a server that could not listen was still running after 30 s (waiting for functions it started):\n%s", outb)
+	}
 	if err == nil {
 		t.Fatalf("the server started on a busy address:\n%s", outb)
+	}
+	if d := time.Since(began); d > 10*time.Second {
+		t.Errorf("a server that could not listen took %v to give up", d)
 	}
 	// A function process that was started would have left its init marker
 	// within this time.
