@@ -2,7 +2,9 @@ package process
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -156,8 +158,9 @@ func TestStopHonoursTerm(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("SIGTERM ignored? took %v", d)
 	}
-	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "terminated") {
-		t.Errorf("exit error = %v, want terminated", err)
+	var ee *exec.ExitError
+	if err := p.Err(); !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+		t.Errorf("exit error = %v, want death by SIGTERM", err)
 	}
 }
 

@@ -562,8 +562,9 @@ func TestRuntimeErrors(t *testing.T) {
 		t.Errorf("java: %v", err)
 	}
 	failing := spec("codeless", "provided.al2023", "x", nil, nil)
-	failing.Code = func(context.Context) ([]byte, error) { return nil, errors.New("store down") }
-	if _, err := m.Invoke(context.Background(), failing, "", Invocation{}); err == nil || !strings.Contains(err.Error(), "store down") {
+	storeDown := errors.New("store down")
+	failing.Code = func(context.Context) ([]byte, error) { return nil, storeDown }
+	if _, err := m.Invoke(context.Background(), failing, "", Invocation{}); !errors.Is(err, storeDown) {
 		t.Errorf("code failure: %v", err)
 	}
 }

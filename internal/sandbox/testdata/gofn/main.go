@@ -4,11 +4,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
+	"io"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,8 +126,9 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	return nil, fmt.Errorf("unknown action %q", ev.Action)
 }
 
-// probe tries each access of ev and returns, for each, "ok" or the error,
-// with the process's uid and working directory.
+// probe tries each access of ev and returns, for each, "ok" or the error
+// (a fetch: its outcome, see fetch), with the process's uid and working
+// directory.
 func probe(ev event) map[string]string {
 	out := map[string]string{"uid": strconv.Itoa(os.Getuid())}
 	out["cwd"], _ = os.Getwd()
@@ -147,18 +151,58 @@ func probe(ev event) map[string]string {
 		out["write "+p] = result(os.WriteFile(p, []byte("written by "+lambdacontext.FunctionName), 0o644))
 	}
 	for _, pid := range ev.Signal {
-		out["signal "+strconv.Itoa(pid)] = result(syscall.Kill(pid, 0))
-	}
-	client := &http.Client{Timeout: time.Second}
-	for _, url := range ev.Fetch {
-		res, err := client.Get(url)
-		if err == nil {
-			res.Body.Close()
-			out["fetch "+url] = res.Status
+		// EPERM by its name: the test asks whether the kernel refused.
+		r := syscall.Kill(pid, 0)
+		if errors.Is(r, syscall.EPERM) {
+			out["signal "+strconv.Itoa(pid)] = "EPERM"
 		} else {
-			out["fetch "+url] = err.Error()
+			out["signal "+strconv.Itoa(pid)] = result(r)
 		}
+	}
+	for _, url := range ev.Fetch {
+		out["fetch "+url] = fetch(url)
 	}
 	time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
 	return out
+}
+
+// fetch sends a GET of rawURL on a connection of its own and says what
+// became of it, whatever words the network stack would use: "refused" (no
+// connection), "closed" (the server hung up without answering), "timeout"
+// (no answer within a second: the request is held), or "answered " and the
+// status line (or what came of it).
+func fetch(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "bad URL: " + err.Error()
+	}
+	c, err := net.DialTimeout("tcp", u.Host, time.Second)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return "refused"
+		}
+		return "dial: " + err.Error()
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host); err != nil {
+		return hangUp(err)
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if line != "" {
+		return "answered " + strings.TrimSpace(line)
+	}
+	return hangUp(err)
+}
+
+// hangUp names what a connection's error says of the server.
+func hangUp(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "closed"
+	}
+	return "error: " + err.Error()
 }
