@@ -191,9 +191,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Close(ctx)
 		return nil, err
 	}
+	var runtimes lambda.RuntimeChecker // the simulate executor runs no code
+	if a.sandbox != nil {
+		runtimes = newRuntimeChecker(a.sandbox)
+	}
 	a.svc, err = lambda.NewService(ctx, lambda.Options{
 		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: m, Async: cfg.Async,
-		Roles: lambdaRoles{iamSvc}, StrictRoles: cfg.StrictRoles, CheckCode: checkPackage,
+		Roles: lambdaRoles{iamSvc}, StrictRoles: cfg.StrictRoles, CheckCode: checkPackage, Runtimes: runtimes,
 	})
 	if err != nil {
 		a.Close(ctx)

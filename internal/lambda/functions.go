@@ -150,35 +150,44 @@ func checkEnvironment(env map[string]string) error {
 // msgCannotUnzip is AWS's answer to a deployment package it cannot use.
 const msgCannotUnzip = "Could not unzip uploaded file. Please check your file, then try to upload again."
 
-// inspectZip checks a deployment package and returns its digest.
-func inspectZip(b []byte) (digest string, err error) {
+// inspectZip checks a deployment package and returns its digest and the
+// files in it that Lambda could not read (see unreadableFiles).
+func inspectZip(b []byte) (digest string, unreadable []string, err error) {
 	if len(b) > MaxZipSize {
-		return "", newErr(KindRequestTooLarge, "Request must be smaller than %d bytes for the CreateFunction operation", MaxZipSize)
+		return "", nil, newErr(KindRequestTooLarge, "Request must be smaller than %d bytes for the CreateFunction operation", MaxZipSize)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		return "", newErr(KindInvalidParameterValue, msgCannotUnzip)
+		return "", nil, newErr(KindInvalidParameterValue, msgCannotUnzip)
 	}
 	var total uint64
 	for _, f := range zr.File {
 		total += f.UncompressedSize64
 	}
 	if total > MaxUnzippedSize {
-		return "", newErr(KindInvalidParameterValue, "Unzipped size must be smaller than %d bytes", MaxUnzippedSize)
+		return "", nil, newErr(KindInvalidParameterValue, "Unzipped size must be smaller than %d bytes", MaxUnzippedSize)
 	}
 	sum := sha256.Sum256(b)
-	return base64.StdEncoding.EncodeToString(sum[:]), nil
+	return base64.StdEncoding.EncodeToString(sum[:]), unreadableFiles(zr), nil
+}
+
+// msgImage refuses container images, which Reservoir cannot run.
+const msgImage = "Reservoir runs .zip deployment packages only; container images (PackageType Image) are not supported."
+
+// isImage reports whether the request asks for a container image.
+func isImage(in *FunctionInput) bool {
+	return in.ImageURI != "" || (in.PackageType != nil && *in.PackageType == "Image")
 }
 
 // codeFromInput validates the Code member of CreateFunction / UpdateFunctionCode.
-func codeFromInput(in *FunctionInput) (digest string, err error) {
+func codeFromInput(in *FunctionInput) (digest string, unreadable []string, err error) {
 	switch {
-	case in.ImageURI != "" || (in.PackageType != nil && *in.PackageType == "Image"):
-		return "", newErr(KindInvalidParameterValue, "Reservoir runs .zip deployment packages only; container images (PackageType Image) are not supported.")
+	case isImage(in):
+		return "", nil, newErr(KindInvalidParameterValue, msgImage)
 	case in.ZipFile == nil && in.HasS3:
-		return "", newErr(KindInvalidParameterValue, "Reservoir cannot read code from Amazon S3; upload the deployment package as ZipFile.")
+		return "", nil, newErr(KindInvalidParameterValue, "Reservoir cannot read code from Amazon S3; upload the deployment package as ZipFile.")
 	case in.ZipFile == nil:
-		return "", newErr(KindInvalidParameterValue, "Please provide a source for function code.")
+		return "", nil, newErr(KindInvalidParameterValue, "Please provide a source for function code.")
 	}
 	return inspectZip(in.ZipFile)
 }
@@ -204,6 +213,9 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 	if ref.Qualifier != "" {
 		return Config{}, newErr(KindInvalidParameterValue, "Function name cannot be qualified when creating a function.")
 	}
+	if isImage(&in) { // before the Runtime, which an image function has not
+		return Config{}, newErr(KindInvalidParameterValue, msgImage)
+	}
 	if in.Runtime == nil || *in.Runtime == "" {
 		return Config{}, newErr(KindInvalidParameterValue, "Runtime and Handler are mandatory parameters for functions created with deployment packages.")
 	}
@@ -218,7 +230,7 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 	if err := s.checkAssumable(ctx, ref.Name, *in.Role); err != nil {
 		return Config{}, err
 	}
-	digest, err := codeFromInput(&in)
+	digest, unreadable, err := codeFromInput(&in)
 	if err != nil {
 		return Config{}, err
 	}
@@ -286,6 +298,8 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 		if err = s.save(ctx, done); err == nil {
 			h.publish(done)
 			h.unlock()
+			s.warnUnreadable(ref.Name, unreadable)
+			s.warnRuntime(ref.Name, cfg.Runtime)
 			return answer, nil
 		}
 	}
@@ -501,6 +515,9 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 	if err != nil {
 		return Config{}, err
 	}
+	if in.Runtime != nil {
+		s.warnRuntime(ref.Name, *in.Runtime)
+	}
 	return shown.Latest, nil
 }
 
@@ -628,7 +645,7 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, sc Scope, in FunctionI
 	if err := v.Err(); err != nil {
 		return Config{}, err
 	}
-	digest, err := codeFromInput(&in)
+	digest, unreadable, err := codeFromInput(&in)
 	if err != nil {
 		return Config{}, err
 	}
@@ -652,6 +669,9 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, sc Scope, in FunctionI
 		}
 		return nil
 	}, &newCode{digest: digest, zip: in.ZipFile}, in.Publish)
+	if err == nil {
+		s.warnUnreadable(ref.Name, unreadable)
+	}
 	switch {
 	case err != nil:
 		return Config{}, err

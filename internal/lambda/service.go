@@ -50,6 +50,9 @@ type Options struct {
 	// zip directory (entry names, links, sizes) before a function takes it;
 	// its error means the package is unusable. nil checks nothing more.
 	CheckCode func(zip []byte) error
+	// Runtimes, if set, tells which runtimes this machine can run: a
+	// function given one it cannot is accepted, as on AWS, with a warning.
+	Runtimes RuntimeChecker
 }
 
 // DefaultAccountConcurrency is AWS's default regional concurrency limit of
@@ -69,6 +72,7 @@ type Service struct {
 	roles    RoleChecker
 	strict   bool                   // StrictRoles
 	check    func(zip []byte) error // Options.CheckCode; nil checks nothing more
+	runtimes RuntimeChecker         // nil: no runtime is checked
 
 	code codeGC // which packages may be deleted: pins and deletions under way
 
@@ -130,6 +134,7 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		roles:    o.Roles,
 		strict:   o.StrictRoles,
 		check:    o.CheckCode,
+		runtimes: o.Runtimes,
 		scopes:   make(map[Scope]map[string]*entry),
 	}
 	fns, err := o.Store.LoadFunctions(ctx)

@@ -1,0 +1,49 @@
+package app
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/reservoir-dev/reservoir/internal/lambda"
+	"github.com/reservoir-dev/reservoir/internal/sandbox"
+)
+
+// msgNoSuchRuntime is what Reservoir lacks for a runtime it has no engine for.
+const msgNoSuchRuntime = "Reservoir runs provided.al2023, provided.al2, provided and go1.x (the function's own executable), " +
+	"python3.x (with python3) and nodejs*.x (with node) functions only"
+
+// runtimeChecker tells the domain which runtimes the sandbox can run on
+// this machine. What it finds is kept, except a missing interpreter, which
+// is looked for again next time (it may have been installed since).
+type runtimeChecker struct {
+	m *sandbox.Manager
+
+	mu    sync.Mutex
+	known map[string]lambda.RuntimeCheck // by runtime
+}
+
+func newRuntimeChecker(m *sandbox.Manager) *runtimeChecker {
+	return &runtimeChecker{m: m, known: map[string]lambda.RuntimeCheck{}}
+}
+
+func (c *runtimeChecker) CheckRuntime(runtime string) lambda.RuntimeCheck {
+	c.mu.Lock()
+	r, ok := c.known[runtime]
+	c.mu.Unlock()
+	if ok {
+		return r
+	}
+	s, err := c.m.Support(runtime)
+	switch {
+	case errors.Is(err, sandbox.ErrRuntimeUnavailable):
+		return lambda.RuntimeCheck{Missing: err.Error()}
+	case err != nil:
+		r.Missing = msgNoSuchRuntime
+	case !s.Matches():
+		r.Substitute = s.Interpreter + " " + s.Version
+	}
+	c.mu.Lock()
+	c.known[runtime] = r
+	c.mu.Unlock()
+	return r
+}
