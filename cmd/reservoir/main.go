@@ -1,14 +1,13 @@
 // Command reservoir runs a local AWS Lambda service whose concurrency
 // behaves like AWS's.
 //
-//	reservoir serve [--listen 127.0.0.1:9001] [--public-url URL] [--data-dir DIR]
-//	                [--account-concurrency 1000] [--executor process|simulate]
-//	                [--isolation auto|on|off] [--share-dir DIR[,DIR...]] [--strict-roles]
-//	                [--log-level info]
+//	reservoir serve [flags]   run the service
+//	reservoir version         print the version and the commit it was built from
 //
-// Every flag has an environment equivalent: RESERVOIR_LISTEN, RESERVOIR_PUBLIC_URL,
-// RESERVOIR_DATA_DIR, RESERVOIR_ACCOUNT_CONCURRENCY, RESERVOIR_EXECUTOR,
-// RESERVOIR_ISOLATION, RESERVOIR_SHARE_DIR, RESERVOIR_STRICT_ROLES, RESERVOIR_LOG_LEVEL.
+// `reservoir --help` lists every flag of serve with its RESERVOIR_* variable
+// and default; they are in one table, serveFlags, which also makes README's.
+// The first SIGINT or SIGTERM stops the service gracefully, a second one at
+// once.
 package main
 
 import (
@@ -25,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/reservoir-dev/reservoir/internal/app"
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
@@ -32,95 +32,131 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
-	stop()
-	os.Exit(code)
+	// Two signals may arrive before Run reads them: the second stops at once.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr, signals))
 }
 
-const usage = `usage: reservoir serve [flags]
-
-Runs the Reservoir server. Flags (each also read from its RESERVOIR_* variable):
-`
-
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "serve" {
-		fmt.Fprint(stderr, usage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-			return 0
-		}
+// run is the command: it returns the exit status. Help and the version go to
+// stdout, everything else (logs, errors, what a stop does) to stderr.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer, signals <-chan os.Signal) int {
+	cmd := ""
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+	case "-h", "-help", "--help", "help":
+		writeUsage(stdout)
+		return 0
+	case "-version", "--version", "version":
+		writeVersion(stdout)
+		return 0
+	case "":
+		writeUsage(stderr)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "reservoir: unknown command %q\n%s", cmd, seeHelp)
 		return 2
 	}
-	cfg, level, err := parseFlags(args[1:], getenv, stderr)
+	cfg, level, err := parseFlags(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
+		writeUsage(stdout)
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "reservoir:", err)
+		fmt.Fprintf(stderr, "reservoir: %v\n%s", err, seeHelp)
 		return 2
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	if err := app.Run(ctx, cfg); err != nil {
+	err = app.Run(context.Background(), cfg, app.Stop{
+		Signals: signals,
+		Graceful: func(running int, within time.Duration) {
+			fmt.Fprintf(stderr, "stopping: waiting up to %d s for %d running %s; press Ctrl-C again to stop now\n",
+				int(within.Seconds()), running, plural(running, "invocation", "invocations"))
+		},
+		Now: func(running int) {
+			fmt.Fprintf(stderr, "stopping now: %d running %s cut short\n", running, plural(running, "invocation", "invocations"))
+		},
+	})
+	if err != nil {
 		cfg.Logger.Error("reservoir failed", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (app.Config, slog.Level, error) {
-	env := func(name, def string) string {
-		if v := getenv("RESERVOIR_" + name); v != "" {
-			return v
-		}
-		return def
+const seeHelp = "Run 'reservoir --help' for the commands and flags.\n"
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
 	}
+	return many
+}
+
+// parseFlags reads serve's flags (serveFlags) from args over their
+// environment variables over their defaults.
+func parseFlags(args []string, getenv func(string) string) (app.Config, slog.Level, error) {
 	fs := flag.NewFlagSet("reservoir serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", env("LISTEN", "127.0.0.1:9001"), "address to listen on (RESERVOIR_LISTEN)")
-	publicURL := fs.String("public-url", env("PUBLIC_URL", ""), "http(s)://host[:port] clients reach the server at, for GetFunction's Code.Location; default: the listen address, 0.0.0.0 or [::] as 127.0.0.1 (RESERVOIR_PUBLIC_URL)")
-	dataDir := fs.String("data-dir", env("DATA_DIR", defaultDataDir(getenv)), "where state is kept (RESERVOIR_DATA_DIR)")
-	accountConc := fs.String("account-concurrency", env("ACCOUNT_CONCURRENCY", "1000"), "concurrency limit of every account and region (RESERVOIR_ACCOUNT_CONCURRENCY)")
-	executor := fs.String("executor", env("EXECUTOR", app.ExecutorProcess), "process: run function code; simulate: virtual environments, no code runs (RESERVOIR_EXECUTOR)")
-	isolation := fs.String("isolation", env("ISOLATION", string(sandbox.IsolationAuto)), "auto: isolate functions from each other and the host where the system allows (root on Linux); on: isolate or refuse to start; off: never (RESERVOIR_ISOLATION)")
-	shareDirs := fs.String("share-dir", env("SHARE_DIR", ""), "host directories isolated functions see at their own paths, comma-separated (RESERVOIR_SHARE_DIR)")
-	logLevel := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (RESERVOIR_LOG_LEVEL)")
-	auth := fs.String("auth", env("AUTH", app.AuthNone), "none: accept any credentials; sigv4: verify request signatures against --credentials (RESERVOIR_AUTH)")
-	credentials := fs.String("credentials", env("CREDENTIALS", ""), "AKID:SECRET[,AKID:SECRET...] accepted in --auth sigv4 mode (RESERVOIR_CREDENTIALS)")
-	strictDefault, err := strconv.ParseBool(env("STRICT_ROLES", "false"))
-	if err != nil {
-		return app.Config{}, 0, fmt.Errorf("RESERVOIR_STRICT_ROLES must be true or false, got %q", getenv("RESERVOIR_STRICT_ROLES"))
+	fs.SetOutput(io.Discard) // run prints the error, once
+	strs := map[string]*string{}
+	bools := map[string]*bool{}
+	for _, f := range serveFlags {
+		def := f.def
+		if v := getenv(f.env()); v != "" {
+			def = v
+		}
+		if !f.isBool() {
+			strs[f.name] = fs.String(f.name, def, f.doc)
+			continue
+		}
+		b, err := strconv.ParseBool(def)
+		if err != nil {
+			return app.Config{}, 0, fmt.Errorf("%s must be true or false, got %q", f.env(), def)
+		}
+		bools[f.name] = fs.Bool(f.name, b, f.doc)
 	}
-	strictRoles := fs.Bool("strict-roles", strictDefault, "refuse, as AWS does, a function whose execution role Lambda could not assume (not created in IAM, or not trusting lambda.amazonaws.com); by default it is accepted with a warning (RESERVOIR_STRICT_ROLES)")
 	if err := fs.Parse(args); err != nil {
 		return app.Config{}, 0, err
 	}
 	if fs.NArg() > 0 {
 		return app.Config{}, 0, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	n, err := strconv.Atoi(*accountConc)
+	get := func(name string) string { return *strs[name] }
+	n, err := strconv.Atoi(get("account-concurrency"))
 	if err != nil || n < 1 {
-		return app.Config{}, 0, fmt.Errorf("--account-concurrency must be a positive integer, got %q", *accountConc)
+		return app.Config{}, 0, fmt.Errorf("--account-concurrency must be a positive integer, got %q", get("account-concurrency"))
 	}
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(strings.ToUpper(*logLevel))); err != nil {
-		return app.Config{}, 0, fmt.Errorf("--log-level: %w", err)
+	if err := level.UnmarshalText([]byte(strings.ToUpper(get("log-level")))); err != nil {
+		return app.Config{}, 0, fmt.Errorf("--log-level must be debug, info, warn or error, got %q", get("log-level"))
 	}
-	if *executor != app.ExecutorProcess && *executor != app.ExecutorSimulate {
-		return app.Config{}, 0, fmt.Errorf("--executor must be %s or %s, got %q", app.ExecutorProcess, app.ExecutorSimulate, *executor)
+	executor := get("executor")
+	if executor != app.ExecutorProcess && executor != app.ExecutorSimulate {
+		return app.Config{}, 0, fmt.Errorf("--executor must be %s or %s, got %q", app.ExecutorProcess, app.ExecutorSimulate, executor)
 	}
-	switch sandbox.Isolation(*isolation) {
+	isolation := get("isolation")
+	switch sandbox.Isolation(isolation) {
 	case sandbox.IsolationAuto, sandbox.IsolationOn, sandbox.IsolationOff:
 	default:
-		return app.Config{}, 0, fmt.Errorf("--isolation must be %s, %s or %s, got %q", sandbox.IsolationAuto, sandbox.IsolationOn, sandbox.IsolationOff, *isolation)
+		return app.Config{}, 0, fmt.Errorf("--isolation must be %s, %s or %s, got %q", sandbox.IsolationAuto, sandbox.IsolationOn, sandbox.IsolationOff, isolation)
 	}
-	if *publicURL != "" {
-		if err := app.CheckPublicURL(*publicURL); err != nil {
+	publicURL := get("public-url")
+	if publicURL != "" {
+		if err := app.CheckPublicURL(publicURL); err != nil {
 			return app.Config{}, 0, fmt.Errorf("--public-url: %w", err)
 		}
 	}
-	cfg := app.Config{Listen: *listen, PublicURL: *publicURL, DataDir: *dataDir, AccountConcurrency: n, Executor: *executor, Auth: *auth, Isolation: *isolation,
-		StrictRoles: *strictRoles}
-	for _, d := range strings.Split(*shareDirs, ",") {
+	dataDir := get("data-dir")
+	if dataDir == "" {
+		dataDir = defaultDataDir(getenv)
+	}
+	auth := get("auth")
+	cfg := app.Config{Listen: get("listen"), PublicURL: publicURL, DataDir: dataDir, AccountConcurrency: n, Executor: executor,
+		Auth: auth, Isolation: isolation, StrictRoles: *bools["strict-roles"]}
+	for _, d := range strings.Split(get("share-dir"), ",") {
 		if d = strings.TrimSpace(d); d == "" {
 			continue
 		}
@@ -130,16 +166,16 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (ap
 		}
 		cfg.ShareDirs = append(cfg.ShareDirs, abs)
 	}
-	switch *auth {
+	switch auth {
 	case app.AuthNone:
 	case app.AuthSigV4:
-		creds, err := awsproto.ParseCredentials(*credentials)
+		creds, err := awsproto.ParseCredentials(get("credentials"))
 		if err != nil {
 			return app.Config{}, 0, fmt.Errorf("--credentials: %w", err)
 		}
 		cfg.Credentials = creds
 	default:
-		return app.Config{}, 0, fmt.Errorf("--auth must be %s or %s, got %q", app.AuthNone, app.AuthSigV4, *auth)
+		return app.Config{}, 0, fmt.Errorf("--auth must be %s or %s, got %q", app.AuthNone, app.AuthSigV4, auth)
 	}
 	return cfg, level, nil
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
@@ -121,6 +122,9 @@ type App struct {
 	// stopReserve is the part of a shutdown's time kept for stopping the
 	// functions that still run when the time for requests is up.
 	stopReserve time.Duration
+	// handling counts the requests whose handlers run, for Close to let
+	// those of the connections it cuts end before it closes the store.
+	handling atomic.Int64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -243,8 +247,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Close(ctx)
 		return nil, fmt.Errorf("unknown auth mode %q (want %s or %s)", cfg.Auth, AuthNone, AuthSigV4)
 	}
+	counted := awsproto.Middleware(cfg.Logger, handler)
 	a.server = &http.Server{
-		Handler:           awsproto.Middleware(cfg.Logger, handler),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a.handling.Add(1)
+			defer a.handling.Add(-1)
+			counted.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
 	}
@@ -302,12 +311,26 @@ func (a *App) Serve() error {
 // store once the time for requests in flight is up.
 const defaultStopReserve = 2 * time.Second
 
+// RunningInvocations is how many invocations run now, in every account and
+// region (synchronous and asynchronous), as the concurrency books count them.
+func (a *App) RunningInvocations() int {
+	n := 0
+	for _, s := range a.svc.Accountant().Snapshot() {
+		n += s.Usage.InFlight
+	}
+	return n
+}
+
 // Close stops accepting requests and starting asynchronous events, lets
-// the requests in flight finish until ctx's deadline less the stop reserve,
-// then stops every function still running (their callers get 503
-// ServiceException; running asynchronous events stay stored and run after the
-// next start), and closes the store. It returns within ctx's deadline plus
-// what stopping the processes takes. Calling it again returns the first result.
+// the requests in flight finish until ctx's deadline less the stop reserve
+// (or until ctx is canceled: a stop that cannot wait), then stops every
+// function still running (their callers get 503 ServiceException; running
+// asynchronous events stay stored and run after the next start), closes the
+// connections of requests still open when ctx ends, and closes the store once
+// their handlers are done. It returns within ctx's deadline plus what
+// stopping the processes takes. Requests cut short are what a bounded stop
+// is for, not an error: the error is of what failed to stop or close.
+// Calling it again returns the first result.
 func (a *App) Close(ctx context.Context) error {
 	a.closeOnce.Do(func() {
 		var errs []error
@@ -332,13 +355,11 @@ func (a *App) Close(ctx context.Context) error {
 			defer t.Stop()
 			requestsUp = t.C
 		}
+		var shutdownErr error
 		requestsDone := false
 		select {
-		case err := <-shutdown:
+		case shutdownErr = <-shutdown:
 			requestsDone = true
-			if err != nil {
-				errs = append(errs, fmt.Errorf("shutdown http: %w", err))
-			}
 		case <-requestsUp:
 		case <-ctx.Done():
 		}
@@ -353,9 +374,16 @@ func (a *App) Close(ctx context.Context) error {
 			cancel()
 		}
 		if !requestsDone {
-			if err := <-shutdown; err != nil {
-				errs = append(errs, fmt.Errorf("shutdown http: %w", err))
-			}
+			// The requests the stopped functions held end now; others (a
+			// client still sending its request, say) keep their connection
+			// until ctx ends.
+			shutdownErr = <-shutdown
+		}
+		switch {
+		case shutdownErr != nil && ctx.Err() != nil && errors.Is(shutdownErr, ctx.Err()):
+			a.cutRequests()
+		case shutdownErr != nil:
+			errs = append(errs, fmt.Errorf("shutdown http: %w", shutdownErr))
 		}
 		if a.svc != nil {
 			a.svc.Close()
@@ -370,9 +398,48 @@ func (a *App) Close(ctx context.Context) error {
 	return a.closeErr
 }
 
-// Run starts the server and serves until ctx is canceled, then shuts down
-// gracefully (in-flight requests get up to 10 s).
-func Run(ctx context.Context, cfg Config) error {
+// handlerGrace bounds the wait for the handlers of cut connections.
+const handlerGrace = 2 * time.Second
+
+// cutRequests closes every connection still open and waits, up to
+// handlerGrace, for their handlers to return, so that none of them uses the
+// store once it is closed. A handler's durable writes end before it answers:
+// a request cut here was never acknowledged.
+func (a *App) cutRequests() {
+	n := a.handling.Load()
+	_ = a.server.Close()
+	a.log.Info("stopped: closed the connections of requests still in flight", "requests", n)
+	deadline := time.Now().Add(handlerGrace)
+	for a.handling.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond) // handlers end within milliseconds once their connection is gone
+	}
+	if left := a.handling.Load(); left > 0 {
+		a.log.Warn("requests still being handled as the store closes", "requests", left)
+	}
+}
+
+// ShutdownTimeout bounds a graceful stop: the time requests in flight get,
+// stopping the functions still running included.
+const ShutdownTimeout = 10 * time.Second
+
+// Stop tells Run when to stop, and lets its caller say what happens.
+type Stop struct {
+	// Signals: the first value starts a graceful stop (see Close, with
+	// ShutdownTimeout); a second one cuts it short, stopping every
+	// function at once.
+	Signals <-chan os.Signal
+	// Graceful, if set, is called as a graceful stop starts, with the
+	// number of invocations running and how long they may take.
+	Graceful func(running int, within time.Duration)
+	// Now, if set, is called when a second signal cuts the stop short,
+	// with the number of invocations still running.
+	Now func(running int)
+}
+
+// Run starts the server and serves until the first signal of stop, then
+// stops gracefully (see Stop). A stop that cut requests or invocations short
+// is a clean one: Run returns an error only when serving or closing failed.
+func Run(ctx context.Context, cfg Config, stop Stop) error {
 	a, err := New(ctx, cfg)
 	if err != nil {
 		return err
@@ -392,11 +459,26 @@ func Run(ctx context.Context, cfg Config) error {
 	case err := <-errc:
 		_ = a.Close(context.Background())
 		return err
-	case <-ctx.Done():
+	case <-stop.Signals:
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if stop.Graceful != nil {
+		stop.Graceful(a.RunningInvocations(), ShutdownTimeout)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
+	closed := make(chan struct{})
+	go func() {
+		select {
+		case <-stop.Signals:
+			if stop.Now != nil {
+				stop.Now(a.RunningInvocations())
+			}
+			cancel()
+		case <-closed:
+		}
+	}()
 	err = a.Close(shutdownCtx)
+	close(closed)
 	if serveErr := <-errc; serveErr != nil && err == nil {
 		err = serveErr
 	}

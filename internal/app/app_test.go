@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,5 +99,64 @@ func TestCodeLocationOnWildcardListen(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !bytes.Equal(body, buf.Bytes()) {
 		t.Fatalf("GET %s: %d, %d bytes", loc, resp.StatusCode, len(body))
+	}
+}
+
+// TestCloseCutsStuckRequests: a request whose client went quiet holds its
+// connection past the shutdown's deadline; Close closes it and reports no
+// error (a stop that cuts a request short is a clean one), within the
+// deadline and the handlers' grace. Canceling ctx cuts at once.
+func TestCloseCutsStuckRequests(t *testing.T) {
+	for _, cancelNow := range []bool{false, true} {
+		a, err := New(context.Background(), Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Executor: ExecutorSimulate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- a.Serve() }()
+		stuck, err := net.Dial("tcp", a.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stuck.Close()
+		if _, err := stuck.Write([]byte("PUT /2017-10-31/functions/f/concurrency HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")); err != nil {
+			t.Fatal(err)
+		}
+		// Its handler starts once the headers are in, and waits for the body.
+		deadline := time.Now().Add(10 * time.Second)
+		for a.handling.Load() == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the stuck request's handler never started")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if cancelNow {
+			cancel()
+		}
+		start := time.Now()
+		err = a.Close(ctx)
+		took := time.Since(start)
+		cancel()
+		if err != nil {
+			t.Errorf("cancel=%v: Close: %v", cancelNow, err)
+		}
+		if took > time.Second+handlerGrace {
+			t.Errorf("cancel=%v: Close took %v", cancelNow, took)
+		}
+		if cancelNow && took > handlerGrace {
+			t.Errorf("Close with a canceled context took %v", took)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		if n := a.handling.Load(); n != 0 {
+			t.Errorf("%d handlers still running after Close", n)
+		}
+		// The stuck client sees its connection closed.
+		_ = stuck.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if n, err := stuck.Read(make([]byte, 1)); n > 0 || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("the stuck connection was not closed: %d bytes, %v", n, err)
+		}
 	}
 }
