@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -399,4 +401,72 @@ func zipOf(t *testing.T, files map[string]os.FileMode) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// healthAnswer is README's answer of GET /.
+const healthAnswer = `{"service":"reservoir","status":"ok"}`
+
+// TestWhatREADMESaysYouSee: through the real binary, the health answer,
+// LogResult (base64 of the invocation's log: START, the function's output,
+// END, REPORT) and, at --log-level debug, the function's output in the
+// server's log, are what README says.
+func TestWhatREADMESaysYouSee(t *testing.T) {
+	raw, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), "`"+healthAnswer+"`") {
+		t.Errorf("README does not give the health answer %s", healthAnswer)
+	}
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3 for the function")
+	}
+	url, logs := serveBinary(t, os.Environ(), "--isolation", "off", "--log-level", "debug")
+	resp, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != healthAnswer {
+		t.Errorf("GET /: %d %s", resp.StatusCode, body)
+	}
+
+	ctx := context.Background()
+	c := lambda.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("123456789012", "x", "")})
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	h := &zip.FileHeader{Name: "index.py", Method: zip.Deflate}
+	h.SetMode(0o644)
+	w, _ := zw.CreateHeader(h)
+	_, _ = w.Write([]byte("def handler(event, context):\n    print('hello from the function')\n    return 1\n"))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("hello"), Runtime: types.RuntimePython312,
+		Handler: aws.String("index.handler"), Role: aws.String("arn:aws:iam::123456789012:role/r"),
+		Code: &types.FunctionCode{ZipFile: zbuf.Bytes()}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("hello"), LogType: types.LogTypeTail})
+	if err != nil || out.FunctionError != nil {
+		t.Fatalf("invoke: %v %+v", err, out)
+	}
+	tail, err := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(tail)), "\n")
+	if len(lines) < 4 || !strings.HasPrefix(lines[0], "START RequestId: ") || !slices.Contains(lines, "hello from the function") ||
+		!strings.HasPrefix(lines[len(lines)-2], "END RequestId: ") || !strings.HasPrefix(lines[len(lines)-1], "REPORT RequestId: ") {
+		t.Errorf("LogResult:\n%s", tail)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs(), `msg="function output" function=hello version=$LATEST`) || !strings.Contains(logs(), `line="hello from the function"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the function's output is not in the debug log:\n%s", logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

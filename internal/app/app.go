@@ -173,6 +173,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.sandbox, err = sandbox.NewManager(sandbox.Options{
 			WorkDir: workDir, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, HostPath: os.Getenv("PATH"),
 			Isolation: sandbox.Isolation(cfg.Isolation), ShareDirs: cfg.ShareDirs, HideDirs: []string{dataDir},
+			LogSink: functionOutput(ctx, cfg.Logger),
 		})
 		if err != nil {
 			a.Close(ctx)
@@ -280,6 +281,18 @@ func (r lambdaRoles) LambdaCanAssume(ctx context.Context, roleARN string) (bool,
 func checkPackage(zip []byte) error {
 	_, err := sandbox.CheckZip(zip)
 	return err
+}
+
+// functionOutput logs every line functions print, at Debug (--log-level
+// debug), where Lambda would send it to CloudWatch Logs; nil (nothing to
+// do per line) at any other level.
+func functionOutput(ctx context.Context, l *slog.Logger) func(sandbox.LogLine) {
+	if !l.Enabled(ctx, slog.LevelDebug) {
+		return nil
+	}
+	return func(line sandbox.LogLine) {
+		l.Debug("function output", "function", line.FunctionName, "version", line.Version, "stream", line.LogStream, "line", line.Text)
+	}
 }
 
 // queryOrHealth answers a bare GET / (a browser, a health probe) with a

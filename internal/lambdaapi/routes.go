@@ -62,51 +62,62 @@ func Register(mux *http.ServeMux, svc *lambda.Service, logger *slog.Logger, opts
 		return fmt.Errorf("code URLs: %w", err)
 	}
 	a := &API{svc: svc, log: logger, code: codeURLs{base: strings.TrimSuffix(opts.BaseURL, "/"), signer: signer}}
-	routes := []struct {
-		pattern string
-		h       handler
-	}{
-		{"POST /2015-03-31/functions", a.createFunction},
-		{"GET /2015-03-31/functions", a.listFunctions},
-		{"GET /2015-03-31/functions/{FunctionName}", a.getFunction},
-		{"DELETE /2015-03-31/functions/{FunctionName}", a.deleteFunction},
-		{"GET /2015-03-31/functions/{FunctionName}/configuration", a.getFunctionConfiguration},
-		{"PUT /2015-03-31/functions/{FunctionName}/configuration", a.updateFunctionConfiguration},
-		{"PUT /2015-03-31/functions/{FunctionName}/code", a.updateFunctionCode},
-		{"POST /2015-03-31/functions/{FunctionName}/versions", a.publishVersion},
-		{"GET /2015-03-31/functions/{FunctionName}/versions", a.listVersions},
-		{"POST /2015-03-31/functions/{FunctionName}/aliases", a.createAlias},
-		{"GET /2015-03-31/functions/{FunctionName}/aliases", a.listAliases},
-		{"GET /2015-03-31/functions/{FunctionName}/aliases/{Name}", a.getAlias},
-		{"PUT /2015-03-31/functions/{FunctionName}/aliases/{Name}", a.updateAlias},
-		{"DELETE /2015-03-31/functions/{FunctionName}/aliases/{Name}", a.deleteAlias},
-		{"POST /2015-03-31/functions/{FunctionName}/invocations", a.invoke},
-		{"PUT /2017-10-31/functions/{FunctionName}/concurrency", a.putFunctionConcurrency},
-		{"DELETE /2017-10-31/functions/{FunctionName}/concurrency", a.deleteFunctionConcurrency},
-		{"GET /2019-09-30/functions/{FunctionName}/concurrency", a.getFunctionConcurrency},
-		{"PUT /2019-09-30/functions/{FunctionName}/provisioned-concurrency", a.putProvisioned},
-		{"GET /2019-09-30/functions/{FunctionName}/provisioned-concurrency", a.getOrListProvisioned},
-		{"DELETE /2019-09-30/functions/{FunctionName}/provisioned-concurrency", a.deleteProvisioned},
-		{"GET /2016-08-19/account-settings", a.getAccountSettings},
-		{"GET /2016-08-19/account-settings/", a.getAccountSettings},
-		{"POST /2017-03-31/tags/{Resource}", a.tagResource},
-		{"DELETE /2017-03-31/tags/{Resource}", a.untagResource},
-		{"GET /2017-03-31/tags/{Resource}", a.listTags},
-		// Reads the Terraform provider and the CLI issue for a function.
-		{"GET /2020-06-30/functions/{FunctionName}/code-signing-config", a.getFunctionCodeSigningConfig},
-		{"GET /2015-03-31/functions/{FunctionName}/policy", a.getPolicy},
-		{"GET /2019-09-25/functions/{FunctionName}/event-invoke-config", a.getEventInvokeConfig},
-		{"GET /2021-07-20/functions/{FunctionName}/runtime-management-config", a.getRuntimeManagementConfig},
-		{"GET /2024-08-31/functions/{FunctionName}/recursion-config", a.getRecursionConfig},
-		{"GET /2021-10-31/functions/{FunctionName}/urls", a.listFunctionURLConfigs},
-		// Code.Location of GetFunction: the package, for any HTTP client
-		// holding a URL GetFunction issued (presigned, so exempt from SigV4).
-		{"GET /_reservoir/code/{Account}/{Region}/{FunctionName}/{Version}", a.downloadCode},
-	}
-	for _, rt := range routes {
+	for _, rt := range a.routes() {
 		mux.Handle(rt.pattern, a.serve(rt.h))
 	}
 	return nil
+}
+
+// route is one entry of the route table.
+type route struct {
+	pattern string
+	// ops names the Lambda API operations the route serves ("" for
+	// Reservoir's own), space-separated; README's Features table names
+	// each (a test checks it).
+	ops string
+	h   handler
+}
+
+// routes is the route table: every Lambda operation Reservoir serves.
+func (a *API) routes() []route {
+	return []route{
+		{"POST /2015-03-31/functions", "CreateFunction", a.createFunction},
+		{"GET /2015-03-31/functions", "ListFunctions", a.listFunctions},
+		{"GET /2015-03-31/functions/{FunctionName}", "GetFunction", a.getFunction},
+		{"DELETE /2015-03-31/functions/{FunctionName}", "DeleteFunction", a.deleteFunction},
+		{"GET /2015-03-31/functions/{FunctionName}/configuration", "GetFunctionConfiguration", a.getFunctionConfiguration},
+		{"PUT /2015-03-31/functions/{FunctionName}/configuration", "UpdateFunctionConfiguration", a.updateFunctionConfiguration},
+		{"PUT /2015-03-31/functions/{FunctionName}/code", "UpdateFunctionCode", a.updateFunctionCode},
+		{"POST /2015-03-31/functions/{FunctionName}/versions", "PublishVersion", a.publishVersion},
+		{"GET /2015-03-31/functions/{FunctionName}/versions", "ListVersionsByFunction", a.listVersions},
+		{"POST /2015-03-31/functions/{FunctionName}/aliases", "CreateAlias", a.createAlias},
+		{"GET /2015-03-31/functions/{FunctionName}/aliases", "ListAliases", a.listAliases},
+		{"GET /2015-03-31/functions/{FunctionName}/aliases/{Name}", "GetAlias", a.getAlias},
+		{"PUT /2015-03-31/functions/{FunctionName}/aliases/{Name}", "UpdateAlias", a.updateAlias},
+		{"DELETE /2015-03-31/functions/{FunctionName}/aliases/{Name}", "DeleteAlias", a.deleteAlias},
+		{"POST /2015-03-31/functions/{FunctionName}/invocations", "Invoke", a.invoke},
+		{"PUT /2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency", a.putFunctionConcurrency},
+		{"DELETE /2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency", a.deleteFunctionConcurrency},
+		{"GET /2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency", a.getFunctionConcurrency},
+		{"PUT /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "PutProvisionedConcurrencyConfig", a.putProvisioned},
+		{"GET /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "GetProvisionedConcurrencyConfig ListProvisionedConcurrencyConfigs", a.getOrListProvisioned},
+		{"DELETE /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "DeleteProvisionedConcurrencyConfig", a.deleteProvisioned},
+		{"GET /2016-08-19/account-settings", "GetAccountSettings", a.getAccountSettings},
+		{"GET /2016-08-19/account-settings/", "GetAccountSettings", a.getAccountSettings},
+		{"POST /2017-03-31/tags/{Resource}", "TagResource", a.tagResource},
+		{"DELETE /2017-03-31/tags/{Resource}", "UntagResource", a.untagResource},
+		{"GET /2017-03-31/tags/{Resource}", "ListTags", a.listTags},
+		// Reads the Terraform provider and the CLI issue for a function.
+		{"GET /2020-06-30/functions/{FunctionName}/code-signing-config", "GetFunctionCodeSigningConfig", a.getFunctionCodeSigningConfig},
+		{"GET /2015-03-31/functions/{FunctionName}/policy", "GetPolicy", a.getPolicy},
+		{"GET /2019-09-25/functions/{FunctionName}/event-invoke-config", "GetFunctionEventInvokeConfig", a.getEventInvokeConfig},
+		{"GET /2021-07-20/functions/{FunctionName}/runtime-management-config", "GetRuntimeManagementConfig", a.getRuntimeManagementConfig},
+		{"GET /2024-08-31/functions/{FunctionName}/recursion-config", "GetFunctionRecursionConfig", a.getRecursionConfig},
+		{"GET /2021-10-31/functions/{FunctionName}/urls", "ListFunctionUrlConfigs", a.listFunctionURLConfigs},
+		// Code.Location of GetFunction: the package, for any HTTP client
+		// holding a URL GetFunction issued (presigned, so exempt from SigV4).
+		{"GET /_reservoir/code/{Account}/{Region}/{FunctionName}/{Version}", "", a.downloadCode},
+	}
 }
 
 // UnknownOperation answers requests that match no route.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,3 +107,64 @@ func SharedDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// READMESection returns the text of the module's README.md under the
+// heading ("## Features", "### Metrics"), up to the next heading of the
+// same or a higher level.
+func READMESection(t testing.TB, heading string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start := strings.Index(readme, "\n"+heading+"\n")
+	if start < 0 {
+		t.Fatalf("README.md has no %q", heading)
+	}
+	rest := readme[start+len(heading)+2:]
+	level := heading[:strings.IndexByte(heading, ' ')+1] // "## "
+	for i := 0; i < len(rest); {
+		line := rest[i:]
+		if j := strings.IndexByte(line, '\n'); j >= 0 {
+			line = line[:j]
+		}
+		if strings.HasPrefix(line, "#") {
+			hashes := line[:strings.IndexFunc(line, func(r rune) bool { return r != '#' })]
+			if len(hashes) <= len(level)-1 && !inCodeBlock(rest[:i]) {
+				return rest[:i]
+			}
+		}
+		i += len(line) + 1
+	}
+	return rest
+}
+
+// inCodeBlock reports whether text ends inside a ``` block.
+func inCodeBlock(text string) bool { return strings.Count(text, "```")%2 == 1 }
+
+// OperationNames returns the API operation names (CreateFunction,
+// ListProvisionedConcurrencyConfigs, Invoke...) that text mentions.
+func OperationNames(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range operationRE.FindAllString(text, -1) {
+		out[m] = true
+	}
+	return out
+}
+
+var operationRE = regexp.MustCompile(`\b(?:(?:Create|Get|Update|Delete|List|Put|Publish|Tag|Untag|Invoke|Add|Remove|Attach|Detach)[A-Z][A-Za-z0-9]*|Invoke)\b`)
