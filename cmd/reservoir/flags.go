@@ -72,7 +72,7 @@ var serveFlags = []serveFlag{
 			"`sts:AssumeRole` (CreateFunction, and UpdateFunctionConfiguration when the role changes); by default such a role " +
 			"is accepted with a warning in the log. A role of another account is always refused (403 `AccessDeniedException`)"},
 	{name: "log-level", arg: "LEVEL", def: "info",
-		doc: "`debug`, `info`, `warn` or `error`; `debug` logs every request"},
+		doc: "`debug`, `info`, `warn` or `error`; `debug` logs every request and every line functions print"},
 }
 
 // flagsMarkdown is README's "Server flags" table.
@@ -90,7 +90,8 @@ const usageHead = `usage: reservoir serve [flags]   run the service
        reservoir version         print the version and the commit it was built from
 
 Reservoir is a local AWS Lambda service whose concurrency behaves like AWS's.
-Point any AWS client at it (the endpoint, any credentials).
+Point any AWS client at it (the endpoint, any credentials). Ctrl-C stops it,
+waiting up to 10 s for running invocations; a second Ctrl-C stops it at once.
 
 Flags of serve, each also read from its environment variable (a flag wins):
 `
