@@ -2,6 +2,8 @@ package lambdaapi
 
 import (
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -40,9 +42,56 @@ func TestREADMEFeaturesMatchRoutes(t *testing.T) {
 	if len(unsupported) < 10 {
 		t.Errorf("README's Not supported section names only %d operations: %v", len(unsupported), slices.Sorted(maps.Keys(unsupported)))
 	}
+	// Each is answered by the catch-all (404 UnknownOperationException),
+	// never by a route: its HTTP binding matches none.
+	mux := http.NewServeMux()
+	for _, rt := range (&API{}).routes() {
+		mux.Handle(rt.pattern, http.NotFoundHandler())
+	}
+	mux.HandleFunc("/", UnknownOperation)
 	for op := range unsupported {
 		if served[op] {
 			t.Errorf("README's Not supported section names %s, which Reservoir serves", op)
 		}
+		binding, ok := unsupportedBindings[op]
+		if !ok {
+			t.Errorf("README's Not supported section names %s: add its HTTP binding to unsupportedBindings", op)
+			continue
+		}
+		method, path, _ := strings.Cut(binding, " ")
+		if _, pattern := mux.Handler(httptest.NewRequest(method, path, nil)); pattern != "/" {
+			t.Errorf("%s (%s) is served by route %q", op, binding, pattern)
+		}
 	}
+}
+
+// unsupportedBindings are the HTTP bindings of operations Reservoir does not
+// serve (botocore 1.43.11's Lambda model, names filled in).
+var unsupportedBindings = map[string]string{
+	"AddPermission":                   "POST /2015-03-31/functions/f/policy",
+	"RemovePermission":                "DELETE /2015-03-31/functions/f/policy/s1",
+	"CreateCodeSigningConfig":         "POST /2020-04-22/code-signing-configs",
+	"PutFunctionCodeSigningConfig":    "PUT /2020-06-30/functions/f/code-signing-config",
+	"CreateEventSourceMapping":        "POST /2015-03-31/event-source-mappings",
+	"GetEventSourceMapping":           "GET /2015-03-31/event-source-mappings/u1",
+	"ListEventSourceMappings":         "GET /2015-03-31/event-source-mappings",
+	"UpdateEventSourceMapping":        "PUT /2015-03-31/event-source-mappings/u1",
+	"DeleteEventSourceMapping":        "DELETE /2015-03-31/event-source-mappings/u1",
+	"CreateFunctionUrlConfig":         "POST /2021-10-31/functions/f/url",
+	"GetFunctionUrlConfig":            "GET /2021-10-31/functions/f/url",
+	"UpdateFunctionUrlConfig":         "PUT /2021-10-31/functions/f/url",
+	"DeleteFunctionUrlConfig":         "DELETE /2021-10-31/functions/f/url",
+	"PublishLayerVersion":             "POST /2018-10-31/layers/l/versions",
+	"GetLayerVersion":                 "GET /2018-10-31/layers/l/versions/1",
+	"ListLayers":                      "GET /2018-10-31/layers",
+	"ListLayerVersions":               "GET /2018-10-31/layers/l/versions",
+	"DeleteLayerVersion":              "DELETE /2018-10-31/layers/l/versions/1",
+	"PutFunctionEventInvokeConfig":    "PUT /2019-09-25/functions/f/event-invoke-config",
+	"UpdateFunctionEventInvokeConfig": "POST /2019-09-25/functions/f/event-invoke-config",
+	"DeleteFunctionEventInvokeConfig": "DELETE /2019-09-25/functions/f/event-invoke-config",
+	"ListFunctionEventInvokeConfigs":  "GET /2019-09-25/functions/f/event-invoke-config/list",
+	"InvokeAsync":                     "POST /2014-11-13/functions/f/invoke-async",
+	"InvokeWithResponseStream":        "POST /2021-11-15/functions/f/response-streaming-invocations",
+	"PutRuntimeManagementConfig":      "PUT /2021-07-20/functions/f/runtime-management-config",
+	"PutFunctionRecursionConfig":      "PUT /2024-08-31/functions/f/recursion-config",
 }
