@@ -185,16 +185,29 @@ func TestRaisingReadyConfigKeepsServing(t *testing.T) {
 		t.Fatalf("during the scale-up: %s allocated %d available %d, want IN_PROGRESS 2 2", pc.Status,
 			aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions), aws.ToInt32(pc.AvailableProvisionedConcurrentExecutions))
 	}
-	out, err := f.invoke("grow", "1", `{}`)
+	f.servedWarm(t, "grow", "1", "during the scale-up")
+	f.readyWith(t, "grow", "1", 4)
+}
+
+// servedWarm invokes the qualifier and checks that a warm provisioned
+// environment answered.
+func (f *fixture) servedWarm(t *testing.T, name, q, when string) {
+	t.Helper()
+	out, err := f.invoke(name, q, `{}`)
 	if err != nil {
-		t.Fatalf("invoke during the scale-up: %v", err)
+		t.Fatalf("invoke %s: %v", when, err)
 	}
 	var r holdResult
 	if json.Unmarshal(out.Payload, &r) != nil || r.InitType != "provisioned-concurrency" {
-		t.Fatalf("served by %s, want a warm provisioned environment", out.Payload)
+		t.Fatalf("%s: served by %s, want a warm provisioned environment", when, out.Payload)
 	}
-	if pc := waitReady(t, f.c, "grow", "1"); pc.Status != types.ProvisionedConcurrencyStatusEnumReady || aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions) != 4 {
-		t.Fatalf("after the scale-up: %+v", pc)
+}
+
+// readyWith waits for the config to be READY with n allocated.
+func (f *fixture) readyWith(t *testing.T, name, q string, n int32) {
+	t.Helper()
+	if pc := waitReady(t, f.c, name, q); pc.Status != types.ProvisionedConcurrencyStatusEnumReady || aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions) != n {
+		t.Fatalf("%s:%s: %s with %d allocated, want READY with %d", name, q, pc.Status, aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions), n)
 	}
 }
 
@@ -207,17 +220,8 @@ func TestLoweringReadyConfigKeepsServing(t *testing.T) {
 	f.provision(t, "shrink", "1", 3)
 	waitReady(t, f.c, "shrink", "1")
 	f.provision(t, "shrink", "1", 1)
-	out, err := f.invoke("shrink", "1", `{}`)
-	if err != nil {
-		t.Fatalf("invoke right after lowering: %v", err)
-	}
-	var r holdResult
-	if json.Unmarshal(out.Payload, &r) != nil || r.InitType != "provisioned-concurrency" {
-		t.Fatalf("served by %s, want a warm provisioned environment", out.Payload)
-	}
-	if pc := waitReady(t, f.c, "shrink", "1"); pc.Status != types.ProvisionedConcurrencyStatusEnumReady || aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions) != 1 {
-		t.Fatalf("after lowering: %+v", pc)
-	}
+	f.servedWarm(t, "shrink", "1", "right after lowering")
+	f.readyWith(t, "shrink", "1", 1)
 }
 
 // TestAliasMoveKeepsAllocation: as recorded on AWS
