@@ -293,6 +293,10 @@ func (a *App) Serve() error {
 	return err
 }
 
+// shutdownTimeout bounds Run's graceful stop: requests in flight get this
+// long, less the stop reserve.
+const shutdownTimeout = 10 * time.Second
+
 // defaultStopReserve is how much of a shutdown's time is kept for stopping
 // function processes (SIGTERM, the sandbox's grace, SIGKILL) and closing the
 // store once the time for requests in flight is up.
@@ -342,11 +346,11 @@ func (a *App) Close(ctx context.Context) error {
 			a.sim.Close()
 		}
 		if a.sandbox != nil {
-			stopCtx, cancel := context.WithTimeout(context.Background(), a.stopReserve+sandbox.DefaultStopGrace+5*time.Second)
-			if err := a.sandbox.Close(stopCtx); err != nil {
+			// Within the caller's deadline: the reserve covers the grace
+			// between SIGTERM and SIGKILL.
+			if err := a.sandbox.Close(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("stop environments: %w", err))
 			}
-			cancel()
 		}
 		if !requestsDone {
 			if err := <-shutdown; err != nil {
@@ -386,11 +390,13 @@ func Run(ctx context.Context, cfg Config) error {
 	go func() { errc <- a.Serve() }()
 	select {
 	case err := <-errc:
-		_ = a.Close(context.Background())
+		closeCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		_ = a.Close(closeCtx)
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err = a.Close(shutdownCtx)
 	if serveErr := <-errc; serveErr != nil && err == nil {
