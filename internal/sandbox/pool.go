@@ -258,7 +258,7 @@ func (m *Manager) run(e *env, cold bool, inv Invocation, out chan<- outcome) {
 		m.removeLocked(e)
 	} else {
 		e.moveLocked(stateIdle)
-		e.lastUsed = time.Now()
+		e.lastUsed = m.clock.Now()
 		if e.pool.provisioned {
 			e.pool.kick()
 		}
@@ -309,13 +309,15 @@ func (m *Manager) reapLoop() {
 	defer m.goroutine.Done()
 	every := m.opts.IdleTimeout / 4
 	every = min(max(every, 10*time.Millisecond), time.Second)
-	t := time.NewTicker(every)
+	t := m.clock.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-m.ctx.Done():
 			return
-		case now := <-t.C:
+		case <-t.Chan():
+			// The clock, not the tick: a tick may have waited in its channel.
+			now := m.clock.Now()
 			m.mu.Lock()
 			for _, p := range m.onDemand {
 				for e := range p.envs {
@@ -336,13 +338,13 @@ func (m *Manager) reconcileLoop(p *pool) {
 	defer m.goroutine.Done()
 	var last Progress
 	reported := false
-	retry := time.NewTimer(time.Hour)
+	retry := m.clock.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
 	for {
 		select {
 		case <-p.wake:
-		case <-retry.C:
+		case <-retry.Chan():
 		case <-m.ctx.Done():
 			return
 		}
@@ -352,7 +354,7 @@ func (m *Manager) reconcileLoop(p *pool) {
 			m.mu.Unlock()
 			return
 		}
-		now := time.Now()
+		now := m.clock.Now()
 		// Stop idle environments of an earlier spec once the current one
 		// has its target, then idle ones above target.
 		if !p.keepOldLocked() {
@@ -434,7 +436,7 @@ func (m *Manager) provisionEnv(e *env) {
 	if err == nil && fail == nil {
 		if m.wantedLocked(e) {
 			e.moveLocked(stateIdle)
-			e.lastUsed = time.Now()
+			e.lastUsed = m.clock.Now()
 			if e.specKey == p.specKey {
 				p.failures = 0
 			}
@@ -461,7 +463,7 @@ func (m *Manager) provisionEnv(e *env) {
 		if p.failures >= m.opts.MaxInitFailures {
 			p.failed = true
 		} else {
-			p.retryAt = time.Now().Add(time.Duration(p.failures) * 200 * time.Millisecond)
+			p.retryAt = m.clock.Now().Add(time.Duration(p.failures) * 200 * time.Millisecond)
 		}
 		m.log.Warn("provisioned environment failed to initialize", "config", p.key,
 			"function", e.spec.FunctionName, "version", e.spec.Version, "failures", p.failures, "detail", detail)
