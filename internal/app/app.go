@@ -380,11 +380,18 @@ func (a *App) Close(ctx context.Context) error {
 			a.sim.Close()
 		}
 		if a.sandbox != nil {
-			stopCtx, cancel := context.WithTimeout(context.Background(), a.stopReserve+sandbox.DefaultStopGrace+5*time.Second)
-			if err := a.sandbox.Close(stopCtx); err != nil {
+			// Within the caller's deadline: the reserve covers the grace
+			// between SIGTERM and SIGKILL. A stop that cannot wait (ctx
+			// canceled) still sees the processes gone, within the reserve.
+			stopCtx, cancel := ctx, func() {}
+			if ctx.Err() != nil {
+				stopCtx, cancel = context.WithTimeout(context.Background(), a.stopReserve)
+			}
+			err := a.sandbox.Close(stopCtx)
+			cancel()
+			if err != nil {
 				errs = append(errs, fmt.Errorf("stop environments: %w", err))
 			}
-			cancel()
 		}
 		if !requestsDone {
 			// The requests the stopped functions held end now; others (a
@@ -470,7 +477,9 @@ func Run(ctx context.Context, cfg Config, stop Stop) error {
 	go func() { errc <- a.Serve() }()
 	select {
 	case err := <-errc:
-		_ = a.Close(context.Background())
+		closeCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+		defer cancel()
+		_ = a.Close(closeCtx)
 		return err
 	case <-stop.Signals:
 	}

@@ -64,9 +64,13 @@ func (r processRun) Wait(ctx context.Context) (lambda.InvocationResult, error) {
 	if err != nil {
 		return lambda.InvocationResult{}, executorError(r.t, err)
 	}
-	return lambda.InvocationResult{
+	out := lambda.InvocationResult{
 		Payload: res.Payload, FunctionError: res.FunctionError, Log: []byte(res.LogTail), InitDuration: res.InitDuration,
-	}, nil
+	}
+	if res.ExecutedVersion != r.t.Config.Version {
+		out.ExecutedVersion = res.ExecutedVersion
+	}
+	return out, nil
 }
 
 // executorError turns the sandbox's errors into the domain's.

@@ -9,11 +9,15 @@
 //
 // Whether a provisioned environment is free is not decided here: the
 // executor that owns the environments decides it, atomically with taking
-// one, and records the execution with AcquireProvisioned. The books still
-// count provisioned executions, so that a config lowered or deleted while its
-// environments are busy keeps taking its place from on-demand capacity until
-// they finish: a function never has more than its reservation in flight, nor
-// an account more than its limit. The package does no I/O and reads no clock.
+// one, and records the execution with AcquireProvisioned.
+//
+// Every function takes a footprint out of its scope's limit: its reservation,
+// or what its provisioned configs request, but never less than what it runs.
+// So executions that outlive what admitted them (a config lowered or deleted,
+// a reservation lowered or removed, the function deleted, while they run)
+// keep their place until they end: a function never has more than its
+// reservation in flight, nor an account more than its limit. The package
+// does no I/O and reads no clock.
 package concurrency
 
 import "sync"
@@ -44,14 +48,15 @@ type Accountant struct {
 
 type scopeBook struct {
 	limit             int
-	reservedSum       int // Σ reservations
+	reservedSum       int // Σ reservations (what GetAccountSettings reports)
 	unreservedProvSum int // Σ provisioned requests of functions without a reservation
-	// unreservedProvExcess is Σ provExcess of functions without a reservation.
-	unreservedProvExcess int
-	sharedInFlight       int // on-demand executions of functions without a reservation
-	provisionedInFlight  int // executions on provisioned environments, all functions
-	inFlight             int // every execution in the scope
-	funcs                map[string]*funcBook
+	// taken is Σ footprint over the scope's functions, the removed ones
+	// still running included: what the shared pool cannot use.
+	taken               int
+	sharedInFlight      int // executions admitted from the shared pool
+	provisionedInFlight int // executions on provisioned environments, all functions
+	inFlight            int // every execution in the scope
+	funcs               map[string]*funcBook
 }
 
 type funcBook struct {
@@ -61,10 +66,13 @@ type funcBook struct {
 	// config requests (a config lowered or deleted while its environments
 	// run): they take on-demand capacity until they end.
 	provExcess       int
+	provInFlight     int // executions on its provisioned environments
 	prov             map[string]*provBook
-	onDemandInFlight int // on-demand executions (counted here when reserved, else in the shared pool)
+	onDemandInFlight int // on-demand executions, from either pool
+	ownInFlight      int // of which admitted under its reservation (not from the shared pool)
 	inFlight         int
-	removed          bool // RemoveFunction took it out of its scope's sums
+	removed          bool // RemoveFunction took it out of its scope
+	footprint        int  // what it takes out of the scope (see take)
 }
 
 // provBook is one provisioned config. A deleted config whose executions are
@@ -77,16 +85,39 @@ type provBook struct {
 
 func (p *provBook) excess() int { return max(0, p.inFlight-p.requested) }
 
-// changeProv applies change to p and carries the change of p's excess into
-// the function's and, for a function without a reservation, the scope's sums.
-func (b *scopeBook) changeProv(f *funcBook, p *provBook, change func()) {
-	before := p.excess()
-	change()
-	d := p.excess() - before
-	f.provExcess += d
-	if f.reserved < 0 && !f.removed {
-		b.unreservedProvExcess += d
+// take is what the function takes out of its scope's limit: its
+// reservation, but no less than what it runs under it and on its
+// provisioned environments; without one, what its provisioned configs
+// request (or run, when more) and what it still runs under a reservation it
+// had. A removed function takes only what it still runs.
+func (f *funcBook) take() int {
+	if f.removed {
+		return f.ownInFlight + f.provInFlight
 	}
+	n := f.ownInFlight + f.provSum + f.provExcess
+	if f.reserved >= 0 {
+		n = max(n, f.reserved)
+	}
+	return n
+}
+
+// change applies change to f and carries the change of f's footprint into
+// the scope.
+func (b *scopeBook) change(f *funcBook, change func()) {
+	change()
+	n := f.take()
+	b.taken += n - f.footprint
+	f.footprint = n
+}
+
+// changeProv applies change to one of f's configs, keeping f's excess over
+// its configs' requests and f's footprint.
+func (b *scopeBook) changeProv(f *funcBook, p *provBook, change func()) {
+	b.change(f, func() {
+		before := p.excess()
+		change()
+		f.provExcess += p.excess() - before
+	})
 }
 
 // New returns an Accountant whose scopes each have the given limit.
@@ -286,21 +317,19 @@ func (a *Accountant) SetReserved(s Scope, function string, r int) {
 	defer a.mu.Unlock()
 	b := a.scope(s)
 	f := b.function(function)
-	if f.reserved >= 0 {
-		b.reservedSum -= f.reserved
-	} else {
-		b.unreservedProvSum -= f.provSum
-	}
-	if f.reserved < 0 {
-		b.unreservedProvExcess -= f.provExcess
-	}
-	f.reserved = r
-	if r >= 0 {
-		b.reservedSum += r
-	} else {
-		b.unreservedProvSum += f.provSum
-		b.unreservedProvExcess += f.provExcess
-	}
+	b.change(f, func() {
+		if f.reserved >= 0 {
+			b.reservedSum -= f.reserved
+		} else {
+			b.unreservedProvSum -= f.provSum
+		}
+		f.reserved = r
+		if r >= 0 {
+			b.reservedSum += r
+		} else {
+			b.unreservedProvSum += f.provSum
+		}
+	})
 }
 
 // SetProvisioned records that the function's config under qualifier requests
@@ -319,12 +348,12 @@ func (a *Accountant) SetProvisioned(s Scope, function, qualifier string, n int) 
 		p = &provBook{}
 		f.prov[qualifier] = p
 	}
-	delta := n - p.requested
-	f.provSum += delta
-	if f.reserved < 0 {
-		b.unreservedProvSum += delta
-	}
 	b.changeProv(f, p, func() {
+		delta := n - p.requested
+		f.provSum += delta
+		if f.reserved < 0 {
+			b.unreservedProvSum += delta
+		}
 		p.requested = n
 		p.allocated = min(p.allocated, n)
 	})
@@ -364,13 +393,14 @@ func (a *Accountant) RemoveFunction(s Scope, function string) {
 	if f == nil {
 		return
 	}
-	if f.reserved >= 0 {
-		b.reservedSum -= f.reserved
-	} else {
-		b.unreservedProvSum -= f.provSum
-		b.unreservedProvExcess -= f.provExcess
-	}
-	f.removed = true
+	b.change(f, func() {
+		if f.reserved >= 0 {
+			b.reservedSum -= f.reserved
+		} else {
+			b.unreservedProvSum -= f.provSum
+		}
+		f.removed = true
+	})
 	delete(b.funcs, function)
 }
 
@@ -401,12 +431,15 @@ func (a *Accountant) TryAcquire(s Scope, function string) (Lease, string, bool) 
 		if f.onDemandInFlight >= f.reserved-f.provSum-f.provExcess {
 			return Lease{}, ReasonReservedLimit, false
 		}
-		f.onDemandInFlight++
-		f.inFlight++
+		b.change(f, func() {
+			f.ownInFlight++
+			f.onDemandInFlight++
+			f.inFlight++
+		})
 		b.inFlight++
 		return Lease{scope: b, fn: f}, "", true
 	}
-	if b.sharedInFlight >= b.limit-b.reservedSum-b.unreservedProvSum-b.unreservedProvExcess {
+	if b.sharedInFlight >= b.limit-b.taken {
 		return Lease{}, ReasonAccountLimit, false
 	}
 	b.sharedInFlight++
@@ -431,7 +464,10 @@ func (a *Accountant) AcquireProvisioned(s Scope, function, qualifier string) Lea
 		p = &provBook{}
 		f.prov[qualifier] = p
 	}
-	b.changeProv(f, p, func() { p.inFlight++ })
+	b.changeProv(f, p, func() {
+		p.inFlight++
+		f.provInFlight++
+	})
 	f.inFlight++
 	b.inFlight++
 	b.provisionedInFlight++
@@ -449,7 +485,10 @@ func (a *Accountant) Release(l Lease) {
 	l.scope.inFlight--
 	switch {
 	case l.prov != nil:
-		l.scope.changeProv(l.fn, l.prov, func() { l.prov.inFlight-- })
+		l.scope.changeProv(l.fn, l.prov, func() {
+			l.prov.inFlight--
+			l.fn.provInFlight--
+		})
 		l.scope.provisionedInFlight--
 		if l.prov.requested == 0 && l.prov.inFlight == 0 && l.fn.prov[l.qualifier] == l.prov {
 			delete(l.fn.prov, l.qualifier)
@@ -458,6 +497,9 @@ func (a *Accountant) Release(l Lease) {
 		l.scope.sharedInFlight--
 		l.fn.onDemandInFlight--
 	default:
-		l.fn.onDemandInFlight--
+		l.scope.change(l.fn, func() {
+			l.fn.onDemandInFlight--
+			l.fn.ownInFlight--
+		})
 	}
 }

@@ -222,6 +222,56 @@ func TestReleaseAfterRemoveFunction(t *testing.T) {
 	}
 }
 
+// Executions that outlive what admitted them keep their place in the
+// account until they end: the function deleted, its reservation removed or
+// lowered, its provisioned config deleted with the function.
+func TestRunsOutliveTheirAdmission(t *testing.T) {
+	cases := []struct {
+		name  string
+		start func(a *Accountant) []Lease // 50 executions of f
+		then  func(a *Accountant)
+	}{
+		{"reserved function deleted", reservedRuns, func(a *Accountant) { a.RemoveFunction(sc, "f") }},
+		{"reservation removed", reservedRuns, func(a *Accountant) { a.SetReserved(sc, "f", -1) }},
+		{"reservation lowered to 0", reservedRuns, func(a *Accountant) { a.SetReserved(sc, "f", 0) }},
+		{"provisioned function deleted", func(a *Accountant) []Lease {
+			a.SetProvisioned(sc, "f", "1", 50)
+			var ls []Lease
+			for range 50 {
+				ls = append(ls, a.AcquireProvisioned(sc, "f", "1"))
+			}
+			return ls
+		}, func(a *Accountant) { a.SetProvisioned(sc, "f", "1", 0); a.RemoveFunction(sc, "f") }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := New(200)
+			running := tc.start(a)
+			tc.then(a)
+			got, thr := acquireN(a, "g", 300)
+			if len(got) != 150 || thr[ReasonAccountLimit] != 150 {
+				t.Fatalf("another function got %d (throttled %v) while 50 still run, want 150 of the limit 200", len(got), thr)
+			}
+			for _, l := range running {
+				a.Release(l)
+			}
+			more, _ := acquireN(a, "g", 300)
+			if len(more) != 50 {
+				t.Fatalf("after the 50 ended another function got %d more, want 50", len(more))
+			}
+			if u := a.Usage(sc); u.InFlight != 200 {
+				t.Fatalf("in flight %d, want the limit 200", u.InFlight)
+			}
+		})
+	}
+}
+
+func reservedRuns(a *Accountant) []Lease {
+	a.SetReserved(sc, "f", 50)
+	ls, _ := acquireN(a, "f", 50)
+	return ls
+}
+
 func TestSharedPoolExcludesReservedAndProvisioned(t *testing.T) {
 	a := New(20)
 	a.SetReserved(sc, "r", 5)         // shared pool: 20 − 5

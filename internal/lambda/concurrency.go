@@ -167,7 +167,8 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 	}
 	q, cs := ref.Qualifier, cscope(sc)
 	var unchanged *ProvisionedView // set when the config already requests n
-	fn, err := s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + q) },
+	var view ProvisionedView
+	_, err = s.mutate(ctx, sc, ref.Name, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + q) },
 		func(fn *Function) (func(), func(*held), error) {
 			if err := fn.checkQualifierExists(q, func() error { return errFunctionNotFound(sc.FunctionARN(ref.Name) + ":" + q) }); err != nil {
 				return nil, nil, err
@@ -198,7 +199,10 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 			s.acct.SetProvisioned(cs, ref.Name, q, *n)
 			fn.Provisioned[q] = &ProvisionedConfig{Qualifier: q, Requested: *n, LastModified: s.now()}
 			return func() { s.acct.SetProvisioned(cs, ref.Name, q, prev) },
-				func(h *held) { s.provision(h, q, *n) }, nil
+				func(h *held) {
+					s.provision(h, q, *n)
+					view = s.provisionedView(h.e, h.fn, q)
+				}, nil
 		})
 	if unchanged != nil {
 		return *unchanged, nil
@@ -206,7 +210,7 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, sc Scope,
 	if err != nil {
 		return ProvisionedView{}, err
 	}
-	return s.provisionedView(e, fn, q), nil
+	return view, nil
 }
 
 // checkProvisionedConflict enforces one config per version: an alias may not

@@ -72,6 +72,10 @@ type InvocationResult struct {
 	FunctionError string        // "" or "Unhandled"
 	Log           []byte        // the invocation's log, for LogType Tail
 	InitDuration  time.Duration // > 0 when the invocation started a new environment
+	// ExecutedVersion is the version that ran, when it is not the target's
+	// (a provisioned alias moving to another version is served by the old
+	// version's environments until the new ones are up); "" otherwise.
+	ExecutedVersion string
 }
 
 // Admit decides whether one invocation runs. Executor.Start calls it exactly

@@ -605,7 +605,7 @@ func (s *Service) updateLatest(ctx context.Context, sc Scope, name string, chang
 		return nil, nil, err
 	}
 	h.publish(next)
-	s.retireLatest(h)
+	s.retire(h, LatestVersion)
 	h.unlock()
 	unpin()
 	if prev.CodeSha256 != next.Latest.CodeSha256 {
@@ -623,9 +623,12 @@ func (fn *Function) updating(prev Config) *Function {
 	return &c
 }
 
-// retireLatest stops the environments of $LATEST as it was: it changed.
-func (s *Service) retireLatest(h *held) {
-	s.exec.Retire(RetireTarget{Scope: h.fn.Scope, FunctionName: h.fn.Name, Version: LatestVersion})
+// retire stops the on-demand environments of one version of the held
+// function (every version with ""): they can no longer be reached as they
+// are. It takes the writer slot, so it follows the write that made them
+// unreachable.
+func (s *Service) retire(h *held, version string) {
+	s.exec.Retire(RetireTarget{Scope: h.fn.Scope, FunctionName: h.fn.Name, Version: version})
 }
 
 func setIf[T any](dst *T, src *T) {
@@ -745,15 +748,17 @@ func (s *Service) DeleteFunction(ctx context.Context, sc Scope, name, qualifier 
 		h.unlock()
 		return fmt.Errorf("delete function %s: %w", ref.Name, err)
 	}
-	s.mu.Lock()
-	delete(s.scopes[sc], ref.Name)
-	s.mu.Unlock()
+	// Its environments and books go before its name is free again, so that
+	// a function created anew under the name starts from nothing of it.
 	for q := range fn.Provisioned {
 		s.provision(h, q, 0)
 	}
-	h.publish(nil)
 	s.acct.RemoveFunction(cscope(sc), ref.Name)
-	s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name})
+	s.retire(h, "")
+	h.publish(nil)
+	s.mu.Lock()
+	delete(s.scopes[sc], ref.Name)
+	s.mu.Unlock()
 	h.unlock()
 	// Outside the writer slot: a delete is an fsync.
 	var digests []string
@@ -795,7 +800,7 @@ func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) 
 				if released {
 					s.provision(h, ref.Qualifier, 0)
 				}
-				s.exec.Retire(RetireTarget{Scope: sc, FunctionName: ref.Name, Version: ref.Qualifier})
+				s.retire(h, ref.Qualifier)
 			}, nil
 		})
 	if err != nil {

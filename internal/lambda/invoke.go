@@ -214,8 +214,12 @@ func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeO
 	if err != nil {
 		return InvokeOutput{}, err
 	}
+	executed := p.executedVerion
+	if res.ExecutedVersion != "" {
+		executed = res.ExecutedVersion
+	}
 	return InvokeOutput{StatusCode: 200, Payload: res.Payload, FunctionError: res.FunctionError,
-		ExecutedVersion: p.executedVerion, Log: res.Log}, nil
+		ExecutedVersion: executed, Log: res.Log}, nil
 }
 
 // started is an admitted invocation the executor is running.

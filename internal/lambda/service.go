@@ -90,8 +90,9 @@ type entry struct {
 	// InProgress snapshot of work under way.
 	cur atomic.Pointer[Function]
 
-	liveMu sync.Mutex
-	live   map[string]*liveProvisioned // by config qualifier
+	liveMu  sync.Mutex
+	live    map[string]*liveProvisioned // by config qualifier
+	provGen uint64                      // numbers Provision calls; only grows, so a deleted config's late report never matches a new one
 }
 
 // liveProvisioned is the state of a provisioned config's environments.
@@ -469,24 +470,24 @@ func (s *Service) provision(h *held, qualifier string, n int) {
 		lp = &liveProvisioned{}
 		e.live[qualifier] = lp
 	}
-	lp.gen++
+	e.provGen++
+	lp.gen = e.provGen
 	gen := lp.gen
-	if n == 0 {
-		delete(e.live, qualifier)
-	} else {
-		lp.status, lp.reason, lp.allocated = ProvisionedInProgress, "", min(lp.allocated, n)
-	}
-	e.liveMu.Unlock()
-
 	target := ProvisionTarget{Scope: fn.Scope, FunctionName: fn.Name, Qualifier: qualifier}
-	if n > 0 {
-		cfg, ok := fn.versionFor(qualifier)
-		if !ok {
-			return
-		}
+	switch cfg, ok := fn.versionFor(qualifier); {
+	case n == 0:
+		delete(e.live, qualifier)
+	case !ok: // the writes that lead here keep every config's version: a bug
+		s.log.Error("provisioned config without a version", "function", fn.Name, "qualifier", qualifier)
+		lp.status, lp.reason, lp.allocated = ProvisionedFailed, "FUNCTION_ERROR_INIT_FAILURE", 0
+		e.liveMu.Unlock()
+		return
+	default:
+		lp.status, lp.reason, lp.allocated = ProvisionedInProgress, "", min(lp.allocated, n)
 		target.Config = cfg
 		target.Code = s.codeLoader(cfg.CodeSha256)
 	}
+	e.liveMu.Unlock()
 	cs := cscope(fn.Scope)
 	s.exec.Provision(target, n, func(p ProvisionProgress) {
 		e.liveMu.Lock()

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // fakeRuntime is a minimal Runtime API client.
@@ -92,6 +94,37 @@ func invokeAsync(s *Server, ctx context.Context, inv Invocation) <-chan result {
 	return ch
 }
 
+// waitingNexts is how many GET next requests wait for an invocation.
+func (s *Server) waitingNexts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
+}
+
+// awaitNexts waits until n GET next requests wait for an invocation.
+func awaitNexts(t *testing.T, s *Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for s.waitingNexts() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d GET next waiting, want %d", s.waitingNexts(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// awaitQueued waits until an invocation is queued for GET next.
+func awaitQueued(t *testing.T, s *Server) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s.queue) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no invocation queued")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func recv[T any](t *testing.T, ch <-chan T) T {
 	t.Helper()
 	select {
@@ -107,11 +140,11 @@ func TestInvocationRoundTrip(t *testing.T) {
 	s, rt := newServer(t, Options{})
 	next := rt.nextAsync()
 	recv(t, ready(s))
-
+	awaitNexts(t, s, 1)
 	select {
 	case r := <-next:
 		t.Fatalf("next returned before any invocation: %+v", r)
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 
 	deadline := time.Now().Add(3 * time.Second).Truncate(time.Millisecond)
@@ -292,26 +325,32 @@ func chanOf(c <-chan struct{}) <-chan struct{} { return c }
 
 func TestInvokeContextEndsAndLateAnswerDropped(t *testing.T) {
 	s, rt := newServer(t, Options{})
+	clock := clockwork.NewFakeClock()
 	next := rt.nextAsync()
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := clockwork.WithTimeout(context.Background(), clock, 100*time.Millisecond)
 	defer cancel()
-	_, err := s.Invoke(ctx, Invocation{RequestID: "slow", Deadline: time.Now().Add(time.Second)})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v", err)
-	}
+	res := invokeAsync(s, ctx, Invocation{RequestID: "slow", Deadline: clock.Now().Add(time.Second)})
 	recv(t, next)
+	// The runtime has the invocation; the caller's deadline passes first.
+	clock.Advance(100 * time.Millisecond)
+	if r := recv(t, res); !errors.Is(r.err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", r.err)
+	}
 	if post := rt.do(http.MethodPost, "/invocation/slow/response", strings.NewReader(`1`), nil); post.status != http.StatusAccepted {
 		t.Fatalf("late answer status %d", post.status)
 	}
 
-	// Invocation not yet picked up: cancelling withdraws it.
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// Invocation not yet picked up: its deadline passing withdraws it.
+	ctx2, cancel2 := clockwork.WithTimeout(context.Background(), clock, 50*time.Millisecond)
 	defer cancel2()
-	if _, err := s.Invoke(ctx2, Invocation{RequestID: "never"}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v", err)
+	res = invokeAsync(s, ctx2, Invocation{RequestID: "never"})
+	awaitQueued(t, s)
+	clock.Advance(50 * time.Millisecond)
+	if r := recv(t, res); !errors.Is(r.err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", r.err)
 	}
 	next = rt.nextAsync()
-	res := invokeAsync(s, context.Background(), Invocation{RequestID: "third", Deadline: time.Now().Add(time.Minute)})
+	res = invokeAsync(s, context.Background(), Invocation{RequestID: "third", Deadline: time.Now().Add(time.Minute)})
 	if got := recv(t, next); got.header.Get(HeaderRequestID) != "third" {
 		t.Fatalf("got request %q, want the withdrawn one skipped", got.header.Get(HeaderRequestID))
 	}
@@ -327,9 +366,14 @@ func TestAwaitNext(t *testing.T) {
 	rt.do(http.MethodPost, "/invocation/a/response", strings.NewReader(`1`), nil)
 	recv(t, res)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	// Without a GET next, AwaitNext waits until its context ends.
+	clock := clockwork.NewFakeClock()
+	ctx, cancel := clockwork.WithTimeout(context.Background(), clock, 50*time.Millisecond)
 	defer cancel()
-	if err := s.AwaitNext(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	awaited := make(chan error, 1)
+	go func() { awaited <- s.AwaitNext(ctx) }()
+	clock.Advance(50 * time.Millisecond)
+	if err := recv(t, awaited); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("AwaitNext before next = %v", err)
 	}
 	_ = rt.nextAsync()
@@ -372,7 +416,7 @@ func TestCloseUnblocksEverything(t *testing.T) {
 	next := rt.nextAsync()
 	recv(t, ready(s))
 	next2 := rt.nextAsync()
-	time.Sleep(20 * time.Millisecond)
+	awaitNexts(t, s, 2)
 	res := invokeAsync(s, context.Background(), Invocation{RequestID: "a", Deadline: time.Now().Add(time.Minute)})
 	// Either waiting next may take it; the other stays blocked until Close.
 	var other <-chan reply

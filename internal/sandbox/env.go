@@ -58,7 +58,8 @@ func (s envState) canMove(to envState) bool {
 }
 
 // Timing of the end of an invocation: how long to wait for the runtime to
-// ask for the next one, then for its output to be read.
+// ask for the next one, then for its output to be read. They bound waits on
+// a running process, on the real clock.
 const (
 	settleWait = 100 * time.Millisecond
 	drainWait  = 100 * time.Millisecond
@@ -121,7 +122,7 @@ func newEnv(m *Manager, p *pool, spec Spec, initType string) *env {
 	ctx, cancel := context.WithCancelCause(m.ctx)
 	return &env{
 		m: m, pool: p, id: id, spec: spec, specKey: spec.identity(), initType: initType,
-		logStream: time.Now().UTC().Format("2006/01/02") + "/[" + spec.Version + "]" + id[:8] + id[9:13] + id[14:18] + id[19:23] + id[24:],
+		logStream: m.clock.Now().UTC().Format("2006/01/02") + "/[" + spec.Version + "]" + id[:8] + id[9:13] + id[14:18] + id[19:23] + id[24:],
 		ctx:       ctx, cancel: cancel,
 		state: stateStarting,
 	}
@@ -214,7 +215,7 @@ func (e *env) start() (*initFailure, error) {
 	}
 	e.api = api
 
-	started := time.Now()
+	started := time.Now() // Init Duration measures the process: real time
 	proc, err := process.Start(process.Config{
 		Path:      l.path,
 		Args:      l.args,
@@ -237,7 +238,7 @@ func (e *env) start() (*initFailure, error) {
 		m.exited(e)
 	}()
 
-	timer := time.NewTimer(m.opts.InitTimeout)
+	timer := m.clock.NewTimer(m.opts.InitTimeout)
 	defer timer.Stop()
 	defer func() { e.initDuration = time.Since(started) }()
 	select {
@@ -256,7 +257,7 @@ func (e *env) start() (*initFailure, error) {
 			return &initFailure{errorType: ie.ErrorType, doc: ie.Payload}, nil
 		}
 		return &initFailure{errorType: "Runtime.ExitError", msg: exit.Error()}, nil
-	case <-timer.C:
+	case <-timer.Chan():
 		return &initFailure{errorType: "Runtime.Unknown",
 			msg: fmt.Sprintf("Init timed out after %.2f seconds", m.opts.InitTimeout.Seconds())}, nil
 	}
@@ -298,6 +299,8 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 	}
 	id := inv.RequestID
 	e.platformLine("START RequestId: " + id + " Version: " + e.spec.Version)
+	// The real clock, not the manager's: the runtime measures the deadline
+	// against its own, and Duration is a measurement of the process.
 	start := time.Now()
 	deadline := start.Add(e.spec.Timeout)
 	ctx, cancel := context.WithDeadline(e.ctx, deadline)
@@ -366,7 +369,7 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 const rssInterval = time.Second
 
 // sampleRSS records the process's peak memory while it is alive, at most
-// once per rssInterval.
+// once per rssInterval of real time (what it spares is real work).
 func (e *env) sampleRSS() {
 	now := time.Now()
 	if now.Sub(e.rssSampled) < rssInterval {

@@ -20,6 +20,7 @@ import (
 	// testdata/gofn is built with aws-lambda-go; go mod tidy ignores testdata,
 	// so this import keeps the module required.
 	_ "github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/jonboulle/clockwork"
 )
 
 // goFunction builds testdata/gofn once per test binary.
@@ -288,4 +289,103 @@ type logWriter struct{ t *testing.T }
 func (w logWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// countEnvs counts the environments in state of the provisioned config key,
+// or with key "" of the on-demand pool of s.
+func countEnvs(m *Manager, s Spec, key string, state envState) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.onDemand[s.withDefaults().identity()]
+	if key != "" {
+		p = m.provisioned[key]
+	}
+	if p == nil {
+		return 0
+	}
+	n := 0
+	for e := range p.envs {
+		if e.state == state {
+			n++
+		}
+	}
+	return n
+}
+
+// blockUntil waits until at least n timers and tickers wait on clock.
+func blockUntil(t *testing.T, clock *clockwork.FakeClock, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := clock.BlockUntilContext(ctx, n); err != nil {
+		t.Fatalf("never %d waiters on the clock: %v", n, err)
+	}
+}
+
+// failProvisioned moves clock through the backoff after each round of init
+// failures of the provisioned config key until the config is Failed, and
+// returns that progress and the backoffs it waited out. Before each advance it checks that a reconcile pass
+// starts nothing before the retry time. It advances the clock holding m.mu,
+// so that no pass is between reading the clock and setting its retry timer:
+// each pass either has set its timer (which the advance fires) or will see
+// the retry time passed.
+func failProvisioned(t *testing.T, m *Manager, clock *clockwork.FakeClock, log *progressLog, key string) (Progress, []time.Duration) {
+	t.Helper()
+	var backoffs []time.Duration
+	for {
+		failed := false
+		eventually(t, 20*time.Second, func() bool {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			p := m.provisioned[key]
+			if p == nil || len(p.envs) != 0 {
+				return false
+			}
+			failed = p.failed
+			return p.failed || p.failures > 0 && p.retryAt.After(clock.Now())
+		}, "provisioned config %s neither failed nor waited for a retry; reports: %+v", key, log.snapshot())
+		if failed {
+			return log.waitFor(t, func(p Progress) bool { return p.Failed }, "failed"), backoffs
+		}
+		reconciled(t, m, log, key)
+		m.mu.Lock()
+		p := m.provisioned[key]
+		if len(p.envs) != 0 {
+			m.mu.Unlock()
+			t.Fatalf("provisioned config %s started an environment before its retry time", key)
+		}
+		wait := p.retryAt.Sub(clock.Now())
+		clock.Advance(wait)
+		m.mu.Unlock()
+		backoffs = append(backoffs, wait)
+	}
+}
+
+// reconciled makes the reconcile loop of the provisioned config key run a
+// pass that begins after this call and returns that pass's progress (also
+// recorded in log).
+func reconciled(t *testing.T, m *Manager, log *progressLog, key string) Progress {
+	t.Helper()
+	got := make(chan Progress, 1)
+	m.mu.Lock()
+	p := m.provisioned[key]
+	// A pass reads its report function when it begins: only a pass that
+	// begins after this one reports to got.
+	p.report = func(pr Progress) {
+		log.report(pr)
+		select {
+		case got <- pr:
+		default:
+		}
+	}
+	p.reportAlways = true
+	p.kick()
+	m.mu.Unlock()
+	select {
+	case pr := <-got:
+		return pr
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no reconcile pass of %s", key)
+		panic("unreachable")
+	}
 }

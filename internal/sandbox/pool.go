@@ -113,29 +113,39 @@ func (p *pool) checkServingLocked() {
 }
 
 // claimLocked takes a free environment of the provisioned pool for an
-// invocation of specKey, or returns nil. An environment is free when the
-// pool serves, runs specKey, is idle, and fewer than target of the pool's
-// environments are busy: a config lowered while its environments run takes
-// no new invocation until enough of them end. This is the one place that
-// decides whether a provisioned environment is free.
+// invocation of specKey, or returns nil. The invocation must be for the
+// spec the pool runs now; it is served by an idle environment of that spec,
+// or, while the pool is changing over to it (an alias moved to another
+// version), by an idle one of the earlier spec, which runs its own version,
+// as the environments that stay allocated keep serving. At most target of
+// the pool's environments are busy: a config lowered while its environments
+// run takes no new invocation until enough of them end. This is the one
+// place that decides whether a provisioned environment is free.
 func (p *pool) claimLocked(specKey string) *env {
 	if !p.serving || p.specKey != specKey {
 		return nil
 	}
-	var best *env
+	var cur, old *env
 	busy := 0
+	newer := func(a, b *env) bool { return b == nil || a.lastUsed.After(b.lastUsed) }
 	for e := range p.envs {
 		switch {
 		case e.state == stateBusy:
 			busy++
-		case e.state == stateIdle && e.specKey == specKey && (best == nil || e.lastUsed.After(best.lastUsed)):
-			best = e
+		case e.state != stateIdle:
+		case e.specKey == specKey && newer(e, cur):
+			cur = e
+		case e.specKey != specKey && newer(e, old):
+			old = e
 		}
 	}
-	if best == nil || busy >= p.target {
+	if busy >= p.target {
 		return nil
 	}
-	return best
+	if cur == nil && old != nil && p.keepOldLocked() {
+		return old
+	}
+	return cur
 }
 
 // onDemandLocked picks a warm idle on-demand environment of spec, or creates
@@ -224,13 +234,15 @@ func (m *Manager) run(e *env, cold bool, inv Invocation, out chan<- outcome) {
 		switch {
 		case err != nil:
 			e.endCapture()
-			m.discard(e)
+			m.remove(e)
 			out <- outcome{err: err}
+			e.teardown()
 			return
 		case fail != nil:
 			res := e.initFailureResult(inv, fail)
-			m.discard(e)
+			m.remove(e)
 			out <- outcome{res: res}
+			e.teardown()
 			return
 		}
 		m.mu.Lock()
@@ -246,7 +258,7 @@ func (m *Manager) run(e *env, cold bool, inv Invocation, out chan<- outcome) {
 		m.removeLocked(e)
 	} else {
 		e.moveLocked(stateIdle)
-		e.lastUsed = time.Now()
+		e.lastUsed = m.clock.Now()
 		if e.pool.provisioned {
 			e.pool.kick()
 		}
@@ -267,13 +279,13 @@ func (e *env) endRunLocked() {
 	}
 }
 
-// discard removes e from its pool and stops it; the caller owns e.
-func (m *Manager) discard(e *env) {
+// remove takes e out of its pool and releases its run's admission; the
+// caller owns e and tears it down.
+func (m *Manager) remove(e *env) {
 	m.mu.Lock()
 	m.removeLocked(e)
 	e.endRunLocked()
 	m.mu.Unlock()
-	e.teardown()
 }
 
 // exited is called by e's watcher when its process ended. An idle
@@ -297,13 +309,15 @@ func (m *Manager) reapLoop() {
 	defer m.goroutine.Done()
 	every := m.opts.IdleTimeout / 4
 	every = min(max(every, 10*time.Millisecond), time.Second)
-	t := time.NewTicker(every)
+	t := m.clock.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-m.ctx.Done():
 			return
-		case now := <-t.C:
+		case <-t.Chan():
+			// The clock, not the tick: a tick may have waited in its channel.
+			now := m.clock.Now()
 			m.mu.Lock()
 			for _, p := range m.onDemand {
 				for e := range p.envs {
@@ -324,13 +338,13 @@ func (m *Manager) reconcileLoop(p *pool) {
 	defer m.goroutine.Done()
 	var last Progress
 	reported := false
-	retry := time.NewTimer(time.Hour)
+	retry := m.clock.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
 	for {
 		select {
 		case <-p.wake:
-		case <-retry.C:
+		case <-retry.Chan():
 		case <-m.ctx.Done():
 			return
 		}
@@ -340,7 +354,7 @@ func (m *Manager) reconcileLoop(p *pool) {
 			m.mu.Unlock()
 			return
 		}
-		now := time.Now()
+		now := m.clock.Now()
 		// Stop idle environments of an earlier spec once the current one
 		// has its target, then idle ones above target.
 		if !p.keepOldLocked() {
@@ -422,7 +436,7 @@ func (m *Manager) provisionEnv(e *env) {
 	if err == nil && fail == nil {
 		if m.wantedLocked(e) {
 			e.moveLocked(stateIdle)
-			e.lastUsed = time.Now()
+			e.lastUsed = m.clock.Now()
 			if e.specKey == p.specKey {
 				p.failures = 0
 			}
@@ -449,7 +463,7 @@ func (m *Manager) provisionEnv(e *env) {
 		if p.failures >= m.opts.MaxInitFailures {
 			p.failed = true
 		} else {
-			p.retryAt = time.Now().Add(time.Duration(p.failures) * 200 * time.Millisecond)
+			p.retryAt = m.clock.Now().Add(time.Duration(p.failures) * 200 * time.Millisecond)
 		}
 		m.log.Warn("provisioned environment failed to initialize", "config", p.key,
 			"function", e.spec.FunctionName, "version", e.spec.Version, "failures", p.failures, "detail", detail)

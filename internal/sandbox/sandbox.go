@@ -18,12 +18,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/google/uuid"
 	"log/slog"
 	"os"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
+	"github.com/jonboulle/clockwork"
 )
 
 // Initialization types, seen by functions as AWS_LAMBDA_INITIALIZATION_TYPE.
@@ -255,12 +257,20 @@ type Options struct {
 	Logger   *slog.Logger
 	// LogSink, if set, receives every line functions print, as it comes.
 	LogSink func(LogLine)
+	// Clock times what the manager decides on: idle reaping, the backoff
+	// after provisioned init failures, the init timeout, and the date in log
+	// stream names (default: the real clock). What measures or bounds a
+	// running process against the time it sees itself stays on the real
+	// clock: an invocation's deadline and timeout, Duration and Init
+	// Duration, and the short waits for a runtime's output.
+	Clock clockwork.Clock
 }
 
 // Manager owns every execution environment. It is safe for concurrent use.
 type Manager struct {
 	opts      Options
 	log       *slog.Logger
+	clock     clockwork.Clock
 	workDir   string
 	ownDir    bool
 	ctx       context.Context // canceled by Close
@@ -306,6 +316,9 @@ func NewManager(opts Options) (*Manager, error) {
 	if opts.HostPath == "" {
 		opts.HostPath = os.Getenv("PATH")
 	}
+	if opts.Clock == nil {
+		opts.Clock = clockwork.NewRealClock()
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -313,6 +326,7 @@ func NewManager(opts Options) (*Manager, error) {
 	m := &Manager{
 		opts:        opts,
 		log:         log,
+		clock:       opts.Clock,
 		workDir:     opts.WorkDir,
 		interps:     map[string]string{},
 		codes:       map[string]*codeTree{},

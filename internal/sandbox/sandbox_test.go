@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/reservoir-dev/reservoir/internal/testutil"
 )
 
@@ -269,13 +271,62 @@ func TestIdleCrashIsReplaced(t *testing.T) {
 }
 
 func TestIdleReaping(t *testing.T) {
-	m := newManager(t, Options{IdleTimeout: 200 * time.Millisecond})
-	s := goSpec(t, "reaped", nil)
-	pid := pidOf(t, m, s, "")
+	clock := clockwork.NewFakeClock()
+	m := newManager(t, Options{IdleTimeout: time.Minute, Clock: clock})
+	older, newer := goSpec(t, "reaped", nil), goSpec(t, "kept", nil)
+	pid := pidOf(t, m, older, "")
+	blockUntil(t, clock, 1) // the reaper's ticker
+	clock.Advance(100 * time.Millisecond)
+	keptPid := pidOf(t, m, newer, "")
+
+	// The reaper's pass that stops the environment idle for IdleTimeout
+	// also sees the one idle for a little less, and keeps it.
+	clock.Advance(time.Minute - 100*time.Millisecond)
 	waitGone(t, pid)
-	if res := invoke(t, m, s, "", `{}`); !res.ColdStart {
+	if n := countEnvs(m, newer, "", stateIdle); n != 1 {
+		t.Fatalf("%d idle environments of %s, want the one idle for less than IdleTimeout", n, newer.FunctionName)
+	}
+	if res := invoke(t, m, older, "", `{}`); !res.ColdStart {
 		t.Error("reaped environment reused")
 	}
+	if got := pidOf(t, m, newer, ""); got != keptPid {
+		t.Errorf("kept environment replaced: %d != %d", got, keptPid)
+	}
+}
+
+func TestInitTimeout(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	m := newManager(t, Options{InitTimeout: 30 * time.Second, Clock: clock})
+	s := goSpec(t, "init-forever", map[string]string{"INIT_SLEEP_MS": "600000"})
+	type outcome struct {
+		res Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := m.Invoke(context.Background(), s, "", Invocation{})
+		done <- outcome{res, err}
+	}()
+	blockUntil(t, clock, 2) // the reaper's ticker and the init timer
+	clock.Advance(30 * time.Second)
+	var o outcome
+	select {
+	case o = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the init timeout never ended the invocation")
+	}
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	if o.res.FunctionError != "Unhandled" || o.res.ErrorType != "Runtime.Unknown" || !o.res.ColdStart ||
+		!strings.Contains(string(o.res.Payload), "Init timed out after 30.00 seconds") {
+		t.Errorf("init timeout result %+v %s", o.res, o.res.Payload)
+	}
+	eventually(t, 10*time.Second, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return len(m.onDemand) == 0
+	}, "timed-out environment still pooled")
 }
 
 func TestResponseTooLarge(t *testing.T) {
@@ -299,8 +350,8 @@ func TestInvokeReturnsWhenContextEnds(t *testing.T) {
 	if _, err := m.Invoke(ctx, s, "", Invocation{Payload: []byte(`{"action":"sleep","sleep_ms":400}`)}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
-	// The invocation ran on; the same environment serves again afterwards.
-	time.Sleep(500 * time.Millisecond)
+	// The invocation runs on to its end; the same environment serves again afterwards.
+	eventually(t, 20*time.Second, func() bool { return countEnvs(m, s, "", stateIdle) == 1 }, "the environment never became idle again")
 	if got := pidOf(t, m, s, ""); got != pid {
 		t.Errorf("environment replaced: %d != %d", got, pid)
 	}
@@ -330,7 +381,7 @@ func TestProvisionedEnvironments(t *testing.T) {
 	// When the provisioned environment is busy, invocations spill to on-demand.
 	done := make(chan Result)
 	go func() { done <- invoke(t, m, s, "cfg", `{"action":"sleep","sleep_ms":400}`) }()
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, 10*time.Second, func() bool { return countEnvs(m, s, "cfg", stateBusy) == 1 }, "the provisioned environment never got busy")
 	spill := invoke(t, m, s, "cfg", `{}`)
 	if spill.Provisioned {
 		t.Error("second concurrent invocation served by the single provisioned environment")
@@ -391,20 +442,32 @@ func TestProvisionReportsOnlyInitializedEnvironments(t *testing.T) {
 }
 
 func TestProvisionInitFailure(t *testing.T) {
-	m := newManager(t, Options{})
+	clock := clockwork.NewFakeClock()
+	m := newManager(t, Options{Clock: clock})
 	s := goSpec(t, "fails-provisioned", map[string]string{"FAIL_INIT_WHEN": "provisioned-concurrency"})
 	s.Version = "1"
 	var log progressLog
 	m.Provision("cfg", s, 2, log.report)
-	p := log.waitFor(t, func(p Progress) bool { return p.Failed }, "failed")
+	p, backoffs := failProvisioned(t, m, clock, &log, "cfg")
+	if len(backoffs) == 0 {
+		t.Error("no backoff between rounds of init failures")
+	}
 	if p.Reason != ReasonInitFailure || p.Allocated != 0 || p.Requested != 2 || !strings.Contains(p.Detail, "exit status 3") {
 		t.Errorf("failed progress %+v", p)
 	}
-	// Failed stays failed: no more starts.
-	time.Sleep(300 * time.Millisecond)
-	if !log.last().Failed {
-		t.Error("config left FAILED by itself")
+	// Failed stays failed: past every backoff, the reconcile loop starts nothing.
+	m.mu.Lock()
+	failures := m.provisioned["cfg"].failures
+	m.mu.Unlock()
+	clock.Advance(time.Hour)
+	if p := reconciled(t, m, &log, "cfg"); !p.Failed {
+		t.Errorf("config left FAILED by itself: %+v", p)
 	}
+	m.mu.Lock()
+	if p := m.provisioned["cfg"]; len(p.envs) != 0 || p.failures != failures {
+		t.Errorf("started again after FAILED: %d environments, %d failures (then %d)", len(p.envs), p.failures, failures)
+	}
+	m.mu.Unlock()
 	// The same code initializes fine on demand.
 	if res := invoke(t, m, s, "cfg", `{}`); res.FunctionError != "" || res.Provisioned {
 		t.Errorf("on-demand fallback: %+v %s", res, res.Payload)
@@ -483,7 +546,7 @@ func TestShrinkWaitsForBusyEnvironment(t *testing.T) {
 	log.waitFor(t, func(p Progress) bool { return p.Allocated == 1 }, "reached 1")
 	done := make(chan Result)
 	go func() { done <- invoke(t, m, s, "cfg", `{"action":"sleep","sleep_ms":400}`) }()
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, 10*time.Second, func() bool { return countEnvs(m, s, "cfg", stateBusy) == 1 }, "the provisioned environment never got busy")
 	m.Provision("cfg", s, 0, log.report)
 	res := <-done
 	if res.FunctionError != "" || string(res.Payload) != `"slept"` || !res.Provisioned {
@@ -571,7 +634,20 @@ func TestRuntimeErrors(t *testing.T) {
 
 func TestCloseLeavesNothingBehind(t *testing.T) {
 	before := children()
-	m, err := NewManager(Options{Logger: testLogger(t), WorkDir: t.TempDir() + "/work"})
+	// The sink counts the on-demand inits and the invocations begun.
+	var sinkMu sync.Mutex
+	inits, starts := 0, 0
+	sink := func(l LogLine) {
+		sinkMu.Lock()
+		defer sinkMu.Unlock()
+		switch {
+		case l.Text == "init starting: on-demand":
+			inits++
+		case strings.HasPrefix(l.Text, "START RequestId: "):
+			starts++
+		}
+	}
+	m, err := NewManager(Options{Logger: testLogger(t), WorkDir: t.TempDir() + "/work", LogSink: sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -600,7 +676,13 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 		_, err := m.Invoke(context.Background(), slowInit, "", Invocation{})
 		starting <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// The third invocation begun is the busy one, the third on-demand init
+	// the slow one.
+	eventually(t, 20*time.Second, func() bool {
+		sinkMu.Lock()
+		defer sinkMu.Unlock()
+		return starts >= 3 && inits >= 3
+	}, "the busy invocation or the slow init never began")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -20,11 +20,13 @@ type Executor struct {
 	mu      sync.Mutex
 	closed  bool
 	cancels map[string]context.CancelFunc // running provisioners by config key
+	ready   map[string]int                // environments initialized, by config key
+	version map[string]string             // the version they run
 }
 
 // New returns a simulated executor.
 func New(initDelay time.Duration) *Executor {
-	return &Executor{initDelay: initDelay, cancels: make(map[string]context.CancelFunc)}
+	return &Executor{initDelay: initDelay, cancels: make(map[string]context.CancelFunc), ready: make(map[string]int), version: make(map[string]string)}
 }
 
 // Provision implements lambda.Executor.
@@ -36,6 +38,18 @@ func (e *Executor) Provision(t lambda.ProvisionTarget, n int, report func(lambda
 		cancel()
 		delete(e.cancels, key)
 	}
+	// The environments that stay are still initialized; a new version
+	// (an alias moved) starts from none of its own, the old version's
+	// counting as allocated until it has them all.
+	from, old := min(e.ready[key], n), 0
+	if t.Config.Version != "" && t.Config.Version != e.version[key] {
+		from, old = 0, from
+	}
+	e.ready[key], e.version[key] = from, t.Config.Version
+	if n == 0 {
+		delete(e.ready, key)
+		delete(e.version, key)
+	}
 	if n == 0 || e.closed {
 		return
 	}
@@ -44,15 +58,21 @@ func (e *Executor) Provision(t lambda.ProvisionTarget, n int, report func(lambda
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
+		report(lambda.ProvisionProgress{Allocated: min(n, from+old), Ready: from == n})
 		timer := time.NewTimer(e.initDelay)
 		defer timer.Stop()
-		for ready := 1; ready <= n; ready++ {
+		for ready := from + 1; ready <= n; ready++ {
 			select {
 			case <-ctx.Done():
 				return
 			case <-timer.C:
 			}
-			report(lambda.ProvisionProgress{Allocated: ready, Ready: ready == n})
+			e.mu.Lock()
+			if ctx.Err() == nil {
+				e.ready[key] = ready
+			}
+			e.mu.Unlock()
+			report(lambda.ProvisionProgress{Allocated: min(n, ready+old), Ready: ready == n})
 			timer.Reset(e.initDelay)
 		}
 	}()

@@ -185,16 +185,29 @@ func TestRaisingReadyConfigKeepsServing(t *testing.T) {
 		t.Fatalf("during the scale-up: %s allocated %d available %d, want IN_PROGRESS 2 2", pc.Status,
 			aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions), aws.ToInt32(pc.AvailableProvisionedConcurrentExecutions))
 	}
-	out, err := f.invoke("grow", "1", `{}`)
+	f.servedWarm(t, "grow", "1", "during the scale-up")
+	f.readyWith(t, "grow", "1", 4)
+}
+
+// servedWarm invokes the qualifier and checks that a warm provisioned
+// environment answered.
+func (f *fixture) servedWarm(t *testing.T, name, q, when string) {
+	t.Helper()
+	out, err := f.invoke(name, q, `{}`)
 	if err != nil {
-		t.Fatalf("invoke during the scale-up: %v", err)
+		t.Fatalf("invoke %s: %v", when, err)
 	}
 	var r holdResult
 	if json.Unmarshal(out.Payload, &r) != nil || r.InitType != "provisioned-concurrency" {
-		t.Fatalf("served by %s, want a warm provisioned environment", out.Payload)
+		t.Fatalf("%s: served by %s, want a warm provisioned environment", when, out.Payload)
 	}
-	if pc := waitReady(t, f.c, "grow", "1"); pc.Status != types.ProvisionedConcurrencyStatusEnumReady || aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions) != 4 {
-		t.Fatalf("after the scale-up: %+v", pc)
+}
+
+// readyWith waits for the config to be READY with n allocated.
+func (f *fixture) readyWith(t *testing.T, name, q string, n int32) {
+	t.Helper()
+	if pc := waitReady(t, f.c, name, q); pc.Status != types.ProvisionedConcurrencyStatusEnumReady || aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions) != n {
+		t.Fatalf("%s:%s: %s with %d allocated, want READY with %d", name, q, pc.Status, aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions), n)
 	}
 }
 
@@ -207,27 +220,21 @@ func TestLoweringReadyConfigKeepsServing(t *testing.T) {
 	f.provision(t, "shrink", "1", 3)
 	waitReady(t, f.c, "shrink", "1")
 	f.provision(t, "shrink", "1", 1)
-	out, err := f.invoke("shrink", "1", `{}`)
-	if err != nil {
-		t.Fatalf("invoke right after lowering: %v", err)
-	}
-	var r holdResult
-	if json.Unmarshal(out.Payload, &r) != nil || r.InitType != "provisioned-concurrency" {
-		t.Fatalf("served by %s, want a warm provisioned environment", out.Payload)
-	}
-	if pc := waitReady(t, f.c, "shrink", "1"); pc.Status != types.ProvisionedConcurrencyStatusEnumReady || aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions) != 1 {
-		t.Fatalf("after lowering: %+v", pc)
-	}
+	f.servedWarm(t, "shrink", "1", "right after lowering")
+	f.readyWith(t, "shrink", "1", 1)
 }
 
 // TestAliasMoveKeepsAllocation: as recorded on AWS
 // (provisioned_concurrency_moves_with_alias), right after a provisioned alias
 // moves to another version its config reads IN_PROGRESS with the old
-// environment still allocated and available, until the new one is up.
+// environment still allocated and available, until the new one is up; and
+// the old environment serves the alias meanwhile (reserved 1 = provisioned
+// 1 leaves no on-demand capacity: without it every call would be throttled).
 func TestAliasMoveKeepsAllocation(t *testing.T) {
 	f := start(t)
 	ctx := context.Background()
 	f.createGoEnv(t, "mover", true, map[string]string{"INIT_HOLD_MS": "1000"})
+	f.reserve(t, "mover", 1)
 	if _, err := f.c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("mover"), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
 		t.Fatal(err)
 	}
@@ -242,9 +249,14 @@ func TestAliasMoveKeepsAllocation(t *testing.T) {
 	if _, err := f.c.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String("mover"), Name: aws.String("live"), FunctionVersion: aws.String("2")}); err != nil {
 		t.Fatal(err)
 	}
-	// The new environment takes a second to initialize: sample the config meanwhile.
-	sawInProgress := false
+	// The new environment takes a second to initialize: sample the config
+	// and invoke the alias meanwhile.
+	sawInProgress, servedOld := false, false
+	deadline := time.Now().Add(30 * time.Second)
 	for {
+		if time.Now().After(deadline) {
+			t.Fatal("the config did not become READY within 30 s")
+		}
 		pc := f.config(t, "mover", "live")
 		alloc, avail := aws.ToInt32(pc.AllocatedProvisionedConcurrentExecutions), aws.ToInt32(pc.AvailableProvisionedConcurrentExecutions)
 		if pc.Status == types.ProvisionedConcurrencyStatusEnumReady {
@@ -257,10 +269,19 @@ func TestAliasMoveKeepsAllocation(t *testing.T) {
 			t.Fatalf("during the move: %s allocated %d available %d, want IN_PROGRESS 1 1", pc.Status, alloc, avail)
 		}
 		sawInProgress = true
+		out, err := f.invoke("mover", "live", `{}`)
+		if err != nil {
+			t.Fatalf("alias during the move: %v", err)
+		}
+		if v := aws.ToString(out.ExecutedVersion); v == "1" {
+			servedOld = true
+		} else if v != "2" {
+			t.Fatalf("alias during the move ran version %q", v)
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !sawInProgress {
-		t.Fatal("the move never read IN_PROGRESS")
+	if !sawInProgress || !servedOld {
+		t.Fatalf("the move never read IN_PROGRESS (%v) or was never served by the old environment (%v)", sawInProgress, servedOld)
 	}
 	out, err := f.invoke("mover", "live", `{}`)
 	if err != nil || aws.ToString(out.ExecutedVersion) != "2" {
