@@ -42,23 +42,23 @@ import (
 const commandTimeout = 4 * time.Minute
 
 // toolchain is what every Terraform test needs: the binary, the provider
-// mirror, and a plugin cache shared by the working directories of one run.
+// mirror and the CLI configuration that points at it.
+//
+// There is no plugin cache (TF_PLUGIN_CACHE_DIR): from an unpacked mirror,
+// init links each working directory's provider straight to the mirror, so
+// parallel working directories share nothing writable. A shared cache made
+// them race: init in a directory without a lock file installs into the cache
+// again, removing the entry another directory's running apply links to
+// ("failed to verify checksum ... readlink .../linux_amd64: no such file").
 type toolchain struct {
 	terraform string
 	mirror    string
 	cliConfig string // the CLI configuration file (TF_CLI_CONFIG_FILE)
-	cacheDir  string // TF_PLUGIN_CACHE_DIR
-
-	// initMu serializes `terraform init`: even with the cache filled, init
-	// may install into it again, and Terraform's plugin cache is not safe for
-	// concurrent writers ("mkdir …/linux_amd64: file exists").
-	initMu sync.Mutex
 }
 
 // setupToolchain finds Terraform and the provider mirror (skipping the test
-// when either is absent), writes the CLI configuration, and fills the plugin
-// cache once so that the working directories of parallel subtests only read
-// from it (Terraform's cache is not safe for concurrent writers).
+// when either is absent), writes the CLI configuration, and checks once that
+// init installs the provider from the mirror.
 func setupToolchain(t *testing.T) *toolchain {
 	t.Helper()
 	if testing.Short() {
@@ -77,10 +77,6 @@ func setupToolchain(t *testing.T) *toolchain {
 		terraform: bin,
 		mirror:    mirror,
 		cliConfig: filepath.Join(dir, "terraform.rc"),
-		cacheDir:  filepath.Join(dir, "plugin-cache"),
-	}
-	if err := os.MkdirAll(tc.cacheDir, 0o755); err != nil {
-		t.Fatal(err)
 	}
 	rc := fmt.Sprintf(`provider_installation {
   filesystem_mirror {
@@ -95,7 +91,7 @@ func setupToolchain(t *testing.T) *toolchain {
 	if err := os.WriteFile(tc.cliConfig, []byte(rc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Warm the cache with an empty configuration that needs the provider.
+	// An empty configuration that needs the provider: a broken mirror fails here, once.
 	warm := tc.workdir(t)
 	warm.writeFile("main.tf", `terraform {
   required_providers {
@@ -194,7 +190,6 @@ func (tc *toolchain) workdir(t *testing.T) *workdir {
 	}
 	env = append(env,
 		"TF_CLI_CONFIG_FILE="+tc.cliConfig,
-		"TF_PLUGIN_CACHE_DIR="+tc.cacheDir,
 		"TF_IN_AUTOMATION=1",
 		"TF_INPUT=0",
 		"CHECKPOINT_DISABLE=1",
@@ -246,10 +241,6 @@ func (w *workdir) run(args ...string) (string, int) {
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	if len(args) > 0 && args[0] == "init" {
-		w.tc.initMu.Lock()
-		defer w.tc.initMu.Unlock()
-	}
 	start := time.Now()
 	err := cmd.Run()
 	w.t.Logf("terraform %s: %s", strings.Join(args, " "), time.Since(start).Round(100*time.Millisecond))
