@@ -232,20 +232,7 @@ type envOptions struct {
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	e := &env{fake: &fakeServices{}, log: &syncBuffer{}}
-	logger := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: o.level}))
-	own := http.NewServeMux()
-	own.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "healthy") })
-	rt := awsproto.NewRouter(awsproto.RouterOptions{Logger: logger, Guard: o.guard, Own: own})
-	if !o.noServers {
-		must(t, rt.Register(awsproto.Service{SigningName: "lambda", Handler: namedHandler("lambda"), REST: true}))
-		must(t, rt.Register(awsproto.Service{SigningName: "iam", Handler: namedHandler("iam"), QueryVersion: "2010-05-08", QueryActions: []string{"GetRole"}}))
-		must(t, rt.Register(awsproto.Service{SigningName: "sts", Handler: namedHandler("sts"), QueryVersion: "2011-06-15", QueryActions: []string{"GetCallerIdentity"}}))
-	}
-	if !o.noRPC && !o.noServers {
-		must(t, rt.RegisterRPC(e.fake.logs()))
-		must(t, rt.RegisterRPC(e.fake.monitoring()))
-	}
-	h := awsproto.Middleware(logger, rt)
+	h := newHandler(t, o, e.fake, e.log)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.requests.Add(1)
 		h.ServeHTTP(w, r)
@@ -255,7 +242,26 @@ func newEnv(t *testing.T, o envOptions) *env {
 	return e
 }
 
-func must(t *testing.T, err error) {
+// newHandler is the router, with the services o asks for, behind Middleware.
+func newHandler(t testing.TB, o envOptions, fake *fakeServices, log io.Writer) http.Handler {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: o.level}))
+	own := http.NewServeMux()
+	own.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "healthy") })
+	rt := awsproto.NewRouter(awsproto.RouterOptions{Logger: logger, Guard: o.guard, Own: own})
+	if !o.noServers {
+		must(t, rt.Register(awsproto.Service{SigningName: "lambda", Handler: namedHandler("lambda"), REST: true}))
+		must(t, rt.Register(awsproto.Service{SigningName: "iam", Handler: namedHandler("iam"), QueryVersion: "2010-05-08", QueryActions: []string{"GetRole"}}))
+		must(t, rt.Register(awsproto.Service{SigningName: "sts", Handler: namedHandler("sts"), QueryVersion: "2011-06-15", QueryActions: []string{"GetCallerIdentity"}}))
+	}
+	if !o.noRPC && !o.noServers {
+		must(t, rt.RegisterRPC(fake.logs()))
+		must(t, rt.RegisterRPC(fake.monitoring()))
+	}
+	return awsproto.Middleware(logger, rt)
+}
+
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
