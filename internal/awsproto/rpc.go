@@ -21,7 +21,8 @@ import (
 // plumbing reads the operation from X-Amz-Target or the CBOR path, decodes
 // the body (capped) into the operation's input, calls it with the caller in
 // its context (CallerOf), and writes its output or error in the protocol the
-// request came in.
+// request came in. Query-protocol input (CloudWatch's third protocol) is
+// not decoded here yet: such a request gets UnknownOperationException.
 type RPCService struct {
 	// SigningName is the service of the SigV4 credential scope ("logs").
 	SigningName string
