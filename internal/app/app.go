@@ -1,6 +1,6 @@
 // Package app wires Reservoir together: it opens the store, builds the
 // domain services and the executor, and serves the Lambda, IAM and STS wire
-// layers on one listener. Start and shutdown run in a fixed order, and
+// layers on one listener, through awsproto's router. Start and shutdown run in a fixed order, and
 // shutdown is idempotent.
 package app
 
@@ -222,33 +222,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 
-	mux := http.NewServeMux()
-	if err := lambdaapi.Register(mux, a.svc, cfg.Logger, lambdaapi.Options{
-		CodeURLKey: codeKey, BaseURL: baseURL(cfg.PublicURL, ln.Addr()), Now: cfg.CodeURLClock,
-	}); err != nil {
+	router, err := a.routes(cfg, iamSvc, m.Handler(), codeKey, ln.Addr())
+	if err != nil {
 		a.Close(ctx)
 		return nil, err
 	}
-	query := iamapi.NewHandler(iamSvc, func(r *http.Request) string { return awsproto.ParseCaller(r).Account }, cfg.Logger)
-	mux.Handle("GET /metrics", m.Handler())
-	mux.Handle("POST /{$}", query)
-	mux.Handle("GET /{$}", queryOrHealth(query))
-	mux.HandleFunc("/", lambdaapi.UnknownOperation)
-
-	var handler http.Handler = mux
-	switch cfg.Auth {
-	case "", AuthNone:
-	case AuthSigV4:
-		if len(cfg.Credentials) == 0 {
-			a.Close(ctx)
-			return nil, errors.New("--auth sigv4 needs --credentials AKID:SECRET[,...]")
-		}
-		handler = awsproto.RequireSigV4(cfg.Credentials, time.Now, unsignedAllowed, mux)
-	default:
-		a.Close(ctx)
-		return nil, fmt.Errorf("unknown auth mode %q (want %s or %s)", cfg.Auth, AuthNone, AuthSigV4)
-	}
-	counted := awsproto.Middleware(cfg.Logger, handler)
+	counted := awsproto.Middleware(cfg.Logger, router)
 	a.server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a.handling.Add(1)
@@ -295,16 +274,48 @@ func functionOutput(ctx context.Context, l *slog.Logger) func(sandbox.LogLine) {
 	}
 }
 
-// queryOrHealth answers a bare GET / (a browser, a health probe) with a
-// short JSON status, and query-protocol GETs (?Action=...) with IAM/STS.
-func queryOrHealth(query http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("Action") != "" {
-			query.ServeHTTP(w, r)
-			return
+// routes builds the endpoint: the router with every service Reservoir
+// serves (Lambda's REST routes, IAM and STS's query actions), each behind
+// the signature check in sigv4 mode, and Reservoir's own health and metrics.
+func (a *App) routes(cfg Config, iamSvc *iam.Service, metricsHandler http.Handler, codeKey []byte, addr net.Addr) (*awsproto.Router, error) {
+	var guard func(http.Handler) http.Handler
+	switch cfg.Auth {
+	case "", AuthNone:
+	case AuthSigV4:
+		if len(cfg.Credentials) == 0 {
+			return nil, errors.New("--auth sigv4 needs --credentials AKID:SECRET[,...]")
 		}
-		awsproto.WriteJSON(w, http.StatusOK, map[string]string{"service": "reservoir", "status": "ok"})
-	})
+		guard = func(h http.Handler) http.Handler {
+			return awsproto.RequireSigV4(cfg.Credentials, time.Now, unsignedAllowed, h)
+		}
+	default:
+		return nil, fmt.Errorf("unknown auth mode %q (want %s or %s)", cfg.Auth, AuthNone, AuthSigV4)
+	}
+	own := http.NewServeMux()
+	own.Handle("GET /metrics", metricsHandler)
+	own.HandleFunc("GET /{$}", health)
+	router := awsproto.NewRouter(awsproto.RouterOptions{Logger: cfg.Logger, Guard: guard, Own: own})
+
+	lambdaMux := http.NewServeMux()
+	if err := lambdaapi.Register(lambdaMux, a.svc, cfg.Logger, lambdaapi.Options{
+		CodeURLKey: codeKey, BaseURL: baseURL(cfg.PublicURL, addr), Now: cfg.CodeURLClock,
+	}); err != nil {
+		return nil, err
+	}
+	lambdaMux.HandleFunc("/", lambdaapi.UnknownOperation)
+	query := iamapi.NewHandler(iamSvc, func(r *http.Request) string { return awsproto.ParseCaller(r).Account }, cfg.Logger)
+	err := errors.Join(
+		router.Register(awsproto.Service{SigningName: "lambda", Handler: lambdaMux, REST: true}),
+		router.Register(awsproto.Service{SigningName: "iam", Handler: query, QueryVersion: iamapi.IAMVersion, QueryActions: iamapi.IAMActions()}),
+		router.Register(awsproto.Service{SigningName: "sts", Handler: query, QueryVersion: iamapi.STSVersion, QueryActions: iamapi.STSActions()}),
+	)
+	return router, err
+}
+
+// health answers a bare GET / (a browser, a health probe) with a short
+// JSON status.
+func health(w http.ResponseWriter, _ *http.Request) {
+	awsproto.WriteJSON(w, http.StatusOK, map[string]string{"service": "reservoir", "status": "ok"})
 }
 
 // Addr is the address the server listens on.

@@ -216,17 +216,18 @@ func checkPayload(r *http.Request) (string, authFailure, bool) {
 	return claimed, authFailure{}, true
 }
 
-// writeAuthFailure answers in the protocol of the service called: XML for
-// the query protocol (IAM, STS: POST / or GET /?Action=), JSON otherwise.
+// writeAuthFailure answers in the protocol of the service called, as the
+// router found it; without a router, XML for the query protocol (IAM, STS:
+// POST / or GET /?Action=), REST-JSON otherwise.
 func writeAuthFailure(w http.ResponseWriter, r *http.Request, f authFailure) {
-	if r.URL.Path == "/" {
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(f.status)
-		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
-			f.queryCode, xmlEscape(f.message), RequestID(r.Context()))
-		return
+	p := requestProtocol(r.Context())
+	if p == 0 {
+		p = RESTJSON
+		if r.URL.Path == "/" {
+			p = Query
+		}
 	}
-	WriteError(w, r, &Error{Status: f.status, Code: f.jsonCode, Message: f.message})
+	writeFault(w, r, p, fault{status: f.status, code: f.jsonCode, queryCode: f.queryCode, message: f.message})
 }
 
 func xmlEscape(s string) string {

@@ -10,11 +10,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/reservoir-dev/reservoir/internal/awsproto"
 	"github.com/reservoir-dev/reservoir/reservoirtest"
 )
 
@@ -94,6 +96,24 @@ func TestSigV4VerifiesQueryProtocol(t *testing.T) {
 	_, err = iam.NewFromConfig(cfgWith(srv, "AKIAUNKNOWN", goodSecret)).ListRoles(ctx, &iam.ListRolesInput{})
 	if apiCode(err) != "InvalidClientTokenId" {
 		t.Fatalf("IAM with an unknown key: %v", err)
+	}
+}
+
+// TestSigV4ServicesNotServed: with signatures checked, a request for a
+// service Reservoir does not serve is still told so (whatever its
+// signature), and one for a served service is still checked.
+func TestSigV4ServicesNotServed(t *testing.T) {
+	ctx := context.Background()
+	srv := startSigned(t)
+	for _, secret := range []string{goodSecret, "wrong"} {
+		_, err := dynamodb.NewFromConfig(cfgWith(srv, goodKey, secret)).ListTables(ctx, &dynamodb.ListTablesInput{})
+		if apiCode(err) != awsproto.NotServedCode {
+			t.Errorf("DynamoDB with secret %q: %v", secret, err)
+		}
+	}
+	_, err := sts.NewFromConfig(cfgWith(srv, goodKey, "wrong")).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if apiCode(err) != "SignatureDoesNotMatch" {
+		t.Errorf("STS with a wrong secret: %v", err)
 	}
 }
 

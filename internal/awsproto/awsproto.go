@@ -1,7 +1,22 @@
-// Package awsproto is the AWS REST-JSON plumbing shared by Reservoir's wire
-// layers: request IDs, who is calling (account and region from the SigV4
-// credential scope), size-capped JSON decoding, and the one function that
-// writes AWS's error envelope.
+// Package awsproto is the AWS protocol plumbing shared by Reservoir's wire
+// layers: request IDs and the request-scoped logger (Middleware), who is
+// calling (ParseCaller: account and region from the SigV4 credential
+// scope), signature checks (RequireSigV4), presigned URLs, capped decoding,
+// one error writer per protocol (REST-JSON WriteError, query WriteQueryError,
+// JSON 1.0/1.1 and RPC v2 CBOR WriteRPCError, S3's REST-XML WriteS3Error),
+// and the Router that serves every AWS service on one endpoint.
+//
+// The Router sends each request to the service its SigV4 scope names, or,
+// unsigned, the one its protocol markers name; services register with
+// Router.Register (a handler and what marks its requests) or, for the
+// JSON and CBOR protocols, Router.RegisterRPC with an RPCService: a table
+// of operations made with Op from typed handlers, func(ctx, *In) (*Out,
+// error), and the service's one error table. The same table serves JSON
+// 1.0/1.1 and RPC v2 CBOR; wire shapes carry json tags (CBOR reads them
+// too) and times as Timestamp. A request for a service nobody registered is
+// answered 501 NotImplemented in that service's protocol, which
+// models_gen.go (generated from botocore's models) knows for every AWS
+// service.
 package awsproto
 
 import (
@@ -64,7 +79,8 @@ type ctxKey int
 
 const (
 	requestIDKey ctxKey = iota
-	loggerKey
+	stateKey
+	callerKey
 )
 
 // RequestID returns the request's ID ("" outside a request).
@@ -73,44 +89,95 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// requestLog is what the request-scoped logger is made from, on demand: most
-// requests log nothing, so the attributes are not formatted up front.
-type requestLog struct {
+// requestState is what the plumbing knows of a request as it is served:
+// its ID, and the service, protocol and operation the router and the wire
+// layer find. The request-scoped logger is made from it on demand: most
+// requests log nothing, so the attributes are not formatted up front. It is
+// written only by the goroutine serving the request, before anything it
+// starts reads it.
+type requestState struct {
 	base             *slog.Logger
 	id, method, path string
+	service          string // the service's signing name
+	protocol         Protocol
+	operation        string
 }
 
-func (rl *requestLog) logger() *slog.Logger {
-	return rl.base.With("request_id", rl.id, "method", rl.method, "path", rl.path)
+func (rs *requestState) logger() *slog.Logger {
+	attrs := make([]any, 0, 10)
+	attrs = append(attrs, "request_id", rs.id, "method", rs.method, "path", rs.path)
+	if rs.service != "" {
+		attrs = append(attrs, "service", rs.service)
+	}
+	if rs.operation != "" {
+		attrs = append(attrs, "operation", rs.operation)
+	}
+	return rs.base.With(attrs...)
+}
+
+func stateOf(ctx context.Context) *requestState {
+	rs, _ := ctx.Value(stateKey).(*requestState)
+	return rs
+}
+
+// withState returns r with a request state, the one Middleware made or a
+// new one (a router used without Middleware, in tests).
+func withState(r *http.Request) (*requestState, *http.Request) {
+	if rs := stateOf(r.Context()); rs != nil {
+		return rs, r
+	}
+	rs := &requestState{base: slog.New(slog.DiscardHandler), method: r.Method, path: r.URL.Path}
+	return rs, r.WithContext(context.WithValue(r.Context(), stateKey, rs))
 }
 
 // Logger returns the request-scoped logger.
 func Logger(ctx context.Context) *slog.Logger {
-	if rl, ok := ctx.Value(loggerKey).(*requestLog); ok {
-		return rl.logger()
+	if rs := stateOf(ctx); rs != nil {
+		return rs.logger()
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// SetOperation names the operation a request calls, for the log: the
+// router names it for the RPC protocols, and a wire layer that finds it
+// itself (a REST route, a query Action) says so here.
+func SetOperation(ctx context.Context, op string) {
+	if rs := stateOf(ctx); rs != nil {
+		rs.operation = op
+	}
+}
+
+// requestProtocol is the protocol the router found a request to speak (0
+// outside a routed request).
+func requestProtocol(ctx context.Context) Protocol {
+	if rs := stateOf(ctx); rs != nil {
+		return rs.protocol
+	}
+	return 0
 }
 
 // NewRequestID returns a random UUID.
 func NewRequestID() string { return uuid.NewString() }
 
 // Middleware gives every request an ID (header X-Amzn-RequestId), a
-// request-scoped logger, and turns a panic into a generic 500 so that none
-// reaches the client.
+// request-scoped logger, and turns a panic into a generic 500, in the
+// request's protocol, so that none reaches the client. With debug logging
+// on, it logs one "request" line per request, with the service and
+// operation the router and the wire layer named, its status and duration;
+// off, it costs no more than the ID and the logger.
 func Middleware(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := NewRequestID()
 		w.Header().Set("X-Amzn-RequestId", id)
-		rl := &requestLog{base: logger, id: id, method: r.Method, path: r.URL.Path}
-		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), loggerKey, rl)
+		rl := &requestState{base: logger, id: id, method: r.Method, path: r.URL.Path}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), stateKey, rl)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
 				rl.logger().Error("panic serving request", "panic", v)
-				WriteError(w, r.WithContext(ctx), &Error{Status: 500, Code: "ServiceException", Message: "An internal error occurred.", WithType: true, TypeValue: "Service"})
+				writeInternalError(w, r.WithContext(ctx), rl.protocol)
 			}
 		}()
 		if !logger.Enabled(ctx, slog.LevelDebug) {

@@ -2,12 +2,12 @@ package iamapi
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 
+	"github.com/reservoir-dev/reservoir/internal/awsproto"
 	"github.com/reservoir-dev/reservoir/internal/iam"
 )
 
@@ -64,19 +64,6 @@ func errMissingParameter(param string) *wireError {
 		"1 validation error detected: Value null at '" + lowerFirst(param) + "' failed to satisfy constraint: Member must not be null"}
 }
 
-type errorResponse struct {
-	XMLName   xml.Name    `xml:"ErrorResponse"`
-	Namespace string      `xml:"xmlns,attr"`
-	Error     errorDetail `xml:"Error"`
-	RequestID string      `xml:"RequestId"`
-}
-
-type errorDetail struct {
-	Type    string `xml:"Type"`
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
-}
-
 // writeError is the one place that writes the error envelope. An error that
 // is neither a domain nor a wire error becomes a generic ServiceFailure and
 // is logged, never shown to the client.
@@ -100,29 +87,18 @@ func writeError(w http.ResponseWriter, log *slog.Logger, namespace, reqID string
 			"Request body must not be larger than "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes."
 	}
 
-	kind := "Sender"
+	receiver := false
 	switch {
 	case status < http.StatusInternalServerError:
 		log.Debug("iamapi: client error", "status", status, "code", code, "message", msg)
 	case errors.Is(err, context.Canceled):
-		kind = "Receiver"
+		receiver = true
 		log.Debug("iamapi: request canceled", "err", err)
 	default:
-		kind = "Receiver"
+		receiver = true
 		log.Error("iamapi: server error", "status", status, "err", err)
 	}
-
-	body, encErr := xml.Marshal(errorResponse{
-		Namespace: namespace,
-		Error:     errorDetail{Type: kind, Code: code, Message: msg},
-		RequestID: reqID,
-	})
-	if encErr != nil { // cannot happen with these string fields
-		log.Error("iamapi: encode error response", "err", encErr)
-		w.WriteHeader(http.StatusInternalServerError)
-		return
-	}
-	writeXML(w, status, body)
+	awsproto.WriteQueryError(w, reqID, namespace, &awsproto.QueryError{Status: status, Code: code, Message: msg, Receiver: receiver})
 }
 
 func lowerFirst(s string) string {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/reservoir-dev/reservoir/internal/awsproto"
 	"github.com/reservoir-dev/reservoir/internal/iam"
 )
 
@@ -67,8 +68,11 @@ func NewHandler(svc *iam.Service, accountFor func(*http.Request) string, logger 
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
-	w.Header().Set("X-Amzn-Requestid", reqID)
+	reqID := awsproto.RequestID(r.Context()) // awsproto.Middleware's, in its header already
+	if reqID == "" {
+		reqID = newRequestID()
+		w.Header().Set("X-Amzn-Requestid", reqID)
+	}
 	// Until the request names its service, errors are answered as IAM's.
 	c := &call{api: &h.iam, log: h.logger.With("request_id", reqID)}
 	defer func() {
@@ -103,6 +107,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, c *call, reqID s
 		c.api = &h.sts
 	}
 	c.log = c.log.With("action", action)
+	awsproto.SetOperation(r.Context(), action)
 	if action == "" {
 		return nil, errMissingAction()
 	}

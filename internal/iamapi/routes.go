@@ -1,6 +1,18 @@
 package iamapi
 
-import "github.com/reservoir-dev/reservoir/internal/iam"
+import (
+	"maps"
+	"slices"
+
+	"github.com/reservoir-dev/reservoir/internal/iam"
+)
+
+// IAMActions and STSActions name the actions the handler serves, sorted: a
+// router sends unsigned query requests without a Version by them.
+func IAMActions() []string { return slices.Sorted(maps.Keys(iamRoutes(nil))) }
+
+// STSActions: see IAMActions.
+func STSActions() []string { return slices.Sorted(maps.Keys(stsRoutes())) }
 
 // iamRoutes is the table of the IAM actions the handler serves.
 func iamRoutes(svc *iam.Service) map[string]operation {

@@ -11,6 +11,13 @@ import (
 // wrapped in their element with one <member> per item, and a required list
 // is present even when empty.
 
+// IAMVersion and STSVersion are the query API versions (Version=) of the
+// two services.
+const (
+	IAMVersion = iamVersion
+	STSVersion = stsVersion
+)
+
 const (
 	iamVersion   = "2010-05-08"
 	iamNamespace = "https://iam.amazonaws.com/doc/2010-05-08/"

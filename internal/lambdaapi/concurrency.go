@@ -59,6 +59,7 @@ func (a *API) putProvisioned(w http.ResponseWriter, r *http.Request, c awsproto.
 func (a *API) getOrListProvisioned(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
 	q := r.URL.Query()
 	if q.Get("List") == "ALL" {
+		awsproto.SetOperation(r.Context(), "ListProvisionedConcurrencyConfigs")
 		limit, err := maxItems(q)
 		if err != nil {
 			return err

@@ -63,7 +63,8 @@ func Register(mux *http.ServeMux, svc *lambda.Service, logger *slog.Logger, opts
 	}
 	a := &API{svc: svc, log: logger, code: codeURLs{base: strings.TrimSuffix(opts.BaseURL, "/"), signer: signer}}
 	for _, rt := range a.routes() {
-		mux.Handle(rt.pattern, a.serve(rt.h))
+		op, _, _ := strings.Cut(rt.ops, " ")
+		mux.Handle(rt.pattern, a.serve(op, rt.h))
 	}
 	return nil
 }
@@ -126,8 +127,13 @@ func UnknownOperation(w http.ResponseWriter, r *http.Request) {
 		Message: "Unknown operation " + r.Method + " " + r.URL.Path})
 }
 
-func (a *API) serve(h handler) http.Handler {
+// serve runs h for the operation op (named in the debug log; a route of
+// two operations names its first, and its handler the other when it serves it).
+func (a *API) serve(op string, h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if op != "" {
+			awsproto.SetOperation(r.Context(), op)
+		}
 		c := awsproto.ParseCaller(r)
 		if err := h(w, r, c); err != nil {
 			a.writeError(w, r, err)
