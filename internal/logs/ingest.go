@@ -157,12 +157,17 @@ func truncateUTF8(s string, n int) string {
 // close.
 func (in *ingester) loop() {
 	defer close(in.done)
+	var tick <-chan time.Time // one timer outstanding at a time
 	for {
+		if tick == nil {
+			tick = in.s.clock.After(in.interval)
+		}
 		select {
 		case <-in.stop:
 			return
 		case <-in.wake:
-		case <-in.s.clock.After(in.interval):
+		case <-tick:
+			tick = nil
 		}
 		if err := in.flush(context.Background()); err != nil {
 			in.s.log.Error("logs: writing function output failed; lines dropped", "err", err)

@@ -3,6 +3,7 @@ package logs
 import (
 	"bytes"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -803,6 +804,9 @@ func parseDelimitedPattern(body string) (matcher, error) {
 	if err != nil {
 		return nil, err
 	}
+	if toks[0].kind == tokEOF {
+		return nil, errInvalid(msgInvalidPattern)
+	}
 	var slots []slot
 	p := &parser{toks: toks}
 	for {
@@ -819,44 +823,41 @@ func parseDelimitedPattern(body string) (matcher, error) {
 			p.next()
 		}
 		part := append(append([]token(nil), toks[start:p.pos]...), token{kind: tokEOF})
-		end := p.next()
 		s, err := parseSlot(part)
 		if err != nil {
 			return nil, err
 		}
-		if s == nil { // an empty slot: only a trailing comma may leave one
-			if end.kind != tokEOF || len(slots) == 0 || start == 0 {
-				return nil, errInvalid(msgInvalidPattern)
-			}
-			break
-		}
-		slots = append(slots, *s)
-		if end.kind == tokEOF {
+		slots = append(slots, s)
+		if p.next().kind == tokEOF {
 			break
 		}
 	}
+	// Consecutive ellipses are one.
+	slots = slices.CompactFunc(slots, func(a, b slot) bool { return a.ellipsis && b.ellipsis })
 	return &delimitedMatcher{slots: slots}, nil
 }
 
-func parseSlot(toks []token) (*slot, error) {
+// parseSlot reads one slot; an empty one is an unnamed field (AWS's
+// example [..., request=*.html*, status_code=4*,] ends with one).
+func parseSlot(toks []token) (slot, error) {
 	switch {
 	case toks[0].kind == tokEOF:
-		return nil, nil
+		return slot{}, nil
 	case len(toks) == 2 && toks[0].kind == tokWord && toks[0].text == "...":
-		return &slot{ellipsis: true}, nil
+		return slot{ellipsis: true}, nil
 	case len(toks) == 2 && toks[0].kind == tokWord:
 		if !fieldName(toks[0].text) {
-			return nil, errInvalid("Invalid character(s) in term '" + toks[0].text + "'")
+			return slot{}, errInvalid("Invalid character(s) in term '" + toks[0].text + "'")
 		}
-		return &slot{name: toks[0].text}, nil
+		return slot{name: toks[0].text}, nil
 	}
 	p := &parser{toks: toks}
 	e, err := p.parseOr(tokWord, 0)
 	if err != nil {
-		return nil, err
+		return slot{}, err
 	}
 	if p.peek().kind != tokEOF {
-		return nil, errInvalid(msgInvalidPattern)
+		return slot{}, errInvalid(msgInvalidPattern)
 	}
 	// Every condition of a slot is about the slot's field.
 	name := ""
@@ -870,9 +871,9 @@ func parseSlot(toks []token) (*slot, error) {
 		}
 	})
 	if !ok {
-		return nil, errInvalid(msgInvalidPattern)
+		return slot{}, errInvalid(msgInvalidPattern)
 	}
-	return &slot{name: name, e: e}, nil
+	return slot{name: name, e: e}, nil
 }
 
 func walk(e expr, fn func(*cond)) {
@@ -936,29 +937,31 @@ func (m *delimitedMatcher) match(msg []byte) bool {
 }
 
 // matchSlots matches slots against fields in order; an ellipsis takes any
-// number of fields.
+// number of fields. ok[j] says whether slots[i:] can match fields[j:], built
+// from the last slot back, so the cost is slots × fields whatever the
+// ellipses.
 func matchSlots(slots []slot, fields []string) bool {
-	for len(slots) > 0 {
-		s := slots[0]
-		if s.ellipsis {
-			rest := slots[1:]
-			for skip := 0; skip <= len(fields); skip++ {
-				if matchSlots(rest, fields[skip:]) {
-					return true
-				}
+	n := len(fields)
+	ok := make([]bool, n+1)
+	next := make([]bool, n+1)
+	ok[n] = true // no slot left matches no field left
+	for i := len(slots) - 1; i >= 0; i-- {
+		s := slots[i]
+		next[n] = s.ellipsis && ok[n]
+		for j := n - 1; j >= 0; j-- {
+			switch {
+			case s.ellipsis:
+				next[j] = ok[j] || next[j+1]
+			case !ok[j+1]:
+				next[j] = false
+			case s.e == nil:
+				next[j] = true
+			default:
+				f := textField(fields[j])
+				next[j] = s.e.eval(func(string) (fieldValue, bool) { return f, true })
 			}
-			return false
 		}
-		if len(fields) == 0 {
-			return false
-		}
-		if s.e != nil {
-			f := textField(fields[0])
-			if !s.e.eval(func(string) (fieldValue, bool) { return f, true }) {
-				return false
-			}
-		}
-		slots, fields = slots[1:], fields[1:]
+		ok, next = next, ok
 	}
-	return len(fields) == 0
+	return ok[0]
 }

@@ -20,14 +20,20 @@ func (s *Service) kickSweeper() {
 }
 
 // sweepLoop runs Sweep every sweepEvery, or sooner when kicked, until Close.
+// A kicked pass keeps the pending tick: one timer is outstanding at a time.
 func (s *Service) sweepLoop() {
 	defer close(s.done)
+	var tick <-chan time.Time
 	for {
+		if tick == nil {
+			tick = s.clock.After(s.sweepEvery)
+		}
 		select {
 		case <-s.stop:
 			return
 		case <-s.kick:
-		case <-s.clock.After(s.sweepEvery):
+		case <-tick:
+			tick = nil
 		}
 		if err := s.Sweep(context.Background()); err != nil {
 			s.log.Error("logs: sweep failed", "err", err)
@@ -71,7 +77,7 @@ func (s *Service) sweepRetention(ctx context.Context) error {
 	s.mu.RUnlock()
 	for _, t := range targets {
 		for {
-			st, ok, err := s.deleteOldest(ctx, t.ref, t.before)
+			st, ok, err := s.deleteOldest(ctx, t.ref, t.before, sweepChunk)
 			if err != nil {
 				return err
 			}
@@ -87,29 +93,49 @@ func (s *Service) sweepCap(ctx context.Context) error {
 	if s.maxBytes <= 0 {
 		return nil
 	}
-	for total := s.StoredBytes(); total > s.maxBytes; {
-		ref, before, ok := s.oldestStream()
-		if !ok {
-			return nil
-		}
-		if _, _, err := s.deleteOldest(ctx, ref, before); err != nil {
+	for {
+		more, err := s.capStep(ctx)
+		if err != nil || !more {
 			return err
 		}
-		after := s.StoredBytes()
-		if after >= total {
-			// Nothing was freed (the oldest stream was deleted meanwhile,
-			// or new events came in): the next pass carries on.
-			return nil
-		}
-		total = after
 	}
-	return nil
+}
+
+// capStep deletes, under the writer slot, the oldest events of all, as many
+// as the excess over the cap needs (a chunk at most). Deciding under the
+// slot keeps two sweeps from both deleting for the same excess. more is
+// false once the events fit.
+func (s *Service) capStep(ctx context.Context) (more bool, err error) {
+	w, err := s.lockWrites(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer w.unlock()
+	total := s.StoredBytes()
+	if total <= s.maxBytes {
+		return false, nil
+	}
+	ref, before, avg, ok := s.oldestStream()
+	if !ok {
+		return false, nil
+	}
+	// Enough of the stream's average events to free the excess.
+	n := min((total-s.maxBytes+avg-1)/avg, sweepChunk)
+	st, err := s.store.DeleteLogEvents(ctx, ref.scope, ref.group, ref.stream, before, int(n))
+	if err != nil {
+		return false, fmt.Errorf("logs: delete old events of %s in %s: %w", ref.stream, ref.group, err)
+	}
+	w.putStream(ref.scope, ref.group, st)
+	if s.StoredBytes() >= total {
+		return false, fmt.Errorf("logs: deleting the oldest events of %s in %s freed nothing", ref.stream, ref.group)
+	}
+	return true, nil
 }
 
 // oldestStream returns the stream whose first event is the oldest of all,
-// and the timestamp up to which its events are older than every other
-// stream's: deleting them (up to a chunk) keeps "oldest first".
-func (s *Service) oldestStream() (ref streamRef, before int64, ok bool) {
+// the timestamp up to which its events are older than every other stream's
+// (deleting them keeps "oldest first"), and its average EventSize.
+func (s *Service) oldestStream() (ref streamRef, before, avg int64, ok bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	first, second := int64(math.MaxInt64), int64(math.MaxInt64)
@@ -124,6 +150,7 @@ func (s *Service) oldestStream() (ref streamRef, before int64, ok bool) {
 					second = first
 					first = t
 					ref = streamRef{scope: scope, group: name, stream: st.Name}
+					avg = max(1, st.StoredBytes/st.Events)
 					ok = true
 				case t < second:
 					second = t
@@ -135,12 +162,13 @@ func (s *Service) oldestStream() (ref streamRef, before int64, ok bool) {
 	if before <= first {
 		before = first + 1
 	}
-	return ref, before, ok
+	return ref, before, avg, ok
 }
 
-// deleteOldest deletes up to sweepChunk of a stream's oldest events older
-// than before, under the writer slot. ok is false when the stream is gone.
-func (s *Service) deleteOldest(ctx context.Context, ref streamRef, before int64) (Stream, bool, error) {
+// deleteOldest deletes up to n of a stream's oldest events older than
+// before, under the writer slot. ok is false when the stream is gone.
+// Retention uses it: deleting what is older than a cutoff is idempotent.
+func (s *Service) deleteOldest(ctx context.Context, ref streamRef, before int64, n int) (Stream, bool, error) {
 	w, err := s.lockWrites(ctx)
 	if err != nil {
 		return Stream{}, false, err
@@ -149,7 +177,7 @@ func (s *Service) deleteOldest(ctx context.Context, ref streamRef, before int64)
 	if _, ok := s.streamExists(ref.scope, ref.group, ref.stream); !ok {
 		return Stream{}, false, nil
 	}
-	st, err := s.store.DeleteLogEvents(ctx, ref.scope, ref.group, ref.stream, before, sweepChunk)
+	st, err := s.store.DeleteLogEvents(ctx, ref.scope, ref.group, ref.stream, before, n)
 	if err != nil {
 		return Stream{}, false, fmt.Errorf("logs: delete old events of %s in %s: %w", ref.stream, ref.group, err)
 	}
