@@ -342,7 +342,18 @@ func parseStreamToken(s string) (streamToken, error) {
 // eventID is an event's ID as FilterLogEvents reports it: 56 digits, the
 // 20-digit timestamp then the 36-digit sequence number, so IDs sort as keys.
 func eventID(k EventKey) string {
-	return fmt.Sprintf("%020d%036d", uint64(k.Timestamp), k.Seq)
+	var b [56]byte
+	putDigits(b[:20], uint64(k.Timestamp))
+	putDigits(b[20:], k.Seq)
+	return string(b[:])
+}
+
+// putDigits writes v in decimal, zero-padded to fill b.
+func putDigits(b []byte, v uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 func parseEventID(id string) (EventKey, bool) {

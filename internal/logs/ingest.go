@@ -71,11 +71,12 @@ type ingester struct {
 	flushMu sync.Mutex
 
 	mu sync.Mutex
-	// pending holds the lines of each stream not yet taken by a flush, in
-	// the order of first arrival (order).
-	pending  map[streamRef][]InputEvent
+	// pending holds the lines of each stream not yet taken by a flush, one
+	// chunk per Ingest call, streams in the order of first arrival (order).
+	pending  map[streamRef][][]InputEvent
 	order    []streamRef
-	buffered int64 // EventSize of pending lines and of those being flushed
+	pendingB int64 // EventSize of the pending lines
+	flushing int64 // EventSize of the lines a flush has taken and not yet written
 	closed   bool
 
 	dropped  atomic.Uint64
@@ -96,7 +97,7 @@ func newIngester(s *Service, o IngestOptions) *ingester {
 		s:        s,
 		interval: o.FlushInterval,
 		maxBytes: o.MaxBufferedBytes,
-		pending:  make(map[streamRef][]InputEvent),
+		pending:  make(map[streamRef][][]InputEvent),
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -106,38 +107,53 @@ func newIngester(s *Service, o IngestOptions) *ingester {
 }
 
 func (in *ingester) add(ref streamRef, lines []Line) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.closed {
-		in.dropped.Add(uint64(len(lines)))
-		return
-	}
-	events, seen := in.pending[ref]
+	// Build the chunk outside the lock: the lock only admits it.
+	chunk := make([]InputEvent, 0, len(lines))
+	var total int64
+	empty := 0
 	for _, l := range lines {
 		msg := l.Message
 		if msg == "" {
-			in.dropped.Add(1)
+			empty++
 			continue
 		}
 		if len(msg) > maxLineBytes {
 			msg = truncateUTF8(msg, maxLineBytes)
 		}
-		size := EventSize(msg)
-		if in.buffered+size > in.maxBytes {
-			in.dropped.Add(1)
-			continue
-		}
-		in.buffered += size
-		events = append(events, InputEvent{Timestamp: Millis(l.Time), Message: msg})
+		total += EventSize(msg)
+		chunk = append(chunk, InputEvent{Timestamp: Millis(l.Time), Message: msg})
 	}
-	if len(events) == 0 {
+	in.dropped.Add(uint64(empty))
+	if len(chunk) == 0 {
 		return
 	}
+
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		in.dropped.Add(uint64(len(chunk)))
+		return
+	}
+	if room := in.maxBytes - in.pendingB - in.flushing; total > room {
+		// Keep the lines that fit; drop the rest.
+		n, size := 0, int64(0)
+		for n < len(chunk) && size+EventSize(chunk[n].Message) <= room {
+			size += EventSize(chunk[n].Message)
+			n++
+		}
+		in.dropped.Add(uint64(len(chunk) - n))
+		chunk, total = chunk[:n], size
+		if n == 0 {
+			return
+		}
+	}
+	chunks, seen := in.pending[ref]
 	if !seen {
 		in.order = append(in.order, ref)
 	}
-	in.pending[ref] = events
-	if in.buffered >= in.maxBytes/4 {
+	in.pending[ref] = append(chunks, chunk)
+	in.pendingB += total
+	if in.pendingB >= in.maxBytes/4 {
 		select {
 		case in.wake <- struct{}{}:
 		default:
@@ -192,18 +208,13 @@ func (in *ingester) flush(ctx context.Context) error {
 	defer in.flushMu.Unlock()
 
 	in.mu.Lock()
-	pending, order := in.pending, in.order
-	var taken int64
-	for _, events := range pending {
-		for _, ev := range events {
-			taken += EventSize(ev.Message)
-		}
-	}
-	in.pending, in.order = make(map[streamRef][]InputEvent), nil
+	pending, order, taken := in.pending, in.order, in.pendingB
+	in.pending, in.order, in.pendingB = make(map[streamRef][][]InputEvent, len(pending)), nil, 0
+	in.flushing += taken
 	in.mu.Unlock()
 	defer func() {
 		in.mu.Lock()
-		in.buffered -= taken
+		in.flushing -= taken
 		in.mu.Unlock()
 		if d := in.dropped.Load(); d != in.reported {
 			in.s.log.Warn("logs: function output dropped", "lines", d-in.reported, "total", d)
@@ -223,9 +234,9 @@ func (in *ingester) flush(ctx context.Context) error {
 	batches := make([]Append, 0, len(order))
 	now := in.s.nowMillis()
 	for _, ref := range order {
-		events := pending[ref]
+		chunks := pending[ref]
 		if err := w.ensureStream(ctx, ref); err != nil {
-			in.dropped.Add(uint64(len(events)))
+			in.dropped.Add(countLines(chunks))
 			var domainErr *Error
 			if !errors.As(err, &domainErr) {
 				in.s.log.Error("logs: creating a function's log stream failed; lines dropped",
@@ -233,7 +244,9 @@ func (in *ingester) flush(ctx context.Context) error {
 			}
 			continue
 		}
-		batches = append(batches, Append{Scope: ref.scope, Group: ref.group, Stream: ref.stream, IngestionTime: now, Events: events})
+		for _, events := range chunks {
+			batches = append(batches, Append{Scope: ref.scope, Group: ref.group, Stream: ref.stream, IngestionTime: now, Events: events})
+		}
 	}
 	if len(batches) == 0 {
 		return nil
@@ -247,10 +260,18 @@ func (in *ingester) flush(ctx context.Context) error {
 	return nil
 }
 
-func (in *ingester) drop(pending map[streamRef][]InputEvent) {
-	for _, events := range pending {
-		in.dropped.Add(uint64(len(events)))
+func (in *ingester) drop(pending map[streamRef][][]InputEvent) {
+	for _, chunks := range pending {
+		in.dropped.Add(countLines(chunks))
 	}
+}
+
+func countLines(chunks [][]InputEvent) uint64 {
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	return uint64(n)
 }
 
 // ensureStream creates ref's group and stream when they do not exist. A

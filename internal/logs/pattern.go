@@ -744,6 +744,10 @@ func parseSelector(s string) (selector, bool) {
 type jsonMatcher struct {
 	e         expr
 	selectors map[string]selector
+	// required are byte strings every matching event contains when it has
+	// no backslash (no JSON escape can then spell them otherwise): events
+	// without one are refused before they are parsed.
+	required [][]byte
 }
 
 func parseJSONPattern(body string) (matcher, error) {
@@ -769,13 +773,58 @@ func parseJSONPattern(body string) (matcher, error) {
 			m.selectors[t.text] = sel
 		}
 	}
+	for _, lit := range requiredLiterals(e, m.selectors) {
+		m.required = append(m.required, []byte(lit))
+	}
 	return m, nil
+}
+
+// requiredLiterals returns text every event e matches contains, as JSON
+// without escapes writes it: the quoted last key of each selector a
+// condition needs to exist, the literal parts of = strings, true, false and
+// null. Branches of || need nothing (any of them may match).
+func requiredLiterals(e expr, sels map[string]selector) []string {
+	switch e := e.(type) {
+	case andExpr:
+		var out []string
+		for _, x := range e {
+			out = append(out, requiredLiterals(x, sels)...)
+		}
+		return out
+	case *cond:
+		if e.kind == condNotExists {
+			return nil
+		}
+		var out []string
+		if sel := sels[e.ref]; len(sel) > 0 && sel[len(sel)-1].index < 0 {
+			out = append(out, `"`+sel[len(sel)-1].key+`"`)
+		}
+		switch {
+		case e.kind == condIsNull:
+			out = append(out, "null")
+		case e.kind == condIsTrue:
+			out = append(out, "true")
+		case e.kind == condIsFalse:
+			out = append(out, "false")
+		case e.op == "=" && e.val.kind == valGlob && e.val.text != "":
+			out = append(out, e.val.text)
+		}
+		return out
+	}
+	return nil
 }
 
 func (m *jsonMatcher) match(msg []byte) bool {
 	trimmed := bytes.TrimSpace(msg)
 	if len(trimmed) == 0 || trimmed[0] != '{' && trimmed[0] != '[' {
 		return false
+	}
+	if bytes.IndexByte(trimmed, '\\') < 0 {
+		for _, lit := range m.required {
+			if !bytes.Contains(trimmed, lit) {
+				return false
+			}
+		}
 	}
 	doc, ok := parseJSON(trimmed)
 	if !ok {

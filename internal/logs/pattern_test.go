@@ -94,6 +94,9 @@ func TestPatternMatches(t *testing.T) {
 		{`{ $.latency = * }`, m{awsNumericEvent: true, `{"other": 1}`: false}},
 		{`{ $.level = "ERROR" }`, m{`{"level":"ERROR","msg":"x"}`: true, `{"level":"ERROR"} trailing`: false, `not json {"level":"ERROR"}`: false}},
 		{`{ $.a-b_c = 1 }`, m{`{"a-b_c": 1}`: true}},
+		// JSON escapes spell the same values.
+		{`{ $.level = "ERROR" && $.ok IS TRUE }`, m{`{"level":"\u0045RROR","ok":true}`: true, `{"\u006cevel":"ERROR","ok":true}`: true,
+			`{"level":"ERROR","ok":tru}`: false, `{"level":"ERR\u004fR","ok":false}`: false}},
 		// Space-delimited events.
 		{`[ip, user, username, timestamp, request, status_code, bytes]`, m{apache1: true, apache2: true, apache3: true, "too few fields": false}},
 		{`[..., status_code, bytes]`, m{apache1: true, "a": false}},
