@@ -1,14 +1,15 @@
 // Package boltstore is the durable store of Reservoir: one bbolt file that
-// implements both lambda.Store and iam.Store. Every write is a single bbolt
+// implements lambda.Store, iam.Store and logs.Store. Every write is a single bbolt
 // read-write transaction, fsync'd on commit, so a change is durable when the
 // method returns nil and absent when it returns an error (or the process dies).
 //
-// # Schema, version 2
+// # Schema, version 3
 //
-// The file holds five top-level buckets. Keys are UTF-8 strings; "/" separates
-// key parts, so no part may be empty or contain "/".
+// The file holds eight top-level buckets. Keys outside the log buckets are
+// UTF-8 strings; "/" separates key parts, so no part may be empty or contain
+// "/".
 //
-//	meta       "schema_version" -> "2" (ASCII decimal)
+//	meta       "schema_version" -> "3" (ASCII decimal)
 //	           "code_url_key" -> 32 random bytes: the secret that signs
 //	           GetFunction's Code.Location URLs (written once, on first use)
 //	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
@@ -17,6 +18,24 @@
 //	roles      "<account>/<name>" -> roleRecord (JSON)
 //	async      "<request id>" -> asyncRecord (JSON): an accepted Event
 //	           invocation that has not ended (version 2)
+//	log_groups "<account>/<region>/<group name>" -> logGroupRecord (JSON)
+//	           (version 3; the name is the last part and may hold "/")
+//	log_streams <group id><stream name> -> logStreamRecord (JSON)
+//	log_events  <stream id><timestamp><seq> -> <ingestion time><message>
+//
+// In the log buckets, <group id>, <stream id>, <timestamp> and <seq> are
+// 8-byte big-endian unsigned integers, so a group's streams are one key range
+// sorted by name, and a stream's events one key range sorted by timestamp,
+// then seq: a time range of a stream is one cursor walk, and a merged scan of
+// a group walks one cursor per stream. Group and stream IDs come from their
+// bucket's sequence and are never reused; seq comes from log_events' sequence
+// and grows with every event appended, across all streams, so it also orders
+// events of one timestamp by arrival (logs.EventKey). Timestamps are
+// milliseconds since the epoch and never negative. An event's value is its
+// ingestion time (milliseconds, unsigned varint) followed by the message
+// bytes. The figures in logStreamRecord (events, stored_bytes,
+// first/last_event_timestamp, last_ingestion_time) change in the same
+// transaction as the events they count.
 //
 // <digest> is the base64 SHA-256 of the package as AWS reports it
 // (Config.CodeSha256). A function record holds its own account, region and
@@ -46,6 +65,13 @@
 //	                  caller gave it), qualifier, client_context, payload
 //	                  (base64), received, attempts (function errors so far),
 //	                  not_before (absent: at once)
+//	logGroupRecord    id, account, region, name, creation_time (ms),
+//	                  retention_days (absent: never expire), kms_key_id,
+//	                  class, tags
+//	logStreamRecord   id, name, creation_time (ms), events, stored_bytes
+//	                  (Σ message bytes + 26 per event), first_event_timestamp,
+//	                  last_event_timestamp, last_ingestion_time (ms; absent
+//	                  means 0)
 //
 // Times are RFC 3339 with nanoseconds, in UTC. Only the requested count and
 // modification time of a provisioned concurrency config are stored: its status
@@ -59,6 +85,7 @@
 //
 // Any change to the layout or to the meaning of a record field bumps
 // schema_version, and Open migrates older files: a version 1 file (no async
-// bucket) gets the bucket and version 2, its records untouched. Open refuses a file whose
+// bucket) or version 2 file (no log buckets) gets the missing buckets and
+// version 3, its records untouched. Open refuses a file whose
 // version it does not know, so an older binary never rewrites newer data.
 package boltstore

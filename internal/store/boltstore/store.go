@@ -17,11 +17,13 @@ import (
 
 	"github.com/reservoir-dev/reservoir/internal/iam"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
+	"github.com/reservoir-dev/reservoir/internal/logs"
 )
 
 var (
 	_ lambda.Store = (*Store)(nil)
 	_ iam.Store    = (*Store)(nil)
+	_ logs.Store   = (*Store)(nil)
 )
 
 // ErrInUse is returned by Open when another process holds the database file.
@@ -33,8 +35,9 @@ var ErrUnsupportedSchema = errors.New("unsupported store schema version")
 
 const (
 	// SchemaVersion is the schema this package reads and writes. Open
-	// migrates version 1 files (which have no async bucket).
-	SchemaVersion = 2
+	// migrates version 1 files (which have no async bucket) and version 2
+	// files (which have no log buckets).
+	SchemaVersion = 3
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -45,12 +48,15 @@ const (
 	bucketCode      = "code"
 	bucketRoles     = "roles"
 	bucketAsync     = "async"
+	bucketLogGroups = "log_groups"
+	bucketStreams   = "log_streams"
+	bucketEvents    = "log_events"
 
 	keySchemaVersion = "schema_version"
 )
 
-// Store is a bbolt file holding functions, code packages and IAM roles. It is
-// safe for concurrent use.
+// Store is a bbolt file holding functions, code packages, IAM roles and
+// CloudWatch Logs groups, streams and events. It is safe for concurrent use.
 //
 // Writes are group-committed: one committer goroutine takes every write that
 // is waiting when it is free and applies them in one transaction, so
@@ -147,6 +153,12 @@ func (s *Store) commit() {
 	}
 }
 
+// allBuckets returns the top-level buckets of the schema, meta first.
+func allBuckets() []string {
+	return []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles, bucketAsync,
+		bucketLogGroups, bucketStreams, bucketEvents}
+}
+
 // initSchema checks the schema version of an existing file, or stamps a new
 // one, and makes sure every bucket exists. It writes nothing to a file whose
 // version it refuses.
@@ -159,15 +171,16 @@ func initSchema(tx *bolt.Tx) error {
 	switch {
 	case got == nil:
 		// A fresh file: refuse one that has data but no version.
-		for _, name := range []string{bucketFunctions, bucketCode, bucketRoles, bucketAsync} {
+		for _, name := range allBuckets()[1:] {
 			if tx.Bucket([]byte(name)) != nil {
 				return fmt.Errorf("%w: bucket %q exists but %s/%s is missing",
 					ErrUnsupportedSchema, name, bucketMeta, keySchemaVersion)
 			}
 		}
 	case string(got) == want:
-	case string(got) == "1":
-		// Version 2 adds the async bucket, created below; nothing else changed.
+	case string(got) == "1", string(got) == "2":
+		// Version 2 added the async bucket, version 3 the log buckets, all
+		// created below; nothing else changed.
 	default:
 		n, err := strconv.Atoi(string(got))
 		if err == nil && n > SchemaVersion {
@@ -177,7 +190,7 @@ func initSchema(tx *bolt.Tx) error {
 		return fmt.Errorf("%w %q: this reservoir supports version %d", ErrUnsupportedSchema, got, SchemaVersion)
 	}
 
-	for _, name := range []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles, bucketAsync} {
+	for _, name := range allBuckets() {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/reservoir-dev/reservoir/internal/iam"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
+	"github.com/reservoir-dev/reservoir/internal/logs"
 )
 
 // knownFields is the number of fields of each domain type that the fixtures
@@ -27,6 +28,9 @@ func knownFields() map[reflect.Type]int {
 		reflect.TypeFor[lambda.Alias]():             5,
 		reflect.TypeFor[lambda.ProvisionedConfig](): 7,
 		reflect.TypeFor[iam.Role]():                 11,
+		reflect.TypeFor[logs.Scope]():               2,
+		reflect.TypeFor[logs.Group]():               7,
+		reflect.TypeFor[logs.Stream]():              7,
 	}
 }
 

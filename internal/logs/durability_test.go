@@ -1,0 +1,224 @@
+package logs_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/reservoir-dev/reservoir/internal/logs"
+	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
+)
+
+// snapshot is everything the read operations report about a scope.
+type snapshot struct {
+	Groups  logs.DescribeLogGroupsOutput
+	Streams map[string]logs.DescribeLogStreamsOutput
+	Events  map[string][]logs.FilteredEvent
+	Tags    map[string]map[string]string
+}
+
+func (e *env) snapshot(scope logs.Scope) snapshot {
+	e.t.Helper()
+	s := snapshot{Streams: map[string]logs.DescribeLogStreamsOutput{}, Events: map[string][]logs.FilteredEvent{}, Tags: map[string]map[string]string{}}
+	var err error
+	if s.Groups, err = e.svc.DescribeLogGroups(e.ctx, scope, logs.DescribeLogGroupsInput{}); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, g := range s.Groups.Groups {
+		if s.Streams[g.Name], err = e.svc.DescribeLogStreams(e.ctx, scope, logs.DescribeLogStreamsInput{Group: g.Name}); err != nil {
+			e.t.Fatal(err)
+		}
+		s.Events[g.Name] = e.filterAll(scope, logs.FilterLogEventsInput{Group: g.Name})
+		if s.Tags[g.Name], err = e.svc.ListTagsLogGroup(e.ctx, scope, g.Name); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// TestSurvivesRestart: groups with their settings, streams with their
+// figures, events acknowledged by PutLogEvents and lines flushed by the
+// ingester all read back the same after the service and store restart.
+func TestSurvivesRestart(t *testing.T) {
+	e := newEnv(t)
+	if err := e.svc.CreateLogGroup(e.ctx, scopeA(), logs.CreateLogGroupInput{Name: "/app", Tags: map[string]string{"k": "v"}, Class: logs.ClassInfrequentAccess}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.PutRetentionPolicy(e.ctx, scopeA(), "/app", 30); err != nil {
+		t.Fatal(err)
+	}
+	e.mustCreateStream(scopeA(), "/app", "api")
+	e.mustPut(scopeA(), "/app", "api", e.at(-3, -2, -1)...)
+	e.mustCreateStream(scopeA(), "/app", "empty")
+	e.svc.Ingest(scopeA(), "/aws/lambda/f", lambdaStream, lines(epoch(), "START", "line", "END"))
+	e.svc.Ingest(scopeB(), "/aws/lambda/f", lambdaStream, lines(epoch(), "other account"))
+	if err := e.svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	beforeA, beforeB := e.snapshot(scopeA()), e.snapshot(scopeB())
+	total := e.svc.StoredBytes()
+
+	e.restart()
+	if afterA := e.snapshot(scopeA()); !reflect.DeepEqual(afterA, beforeA) {
+		t.Errorf("scope A after restart:\n%+v\nbefore:\n%+v", afterA, beforeA)
+	}
+	if afterB := e.snapshot(scopeB()); !reflect.DeepEqual(afterB, beforeB) {
+		t.Errorf("scope B after restart:\n%+v\nbefore:\n%+v", afterB, beforeB)
+	}
+	if got := e.svc.StoredBytes(); got != total {
+		t.Errorf("StoredBytes %d after restart, want %d", got, total)
+	}
+	// New events after the restart sort after the old ones.
+	e.clock.Advance(time.Millisecond)
+	e.mustPut(scopeA(), "/app", "api", e.at(0)...)
+	evs := e.filterAll(scopeA(), logs.FilterLogEventsInput{Group: "/app"})
+	if len(evs) != 4 || evs[3].EventID <= evs[2].EventID {
+		t.Errorf("events after restart: %+v", evs)
+	}
+}
+
+const crashPathEnv = "RESERVOIR_LOGS_CRASH_PATH"
+
+// TestKill9LosesAtMostTheLastSecond runs a child process that ingests one
+// numbered line about every millisecond and reports each one once Ingest
+// has returned, SIGKILLs it, and checks the file: every line reported more
+// than a second before the kill is there, and what is there is a prefix of
+// what was ingested (a flush is all or nothing, and flushes go in order).
+func TestKill9LosesAtMostTheLastSecond(t *testing.T) {
+	if path := os.Getenv(crashPathEnv); path != "" {
+		crashChild(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	path := filepath.Join(t.TempDir(), "reservoir.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9LosesAtMostTheLastSecond$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashPathEnv+"="+path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	type ack struct {
+		n  int
+		at time.Time
+	}
+	acks := make(chan ack)
+	go func() {
+		defer close(acks)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if n, err := strconv.Atoi(strings.TrimPrefix(sc.Text(), "ingested ")); err == nil {
+				acks <- ack{n, time.Now()}
+			}
+		}
+	}()
+	var got []ack
+	var killedAt time.Time
+	timeout := time.After(60 * time.Second)
+	for reading := true; reading; {
+		select {
+		case a, ok := <-acks:
+			if !ok {
+				reading = false
+				break
+			}
+			got = append(got, a)
+			// Kill once lines have been flowing for over a second.
+			if killedAt.IsZero() && time.Since(got[0].at) > 1500*time.Millisecond {
+				if err := cmd.Process.Kill(); err != nil {
+					t.Fatal(err)
+				}
+				killedAt = time.Now()
+			}
+		case <-timeout:
+			_ = cmd.Process.Kill()
+			t.Fatalf("no kill after 60s (%d lines); stderr:\n%s", len(got), stderr.String())
+		}
+	}
+	_ = cmd.Wait()
+	if killedAt.IsZero() {
+		t.Fatalf("the child ended on its own after %d lines; stderr:\n%s", len(got), stderr.String())
+	}
+
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatalf("bbolt check after kill -9: %v", err)
+	}
+
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc, err := logs.NewService(context.Background(), logs.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close(context.Background())
+	e := &env{t: t, svc: svc, ctx: context.Background()}
+	stored := e.filterAll(scopeA(), logs.FilterLogEventsInput{Group: "/aws/lambda/crash"})
+	for i, ev := range stored {
+		if ev.Message != fmt.Sprintf("line %05d", i) {
+			t.Fatalf("stored event %d is %q: not a prefix of the ingested lines", i, ev.Message)
+		}
+	}
+	mustHave := 0
+	for _, a := range got {
+		if a.at.Before(killedAt.Add(-time.Second)) {
+			mustHave = a.n + 1
+		}
+	}
+	t.Logf("%d lines ingested, %d stored, %d reported over a second before the kill", len(got), len(stored), mustHave)
+	if len(stored) < mustHave {
+		t.Errorf("only %d lines survived kill -9; %d were ingested over a second before it", len(stored), mustHave)
+	}
+}
+
+func crashChild(path string) {
+	st, err := boltstore.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child open:", err)
+		os.Exit(2)
+	}
+	svc, err := logs.NewService(context.Background(), logs.Options{Store: st})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child service:", err)
+		os.Exit(2)
+	}
+	w := bufio.NewWriter(os.Stdout)
+	deadline := time.Now().Add(30 * time.Second) // never outlive a parent that failed to kill us
+	for i := 0; time.Now().Before(deadline); i++ {
+		svc.Ingest(scopeA(), "/aws/lambda/crash", lambdaStream, []logs.Line{{Time: time.Now(), Message: fmt.Sprintf("line %05d", i)}})
+		fmt.Fprintf(w, "ingested %d\n", i)
+		w.Flush()
+		time.Sleep(time.Millisecond)
+	}
+	os.Exit(4)
+}

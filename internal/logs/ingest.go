@@ -1,0 +1,303 @@
+package logs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// IngestOptions configure the buffer between functions and the store.
+type IngestOptions struct {
+	// FlushInterval is how often buffered lines are written
+	// (0: DefaultFlushInterval). A kill -9 loses at most about this much.
+	FlushInterval time.Duration
+	// MaxBufferedBytes bounds the lines waiting to be written, counted as
+	// EventSize counts them (0: DefaultMaxBufferedBytes). Lines that do
+	// not fit are dropped and counted (IngestDropped).
+	MaxBufferedBytes int64
+}
+
+// Defaults of IngestOptions.
+const (
+	DefaultFlushInterval    = 250 * time.Millisecond
+	DefaultMaxBufferedBytes = 16 << 20
+)
+
+// Line is one line a function wrote, or one the platform wrote for it.
+type Line struct {
+	Time    time.Time
+	Message string
+}
+
+// maxLineBytes is the longest message an ingested line keeps: longer ones
+// are cut to the largest event PutLogEvents accepts.
+const maxLineBytes = maxEventBytes - eventOverhead
+
+// Ingest queues lines for a stream of a group, creating both when they are
+// first written, as Lambda does. It never blocks on I/O: the lines are
+// written by the next flush, a FlushInterval later at most (sooner when the
+// buffer fills up). Lines that do not fit in the buffer, empty lines and
+// lines for a group or stream name AWS would refuse are dropped and counted.
+func (s *Service) Ingest(scope Scope, group, stream string, lines []Line) {
+	s.ingest.add(streamRef{scope: scope, group: group, stream: stream}, lines)
+}
+
+// IngestDropped is the number of lines Ingest has dropped since the service
+// started.
+func (s *Service) IngestDropped() uint64 { return s.ingest.dropped.Load() }
+
+// Flush writes every line Ingest has queued so far, and returns once they
+// are durable and searchable (or the write failed: the lines are then
+// dropped and counted).
+func (s *Service) Flush(ctx context.Context) error { return s.ingest.flush(ctx) }
+
+// streamRef names a stream of a group of a scope.
+type streamRef struct {
+	scope         Scope
+	group, stream string
+}
+
+// ingester buffers ingested lines and writes them in batches.
+type ingester struct {
+	s        *Service
+	interval time.Duration
+	maxBytes int64
+
+	// flushMu admits one flush at a time, so batches reach the store in
+	// the order they were taken.
+	flushMu sync.Mutex
+
+	mu sync.Mutex
+	// pending holds the lines of each stream not yet taken by a flush, one
+	// chunk per Ingest call, streams in the order of first arrival (order).
+	pending  map[streamRef][][]InputEvent
+	order    []streamRef
+	pendingB int64 // EventSize of the pending lines
+	flushing int64 // EventSize of the lines a flush has taken and not yet written
+	closed   bool
+
+	dropped  atomic.Uint64
+	reported uint64 // dropped count last logged; flushMu guards it
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+func newIngester(s *Service, o IngestOptions) *ingester {
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.MaxBufferedBytes <= 0 {
+		o.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
+	in := &ingester{
+		s:        s,
+		interval: o.FlushInterval,
+		maxBytes: o.MaxBufferedBytes,
+		pending:  make(map[streamRef][][]InputEvent),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	go in.loop()
+	return in
+}
+
+func (in *ingester) add(ref streamRef, lines []Line) {
+	// Build the chunk outside the lock: the lock only admits it.
+	chunk := make([]InputEvent, 0, len(lines))
+	var total int64
+	empty := 0
+	for _, l := range lines {
+		msg := l.Message
+		if msg == "" {
+			empty++
+			continue
+		}
+		if len(msg) > maxLineBytes {
+			msg = truncateUTF8(msg, maxLineBytes)
+		}
+		total += EventSize(msg)
+		chunk = append(chunk, InputEvent{Timestamp: Millis(l.Time), Message: msg})
+	}
+	in.dropped.Add(uint64(empty))
+	if len(chunk) == 0 {
+		return
+	}
+
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		in.dropped.Add(uint64(len(chunk)))
+		return
+	}
+	if room := in.maxBytes - in.pendingB - in.flushing; total > room {
+		// Keep the lines that fit; drop the rest.
+		n, size := 0, int64(0)
+		for n < len(chunk) && size+EventSize(chunk[n].Message) <= room {
+			size += EventSize(chunk[n].Message)
+			n++
+		}
+		in.dropped.Add(uint64(len(chunk) - n))
+		chunk, total = chunk[:n], size
+		if n == 0 {
+			return
+		}
+	}
+	chunks, seen := in.pending[ref]
+	if !seen {
+		in.order = append(in.order, ref)
+	}
+	in.pending[ref] = append(chunks, chunk)
+	in.pendingB += total
+	if in.pendingB >= in.maxBytes/4 {
+		select {
+		case in.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// loop flushes every interval, or sooner when the buffer fills up, until
+// close.
+func (in *ingester) loop() {
+	defer close(in.done)
+	var tick <-chan time.Time // one timer outstanding at a time
+	for {
+		if tick == nil {
+			tick = in.s.clock.After(in.interval)
+		}
+		select {
+		case <-in.stop:
+			return
+		case <-in.wake:
+		case <-tick:
+			tick = nil
+		}
+		if err := in.flush(context.Background()); err != nil {
+			in.s.log.Error("logs: writing function output failed; lines dropped", "err", err)
+		}
+	}
+}
+
+// close stops the loop, refuses further lines and writes what is buffered.
+func (in *ingester) close(ctx context.Context) error {
+	close(in.stop)
+	<-in.done
+	in.mu.Lock()
+	in.closed = true
+	in.mu.Unlock()
+	return in.flush(ctx)
+}
+
+// flush takes every pending line and writes it: the groups and streams that
+// do not exist yet are created, then all lines go to the store in one write.
+func (in *ingester) flush(ctx context.Context) error {
+	in.flushMu.Lock()
+	defer in.flushMu.Unlock()
+
+	in.mu.Lock()
+	pending, order, taken := in.pending, in.order, in.pendingB
+	in.pending, in.order, in.pendingB = make(map[streamRef][][]InputEvent, len(pending)), nil, 0
+	in.flushing += taken
+	in.mu.Unlock()
+	defer func() {
+		in.mu.Lock()
+		in.flushing -= taken
+		in.mu.Unlock()
+		if d := in.dropped.Load(); d != in.reported {
+			in.s.log.Warn("logs: function output dropped", "lines", d-in.reported, "total", d)
+			in.reported = d
+		}
+	}()
+	if len(order) == 0 {
+		return nil
+	}
+
+	w, err := in.s.lockWrites(ctx)
+	if err != nil {
+		in.drop(pending)
+		return err
+	}
+	defer w.unlock()
+	batches := make([]Append, 0, len(order))
+	now := in.s.nowMillis()
+	for _, ref := range order {
+		chunks := pending[ref]
+		if err := w.ensureStream(ctx, ref); err != nil {
+			in.dropped.Add(countLines(chunks))
+			var domainErr *Error
+			if !errors.As(err, &domainErr) {
+				in.s.log.Error("logs: creating a function's log stream failed; lines dropped",
+					"group", ref.group, "stream", ref.stream, "err", err)
+			}
+			continue
+		}
+		for _, events := range chunks {
+			batches = append(batches, Append{Scope: ref.scope, Group: ref.group, Stream: ref.stream, IngestionTime: now, Events: events})
+		}
+	}
+	if len(batches) == 0 {
+		return nil
+	}
+	if _, err := w.append(ctx, batches); err != nil {
+		for _, b := range batches {
+			in.dropped.Add(uint64(len(b.Events)))
+		}
+		return err
+	}
+	return nil
+}
+
+func (in *ingester) drop(pending map[streamRef][][]InputEvent) {
+	for _, chunks := range pending {
+		in.dropped.Add(countLines(chunks))
+	}
+}
+
+func countLines(chunks [][]InputEvent) uint64 {
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	return uint64(n)
+}
+
+// ensureStream creates ref's group and stream when they do not exist. A
+// name AWS would refuse is a domain *Error.
+func (w *writer) ensureStream(ctx context.Context, ref streamRef) error {
+	s := w.s
+	groupOK, streamOK := s.streamExists(ref.scope, ref.group, ref.stream)
+	if streamOK {
+		return nil
+	}
+	if !groupOK {
+		var v violations
+		v.checkGroupName("logGroupName", ref.group)
+		v.checkStreamName("logStreamName", ref.stream)
+		if err := v.err(); err != nil {
+			return err
+		}
+		if err := w.createGroup(ctx, Group{Scope: ref.scope, Name: ref.group, Class: ClassStandard}); err != nil {
+			return err
+		}
+	} else {
+		var v violations
+		v.checkStreamName("logStreamName", ref.stream)
+		if err := v.err(); err != nil {
+			return err
+		}
+	}
+	return w.createStream(ctx, ref.scope, ref.group, ref.stream)
+}

@@ -1,0 +1,240 @@
+package logs_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/logs"
+	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
+)
+
+func lines(at time.Time, msgs ...string) []logs.Line {
+	out := make([]logs.Line, len(msgs))
+	for i, m := range msgs {
+		out[i] = logs.Line{Time: at.Add(time.Duration(i) * time.Millisecond), Message: m}
+	}
+	return out
+}
+
+const lambdaStream = "2026/03/01/[$LATEST]0123456789abcdef0123456789abcdef"
+
+func TestIngestCreatesGroupAndStream(t *testing.T) {
+	e := newEnv(t)
+	e.svc.Ingest(scopeA(), "/aws/lambda/f", lambdaStream, lines(epoch(), "START RequestId: r1 Version: $LATEST", "hello", "END RequestId: r1"))
+	if err := e.svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.svc.DescribeLogGroups(e.ctx, scopeA(), logs.DescribeLogGroupsInput{})
+	if err != nil || len(out.Groups) != 1 || out.Groups[0].Name != "/aws/lambda/f" || out.Groups[0].Class != logs.ClassStandard ||
+		out.Groups[0].CreationTime != e.now() || out.Groups[0].StoredBytes == 0 {
+		t.Fatalf("groups after ingest: %+v, %v", out, err)
+	}
+	got, err := e.svc.GetLogEvents(e.ctx, scopeA(), logs.GetLogEventsInput{Group: "/aws/lambda/f", Stream: lambdaStream, StartFromHead: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs := outputMessages(got.Events); !slices.Equal(msgs, []string{"START RequestId: r1 Version: $LATEST", "hello", "END RequestId: r1"}) {
+		t.Fatalf("events: %q", msgs)
+	}
+	if ev := got.Events[1]; ev.Timestamp != e.now()+1 || ev.IngestionTime != e.now() {
+		t.Errorf("event %+v", ev)
+	}
+
+	// An existing group (with its settings) gets a new stream; existing
+	// streams are appended to.
+	e.mustCreateGroup(scopeA(), "/custom/group")
+	if err := e.svc.PutRetentionPolicy(e.ctx, scopeA(), "/custom/group", 7); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Ingest(scopeA(), "/custom/group", "s", lines(epoch(), "a"))
+	e.svc.Ingest(scopeA(), "/aws/lambda/f", lambdaStream, lines(epoch().Add(time.Second), "more"))
+	if err := e.svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := e.streamEvents(scopeA(), "/custom/group", "s"); !slices.Equal(msgs, []string{"a"}) {
+		t.Errorf("custom group: %q", msgs)
+	}
+	if msgs := e.streamEvents(scopeA(), "/aws/lambda/f", lambdaStream); len(msgs) != 4 || msgs[3] != "more" {
+		t.Errorf("appended: %q", msgs)
+	}
+	groups, _ := e.svc.DescribeLogGroups(e.ctx, scopeA(), logs.DescribeLogGroupsInput{Prefix: "/custom"})
+	if groups.Groups[0].RetentionDays != 7 {
+		t.Errorf("ingest changed the group's settings: %+v", groups.Groups[0])
+	}
+	if d := e.svc.IngestDropped(); d != 0 {
+		t.Errorf("%d lines dropped", d)
+	}
+}
+
+func TestIngestDropsWhatAWSWouldRefuse(t *testing.T) {
+	e := newEnv(t)
+	e.svc.Ingest(scopeA(), "bad group name", "s", lines(epoch(), "a", "b"))
+	e.svc.Ingest(scopeA(), "aws/reserved-is-fine-for-lambda", "s", lines(epoch(), "c"))
+	e.svc.Ingest(scopeA(), "/g", "bad:stream", lines(epoch(), "d"))
+	e.svc.Ingest(scopeA(), "/g", "ok", lines(epoch(), "", "e"))
+	if err := e.svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.svc.IngestDropped(); d != 4 { // a, b, d and the empty line
+		t.Errorf("%d lines dropped, want 4", d)
+	}
+	if msgs := e.streamEvents(scopeA(), "/g", "ok"); !slices.Equal(msgs, []string{"e"}) {
+		t.Errorf("kept: %q", msgs)
+	}
+	if msgs := e.streamEvents(scopeA(), "aws/reserved-is-fine-for-lambda", "s"); !slices.Equal(msgs, []string{"c"}) {
+		t.Errorf("a group only AWS may create: %q", msgs)
+	}
+	if names := e.groupNames(scopeA()); !slices.Equal(names, []string{"/g", "aws/reserved-is-fine-for-lambda"}) {
+		t.Errorf("groups: %q", names)
+	}
+}
+
+func TestIngestTruncatesLongLines(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("é", 1<<20) // 2 MiB of two-byte characters
+	e.svc.Ingest(scopeA(), "/g", "s", lines(epoch(), long))
+	if err := e.svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.streamEvents(scopeA(), "/g", "s")
+	if len(msgs) != 1 || len(msgs[0]) != 1048576-26 || !strings.HasPrefix(long, msgs[0]) {
+		t.Fatalf("stored %d bytes, want the first %d", len(msgs[0]), 1048576-26)
+	}
+}
+
+// TestIngestFlushesEveryInterval: lines become searchable at the next
+// flush, FlushInterval (well under a second) after they were written,
+// without anyone calling Flush.
+func TestIngestFlushesEveryInterval(t *testing.T) {
+	e := newEnv(t)
+	if logs.DefaultFlushInterval > time.Second/2 {
+		t.Fatalf("DefaultFlushInterval %s: lines must be searchable within a second", logs.DefaultFlushInterval)
+	}
+	search := func() int {
+		out, err := e.svc.FilterLogEvents(e.ctx, scopeA(), logs.FilterLogEventsInput{Group: "/aws/lambda/f", FilterPattern: "needle"})
+		if err != nil {
+			return 0 // the group appears with the first flush
+		}
+		return len(out.Events)
+	}
+	e.svc.Ingest(scopeA(), "/aws/lambda/f", lambdaStream, lines(epoch(), "a needle", "hay"))
+	if n := search(); n != 0 {
+		t.Fatalf("searchable before any flush: %d", n)
+	}
+	// The flusher and the sweeper wait on the fake clock.
+	if err := e.clock.BlockUntilContext(e.ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(logs.DefaultFlushInterval)
+	waitFor(t, "the flush after one interval", func() bool { return search() == 1 })
+}
+
+// slowStore holds every AppendLogEvents until released, like a disk that
+// has stalled.
+type slowStore struct {
+	*boltstore.Store
+	mu      sync.Mutex
+	release chan struct{}
+	entered chan struct{}
+}
+
+func (s *slowStore) AppendLogEvents(ctx context.Context, b []logs.Append) ([]logs.Stream, error) {
+	s.mu.Lock()
+	release, entered := s.release, s.entered
+	s.mu.Unlock()
+	if release != nil {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-release
+	}
+	return s.Store.AppendLogEvents(ctx, b)
+}
+
+// TestIngestNeverBlocks: while the store is stuck in a write, Ingest keeps
+// returning at once; what does not fit in the buffer is dropped and
+// counted; nothing accepted is lost once the store recovers.
+func TestIngestNeverBlocks(t *testing.T) {
+	e := newEnv(t)
+	slow := &slowStore{Store: e.store, release: make(chan struct{}), entered: make(chan struct{}, 1)}
+	const maxBuffered = 64 << 10
+	if err := e.svc.Close(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := logs.NewService(e.ctx, logs.Options{Store: slow, Clock: e.clock, Ingest: logs.IngestOptions{MaxBufferedBytes: maxBuffered}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	batch := func(round int) []logs.Line {
+		msgs := make([]string, 1000)
+		for i := range msgs {
+			msgs[i] = fmt.Sprintf("round %03d line %04d", round, i)
+		}
+		return lines(epoch(), msgs...)
+	}
+	svc.Ingest(scopeA(), "/g", "s", batch(0)) // ~50 KB: under the buffer's bound
+	flushed := make(chan error, 1)
+	go func() { flushed <- svc.Flush(e.ctx) }()
+	<-slow.entered // the flush is now stuck inside the store
+
+	start := time.Now()
+	for round := 1; round <= 20; round++ {
+		svc.Ingest(scopeA(), "/g", "s", batch(round))
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("20 × 1000 lines took %s while the store was stuck", elapsed)
+	}
+	dropped := svc.IngestDropped()
+	if dropped == 0 || dropped >= 20000 {
+		t.Fatalf("%d of 20000 lines dropped with a %d-byte buffer", dropped, maxBuffered)
+	}
+	slow.mu.Lock()
+	close(slow.release)
+	slow.release = nil
+	slow.mu.Unlock()
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	stored := len(e.filterAll(scopeA(), logs.FilterLogEventsInput{Group: "/g"}))
+	if uint64(stored)+svc.IngestDropped() != 21000 {
+		t.Errorf("%d stored + %d dropped, want 21000", stored, svc.IngestDropped())
+	}
+	if max := maxBuffered/logs.EventSize(batch(0)[0].Message) + 1000; int64(stored) > max {
+		t.Errorf("%d lines stored: more than the buffer could hold (%d) plus the first batch", stored, max)
+	}
+}
+
+// TestCloseFlushes: Close writes what is buffered; after Close, lines are
+// dropped and counted.
+func TestCloseFlushes(t *testing.T) {
+	e := newEnv(t)
+	e.svc.Ingest(scopeA(), "/g", "s", lines(epoch(), "before close"))
+	e.restart()
+	if msgs := e.streamEvents(scopeA(), "/g", "s"); !slices.Equal(msgs, []string{"before close"}) {
+		t.Fatalf("after Close and reopen: %q", msgs)
+	}
+	if err := e.svc.Close(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Ingest(scopeA(), "/g", "s", lines(epoch(), "after close"))
+	if d := e.svc.IngestDropped(); d != 1 {
+		t.Errorf("%d dropped after Close, want 1", d)
+	}
+	if err := e.svc.Close(e.ctx); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	e.start()
+	if msgs := e.streamEvents(scopeA(), "/g", "s"); !slices.Equal(msgs, []string{"before close"}) {
+		t.Errorf("a line ingested after Close was stored: %q", msgs)
+	}
+}

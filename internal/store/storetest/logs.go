@@ -1,0 +1,694 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/reservoir-dev/reservoir/internal/logs"
+)
+
+// RunLogsStoreContract checks that the stores made by newStore behave as
+// logs.Store documents. newStore must return a new, empty store and arrange
+// for it to be closed when t ends (t.Cleanup).
+func RunLogsStoreContract(t *testing.T, newStore func(t *testing.T) logs.Store) {
+	t.Run("FieldsCovered", func(t *testing.T) {
+		checkFieldsCovered(t, reflect.TypeFor[logs.Scope](), reflect.TypeFor[logs.Group](), reflect.TypeFor[logs.Stream]())
+	})
+	t.Run("Empty", func(t *testing.T) { testLogsEmpty(t, newStore(t)) })
+	t.Run("GroupRoundTrip", func(t *testing.T) { testGroupRoundTrip(t, newStore(t)) })
+	t.Run("SaveGroupKeepsStreams", func(t *testing.T) { testSaveGroupKeepsStreams(t, newStore(t)) })
+	t.Run("DeleteGroup", func(t *testing.T) { testDeleteGroup(t, newStore(t)) })
+	t.Run("GroupScopeIsolation", func(t *testing.T) { testGroupScopes(t, newStore(t)) })
+	t.Run("CreateStream", func(t *testing.T) { testCreateStream(t, newStore(t)) })
+	t.Run("AppendFigures", func(t *testing.T) { testAppendFigures(t, newStore(t)) })
+	t.Run("AppendAllOrNothing", func(t *testing.T) { testAppendAllOrNothing(t, newStore(t)) })
+	t.Run("MessagesExact", func(t *testing.T) { testMessagesExact(t, newStore(t)) })
+	t.Run("ScanStream", func(t *testing.T) { testScanStream(t, newStore(t)) })
+	t.Run("ScanGroupMerges", func(t *testing.T) { testScanGroup(t, newStore(t)) })
+	t.Run("DeleteEvents", func(t *testing.T) { testDeleteEvents(t, newStore(t)) })
+	t.Run("DeleteStream", func(t *testing.T) { testDeleteStream(t, newStore(t)) })
+	t.Run("CanceledContext", func(t *testing.T) { testLogsCanceled(t, newStore(t)) })
+	t.Run("ReadsSeeWholeAppends", func(t *testing.T) { testWholeAppends(t, newStore(t)) })
+}
+
+func logScopeA() logs.Scope { return logs.Scope{Account: accountA, Region: "us-east-1"} }
+func logScopeB() logs.Scope { return logs.Scope{Account: accountB, Region: "us-east-1"} }
+func logScopeC() logs.Scope { return logs.Scope{Account: accountA, Region: "eu-west-1"} }
+
+// FullLogGroup returns a group with every field set.
+func FullLogGroup(scope logs.Scope, name string) logs.Group {
+	return logs.Group{
+		Scope: scope, Name: name, CreationTime: 1700000000123, RetentionDays: 14,
+		KMSKeyID: "arn:aws:kms:us-east-1:" + scope.Account + ":key/1234", Class: logs.ClassInfrequentAccess,
+		Tags: map[string]string{"team": "core", "empty": ""},
+	}
+}
+
+func mustSaveGroup(t *testing.T, s logs.Store, g logs.Group) {
+	t.Helper()
+	if err := s.SaveLogGroup(context.Background(), g); err != nil {
+		t.Fatalf("SaveLogGroup(%s): %v", g.Name, err)
+	}
+}
+
+func mustCreateStream(t *testing.T, s logs.Store, scope logs.Scope, group, name string, created int64) {
+	t.Helper()
+	if err := s.CreateLogStream(context.Background(), scope, group, logs.Stream{Name: name, CreationTime: created}); err != nil {
+		t.Fatalf("CreateLogStream(%s, %s): %v", group, name, err)
+	}
+}
+
+func mustAppend(t *testing.T, s logs.Store, batches ...logs.Append) []logs.Stream {
+	t.Helper()
+	out, err := s.AppendLogEvents(context.Background(), batches)
+	if err != nil {
+		t.Fatalf("AppendLogEvents: %v", err)
+	}
+	if len(out) != len(batches) {
+		t.Fatalf("AppendLogEvents returned %d streams for %d batches", len(out), len(batches))
+	}
+	return out
+}
+
+// loadGroups loads every group keyed by "account/region/name".
+func loadGroups(t *testing.T, s logs.Store) map[string]logs.StoredGroup {
+	t.Helper()
+	groups, err := s.LoadLogGroups(context.Background())
+	if err != nil {
+		t.Fatalf("LoadLogGroups: %v", err)
+	}
+	out := make(map[string]logs.StoredGroup, len(groups))
+	for _, g := range groups {
+		k := g.Group.Scope.Account + "/" + g.Group.Scope.Region + "/" + g.Group.Name
+		if _, dup := out[k]; dup {
+			t.Fatalf("LoadLogGroups returned %s twice", k)
+		}
+		out[k] = g
+	}
+	return out
+}
+
+func groupID(scope logs.Scope, name string) string {
+	return scope.Account + "/" + scope.Region + "/" + name
+}
+
+// streamsOf returns a loaded group's streams by name.
+func streamsOf(t *testing.T, s logs.Store, scope logs.Scope, group string) map[string]logs.Stream {
+	t.Helper()
+	g, ok := loadGroups(t, s)[groupID(scope, group)]
+	if !ok {
+		t.Fatalf("group %s not loaded", group)
+	}
+	out := map[string]logs.Stream{}
+	for _, st := range g.Streams {
+		if _, dup := out[st.Name]; dup {
+			t.Fatalf("stream %s loaded twice", st.Name)
+		}
+		out[st.Name] = st
+	}
+	return out
+}
+
+// scanned is an event a scan returned, with its message copied.
+type scanned struct {
+	stream    string
+	key       logs.EventKey
+	ingestion int64
+	msg       string
+}
+
+func scanStream(t *testing.T, s logs.Store, scope logs.Scope, group, stream string, r logs.KeyRange, reverse bool) []scanned {
+	t.Helper()
+	var out []scanned
+	err := s.ScanLogStream(context.Background(), scope, group, stream, r, reverse, func(ev logs.StoredEvent) bool {
+		out = append(out, scanned{stream: stream, key: ev.Key, ingestion: ev.IngestionTime, msg: string(ev.Message)})
+		return true
+	})
+	if err != nil {
+		t.Fatalf("ScanLogStream: %v", err)
+	}
+	return out
+}
+
+func scanGroup(t *testing.T, s logs.Store, scope logs.Scope, group string, streams []string, r logs.KeyRange) []scanned {
+	t.Helper()
+	var out []scanned
+	err := s.ScanLogGroup(context.Background(), scope, group, streams, r, func(stream string, ev logs.StoredEvent) bool {
+		out = append(out, scanned{stream: stream, key: ev.Key, ingestion: ev.IngestionTime, msg: string(ev.Message)})
+		return true
+	})
+	if err != nil {
+		t.Fatalf("ScanLogGroup: %v", err)
+	}
+	return out
+}
+
+func messages(evs []scanned) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.msg
+	}
+	return out
+}
+
+func everything() logs.KeyRange {
+	return logs.KeyRange{To: logs.EventKey{Timestamp: math.MaxInt64, Seq: math.MaxUint64}}
+}
+
+func timeSpan(from, to int64) logs.KeyRange {
+	return logs.KeyRange{From: logs.EventKey{Timestamp: from}, To: logs.EventKey{Timestamp: to, Seq: math.MaxUint64}}
+}
+
+func events(ts ...int64) []logs.InputEvent {
+	out := make([]logs.InputEvent, len(ts))
+	for i, t := range ts {
+		out[i] = logs.InputEvent{Timestamp: t, Message: fmt.Sprintf("m%d", t)}
+	}
+	return out
+}
+
+func testLogsEmpty(t *testing.T, s logs.Store) {
+	if got := loadGroups(t, s); len(got) != 0 {
+		t.Fatalf("new store holds %d groups", len(got))
+	}
+	if evs := scanStream(t, s, logScopeA(), "g", "s", everything(), false); len(evs) != 0 {
+		t.Fatalf("scan of a missing stream: %v", evs)
+	}
+	if evs := scanGroup(t, s, logScopeA(), "g", []string{"s"}, everything()); len(evs) != 0 {
+		t.Fatalf("scan of a missing group: %v", evs)
+	}
+}
+
+func testGroupRoundTrip(t *testing.T, s logs.Store) {
+	full := FullLogGroup(logScopeA(), "/aws/lambda/full#1.x_y-z")
+	minimal := logs.Group{Scope: logScopeA(), Name: "m", CreationTime: 5}
+	mustSaveGroup(t, s, full)
+	mustSaveGroup(t, s, minimal)
+	full.Tags["team"] = "changed after save" // the store must have copied
+	got := loadGroups(t, s)
+	if len(got) != 2 {
+		t.Fatalf("loaded %d groups, want 2", len(got))
+	}
+	want := FullLogGroup(logScopeA(), "/aws/lambda/full#1.x_y-z")
+	if g := got[groupID(logScopeA(), want.Name)]; !reflect.DeepEqual(g.Group, want) || len(g.Streams) != 0 {
+		t.Errorf("full group = %+v (streams %v), want %+v", g.Group, g.Streams, want)
+	}
+	g := got[groupID(logScopeA(), "m")].Group
+	if g.Name != "m" || g.CreationTime != 5 || g.RetentionDays != 0 || g.KMSKeyID != "" || g.Class != "" || len(g.Tags) != 0 {
+		t.Errorf("minimal group = %+v", g)
+	}
+	// The loaded tags are the caller's to change.
+	got[groupID(logScopeA(), want.Name)].Group.Tags["x"] = "y"
+	if g := loadGroups(t, s)[groupID(logScopeA(), want.Name)]; !reflect.DeepEqual(g.Group, want) {
+		t.Errorf("changing loaded tags changed the store: %+v", g.Group)
+	}
+}
+
+func testSaveGroupKeepsStreams(t *testing.T, s logs.Store) {
+	g := FullLogGroup(logScopeA(), "g")
+	mustSaveGroup(t, s, g)
+	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
+	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 9, Events: events(1, 2)})
+	g.RetentionDays = 0
+	g.Tags = nil
+	mustSaveGroup(t, s, g)
+	loaded := loadGroups(t, s)[groupID(logScopeA(), "g")]
+	if loaded.Group.RetentionDays != 0 || len(loaded.Group.Tags) != 0 {
+		t.Errorf("resaved group = %+v", loaded.Group)
+	}
+	if len(loaded.Streams) != 1 || loaded.Streams[0].Events != 2 {
+		t.Fatalf("streams after resave: %+v", loaded.Streams)
+	}
+	if got := messages(scanStream(t, s, logScopeA(), "g", "s", everything(), false)); !slices.Equal(got, []string{"m1", "m2"}) {
+		t.Errorf("events after resave: %q", got)
+	}
+}
+
+func testDeleteGroup(t *testing.T, s logs.Store) {
+	ctx := context.Background()
+	for _, name := range []string{"a", "b"} {
+		mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: name, CreationTime: 1})
+		for _, st := range []string{"s1", "s2"} {
+			mustCreateStream(t, s, logScopeA(), name, st, 1)
+			mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: name, Stream: st, IngestionTime: 2, Events: events(10, 20)})
+		}
+	}
+	if err := s.DeleteLogGroup(ctx, logScopeA(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLogGroup(ctx, logScopeA(), "never"); err != nil {
+		t.Fatalf("deleting a missing group: %v", err)
+	}
+	got := loadGroups(t, s)
+	if _, ok := got[groupID(logScopeA(), "a")]; ok || len(got) != 1 {
+		t.Fatalf("after delete: %v", slices.Collect(mapsKeys(got)))
+	}
+	if n := len(scanGroup(t, s, logScopeA(), "b", []string{"s1", "s2"}, everything())); n != 4 {
+		t.Errorf("the other group has %d events, want 4", n)
+	}
+	// A new group of the old name starts empty: no stream, no event.
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "a", CreationTime: 3})
+	if st := streamsOf(t, s, logScopeA(), "a"); len(st) != 0 {
+		t.Errorf("recreated group has streams %v", st)
+	}
+	mustCreateStream(t, s, logScopeA(), "a", "s1", 4)
+	if evs := scanStream(t, s, logScopeA(), "a", "s1", everything(), false); len(evs) != 0 {
+		t.Errorf("recreated stream holds the old events: %v", evs)
+	}
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func testGroupScopes(t *testing.T, s logs.Store) {
+	for _, sc := range []logs.Scope{logScopeA(), logScopeB(), logScopeC()} {
+		mustSaveGroup(t, s, logs.Group{Scope: sc, Name: "/shared/name", CreationTime: 1})
+		mustCreateStream(t, s, sc, "/shared/name", "s", 1)
+		mustAppend(t, s, logs.Append{Scope: sc, Group: "/shared/name", Stream: "s", IngestionTime: 1,
+			Events: []logs.InputEvent{{Timestamp: 1, Message: sc.Account + sc.Region}}})
+	}
+	if got := loadGroups(t, s); len(got) != 3 {
+		t.Fatalf("loaded %d groups, want 3", len(got))
+	}
+	for _, sc := range []logs.Scope{logScopeA(), logScopeB(), logScopeC()} {
+		if got := messages(scanStream(t, s, sc, "/shared/name", "s", everything(), false)); !slices.Equal(got, []string{sc.Account + sc.Region}) {
+			t.Errorf("%+v sees %q", sc, got)
+		}
+	}
+	if err := s.DeleteLogGroup(context.Background(), logScopeB(), "/shared/name"); err != nil {
+		t.Fatal(err)
+	}
+	if got := loadGroups(t, s); len(got) != 2 {
+		t.Fatalf("after deleting one scope's group: %d groups", len(got))
+	}
+	if evs := scanStream(t, s, logScopeC(), "/shared/name", "s", everything(), false); len(evs) != 1 {
+		t.Errorf("another scope's events: %v", evs)
+	}
+}
+
+func testCreateStream(t *testing.T, s logs.Store) {
+	ctx := context.Background()
+	if err := s.CreateLogStream(ctx, logScopeA(), "missing", logs.Stream{Name: "s", CreationTime: 1}); err == nil {
+		t.Error("CreateLogStream in a missing group succeeded")
+	}
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	name := "2026/01/02/[$LATEST]0123456789abcdef0123456789abcdef"
+	mustCreateStream(t, s, logScopeA(), "g", name, 77)
+	if err := s.CreateLogStream(ctx, logScopeA(), "g", logs.Stream{Name: name, CreationTime: 78}); err == nil {
+		t.Error("creating a stream twice succeeded")
+	}
+	// Only name and creation time are taken from the argument.
+	mustCreateStream(t, s, logScopeA(), "g", "other", 5)
+	got := streamsOf(t, s, logScopeA(), "g")
+	if st := got[name]; st != (logs.Stream{Name: name, CreationTime: 77}) {
+		t.Errorf("stream = %+v", st)
+	}
+	if len(got) != 2 {
+		t.Errorf("streams: %v", got)
+	}
+}
+
+func testAppendFigures(t *testing.T, s logs.Store) {
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	mustCreateStream(t, s, logScopeA(), "g", "a", 1)
+	mustCreateStream(t, s, logScopeA(), "g", "b", 1)
+	out := mustAppend(t, s,
+		logs.Append{Scope: logScopeA(), Group: "g", Stream: "a", IngestionTime: 1000, Events: []logs.InputEvent{
+			{Timestamp: 500, Message: "hello"}, {Timestamp: 300, Message: "out of order"}, {Timestamp: 800, Message: "x"}}},
+		logs.Append{Scope: logScopeA(), Group: "g", Stream: "b", IngestionTime: 1001},
+	)
+	wantA := logs.Stream{Name: "a", CreationTime: 1, Events: 3, StoredBytes: 5 + 12 + 1 + 3*26,
+		FirstEventTimestamp: 300, LastEventTimestamp: 800, LastIngestionTime: 1000}
+	if out[0] != wantA {
+		t.Errorf("returned stream a = %+v, want %+v", out[0], wantA)
+	}
+	if out[1] != (logs.Stream{Name: "b", CreationTime: 1}) {
+		t.Errorf("an empty batch changed stream b: %+v", out[1])
+	}
+	// Two batches for one stream in one call; a timestamp of 0 is an event.
+	out = mustAppend(t, s,
+		logs.Append{Scope: logScopeA(), Group: "g", Stream: "a", IngestionTime: 2000, Events: []logs.InputEvent{{Timestamp: 0, Message: "zero"}}},
+		logs.Append{Scope: logScopeA(), Group: "g", Stream: "a", IngestionTime: 2001, Events: []logs.InputEvent{{Timestamp: 900, Message: "late"}}},
+	)
+	wantA.Events, wantA.StoredBytes = 5, wantA.StoredBytes+4+4+2*26
+	wantA.FirstEventTimestamp, wantA.LastEventTimestamp, wantA.LastIngestionTime = 0, 900, 2001
+	for i := range out {
+		if out[i] != wantA {
+			t.Errorf("returned stream %d = %+v, want %+v", i, out[i], wantA)
+		}
+	}
+	if got := streamsOf(t, s, logScopeA(), "g")["a"]; got != wantA {
+		t.Errorf("loaded stream = %+v, want %+v", got, wantA)
+	}
+	evs := scanStream(t, s, logScopeA(), "g", "a", everything(), false)
+	if got := messages(evs); !slices.Equal(got, []string{"zero", "out of order", "hello", "x", "late"}) {
+		t.Fatalf("events in key order: %q", got)
+	}
+	for i, ev := range evs {
+		if i > 0 && !evs[i-1].key.Less(ev.key) {
+			t.Errorf("keys not increasing: %+v then %+v", evs[i-1].key, ev.key)
+		}
+	}
+	if evs[0].ingestion != 2000 || evs[1].ingestion != 1000 || evs[4].ingestion != 2001 {
+		t.Errorf("ingestion times: %+v", evs)
+	}
+	// Seq grows with arrival: the second call's events have larger ones.
+	if evs[0].key.Seq <= evs[2].key.Seq || evs[4].key.Seq <= evs[0].key.Seq {
+		t.Errorf("sequence numbers do not follow arrival: %+v", evs)
+	}
+}
+
+func testAppendAllOrNothing(t *testing.T, s logs.Store) {
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
+	_, err := s.AppendLogEvents(context.Background(), []logs.Append{
+		{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 1, Events: events(1)},
+		{Scope: logScopeA(), Group: "g", Stream: "missing", IngestionTime: 1, Events: events(2)},
+	})
+	if err == nil {
+		t.Fatal("append to a missing stream succeeded")
+	}
+	if evs := scanStream(t, s, logScopeA(), "g", "s", everything(), false); len(evs) != 0 {
+		t.Errorf("a failed append wrote %v", evs)
+	}
+	if st := streamsOf(t, s, logScopeA(), "g")["s"]; st.Events != 0 || st.StoredBytes != 0 {
+		t.Errorf("a failed append changed the figures: %+v", st)
+	}
+}
+
+func testMessagesExact(t *testing.T, s logs.Store) {
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
+	msgs := []string{
+		"plain",
+		"ünïcødé 日本語 🎉",
+		"\x00binary\xff\xfe bytes\n",
+		strings.Repeat("0123456789abcdef", 1<<16), // 1 MiB
+		`{"json": [1, 2, {"k": null}]}`,
+	}
+	in := make([]logs.InputEvent, len(msgs))
+	for i, m := range msgs {
+		in[i] = logs.InputEvent{Timestamp: int64(i), Message: m}
+	}
+	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 3, Events: in})
+	if got := messages(scanStream(t, s, logScopeA(), "g", "s", everything(), false)); !slices.Equal(got, msgs) {
+		t.Errorf("messages did not round-trip (lengths %d)", len(got))
+	}
+}
+
+func testScanStream(t *testing.T, s logs.Store) {
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
+	mustCreateStream(t, s, logScopeA(), "g", "other", 1)
+	// Timestamps 10, 20, 20, 30, 40; the two at 20 in arrival order.
+	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 1, Events: events(10, 20, 30)})
+	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "other", IngestionTime: 1, Events: events(20, 25)})
+	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 1,
+		Events: []logs.InputEvent{{Timestamp: 20, Message: "m20b"}, {Timestamp: 40, Message: "m40"}}})
+	all := scanStream(t, s, logScopeA(), "g", "s", everything(), false)
+	if got := messages(all); !slices.Equal(got, []string{"m10", "m20", "m20b", "m30", "m40"}) {
+		t.Fatalf("forward: %q", got)
+	}
+	for _, tc := range []struct {
+		name    string
+		r       logs.KeyRange
+		reverse bool
+		want    []string
+	}{
+		{"reverse", everything(), true, []string{"m40", "m30", "m20b", "m20", "m10"}},
+		{"time span inclusive", timeSpan(20, 30), false, []string{"m20", "m20b", "m30"}},
+		{"time span reverse", timeSpan(20, 30), true, []string{"m30", "m20b", "m20"}},
+		{"from a key", logs.KeyRange{From: all[2].key, To: everything().To}, false, []string{"m20b", "m30", "m40"}},
+		{"to a key", logs.KeyRange{To: all[1].key}, false, []string{"m10", "m20"}},
+		{"to a key reverse", logs.KeyRange{To: all[1].key}, true, []string{"m20", "m10"}},
+		{"one key", logs.KeyRange{From: all[3].key, To: all[3].key}, true, []string{"m30"}},
+		{"between events", timeSpan(11, 19), false, nil},
+		{"after the end", timeSpan(41, 1000), true, nil},
+		{"before the start, reverse", timeSpan(0, 9), true, nil},
+		{"empty range", logs.KeyRange{From: all[3].key, To: all[1].key}, false, nil},
+		{"negative end", logs.KeyRange{From: logs.EventKey{Timestamp: -5}, To: logs.EventKey{Timestamp: -1}}, true, nil},
+		{"negative start", logs.KeyRange{From: logs.EventKey{Timestamp: -5}, To: logs.EventKey{Timestamp: 10, Seq: math.MaxUint64}}, false, []string{"m10"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := messages(scanStream(t, s, logScopeA(), "g", "s", tc.r, tc.reverse)); !slices.Equal(got, tc.want) && len(got)+len(tc.want) > 0 {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// fn returning false stops the scan.
+	n := 0
+	err := s.ScanLogStream(context.Background(), logScopeA(), "g", "s", everything(), false, func(logs.StoredEvent) bool {
+		n++
+		return n < 2
+	})
+	if err != nil || n != 2 {
+		t.Errorf("stopped scan: %d calls, %v", n, err)
+	}
+}
+
+func testScanGroup(t *testing.T, s logs.Store) {
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "h", CreationTime: 1})
+	for _, st := range []string{"a", "b", "c"} {
+		mustCreateStream(t, s, logScopeA(), "g", st, 1)
+	}
+	mustCreateStream(t, s, logScopeA(), "h", "a", 1)
+	app := func(stream string, ts int64, msg string) {
+		mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: stream, IngestionTime: ts, Events: []logs.InputEvent{{Timestamp: ts, Message: msg}}})
+	}
+	app("a", 30, "a30")
+	app("b", 10, "b10")
+	app("c", 20, "c20")
+	app("a", 10, "a10") // same timestamp as b10, later: after it
+	app("b", 40, "b40")
+	app("c", 5, "c5")
+	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "h", Stream: "a", IngestionTime: 1, Events: events(15)})
+
+	all := []string{"a", "b", "c"}
+	got := scanGroup(t, s, logScopeA(), "g", all, everything())
+	if m := messages(got); !slices.Equal(m, []string{"c5", "b10", "a10", "c20", "a30", "b40"}) {
+		t.Fatalf("merged: %q", m)
+	}
+	for _, ev := range got {
+		if ev.stream != ev.msg[:1] {
+			t.Errorf("event %s reported from stream %s", ev.msg, ev.stream)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		streams []string
+		r       logs.KeyRange
+		want    []string
+	}{
+		{"subset", []string{"c", "a"}, everything(), []string{"c5", "a10", "c20", "a30"}},
+		{"missing names skipped", []string{"zz", "b", "nope"}, everything(), []string{"b10", "b40"}},
+		{"time span", all, timeSpan(10, 30), []string{"b10", "a10", "c20", "a30"}},
+		{"after a key", all, logs.KeyRange{From: got[1].key, To: everything().To}, []string{"b10", "a10", "c20", "a30", "b40"}},
+		{"no streams", nil, everything(), nil},
+		{"empty range", all, timeSpan(31, 39), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if m := messages(scanGroup(t, s, logScopeA(), "g", tc.streams, tc.r)); !slices.Equal(m, tc.want) && len(m)+len(tc.want) > 0 {
+				t.Errorf("got %q, want %q", m, tc.want)
+			}
+		})
+	}
+	n := 0
+	err := s.ScanLogGroup(context.Background(), logScopeA(), "g", all, everything(), func(string, logs.StoredEvent) bool {
+		n++
+		return n < 3
+	})
+	if err != nil || n != 3 {
+		t.Errorf("stopped scan: %d calls, %v", n, err)
+	}
+}
+
+func testDeleteEvents(t *testing.T, s logs.Store) {
+	ctx := context.Background()
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
+	mustCreateStream(t, s, logScopeA(), "g", "t", 1)
+	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 7, Events: events(10, 20, 30, 40, 50)})
+	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "t", IngestionTime: 7, Events: events(1)})
+
+	st, err := s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 35, 2) // at most 2 of 10, 20, 30
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := logs.Stream{Name: "s", CreationTime: 1, Events: 3, StoredBytes: 3 * (3 + 26), FirstEventTimestamp: 30, LastEventTimestamp: 50, LastIngestionTime: 7}
+	if st != want {
+		t.Errorf("after deleting 2: %+v, want %+v", st, want)
+	}
+	if st, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 35, 100); err != nil {
+		t.Fatal(err)
+	}
+	want.Events, want.StoredBytes, want.FirstEventTimestamp = 2, 2*(3+26), 40
+	if st != want {
+		t.Errorf("after deleting before 35: %+v, want %+v", st, want)
+	}
+	if st, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 35, 100); err != nil || st != want {
+		t.Errorf("nothing left to delete: %+v, %v", st, err)
+	}
+	if got := streamsOf(t, s, logScopeA(), "g")["s"]; got != want {
+		t.Errorf("loaded: %+v, want %+v", got, want)
+	}
+	if got := messages(scanStream(t, s, logScopeA(), "g", "s", everything(), false)); !slices.Equal(got, []string{"m40", "m50"}) {
+		t.Errorf("left: %q", got)
+	}
+	if st, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", math.MaxInt64, 100); err != nil || st.Events != 0 || st.StoredBytes != 0 {
+		t.Errorf("deleting all: %+v, %v", st, err)
+	}
+	if n := len(scanStream(t, s, logScopeA(), "g", "t", everything(), false)); n != 1 {
+		t.Errorf("another stream lost events: %d left", n)
+	}
+	if _, err := s.DeleteLogEvents(ctx, logScopeA(), "g", "missing", 100, 1); err == nil {
+		t.Error("DeleteLogEvents of a missing stream succeeded")
+	}
+}
+
+func testDeleteStream(t *testing.T, s logs.Store) {
+	ctx := context.Background()
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
+	mustCreateStream(t, s, logScopeA(), "g", "t", 1)
+	mustAppend(t, s,
+		logs.Append{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 7, Events: events(1, 2)},
+		logs.Append{Scope: logScopeA(), Group: "g", Stream: "t", IngestionTime: 7, Events: events(3)})
+	if err := s.DeleteLogStream(ctx, logScopeA(), "g", "s"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLogStream(ctx, logScopeA(), "g", "s"); err != nil {
+		t.Fatalf("deleting a missing stream: %v", err)
+	}
+	if got := streamsOf(t, s, logScopeA(), "g"); len(got) != 1 || got["t"].Events != 1 {
+		t.Errorf("streams after delete: %+v", got)
+	}
+	mustCreateStream(t, s, logScopeA(), "g", "s", 2)
+	if evs := scanGroup(t, s, logScopeA(), "g", []string{"s", "t"}, everything()); !slices.Equal(messages(evs), []string{"m3"}) {
+		t.Errorf("events after delete and recreate: %q", messages(evs))
+	}
+}
+
+func testLogsCanceled(t *testing.T, s logs.Store) {
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	errs := []error{
+		s.SaveLogGroup(ctx, logs.Group{Scope: logScopeA(), Name: "new", CreationTime: 1}),
+		s.DeleteLogGroup(ctx, logScopeA(), "g"),
+		s.CreateLogStream(ctx, logScopeA(), "g", logs.Stream{Name: "new", CreationTime: 1}),
+		s.DeleteLogStream(ctx, logScopeA(), "g", "s"),
+	}
+	_, err := s.AppendLogEvents(ctx, []logs.Append{{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 1, Events: events(1)}})
+	errs = append(errs, err)
+	_, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 100, 10)
+	errs = append(errs, err)
+	for i, err := range errs {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("write %d with a canceled context: %v", i, err)
+		}
+	}
+	if got := loadGroups(t, s); len(got) != 1 {
+		t.Errorf("groups after canceled writes: %d", len(got))
+	}
+	if got := streamsOf(t, s, logScopeA(), "g"); len(got) != 1 || got["s"].Events != 0 {
+		t.Errorf("streams after canceled writes: %+v", got)
+	}
+}
+
+// testWholeAppends: scans running beside appends see each append whole: a
+// stream's count of events is always a multiple of the batch size.
+func testWholeAppends(t *testing.T, s logs.Store) {
+	const writers, rounds, batch = 4, 25, 10
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	names := make([]string, writers)
+	for w := range writers {
+		names[w] = fmt.Sprintf("s%d", w)
+		mustCreateStream(t, s, logScopeA(), "g", names[w], 1)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+1)
+	stop := make(chan struct{})
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				evs := make([]logs.InputEvent, batch)
+				for i := range evs {
+					evs[i] = logs.InputEvent{Timestamp: int64(r), Message: fmt.Sprintf("w%d r%d i%d", w, r, i)}
+				}
+				if _, err := s.AppendLogEvents(ctx, []logs.Append{{Scope: logScopeA(), Group: "g", Stream: names[w], IngestionTime: 1, Events: evs}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var readers sync.WaitGroup
+	readers.Add(1)
+	go func() {
+		defer readers.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			counts := map[string]int{}
+			err := s.ScanLogGroup(ctx, logScopeA(), "g", names, everything(), func(stream string, ev logs.StoredEvent) bool {
+				counts[stream]++
+				return true
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+			for name, n := range counts {
+				if n%batch != 0 {
+					errs <- fmt.Errorf("a scan saw %d events of %s: part of an append", n, name)
+					return
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	close(stop)
+	readers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	total := 0
+	for _, st := range streamsOf(t, s, logScopeA(), "g") {
+		total += int(st.Events)
+	}
+	if total != writers*rounds*batch {
+		t.Errorf("%d events stored, want %d", total, writers*rounds*batch)
+	}
+	if got := scanGroup(t, s, logScopeA(), "g", names, everything()); len(got) != writers*rounds*batch ||
+		!slices.IsSortedFunc(got, func(a, b scanned) int {
+			if a.key.Less(b.key) {
+				return -1
+			}
+			return 1
+		}) {
+		t.Errorf("merged scan: %d events, or out of order", len(got))
+	}
+}
