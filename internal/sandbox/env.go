@@ -343,6 +343,7 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 		res.Payload = resp.Payload
 		if resp.Error {
 			res.FunctionError, res.ErrorType = FunctionErrorUnhandled, resp.ErrorType
+			status, errorType = statusError, resp.ErrorType
 		}
 		keep = !resp.Discard
 	case errors.As(cause, &exit):
@@ -372,7 +373,7 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 	res.Duration = elapsed
 	e.platformText("END RequestId: " + id)
 	e.platformReport(report{requestID: id, duration: elapsed, memoryMB: e.spec.MemoryMB, rss: e.peakRSS,
-		cold: cold, initDuration: res.InitDuration, status: status, errorType: errorType})
+		cold: cold, initDuration: res.InitDuration, status: status, errorType: errorType, handled: err == nil})
 	res.LogTail = e.endCapture()
 	return res, keep, nil
 }

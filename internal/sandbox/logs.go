@@ -135,6 +135,9 @@ type report struct {
 	initDuration time.Duration
 	status       string // statusSuccess, statusError or statusTimeout
 	errorType    string // with statusError
+	// handled: the error is the function's own, reported by its runtime
+	// (REPORT says nothing of it; platform.report does).
+	handled bool
 }
 
 func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -156,7 +159,9 @@ func (r report) text() string {
 	case statusTimeout:
 		s += "Status: timeout"
 	case statusError:
-		s += "Status: error\tError Type: " + r.errorType
+		if !r.handled {
+			s += "Status: error\tError Type: " + r.errorType
+		}
 	}
 	return s
 }
