@@ -310,9 +310,15 @@ func (p *Process) Stop(ctx context.Context) error {
 // for its end), or until ctx ends. It lets a caller attribute output to the
 // interval it just observed.
 func (p *Process) Drain(ctx context.Context) error {
+	// Ask every reader at once: they drain in parallel.
+	var asked [3]<-chan struct{}
+	waits := asked[:0]
 	for _, r := range p.out {
+		waits = append(waits, r.drain())
+	}
+	for _, w := range waits {
 		select {
-		case <-r.drain():
+		case <-w:
 		case <-p.done:
 			return nil
 		case <-ctx.Done():
