@@ -84,6 +84,9 @@ type Config struct {
 	// Lambda could not assume (missing from IAM, or not trusting
 	// lambda.amazonaws.com); otherwise such a role is logged as a warning.
 	StrictRoles bool
+	// LogSink, if set, also receives every log event of every function, as
+	// sandbox.Options.LogSink describes (tests watch function output with it).
+	LogSink func(sandbox.LogLine)
 }
 
 // CheckPublicURL reports whether s can be Config.PublicURL: http or https,
@@ -173,7 +176,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.sandbox, err = sandbox.NewManager(sandbox.Options{
 			WorkDir: workDir, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, HostPath: os.Getenv("PATH"),
 			Isolation: sandbox.Isolation(cfg.Isolation), ShareDirs: cfg.ShareDirs, HideDirs: []string{dataDir},
-			LogSink: functionOutput(ctx, cfg.Logger),
+			LogSink: bothSinks(functionOutput(ctx, cfg.Logger), cfg.LogSink),
 		})
 		if err != nil {
 			a.Close(ctx)
@@ -270,7 +273,22 @@ func functionOutput(ctx context.Context, l *slog.Logger) func(sandbox.LogLine) {
 		return nil
 	}
 	return func(line sandbox.LogLine) {
-		l.Debug("function output", "function", line.FunctionName, "version", line.Version, "stream", line.LogStream, "line", line.Text)
+		l.Debug("function output", "function", line.FunctionName, "version", line.Version, "group", line.LogGroup,
+			"stream", line.LogStream, "line", line.Text)
+	}
+}
+
+// bothSinks hands each line to both sinks (either may be nil).
+func bothSinks(a, b func(sandbox.LogLine)) func(sandbox.LogLine) {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(l sandbox.LogLine) {
+		a(l)
+		b(l)
 	}
 }
 

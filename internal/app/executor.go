@@ -19,6 +19,10 @@ func specOf(sc lambda.Scope, function string, c lambda.Config, code lambda.CodeL
 		Account: sc.Account, Region: sc.Region, FunctionName: function, Version: c.Version,
 		Runtime: c.Runtime, Handler: c.Handler, MemoryMB: c.MemorySize,
 		Timeout: time.Duration(c.Timeout) * time.Second, Env: c.Environment,
+		Logging: sandbox.Logging{
+			LogGroup: c.Logging.Group(function), JSON: c.Logging.LogFormat() == lambda.LogFormatJSON,
+			ApplicationLogLevel: c.Logging.ApplicationLogLevel, SystemLogLevel: c.Logging.SystemLogLevel,
+		},
 		CodeSha256: c.CodeSha256, RevisionID: c.RevisionID, Code: code,
 	}
 }

@@ -47,6 +47,7 @@ type FunctionInput struct {
 	Architectures    []string
 	EphemeralStorage *int
 	TracingMode      *string
+	Logging          *LoggingInput // nil: not sent
 	PackageType      *string
 	Publish          bool
 	Tags             map[string]string
@@ -111,6 +112,7 @@ func validateConfig(in *FunctionInput, v *Validation) {
 	if in.TracingMode != nil && *in.TracingMode != "Active" && *in.TracingMode != "PassThrough" {
 		v.Add(Quote(*in.TracingMode), "tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]")
 	}
+	validateLogging(in.Logging, v)
 }
 
 // checkMemoryQuota refuses more memory than a function may have (checked
@@ -224,6 +226,10 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 			return Config{}, err
 		}
 	}
+	logging, err := resolveLogging(Logging{}, in.Logging)
+	if err != nil {
+		return Config{}, err
+	}
 	if err := checkRoleAccount(sc, *in.Role); err != nil {
 		return Config{}, err
 	}
@@ -249,6 +255,7 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 		PackageType:      "Zip",
 		Environment:      in.Environment,
 		TracingMode:      deref(in.TracingMode, "PassThrough"),
+		Logging:          logging,
 		CodeSha256:       digest,
 		CodeSize:         int64(len(in.ZipFile)),
 		LastModified:     now,
@@ -379,7 +386,7 @@ func sameCode(a, b Config) bool {
 	return a.CodeSha256 == b.CodeSha256 && a.Runtime == b.Runtime && a.Handler == b.Handler &&
 		a.Role == b.Role && a.MemorySize == b.MemorySize && a.Timeout == b.Timeout &&
 		a.EphemeralStorage == b.EphemeralStorage && slices.Equal(a.Architectures, b.Architectures) &&
-		maps.Equal(a.Environment, b.Environment) && a.TracingMode == b.TracingMode
+		maps.Equal(a.Environment, b.Environment) && a.TracingMode == b.TracingMode && a.Logging == b.Logging
 }
 
 // FunctionView is what GetFunction returns.
@@ -510,6 +517,11 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 		if in.Environment != nil {
 			c.Environment = in.Environment
 		}
+		logging, err := resolveLogging(c.Logging, in.Logging)
+		if err != nil {
+			return err
+		}
+		c.Logging = logging
 		return nil
 	}, nil, false)
 	if err != nil {

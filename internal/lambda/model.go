@@ -62,6 +62,7 @@ type Config struct {
 	PackageType      string
 	Environment      map[string]string
 	TracingMode      string
+	Logging          Logging
 	CodeSha256       string // base64 of the SHA-256 of the zip, as AWS reports it
 	CodeSize         int64
 	LastModified     time.Time
@@ -69,6 +70,43 @@ type Config struct {
 	// Phase is where the configuration stands in AWS's function states. It
 	// is never stored: the store only ever holds settled functions.
 	Phase Phase
+}
+
+// LogFormat is how Lambda writes a function's logs (LoggingConfig.LogFormat).
+type LogFormat string
+
+// The log formats of botocore's LogFormat enum.
+const (
+	LogFormatText LogFormat = "Text"
+	LogFormatJSON LogFormat = "JSON"
+)
+
+// Logging is a version's LoggingConfig. Its zero value is AWS's default:
+// plain text to /aws/lambda/<function>. The levels are set exactly when
+// Format is JSON (resolveLogging keeps it so): log-level filtering needs the
+// JSON format, and AWS answers INFO for a level JSON was chosen without.
+type Logging struct {
+	Format LogFormat // "" is Text
+	// ApplicationLogLevel is TRACE, DEBUG, INFO, WARN, ERROR or FATAL;
+	// SystemLogLevel is DEBUG, INFO or WARN.
+	ApplicationLogLevel, SystemLogLevel string
+	LogGroup                            string // "": /aws/lambda/<function>
+}
+
+// LogFormat returns the format, Text when none was chosen.
+func (l Logging) LogFormat() LogFormat {
+	if l.Format == "" {
+		return LogFormatText
+	}
+	return l.Format
+}
+
+// Group returns the log group the function's logs go to.
+func (l Logging) Group(function string) string {
+	if l.LogGroup == "" {
+		return "/aws/lambda/" + function
+	}
+	return l.LogGroup
 }
 
 // Phase is where a configuration stands in AWS's function states (State

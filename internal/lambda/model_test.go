@@ -60,6 +60,7 @@ func TestPatternsAreTheModels(t *testing.T) {
 		{"RoleArn", roleARNPattern},
 		{"TaggableResource", resourceARNPattern},
 		{"EnvironmentVariableName", strings.TrimSuffix(strings.TrimPrefix(envKeyRE.String(), "^"), "$")},
+		{"LogGroup", logGroupPattern},
 	} {
 		if got, want := c.code, m[c.shape].Pattern; got != want {
 			t.Errorf("%s pattern:\n got  %s\n want %s", c.shape, got, want)
@@ -80,6 +81,9 @@ func TestEnumsAreTheModels(t *testing.T) {
 		{"TracingMode", func(s string) FunctionInput { return FunctionInput{TracingMode: &s} }},
 		{"PackageType", func(s string) FunctionInput { return FunctionInput{PackageType: &s} }},
 		{"Runtime", func(s string) FunctionInput { return FunctionInput{Runtime: &s} }},
+		{"LogFormat", func(s string) FunctionInput { return FunctionInput{Logging: &LoggingInput{LogFormat: &s}} }},
+		{"ApplicationLogLevel", func(s string) FunctionInput { return FunctionInput{Logging: &LoggingInput{ApplicationLogLevel: &s}} }},
+		{"SystemLogLevel", func(s string) FunctionInput { return FunctionInput{Logging: &LoggingInput{SystemLogLevel: &s}} }},
 	} {
 		enum := m[c.shape].Enum
 		for _, value := range enum {
@@ -205,6 +209,7 @@ func TestBoundsAreTheModels(t *testing.T) {
 		})},
 		{"Handler", configStr(func(in *FunctionInput, s string) { in.Handler = &s })},
 		{"Description", configStr(func(in *FunctionInput, s string) { in.Description = &s })},
+		{"LogGroup", configStr(func(in *FunctionInput, s string) { in.Logging = &LoggingInput{LogGroup: &s} })},
 		{"Alias", alias(func(in *AliasInput, n int) { in.Name = strings.Repeat("a", n) })},
 		{"VersionWithLatestPublished", alias(func(in *AliasInput, n int) { s := strings.Repeat("1", n); in.FunctionVersion = &s })},
 		{"FunctionName", name(nameWrite)},

@@ -31,6 +31,7 @@ type functionConfigIn struct {
 	Environment      *environmentIn    `json:"Environment"`
 	TracingConfig    *tracingConfig    `json:"TracingConfig"`
 	EphemeralStorage *ephemeralStorage `json:"EphemeralStorage"`
+	LoggingConfig    *loggingConfigIn  `json:"LoggingConfig"`
 	RevisionID       string            `json:"RevisionId"`
 }
 
@@ -51,6 +52,10 @@ func (c functionConfigIn) domain(name string) lambda.FunctionInput {
 	}
 	if c.EphemeralStorage != nil {
 		in.EphemeralStorage = c.EphemeralStorage.Size
+	}
+	if l := c.LoggingConfig; l != nil {
+		in.Logging = &lambda.LoggingInput{LogFormat: l.LogFormat, ApplicationLogLevel: l.ApplicationLogLevel,
+			SystemLogLevel: l.SystemLogLevel, LogGroup: l.LogGroup}
 	}
 	return in
 }

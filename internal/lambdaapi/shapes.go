@@ -35,9 +35,29 @@ type runtimeVersionConfig struct {
 	RuntimeVersionArn string `json:"RuntimeVersionArn"`
 }
 
+// loggingConfig is LoggingConfig as AWS answers it: the levels only with
+// the JSON format.
 type loggingConfig struct {
-	LogFormat string `json:"LogFormat"`
-	LogGroup  string `json:"LogGroup"`
+	LogFormat           string `json:"LogFormat"`
+	ApplicationLogLevel string `json:"ApplicationLogLevel,omitempty"`
+	SystemLogLevel      string `json:"SystemLogLevel,omitempty"`
+	LogGroup            string `json:"LogGroup"`
+}
+
+type loggingConfigIn struct {
+	LogFormat           *string `json:"LogFormat"`
+	ApplicationLogLevel *string `json:"ApplicationLogLevel"`
+	SystemLogLevel      *string `json:"SystemLogLevel"`
+	LogGroup            *string `json:"LogGroup"`
+}
+
+func toLoggingConfig(function string, l lambda.Logging) loggingConfig {
+	return loggingConfig{
+		LogFormat:           string(l.LogFormat()),
+		ApplicationLogLevel: l.ApplicationLogLevel,
+		SystemLogLevel:      l.SystemLogLevel,
+		LogGroup:            l.Group(function),
+	}
 }
 
 type ephemeralStorageOut struct {
@@ -134,7 +154,7 @@ func toConfiguration(fn *lambda.Function, c lambda.Config, qualifier string) fun
 		EphemeralStorage:     ephemeralStorageOut{Size: c.EphemeralStorage},
 		SnapStart:            snapStartOut{ApplyOn: "None", OptimizationStatus: "Off"},
 		RuntimeVersionConfig: runtimeVersionConfig{RuntimeVersionArn: "arn:aws:lambda:" + fn.Scope.Region + "::runtime:" + hex.EncodeToString(sum[:])},
-		LoggingConfig:        loggingConfig{LogFormat: "Text", LogGroup: "/aws/lambda/" + fn.Name},
+		LoggingConfig:        toLoggingConfig(fn.Name, c.Logging),
 	}
 }
 

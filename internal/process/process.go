@@ -12,6 +12,7 @@ package process
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -47,6 +48,14 @@ type Config struct {
 	// Done is closed. Nil discards the stream.
 	Stdout, Stderr func(line string)
 
+	// Records, if set, gives the process a third output, file descriptor
+	// RecordsFD, on which it writes records framed as Lambda's runtimes write
+	// them to _LAMBDA_TELEMETRY_LOG_FD (see Record), so that a record may span
+	// several lines. It is called from one goroutine, never after Done is
+	// closed. Bytes that are not a frame are delivered as lines to Records,
+	// with Type 0, as is everything after them.
+	Records func(Record)
+
 	// Grace is the time between SIGTERM and SIGKILL in Stop (DefaultGrace if zero).
 	Grace time.Duration
 
@@ -55,12 +64,32 @@ type Config struct {
 	Isolation *Isolation
 }
 
+// RecordsFD is the file descriptor of Config.Records in the process.
+const RecordsFD = 3
+
+// Record is one framed record: a 4-byte type whose high half is 0xa55a, a
+// 4-byte length, an 8-byte UNIX time in microseconds, then the message; all
+// big-endian.
+type Record struct {
+	Type uint32
+	Time time.Time // zero for a line that was not framed
+	Text string
+}
+
+// Frame layout.
+const (
+	frameHeader = 16
+	frameMagic  = 0xa55a
+	// maxFrame bounds a frame's message; a longer one is taken as garbage.
+	maxFrame = 1 << 20
+)
+
 // Process is a started command. All methods are safe for concurrent use.
 type Process struct {
 	cmd   *exec.Cmd
 	pid   int
 	grace time.Duration
-	out   []*lineReader
+	out   []*outReader
 
 	// reaped is set once the leader is about to be reaped: its pid may be
 	// reused after that, so no signal may be sent to the group any more.
@@ -98,7 +127,7 @@ func start(cfg Config) (*Process, error) {
 	cmd.Dir = cfg.Dir
 	cmd.SysProcAttr = sysProcAttr()
 
-	var readers []*lineReader
+	var readers []*outReader
 	var childEnds []*os.File
 	closeAll := func() {
 		for _, f := range childEnds {
@@ -122,7 +151,17 @@ func start(cfg Config) (*Process, error) {
 		}
 		stream.set(w)
 		childEnds = append(childEnds, w)
-		readers = append(readers, &lineReader{f: r, sink: stream.sink})
+		readers = append(readers, newLineReader(r, stream.sink))
+	}
+	if cfg.Records != nil {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("process: pipe: %w", err)
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, w) // RecordsFD: the first extra file
+		childEnds = append(childEnds, w)
+		readers = append(readers, newRecordReader(r, cfg.Records))
 	}
 
 	var err error
@@ -271,9 +310,15 @@ func (p *Process) Stop(ctx context.Context) error {
 // for its end), or until ctx ends. It lets a caller attribute output to the
 // interval it just observed.
 func (p *Process) Drain(ctx context.Context) error {
+	// Ask every reader at once: they drain in parallel.
+	var asked [3]<-chan struct{}
+	waits := asked[:0]
 	for _, r := range p.out {
+		waits = append(waits, r.drain())
+	}
+	for _, w := range waits {
 		select {
-		case <-r.drain():
+		case <-w:
 		case <-p.done:
 			return nil
 		case <-ctx.Done():
@@ -304,34 +349,96 @@ func (p *Process) PeakRSS() (int64, bool) {
 	return 0, false
 }
 
-// lineReader splits one output pipe into lines and answers drain requests.
-type lineReader struct {
-	f    *os.File
-	sink func(string)
+// outReader reads one output pipe, hands what it reads to consume, and
+// answers drain requests.
+type outReader struct {
+	f *os.File
+	// consume takes everything read and not yet used, delivers the complete
+	// lines or records in it, and returns the rest (copied if kept).
+	consume func(pending []byte) []byte
+	// finish delivers what is left when the stream ends.
+	finish func(pending []byte)
 
 	mu       sync.Mutex
 	waiters  []chan struct{} // drain requests, answered once the pipe is empty
 	finished bool            // the stream ended; drain requests are answered at once
 }
 
-func (r *lineReader) run() {
+// newLineReader splits a stream into lines (without their "\n" or "\r\n").
+func newLineReader(f *os.File, sink func(string)) *outReader {
+	emit := func(line []byte) {
+		if sink != nil {
+			sink(string(bytes.TrimSuffix(line, []byte("\r"))))
+		}
+	}
+	return &outReader{f: f, consume: func(p []byte) []byte { return splitLines(p, emit) },
+		finish: func(p []byte) {
+			if len(p) > 0 {
+				emit(p)
+			}
+		}}
+}
+
+// splitLines emits the complete lines of p, and lines of maxLine bytes from
+// an overlong one, and returns the rest.
+func splitLines(p []byte, emit func([]byte)) []byte {
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			break
+		}
+		emit(p[:i])
+		p = p[i+1:]
+	}
+	for len(p) >= maxLine {
+		emit(p[:maxLine])
+		p = p[maxLine:]
+	}
+	return append([]byte(nil), p...)
+}
+
+// newRecordReader decodes a stream of frames (see Record). Once it meets
+// bytes that are not a frame, it reads the rest of the stream as lines.
+func newRecordReader(f *os.File, sink func(Record)) *outReader {
+	lines := false
+	emitLine := func(line []byte) {
+		sink(Record{Text: string(bytes.TrimSuffix(line, []byte("\r")))})
+	}
+	consume := func(p []byte) []byte {
+		for !lines && len(p) >= frameHeader {
+			typ := binary.BigEndian.Uint32(p)
+			n := binary.BigEndian.Uint32(p[4:])
+			if typ>>16 != frameMagic || n > maxFrame {
+				lines = true
+				break
+			}
+			if len(p) < frameHeader+int(n) {
+				return append([]byte(nil), p...)
+			}
+			us := int64(binary.BigEndian.Uint64(p[8:]))
+			sink(Record{Type: typ, Time: time.UnixMicro(us), Text: string(p[frameHeader : frameHeader+int(n)])})
+			p = p[frameHeader+int(n):]
+		}
+		if lines {
+			return splitLines(p, emitLine)
+		}
+		return append([]byte(nil), p...)
+	}
+	return &outReader{f: f, consume: consume, finish: func(p []byte) {
+		if len(p) > 0 {
+			emitLine(p) // a truncated frame or a last line
+		}
+	}}
+}
+
+func (r *outReader) run() {
 	buf := make([]byte, 32<<10)
 	var pending []byte
 	deliver := func(data []byte) {
-		pending = append(pending, data...)
-		for {
-			i := bytes.IndexByte(pending, '\n')
-			if i < 0 {
-				break
-			}
-			r.emit(pending[:i])
-			pending = pending[i+1:]
+		if len(data) == 0 {
+			return
 		}
-		for len(pending) >= maxLine {
-			r.emit(pending[:maxLine])
-			pending = pending[maxLine:]
-		}
-		pending = append([]byte(nil), pending...)
+		pending = r.consume(append(pending, data...))
 	}
 	for {
 		n, err := r.f.Read(buf)
@@ -343,9 +450,7 @@ func (r *lineReader) run() {
 			r.readAvailable(buf, deliver)
 			r.answer()
 		default: // EOF, or closed by wait
-			if len(pending) > 0 {
-				r.emit(pending)
-			}
+			r.finish(pending)
 			r.mu.Lock()
 			r.finished = true
 			r.mu.Unlock()
@@ -356,7 +461,7 @@ func (r *lineReader) run() {
 }
 
 // readAvailable reads until the pipe would block, without waiting.
-func (r *lineReader) readAvailable(buf []byte, deliver func([]byte)) {
+func (r *outReader) readAvailable(buf []byte, deliver func([]byte)) {
 	rc, err := r.f.SyscallConn()
 	if err != nil {
 		return
@@ -374,13 +479,7 @@ func (r *lineReader) readAvailable(buf []byte, deliver func([]byte)) {
 	}
 }
 
-func (r *lineReader) emit(line []byte) {
-	if r.sink != nil {
-		r.sink(string(bytes.TrimSuffix(line, []byte("\r"))))
-	}
-}
-
-func (r *lineReader) answer() {
+func (r *outReader) answer() {
 	r.mu.Lock()
 	ws := r.waiters
 	r.waiters = nil
@@ -392,7 +491,7 @@ func (r *lineReader) answer() {
 
 // drain asks the reader to deliver everything in the pipe; the returned
 // channel is closed once it has.
-func (r *lineReader) drain() <-chan struct{} {
+func (r *outReader) drain() <-chan struct{} {
 	w := make(chan struct{})
 	r.mu.Lock()
 	if r.finished {

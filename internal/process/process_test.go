@@ -2,6 +2,7 @@ package process
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -284,4 +285,62 @@ func waitPidFile(t *testing.T, path string) int {
 	}
 	t.Fatalf("%s never written", path)
 	return 0
+}
+
+// frame encodes one record as a runtime client writes it.
+func frame(typ uint32, at time.Time, text string) []byte {
+	b := make([]byte, 16, 16+len(text))
+	binary.BigEndian.PutUint32(b, typ)
+	binary.BigEndian.PutUint32(b[4:], uint32(len(text)))
+	binary.BigEndian.PutUint64(b[8:], uint64(at.UnixMicro()))
+	return append(b, text...)
+}
+
+// TestRecords: framed records on RecordsFD arrive whole, with their type
+// and time, however the writes split them; bytes that are not a frame, and
+// all after them, arrive as lines.
+func TestRecords(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2025, 3, 4, 5, 6, 7, 891000, time.UTC)
+	stream := append(frame(0xa55a0017, at, "[ERROR] boom\nTraceback:\n  here"), frame(0xa55a0002, at.Add(time.Millisecond), `{"level":"INFO"}`+"\n")...)
+	split := 20 // inside the first frame's message
+	stream = append(stream, "not a frame\r\nlast"...)
+	if err := os.WriteFile(filepath.Join(dir, "a"), stream[:split], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b"), stream[split:], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []Record
+	p, err := Start(Config{Path: "/bin/sh", Args: []string{"-c", `cat a >&3; sleep 0.1; cat b >&3; echo out`},
+		Env: []string{"PATH=/usr/bin:/bin"}, Dir: dir,
+		Records: func(r Record) {
+			mu.Lock()
+			got = append(got, r)
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Kill)
+	if err := wait(t, p); err != nil {
+		t.Fatal(err)
+	}
+	want := []Record{
+		{Type: 0xa55a0017, Time: at, Text: "[ERROR] boom\nTraceback:\n  here"},
+		{Type: 0xa55a0002, Time: at.Add(time.Millisecond), Text: `{"level":"INFO"}` + "\n"},
+		{Text: "not a frame"},
+		{Text: "last"},
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != len(want) {
+		t.Fatalf("records %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Type != want[i].Type || !got[i].Time.Equal(want[i].Time) || got[i].Text != want[i].Text {
+			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
 }

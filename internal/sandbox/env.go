@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,9 +93,13 @@ type env struct {
 	spec      Spec
 	specKey   string
 	initType  string
+	logGroup  string
 	logStream string
-	ctx       context.Context // ends when the process exits, on teardown, or on Close
-	cancel    context.CancelCauseFunc
+	// appLevel and sysLevel filter records and platform events (LogFormat
+	// JSON; levelNone lets everything through).
+	appLevel, sysLevel int
+	ctx                context.Context // ends when the process exits, on teardown, or on Close
+	cancel             context.CancelCauseFunc
 
 	dir          string
 	user         *process.UserLease // the environment's own user, when isolated
@@ -120,12 +124,17 @@ type env struct {
 func newEnv(m *Manager, p *pool, spec Spec, initType string) *env {
 	id := newRequestID()
 	ctx, cancel := context.WithCancelCause(m.ctx)
-	return &env{
+	e := &env{
 		m: m, pool: p, id: id, spec: spec, specKey: spec.identity(), initType: initType,
+		logGroup:  spec.LogGroup(),
 		logStream: m.clock.Now().UTC().Format("2006/01/02") + "/[" + spec.Version + "]" + id[:8] + id[9:13] + id[14:18] + id[19:23] + id[24:],
 		ctx:       ctx, cancel: cancel,
 		state: stateStarting,
 	}
+	if spec.Logging.JSON {
+		e.appLevel, e.sysLevel = parseLevel(spec.Logging.ApplicationLogLevel), parseLevel(spec.Logging.SystemLogLevel)
+	}
+	return e
 }
 
 // moveLocked changes the state along the transition table; the caller holds
@@ -223,6 +232,7 @@ func (e *env) start() (*initFailure, error) {
 		Dir:       lay.taskView,
 		Stdout:    e.line,
 		Stderr:    e.line,
+		Records:   e.record,
 		Grace:     m.opts.StopGrace,
 		Isolation: iso,
 	})
@@ -272,11 +282,12 @@ func (e *env) initFailureResult(inv Invocation, fail *initFailure) Result {
 		_ = e.proc.Drain(ctx) // what the runtime printed before reporting
 		cancel()
 	}
-	e.platformLine("START RequestId: " + id + " Version: " + e.spec.Version)
-	e.platformLine("RequestId: " + id + " Error: " + fail.message())
-	e.platformLine(fail.errorType)
-	e.platformLine("END RequestId: " + id)
-	e.platformLine(reportLine(id, 0, e.spec.MemoryMB, 0, e.initDuration, true) + "Status: error\tError Type: " + fail.errorType)
+	e.platformStart(id)
+	e.platformText("RequestId: " + id + " Error: " + fail.message())
+	e.platformText(fail.errorType)
+	e.platformText("END RequestId: " + id)
+	e.platformReport(report{requestID: id, memoryMB: e.spec.MemoryMB, cold: true, initDuration: e.initDuration,
+		status: statusError, errorType: fail.errorType})
 	return Result{
 		RequestID:       id,
 		Payload:         fail.payload(id),
@@ -298,7 +309,7 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 		e.beginCapture()
 	}
 	id := inv.RequestID
-	e.platformLine("START RequestId: " + id + " Version: " + e.spec.Version)
+	e.platformStart(id)
 	// The real clock, not the manager's: the runtime measures the deadline
 	// against its own, and Duration is a measurement of the process.
 	start := time.Now()
@@ -323,6 +334,7 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 	}
 	keep = true
 	e.sampleRSS()
+	status, errorType := statusSuccess, ""
 	var exit *exitError
 	switch {
 	case err == nil:
@@ -331,13 +343,15 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 		res.Payload = resp.Payload
 		if resp.Error {
 			res.FunctionError, res.ErrorType = FunctionErrorUnhandled, resp.ErrorType
+			status, errorType = statusError, resp.ErrorType
 		}
 		keep = !resp.Discard
 	case errors.As(cause, &exit):
 		keep = false
 		msg := "RequestId: " + id + " Error: " + exit.Error()
-		e.platformLine(msg)
-		e.platformLine("Runtime.ExitError")
+		e.platformText(msg)
+		e.platformText("Runtime.ExitError")
+		status, errorType = statusError, "Runtime.ExitError"
 		res.Payload = errorDoc(msg, "Runtime.ExitError")
 		res.FunctionError, res.ErrorType = FunctionErrorUnhandled, "Runtime.ExitError"
 	case errors.Is(cause, context.DeadlineExceeded) && e.m.ctx.Err() == nil:
@@ -346,7 +360,8 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 		elapsed = e.spec.Timeout
 		msg := fmt.Sprintf("%s %s Task timed out after %.2f seconds",
 			time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), id, e.spec.Timeout.Seconds())
-		e.platformLine(msg)
+		e.platformText(msg)
+		status = statusTimeout
 		res.Payload, _ = json.Marshal(struct {
 			ErrorMessage string `json:"errorMessage"`
 		}{msg})
@@ -356,8 +371,9 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 		return Result{}, false, ErrClosed
 	}
 	res.Duration = elapsed
-	e.platformLine("END RequestId: " + id)
-	e.platformLine(reportLine(id, elapsed, e.spec.MemoryMB, e.peakRSS, res.InitDuration, cold))
+	e.platformText("END RequestId: " + id)
+	e.platformReport(report{requestID: id, duration: elapsed, memoryMB: e.spec.MemoryMB, rss: e.peakRSS,
+		cold: cold, initDuration: res.InitDuration, status: status, errorType: errorType, handled: err == nil})
 	res.LogTail = e.endCapture()
 	return res, keep, nil
 }
@@ -423,10 +439,28 @@ func (e *env) teardown() {
 	})
 }
 
-// line receives the process's output.
-func (e *env) line(text string) {
+// line receives a line of the process's stdout or stderr.
+func (e *env) line(text string) { e.emit(time.Now(), text) }
+
+// record receives a record the runtime client wrote to its telemetry pipe
+// (a line, when what it wrote there was not framed). With LogFormat JSON,
+// records under ApplicationLogLevel are dropped, as Lambda does.
+func (e *env) record(r process.Record) {
+	if lvl := frameLevel(r.Type); e.appLevel != levelNone && lvl != levelNone && lvl < e.appLevel {
+		return
+	}
+	t := r.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	e.emit(t, strings.TrimSuffix(r.Text, "\n"))
+}
+
+// emit hands one log event to the sink and to the tail being captured.
+func (e *env) emit(t time.Time, text string) {
 	if sink := e.m.opts.LogSink; sink != nil {
-		sink(LogLine{FunctionName: e.spec.FunctionName, Version: e.spec.Version, LogStream: e.logStream, Text: text})
+		sink(LogLine{Account: e.spec.Account, Region: e.spec.Region, FunctionName: e.spec.FunctionName,
+			Version: e.spec.Version, LogGroup: e.logGroup, LogStream: e.logStream, Time: t, Text: text})
 	}
 	e.logMu.Lock()
 	if e.capture != nil {
@@ -435,8 +469,47 @@ func (e *env) line(text string) {
 	e.logMu.Unlock()
 }
 
-// platformLine logs a line of Lambda's own (START, END, REPORT...).
-func (e *env) platformLine(text string) { e.line(text) }
+// platformStart logs START (platform.start with LogFormat JSON).
+func (e *env) platformStart(id string) {
+	if e.spec.Logging.JSON {
+		e.platformEvent("platform.start", platformStart{RequestID: id, Version: e.spec.Version})
+		return
+	}
+	e.emit(time.Now(), "START RequestId: "+id+" Version: "+e.spec.Version)
+}
+
+// platformText logs one of Lambda's plain lines (END, error lines), which
+// LogFormat JSON has not: its platform.report carries the outcome.
+func (e *env) platformText(text string) {
+	if !e.spec.Logging.JSON {
+		e.emit(time.Now(), text)
+	}
+}
+
+// platformReport logs REPORT (platform.report with LogFormat JSON).
+func (e *env) platformReport(r report) {
+	if e.spec.Logging.JSON {
+		e.platformEvent("platform.report", r.event())
+		return
+	}
+	e.emit(time.Now(), r.text())
+}
+
+// platformEvent logs a structured platform event. Those Reservoir writes
+// (platform.start, platform.report) are INFO events: SystemLogLevel WARN
+// leaves them out.
+func (e *env) platformEvent(typ string, record any) {
+	if e.sysLevel > levelInfo {
+		return
+	}
+	now := time.Now()
+	b, err := json.Marshal(platformEvent{Time: now.UTC().Format(platformTimeLayout), Type: typ, Record: record})
+	if err != nil {
+		e.m.log.Error("encoding a platform event", "type", typ, "err", err)
+		return
+	}
+	e.emit(now, string(b))
+}
 
 func (e *env) beginCapture() {
 	e.logMu.Lock()
@@ -454,22 +527,6 @@ func (e *env) endCapture() string {
 		return ""
 	}
 	return c.tail(logTailBytes)
-}
-
-// reportLine formats Lambda's REPORT line (AWS separates fields with tabs).
-func reportLine(id string, d time.Duration, memoryMB int, rss int64, initDuration time.Duration, cold bool) string {
-	ms := float64(d) / float64(time.Millisecond)
-	billed := int64(math.Ceil(ms))
-	if billed < 1 {
-		billed = 1
-	}
-	usedMB := (rss + (1<<20 - 1)) >> 20
-	s := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\tMax Memory Used: %d MB\t",
-		id, ms, billed, memoryMB, usedMB)
-	if cold {
-		s += fmt.Sprintf("Init Duration: %.2f ms\t", float64(initDuration)/float64(time.Millisecond))
-	}
-	return s
 }
 
 func errorDoc(message, errorType string) []byte {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reservoir-dev/reservoir/internal/process"
 	"github.com/reservoir-dev/reservoir/internal/sandbox/runtimes"
 )
 
@@ -184,6 +185,9 @@ const (
 	dummySessionToken    = "reservoir-session-token"
 )
 
+// telemetryFDVar names the descriptor of the runtime's log records.
+const telemetryFDVar = "_LAMBDA_TELEMETRY_LOG_FD"
+
 // environment is the complete environment of the runtime process: Lambda's
 // defaults, the function's variables, Lambda's reserved variables (which the
 // function cannot override), then Options.ExtraEnv.
@@ -201,7 +205,7 @@ func (e *env) environment(apiAddr, task, rtDir, execEnv string) []string {
 		"AWS_LAMBDA_FUNCTION_NAME":        e.spec.FunctionName,
 		"AWS_LAMBDA_FUNCTION_VERSION":     e.spec.Version,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(e.spec.MemoryMB),
-		"AWS_LAMBDA_LOG_GROUP_NAME":       "/aws/lambda/" + e.spec.FunctionName,
+		"AWS_LAMBDA_LOG_GROUP_NAME":       e.logGroup,
 		"AWS_LAMBDA_LOG_STREAM_NAME":      e.logStream,
 		"AWS_LAMBDA_INITIALIZATION_TYPE":  e.initType,
 		"AWS_LAMBDA_RUNTIME_API":          apiAddr,
@@ -213,6 +217,16 @@ func (e *env) environment(apiAddr, task, rtDir, execEnv string) []string {
 		"AWS_ACCESS_KEY_ID":               dummyAccessKeyID,
 		"AWS_SECRET_ACCESS_KEY":           dummySecretAccessKey,
 		"AWS_SESSION_TOKEN":               dummySessionToken,
+		// The runtime clients frame their records on this descriptor, so
+		// that a record spanning lines stays one log event (they remove the
+		// variable before the function's code runs, as Lambda's do).
+		telemetryFDVar: strconv.Itoa(process.RecordsFD),
+	}
+	if l := e.spec.Logging; l.JSON {
+		reserved["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+		if l.ApplicationLogLevel != "" {
+			reserved["AWS_LAMBDA_LOG_LEVEL"] = l.ApplicationLogLevel
+		}
 	}
 	if execEnv != "" {
 		reserved["AWS_EXECUTION_ENV"] = execEnv

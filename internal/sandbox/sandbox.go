@@ -96,6 +96,9 @@ type Spec struct {
 	MemoryMB int           // default 128
 	Timeout  time.Duration // default 3 s
 	Env      map[string]string
+	// Logging is the function's LoggingConfig (the zero value: AWS's
+	// default, plain text to /aws/lambda/<FunctionName>).
+	Logging Logging
 
 	// CodeSha256 and RevisionID identify the code and the configuration.
 	CodeSha256, RevisionID string
@@ -111,6 +114,26 @@ func (s Spec) FunctionARN() string {
 		arn += ":" + s.Version
 	}
 	return arn
+}
+
+// Logging is how a version's logs are written, from its LoggingConfig.
+type Logging struct {
+	// LogGroup is where its lines go ("": /aws/lambda/<FunctionName>).
+	LogGroup string
+	// JSON is LogFormat JSON: the runtime clients write JSON records, and
+	// Lambda's own lines are structured platform events.
+	JSON bool
+	// ApplicationLogLevel (TRACE … FATAL) and SystemLogLevel (DEBUG, INFO,
+	// WARN) filter records with JSON; "" lets everything through.
+	ApplicationLogLevel, SystemLogLevel string
+}
+
+// LogGroup is the log group of the spec's lines.
+func (s Spec) LogGroup() string {
+	if s.Logging.LogGroup == "" {
+		return "/aws/lambda/" + s.FunctionName
+	}
+	return s.Logging.LogGroup
 }
 
 // withDefaults fills the optional fields.
@@ -146,8 +169,9 @@ func (s Spec) validate() error {
 // identity is a digest of everything in the spec but Code.
 func (s Spec) identity() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q %q %q %q %q %q %d %d %q %q\n", s.Account, s.Region, s.FunctionName, s.Version,
-		s.Runtime, s.Handler, s.MemoryMB, s.Timeout, s.CodeSha256, s.RevisionID)
+	fmt.Fprintf(h, "%q %q %q %q %q %q %d %d %q %q %q %t %q %q\n", s.Account, s.Region, s.FunctionName, s.Version,
+		s.Runtime, s.Handler, s.MemoryMB, s.Timeout, s.CodeSha256, s.RevisionID,
+		s.Logging.LogGroup, s.Logging.JSON, s.Logging.ApplicationLogLevel, s.Logging.SystemLogLevel)
 	keys := make([]string, 0, len(s.Env))
 	for k := range s.Env {
 		keys = append(keys, k)
@@ -217,11 +241,20 @@ type Progress struct {
 	Detail string // the last init failure, for logs
 }
 
-// LogLine is one line of function output.
+// LogLine is one log event of a function, as Lambda sends it to CloudWatch
+// Logs: a line the function printed, a record its runtime client logged
+// (which may span several lines), or one of Lambda's own (START, END,
+// REPORT, platform events with LogFormat JSON). Records the function's
+// LoggingConfig filters out never become a LogLine.
 type LogLine struct {
+	Account, Region       string
 	FunctionName, Version string
+	LogGroup              string // the function's log group (LoggingConfig.LogGroup or /aws/lambda/<name>)
 	LogStream             string // AWS_LAMBDA_LOG_STREAM_NAME of the environment
-	Text                  string
+	// Time is when the line was written: the runtime's own time for a
+	// record, else when Reservoir read it (the real clock).
+	Time time.Time
+	Text string // without its line ending
 }
 
 // Options configure a Manager.
@@ -255,7 +288,10 @@ type Options struct {
 	// (for example to point the AWS SDK at this emulator).
 	ExtraEnv map[string]string
 	Logger   *slog.Logger
-	// LogSink, if set, receives every line functions print, as it comes.
+	// LogSink, if set, receives every log event of every function as it
+	// comes, from the goroutines reading the environments' output and
+	// running their invocations: it must be safe for concurrent use and
+	// should not block.
 	LogSink func(LogLine)
 	// Clock times what the manager decides on: idle reaping, the backoff
 	// after provisioned init failures, the init timeout, and the date in log

@@ -146,6 +146,44 @@ type reservedConfig struct {
 	Reserved int // -1: attribute left out
 }
 
+// loggingHCL is one function whose logging_config block the test changes.
+const loggingHCL = providerHCL + `
+resource "aws_lambda_function" "example" {
+  function_name    = "{{.Function}}"
+  role             = "arn:aws:iam::{{.Account}}:role/reservoir-tf-logging"
+  handler          = "index.handler"
+  runtime          = "python3.12"
+  filename         = "{{.Zip}}"
+  source_code_hash = filebase64sha256("{{.Zip}}")
+{{- if .Format}}
+
+  logging_config {
+    log_format = "{{.Format}}"
+{{- if .AppLevel}}
+    application_log_level = "{{.AppLevel}}"
+{{- end}}
+{{- if .SystemLevel}}
+    system_log_level = "{{.SystemLevel}}"
+{{- end}}
+{{- if .Group}}
+    log_group = "{{.Group}}"
+{{- end}}
+  }
+{{- end}}
+}
+`
+
+// loggingConfig fills loggingHCL.
+type loggingConfig struct {
+	shared
+	Endpoint string
+	Zip      string
+	Function string
+	// Format is log_format ("": no logging_config block); the others are
+	// left out when empty.
+	Format, AppLevel, SystemLevel, Group string
+}
+
 // render executes an HCL template.
 func render(t *testing.T, text string, data any) string {
 	t.Helper()

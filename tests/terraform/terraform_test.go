@@ -27,6 +27,10 @@ func TestTerraform(t *testing.T) {
 		t.Parallel()
 		testReserved(t, tc)
 	})
+	t.Run("LoggingConfig", func(t *testing.T) {
+		t.Parallel()
+		testLogging(t, tc)
+	})
 }
 
 // testLifecycle applies the configuration, imports both configs
@@ -270,6 +274,62 @@ func testReserved(t *testing.T, tc *toolchain) {
 		}
 		wantUnreserved(t, lc, 1000)
 	})
+}
+
+// testLogging moves a function's logging_config from none to JSON (AWS's
+// INFO levels filled in), to JSON with levels and a group of its own, and
+// back to Text, checking each step reaches Reservoir and plans clean.
+func testLogging(t *testing.T, tc *toolchain) {
+	srv := reservoirtest.Start(t)
+	rec := newRecorder(t, srv.URL)
+	lc := lambda.NewFromConfig(srv.AWSConfig(t))
+	w := tc.workdir(t)
+	conf := loggingConfig{Endpoint: rec.URL, Zip: w.writeZip("function.zip"), Function: "tf-logging"}
+	const addr = "aws_lambda_function.example"
+	defer rec.checkNoServerErrors(t)
+	steps := []struct {
+		name                         string
+		format, app, system, group   string
+		wantApp, wantSystem, wantGrp string
+	}{
+		{"Default", "", "", "", "", "", "", "/aws/lambda/tf-logging"},
+		{"JSON", "JSON", "", "", "", "INFO", "INFO", "/aws/lambda/tf-logging"},
+		{"JSONLevelsAndGroup", "JSON", "DEBUG", "WARN", "/team/tf-logging", "DEBUG", "WARN", "/team/tf-logging"},
+		{"Text", "Text", "", "", "/aws/lambda/tf-logging", "", "", "/aws/lambda/tf-logging"},
+	}
+	for i, st := range steps {
+		if !t.Run(st.name, func(t *testing.T) {
+			w := w.bind(t)
+			conf.Format, conf.AppLevel, conf.SystemLevel, conf.Group = st.format, st.app, st.system, st.group
+			w.writeFile("main.tf", render(t, loggingHCL, conf))
+			if i == 0 {
+				w.must("init", "-input=false", "-no-color")
+				wantOutput(t, w.apply(), "Resources: 1 added, 0 changed, 0 destroyed.")
+			} else {
+				changes, summary := w.applyJSON()
+				wantChanges(t, changes, map[string]string{addr: "update"})
+				if summary != (planSummary{Change: 1}) {
+					t.Errorf("plan summary = %+v, want 1 to change and nothing else", summary)
+				}
+			}
+			w.planIsClean()
+			fn, err := lc.GetFunction(t.Context(), &lambda.GetFunctionInput{FunctionName: aws.String(conf.Function)})
+			if err != nil {
+				t.Fatalf("GetFunction: %v", err)
+			}
+			got := fn.Configuration.LoggingConfig
+			wantFormat := types.LogFormat(st.format)
+			if wantFormat == "" {
+				wantFormat = types.LogFormatText
+			}
+			if got == nil || got.LogFormat != wantFormat || string(got.ApplicationLogLevel) != st.wantApp ||
+				string(got.SystemLogLevel) != st.wantSystem || aws.ToString(got.LogGroup) != st.wantGrp {
+				t.Errorf("LoggingConfig = %+v, want %s %q %q %s", got, wantFormat, st.wantApp, st.wantSystem, st.wantGrp)
+			}
+		}) {
+			t.FailNow()
+		}
+	}
 }
 
 func wantOutput(t *testing.T, out, want string) {

@@ -38,10 +38,20 @@ type configRecord struct {
 	PackageType      string            `json:"package_type,omitempty"`
 	Environment      map[string]string `json:"environment,omitempty"`
 	TracingMode      string            `json:"tracing_mode,omitempty"`
+	Logging          *loggingRecord    `json:"logging,omitempty"`
 	CodeSha256       string            `json:"code_sha256,omitempty"`
 	CodeSize         int64             `json:"code_size"`
 	LastModified     time.Time         `json:"last_modified"`
 	RevisionID       string            `json:"revision_id,omitempty"`
+}
+
+// loggingRecord is a configuration's LoggingConfig; absent, AWS's default
+// (Text to /aws/lambda/<name>).
+type loggingRecord struct {
+	Format              string `json:"format,omitempty"`
+	ApplicationLogLevel string `json:"application_log_level,omitempty"`
+	SystemLogLevel      string `json:"system_log_level,omitempty"`
+	LogGroup            string `json:"log_group,omitempty"`
 }
 
 type aliasRecord struct {
@@ -140,11 +150,20 @@ func configToRecord(c lambda.Config) configRecord {
 		PackageType:      c.PackageType,
 		Environment:      cloneMap(c.Environment),
 		TracingMode:      c.TracingMode,
+		Logging:          loggingToRecord(c.Logging),
 		CodeSha256:       c.CodeSha256,
 		CodeSize:         c.CodeSize,
 		LastModified:     utc(c.LastModified),
 		RevisionID:       c.RevisionID,
 	}
+}
+
+func loggingToRecord(l lambda.Logging) *loggingRecord {
+	if l == (lambda.Logging{}) {
+		return nil
+	}
+	return &loggingRecord{Format: string(l.Format), ApplicationLogLevel: l.ApplicationLogLevel,
+		SystemLogLevel: l.SystemLogLevel, LogGroup: l.LogGroup}
 }
 
 func roleToRecord(r iam.Role) roleRecord {
@@ -210,6 +229,11 @@ func (rec functionRecord) toDomain() *lambda.Function {
 }
 
 func (rec configRecord) toDomain() lambda.Config {
+	var logging lambda.Logging
+	if l := rec.Logging; l != nil {
+		logging = lambda.Logging{Format: lambda.LogFormat(l.Format), ApplicationLogLevel: l.ApplicationLogLevel,
+			SystemLogLevel: l.SystemLogLevel, LogGroup: l.LogGroup}
+	}
 	return lambda.Config{
 		Version:          rec.Version,
 		Description:      rec.Description,
@@ -223,6 +247,7 @@ func (rec configRecord) toDomain() lambda.Config {
 		PackageType:      rec.PackageType,
 		Environment:      rec.Environment,
 		TracingMode:      rec.TracingMode,
+		Logging:          logging,
 		CodeSha256:       rec.CodeSha256,
 		CodeSize:         rec.CodeSize,
 		LastModified:     rec.LastModified,

@@ -24,7 +24,7 @@ func knownFields() map[reflect.Type]int {
 	return map[reflect.Type]int{
 		reflect.TypeFor[lambda.Scope]():             2,
 		reflect.TypeFor[lambda.Function]():          10,
-		reflect.TypeFor[lambda.Config]():            17,
+		reflect.TypeFor[lambda.Config]():            18,
 		reflect.TypeFor[lambda.Alias]():             5,
 		reflect.TypeFor[lambda.ProvisionedConfig](): 7,
 		reflect.TypeFor[iam.Role]():                 11,
@@ -165,6 +165,7 @@ func assertConfig(c checker, got, want lambda.Config) {
 	c.eq("PackageType", got.PackageType, want.PackageType)
 	eqMap(c, "Environment", got.Environment, want.Environment)
 	c.eq("TracingMode", got.TracingMode, want.TracingMode)
+	c.eq("Logging", got.Logging, want.Logging)
 	c.eq("CodeSha256", got.CodeSha256, want.CodeSha256)
 	c.eq("CodeSize", got.CodeSize, want.CodeSize)
 	c.time("LastModified", got.LastModified, want.LastModified)

@@ -30,6 +30,7 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 			PackageType:      "Zip",
 			Environment:      map[string]string{"STAGE": "v" + version, "EMPTY": "", "N": string(rune('0' + n))},
 			TracingMode:      "PassThrough",
+			Logging:          lambda.Logging{Format: lambda.LogFormatText, LogGroup: "/custom/" + name + "/" + version},
 			CodeSha256:       "c2hhMjU2LW9mLXZlcnNpb24t/" + version + "+=",
 			CodeSize:         int64(1000 + n),
 			LastModified:     base.Add(time.Duration(n) * time.Hour),
@@ -39,6 +40,8 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 	latest := config(lambda.LatestVersion, 9)
 	latest.Architectures = []string{"arm64"}
 	latest.TracingMode = "Active"
+	latest.Logging = lambda.Logging{Format: lambda.LogFormatJSON, ApplicationLogLevel: "TRACE", SystemLogLevel: "WARN",
+		LogGroup: "/aws/lambda/" + name + "-json"}
 	return &lambda.Function{
 		Scope:       scope,
 		Name:        name,

@@ -5,6 +5,12 @@
 // .cjs or .mjs, CommonJS or ES module), reports load failures to init/error,
 // then loops on invocation/next and calls the handler (async or callback
 // style), posting the JSON result or the error.
+//
+// console.* write as Lambda's Node.js runtime makes them write: one record per
+// call, "<time>\t<request id>\t<LEVEL>\t<message>" (LogFormat Text) or a JSON
+// object (AWS_LAMBDA_LOG_FORMAT=JSON), the levels below AWS_LAMBDA_LOG_LEVEL
+// silenced. Records go to the descriptor named by _LAMBDA_TELEMETRY_LOG_FD, each
+// in a frame of its own, so that one spanning several lines stays one log event.
 'use strict';
 
 const http = require('http');
@@ -18,6 +24,11 @@ const [HOST, PORT] = (process.env.AWS_LAMBDA_RUNTIME_API || '').split(':');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 let currentRequestId;
+
+// The descriptor of framed log records; the function's code never sees it.
+const TELEMETRY_FD = process.env._LAMBDA_TELEMETRY_LOG_FD;
+delete process.env._LAMBDA_TELEMETRY_LOG_FD;
+const LOG_JSON = (process.env.AWS_LAMBDA_LOG_FORMAT || '').toUpperCase() === 'JSON';
 // pendingCallback settles the invocation in progress; when the event loop
 // empties before the handler settles, the invocation ends with null, as on
 // Lambda.
@@ -63,15 +74,91 @@ function errorDoc(err, fallbackType) {
   return { errorType: fallbackType || typeof err, errorMessage: String(err), trace: [] };
 }
 
-// Console output becomes one line per call, prefixed like Lambda's.
-function patchConsole() {
-  const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' };
-  for (const [name, level] of Object.entries(levels)) {
-    console[name] = (...args) => {
-      const msg = util.format(...args).replace(/\n/g, '\r');
-      process.stdout.write(`${new Date().toISOString()}\t${currentRequestId || 'undefined'}\t${level}\t${msg}\n`);
-    };
+// Lambda's log levels, with their rank in bits 2-4 of a frame type.
+const LEVELS = {
+  TRACE: { name: 'TRACE', rank: 1 },
+  DEBUG: { name: 'DEBUG', rank: 2 },
+  INFO: { name: 'INFO', rank: 3 },
+  WARN: { name: 'WARN', rank: 4 },
+  ERROR: { name: 'ERROR', rank: 5 },
+  FATAL: { name: 'FATAL', rank: 6 },
+};
+
+// writeRecord writes one log record: framed (0xa55a0003 for text, 0xa55a0002
+// for JSON, the level in bits 2-4, then the length and the time in
+// microseconds), or as one stdout line without the descriptor.
+const writeRecord = (() => {
+  if (TELEMETRY_FD === undefined) {
+    return (level, text, date) => process.stdout.write(text.replace(/\n/g, '\r') + '\n');
   }
+  const fd = Number(TELEMETRY_FD);
+  return (level, text, date) => {
+    const body = Buffer.from(text, 'utf8');
+    const frame = Buffer.alloc(16 + body.length);
+    frame.writeUInt32BE(((LOG_JSON ? 0xa55a0002 : 0xa55a0003) | (level.rank << 2)) >>> 0, 0);
+    frame.writeUInt32BE(body.length, 4);
+    frame.writeBigUInt64BE(BigInt(date.getTime()) * 1000n, 8);
+    body.copy(frame, 16);
+    for (let off = 0; off < frame.length; ) off += fs.writeSync(fd, frame, off);
+  };
+})();
+
+// errorFields describes an Error as Lambda's JSON records do.
+function errorFields(err) {
+  return {
+    errorType: (err && err.constructor && err.constructor.name) || 'UnknownError',
+    errorMessage: err.message,
+    stackTrace: typeof err.stack === 'string' ? err.stack.split('\n') : err.stack,
+  };
+}
+
+function jsonRecord(level, date, params) {
+  const doc = { timestamp: date.toISOString(), level: level.name, requestId: currentRequestId };
+  if (params.length === 1) {
+    doc.message = params[0];
+    try {
+      return JSON.stringify(doc, (key, value) => (value instanceof Error ? { ...errorFields(value), ...value } : value));
+    } catch (e) {
+      doc.message = util.format(params[0]);
+      return JSON.stringify(doc);
+    }
+  }
+  doc.message = util.format(...params);
+  const err = params.find((p) => p instanceof Error);
+  if (err) Object.assign(doc, errorFields(err), { stackTrace: typeof err.stack === 'string' ? err.stack.split('\n') : [] });
+  return JSON.stringify(doc);
+}
+
+function logRecord(level, params) {
+  const date = new Date();
+  const text = LOG_JSON
+    ? jsonRecord(level, date, params)
+    : `${date.toISOString()}\t${currentRequestId}\t${level.name}\t${util.format(...params)}\n`;
+  writeRecord(level, text, date);
+}
+
+function patchConsole() {
+  const min = LEVELS[(process.env.AWS_LAMBDA_LOG_LEVEL || '').toUpperCase()] || LEVELS.TRACE;
+  const method = (level) => (level.rank >= min.rank ? (...params) => logRecord(level, params) : () => {});
+  console.trace = method(LEVELS.TRACE);
+  console.debug = method(LEVELS.DEBUG);
+  console.info = method(LEVELS.INFO);
+  console.log = console.info;
+  console.warn = method(LEVELS.WARN);
+  console.error = method(LEVELS.ERROR);
+  console.fatal = (...params) => logRecord(LEVELS.FATAL, params);
+}
+
+// formattedError is an error as Lambda's runtime logs it in text records.
+function formattedError(err) {
+  if (!(err instanceof Error)) return '\t' + JSON.stringify({ errorType: typeof err, errorMessage: String(err) });
+  return '\t' + JSON.stringify({ errorType: err.name, errorMessage: err.message, stack: String(err.stack || '').split('\n') });
+}
+
+// logError logs an error the runtime caught.
+function logError(prefix, err) {
+  if (LOG_JSON) console.error(err instanceof Error ? err : new Error(String(err)));
+  else console.error(prefix, formattedError(err));
 }
 
 class InitFailure extends Error {
@@ -186,13 +273,16 @@ async function main() {
     const type = err instanceof InitFailure ? err.type : 'Runtime.Unknown';
     const doc = errorDoc(err.cause instanceof Error ? err.cause : err, type);
     doc.errorMessage = err.message;
-    process.stdout.write(`[ERROR] ${type}: ${err.message}\n`);
+    const logged = new Error(err.message);
+    logged.name = type;
+    logged.stack = `${type}: ${err.message}` + (doc.trace.length > 1 ? '\n' + doc.trace.slice(1).join('\n') : '');
+    logError('Init Error', logged);
     await post('/init/error', JSON.stringify(doc), type);
     process.exit(1);
   }
 
   const crash = async (err) => {
-    process.stdout.write(`[ERROR] Uncaught ${util.format(err)}\n`);
+    logError('Uncaught Exception', err);
     if (currentRequestId) {
       const id = currentRequestId;
       currentRequestId = undefined;
@@ -234,7 +324,7 @@ async function main() {
     } catch (err) {
       pendingCallback = undefined;
       const doc = errorDoc(err);
-      console.error(`Invoke Error \t${JSON.stringify(doc)}`);
+      logError('Invoke Error', err);
       if (currentRequestId === id) await post(`/invocation/${id}/error`, JSON.stringify(doc), doc.errorType);
       continue;
     }
