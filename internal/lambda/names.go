@@ -92,6 +92,12 @@ func ParseFunctionName(s string, form nameForm) (FunctionRef, error) {
 	if (ref.Region != "" && !regionRE.MatchString(ref.Region)) || (ref.Account != "" && !accountRE.MatchString(ref.Account)) {
 		return FunctionRef{}, invalidARN(s)
 	}
+	// "ACCOUNT:function:$LATEST" matches the API's pattern (as name "function",
+	// qualifier "$LATEST"), but read as the ACCOUNT:function:NAME form it
+	// names no function; refuse it as the ARN form refuses a bad name.
+	if !plainNameRE.MatchString(strings.ReplaceAll(ref.Name, ".", "_")) {
+		return FunctionRef{}, invalidARN(s)
+	}
 	if len(ref.Name) > 64 {
 		var v Validation
 		v.Add(Quote(ref.Name), "functionName", "Member must have length less than or equal to 64")
