@@ -148,7 +148,7 @@ func TestCLIFunctionLogs(t *testing.T) {
 
 	var streams struct {
 		LogStreams []struct {
-			LogStreamName, Arn                                           string
+			LogStreamName, Arn                                         string
 			FirstEventTimestamp, LastEventTimestamp, LastIngestionTime int64
 		}
 	}
@@ -164,7 +164,9 @@ func TestCLIFunctionLogs(t *testing.T) {
 	}
 
 	// A term pattern finds the one line, with the group found by its prefix.
-	var groups struct{ LogGroups []struct{ LogGroupName, Arn string } }
+	var groups struct {
+		LogGroups []struct{ LogGroupName, Arn string }
+	}
 	c.logsJSON(&groups, "describe-log-groups", "--log-group-name-prefix", "/aws/lambda/cli-")
 	if len(groups.LogGroups) != 1 || groups.LogGroups[0].LogGroupName != group {
 		t.Errorf("describe-log-groups = %+v", groups)
