@@ -345,3 +345,27 @@ func filteredMessages(evs []types.FilteredLogEvent) []string {
 	}
 	return out
 }
+
+// TestWireUnknownOperation: a Logs operation the domain does not have is
+// AWS's 400 UnknownOperationException, not a 5xx.
+func TestWireUnknownOperation(t *testing.T) {
+	_, srv := newClient(t)
+	for _, op := range []string{"PutMetricFilter", "StartQuery", "GetDataProtectionPolicy"} {
+		req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader(`{"logGroupName":"g"}`))
+		req.Header.Set("X-Amz-Target", "Logs_20140328."+op)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+account+"/20260101/"+region+"/logs/aws4_request, SignedHeaders=host, Signature=00")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var got struct {
+			Type string `json:"__type"`
+		}
+		if json.Unmarshal(b, &got) != nil || resp.StatusCode != 400 || got.Type != "UnknownOperationException" {
+			t.Errorf("%s: %d %s, want 400 UnknownOperationException", op, resp.StatusCode, b)
+		}
+	}
+}
