@@ -1,8 +1,8 @@
 // Package app wires Reservoir together: it opens the store, builds the
 // domain services and the executor, and serves the Lambda, IAM, STS and
 // CloudWatch Logs wire layers on one listener, through awsproto's router.
-// Functions' log lines go from the sandbox into the logs domain. Start and shutdown run in a fixed order, and
-// shutdown is idempotent.
+// Functions' log lines go from the sandbox into the logs domain. Start and
+// shutdown run in a fixed order, and shutdown is idempotent.
 package app
 
 import (
@@ -321,8 +321,8 @@ func bothSinks(a, b func(sandbox.LogLine)) func(sandbox.LogLine) {
 
 // routes builds the endpoint: the router with every service Reservoir
 // serves (Lambda's REST routes, IAM and STS's query actions, CloudWatch
-// Logs' JSON 1.1 operations), each behind
-// the signature check in sigv4 mode, and Reservoir's own health and metrics.
+// Logs' JSON 1.1 operations), each behind the signature check in sigv4
+// mode, and Reservoir's own health and metrics.
 func (a *App) routes(cfg Config, iamSvc *iam.Service, metricsHandler http.Handler, codeKey []byte, addr net.Addr) (*awsproto.Router, error) {
 	var guard func(http.Handler) http.Handler
 	switch cfg.Auth {
