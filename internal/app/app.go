@@ -1,7 +1,8 @@
 // Package app wires Reservoir together: it opens the store, builds the
-// domain services and the executor, and serves the Lambda, IAM and STS wire
-// layers on one listener, through awsproto's router. Start and shutdown run in a fixed order, and
-// shutdown is idempotent.
+// domain services and the executor, and serves the Lambda, IAM, STS and
+// CloudWatch Logs wire layers on one listener, through awsproto's router.
+// Functions' log lines go from the sandbox into the logs domain. Start and
+// shutdown run in a fixed order, and shutdown is idempotent.
 package app
 
 import (
@@ -25,6 +26,8 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/iamapi"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/internal/lambdaapi"
+	"github.com/reservoir-dev/reservoir/internal/logs"
+	"github.com/reservoir-dev/reservoir/internal/logsapi"
 	"github.com/reservoir-dev/reservoir/internal/metrics"
 	"github.com/reservoir-dev/reservoir/internal/sandbox"
 	"github.com/reservoir-dev/reservoir/internal/simulate"
@@ -87,6 +90,10 @@ type Config struct {
 	// LogSink, if set, also receives every log event of every function, as
 	// sandbox.Options.LogSink describes (tests watch function output with it).
 	LogSink func(sandbox.LogLine)
+
+	// noLogIngest keeps functions' lines out of CloudWatch Logs (the API is
+	// still served): the baseline of the ingestion benchmarks.
+	noLogIngest bool
 }
 
 // CheckPublicURL reports whether s can be Config.PublicURL: http or https,
@@ -118,6 +125,7 @@ type App struct {
 	log      *slog.Logger
 	store    *boltstore.Store
 	svc      *lambda.Service
+	logs     *logs.Service
 	sim      *simulate.Executor
 	sandbox  *sandbox.Manager
 	listener net.Listener
@@ -156,6 +164,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.store = st
+	a.logs, err = logs.NewService(ctx, logs.Options{Store: st, Logger: cfg.Logger})
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	ingest := ingestSink(a.logs)
+	if cfg.noLogIngest {
+		ingest = nil
+	}
 
 	var exec lambda.Executor
 	switch cfg.Executor {
@@ -176,7 +193,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.sandbox, err = sandbox.NewManager(sandbox.Options{
 			WorkDir: workDir, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, HostPath: os.Getenv("PATH"),
 			Isolation: sandbox.Isolation(cfg.Isolation), ShareDirs: cfg.ShareDirs, HideDirs: []string{dataDir},
-			LogSink: bothSinks(functionOutput(ctx, cfg.Logger), cfg.LogSink),
+			LogSink: bothSinks(ingest, bothSinks(functionOutput(ctx, cfg.Logger), cfg.LogSink)),
 		})
 		if err != nil {
 			a.Close(ctx)
@@ -278,6 +295,16 @@ func functionOutput(ctx context.Context, l *slog.Logger) func(sandbox.LogLine) {
 	}
 }
 
+// ingestSink sends each function log line to CloudWatch Logs: the group
+// and stream the sandbox names, in the function's account and region.
+// Ingest never blocks; the lines are searchable after the next flush.
+func ingestSink(l *logs.Service) func(sandbox.LogLine) {
+	return func(line sandbox.LogLine) {
+		l.Ingest(logs.Scope{Account: line.Account, Region: line.Region}, line.LogGroup, line.LogStream,
+			[]logs.Line{{Time: line.Time, Message: line.Text}})
+	}
+}
+
 // bothSinks hands each line to both sinks (either may be nil).
 func bothSinks(a, b func(sandbox.LogLine)) func(sandbox.LogLine) {
 	switch {
@@ -293,8 +320,9 @@ func bothSinks(a, b func(sandbox.LogLine)) func(sandbox.LogLine) {
 }
 
 // routes builds the endpoint: the router with every service Reservoir
-// serves (Lambda's REST routes, IAM and STS's query actions), each behind
-// the signature check in sigv4 mode, and Reservoir's own health and metrics.
+// serves (Lambda's REST routes, IAM and STS's query actions, CloudWatch
+// Logs' JSON 1.1 operations), each behind the signature check in sigv4
+// mode, and Reservoir's own health and metrics.
 func (a *App) routes(cfg Config, iamSvc *iam.Service, metricsHandler http.Handler, codeKey []byte, addr net.Addr) (*awsproto.Router, error) {
 	var guard func(http.Handler) http.Handler
 	switch cfg.Auth {
@@ -326,6 +354,7 @@ func (a *App) routes(cfg Config, iamSvc *iam.Service, metricsHandler http.Handle
 		router.Register(awsproto.Service{SigningName: "lambda", Handler: lambdaMux, REST: true}),
 		router.Register(awsproto.Service{SigningName: "iam", Handler: query, QueryVersion: iamapi.IAMVersion, QueryActions: iamapi.IAMActions()}),
 		router.Register(awsproto.Service{SigningName: "sts", Handler: query, QueryVersion: iamapi.STSVersion, QueryActions: iamapi.STSActions()}),
+		router.RegisterRPC(logsapi.Service(a.logs)),
 	)
 	return router, err
 }
@@ -436,6 +465,19 @@ func (a *App) Close(ctx context.Context) error {
 		}
 		if a.svc != nil {
 			a.svc.Close()
+		}
+		if a.logs != nil {
+			// After the environments stopped: their last lines are in.
+			// Before the store: what is buffered is written.
+			logsCtx, cancel := ctx, func() {}
+			if ctx.Err() != nil {
+				logsCtx, cancel = context.WithTimeout(context.Background(), a.stopReserve)
+			}
+			err := a.logs.Close(logsCtx)
+			cancel()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("close logs: %w", err))
+			}
 		}
 		if a.store != nil {
 			if err := a.store.Close(); err != nil {

@@ -71,9 +71,11 @@ type ingester struct {
 	flushMu sync.Mutex
 
 	mu sync.Mutex
-	// pending holds the lines of each stream not yet taken by a flush, one
-	// chunk per Ingest call, streams in the order of first arrival (order).
-	pending  map[streamRef][][]InputEvent
+	// pending holds the lines of each stream not yet taken by a flush, in
+	// arrival order, streams in the order of first arrival (order). Lines
+	// of one stream share one slice, however many calls brought them:
+	// functions' output arrives a line per call.
+	pending  map[streamRef]*[]InputEvent
 	order    []streamRef
 	pendingB int64 // EventSize of the pending lines
 	flushing int64 // EventSize of the lines a flush has taken and not yet written
@@ -97,7 +99,7 @@ func newIngester(s *Service, o IngestOptions) *ingester {
 		s:        s,
 		interval: o.FlushInterval,
 		maxBytes: o.MaxBufferedBytes,
-		pending:  make(map[streamRef][][]InputEvent),
+		pending:  make(map[streamRef]*[]InputEvent),
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -107,52 +109,42 @@ func newIngester(s *Service, o IngestOptions) *ingester {
 }
 
 func (in *ingester) add(ref streamRef, lines []Line) {
-	// Build the chunk outside the lock: the lock only admits it.
-	chunk := make([]InputEvent, 0, len(lines))
-	var total int64
-	empty := 0
-	for _, l := range lines {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.closed {
+		in.dropped.Add(uint64(len(lines)))
+		return
+	}
+	events := in.pending[ref] // nil until the stream's first line is kept
+	room := in.maxBytes - in.pendingB - in.flushing
+	var dropped uint64
+	for i, l := range lines {
 		msg := l.Message
 		if msg == "" {
-			empty++
+			dropped++
 			continue
 		}
 		if len(msg) > maxLineBytes {
 			msg = truncateUTF8(msg, maxLineBytes)
 		}
-		total += EventSize(msg)
-		chunk = append(chunk, InputEvent{Timestamp: Millis(l.Time), Message: msg})
-	}
-	in.dropped.Add(uint64(empty))
-	if len(chunk) == 0 {
-		return
-	}
-
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.closed {
-		in.dropped.Add(uint64(len(chunk)))
-		return
-	}
-	if room := in.maxBytes - in.pendingB - in.flushing; total > room {
-		// Keep the lines that fit; drop the rest.
-		n, size := 0, int64(0)
-		for n < len(chunk) && size+EventSize(chunk[n].Message) <= room {
-			size += EventSize(chunk[n].Message)
-			n++
+		size := EventSize(msg)
+		if size > room {
+			// Keep the lines that fit; drop the rest.
+			dropped += uint64(len(lines) - i)
+			break
 		}
-		in.dropped.Add(uint64(len(chunk) - n))
-		chunk, total = chunk[:n], size
-		if n == 0 {
-			return
+		room -= size
+		in.pendingB += size
+		if events == nil {
+			events = new([]InputEvent)
+			in.pending[ref] = events
+			in.order = append(in.order, ref)
 		}
+		*events = append(*events, InputEvent{Timestamp: Millis(l.Time), Message: msg})
 	}
-	chunks, seen := in.pending[ref]
-	if !seen {
-		in.order = append(in.order, ref)
+	if dropped > 0 {
+		in.dropped.Add(dropped)
 	}
-	in.pending[ref] = append(chunks, chunk)
-	in.pendingB += total
 	if in.pendingB >= in.maxBytes/4 {
 		select {
 		case in.wake <- struct{}{}:
@@ -209,7 +201,7 @@ func (in *ingester) flush(ctx context.Context) error {
 
 	in.mu.Lock()
 	pending, order, taken := in.pending, in.order, in.pendingB
-	in.pending, in.order, in.pendingB = make(map[streamRef][][]InputEvent, len(pending)), nil, 0
+	in.pending, in.order, in.pendingB = make(map[streamRef]*[]InputEvent, len(pending)), nil, 0
 	in.flushing += taken
 	in.mu.Unlock()
 	defer func() {
@@ -234,9 +226,9 @@ func (in *ingester) flush(ctx context.Context) error {
 	batches := make([]Append, 0, len(order))
 	now := in.s.nowMillis()
 	for _, ref := range order {
-		chunks := pending[ref]
+		events := *pending[ref]
 		if err := w.ensureStream(ctx, ref); err != nil {
-			in.dropped.Add(countLines(chunks))
+			in.dropped.Add(uint64(len(events)))
 			var domainErr *Error
 			if !errors.As(err, &domainErr) {
 				in.s.log.Error("logs: creating a function's log stream failed; lines dropped",
@@ -244,9 +236,7 @@ func (in *ingester) flush(ctx context.Context) error {
 			}
 			continue
 		}
-		for _, events := range chunks {
-			batches = append(batches, Append{Scope: ref.scope, Group: ref.group, Stream: ref.stream, IngestionTime: now, Events: events})
-		}
+		batches = append(batches, Append{Scope: ref.scope, Group: ref.group, Stream: ref.stream, IngestionTime: now, Events: events})
 	}
 	if len(batches) == 0 {
 		return nil
@@ -260,18 +250,10 @@ func (in *ingester) flush(ctx context.Context) error {
 	return nil
 }
 
-func (in *ingester) drop(pending map[streamRef][][]InputEvent) {
-	for _, chunks := range pending {
-		in.dropped.Add(countLines(chunks))
+func (in *ingester) drop(pending map[streamRef]*[]InputEvent) {
+	for _, events := range pending {
+		in.dropped.Add(uint64(len(*events)))
 	}
-}
-
-func countLines(chunks [][]InputEvent) uint64 {
-	n := 0
-	for _, c := range chunks {
-		n += len(c)
-	}
-	return uint64(n)
 }
 
 // ensureStream creates ref's group and stream when they do not exist. A

@@ -64,9 +64,15 @@ func start(t *testing.T) *cli {
 // stdout, stderr and the exit code.
 func (c *cli) run(args ...string) (string, string, int) {
 	c.t.Helper()
+	return c.runService("lambda", args...)
+}
+
+// runService is run for the commands of another service (`aws logs ...`).
+func (c *cli) runService(service string, args ...string) (string, string, int) {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	full := append([]string{"lambda"}, args...)
+	full := append([]string{service}, args...)
 	full = append(full, "--endpoint-url", c.endpoint, "--output", "json")
 	cmd := exec.CommandContext(ctx, c.bin, full...)
 	cmd.Env = c.env
@@ -76,7 +82,7 @@ func (c *cli) run(args ...string) (string, string, int) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		c.t.Fatalf("aws lambda %s timed out:\n%s", strings.Join(args, " "), stderr.String())
+		c.t.Fatalf("aws %s %s timed out:\n%s", service, strings.Join(args, " "), stderr.String())
 	}
 	var exitErr *exec.ExitError
 	switch {
@@ -85,7 +91,7 @@ func (c *cli) run(args ...string) (string, string, int) {
 	case errors.As(err, &exitErr):
 		return stdout.String(), stderr.String(), exitErr.ExitCode()
 	default:
-		c.t.Fatalf("aws lambda %s: %v", strings.Join(args, " "), err)
+		c.t.Fatalf("aws %s %s: %v", service, strings.Join(args, " "), err)
 		return "", "", -1
 	}
 }

@@ -13,7 +13,8 @@ const (
 	region  = "us-east-1"
 )
 
-// providerHCL points the AWS provider at endpoint for Lambda, IAM and STS.
+// providerHCL points the AWS provider at endpoint for Lambda, IAM, STS and
+// CloudWatch Logs.
 const providerHCL = `terraform {
   required_providers {
     aws = { source = "hashicorp/aws" }
@@ -32,6 +33,7 @@ provider "aws" {
     lambda = "{{.Endpoint}}"
     iam    = "{{.Endpoint}}"
     sts    = "{{.Endpoint}}"
+    logs   = "{{.Endpoint}}"
   }
 }
 `
@@ -172,6 +174,41 @@ resource "aws_lambda_function" "example" {
 {{- end}}
 }
 `
+
+// logGroupHCL is a function's log group, managed by Terraform before the
+// function (depends_on), as AWS's documentation of aws_lambda_function
+// shows it.
+const logGroupHCL = providerHCL + `
+resource "aws_cloudwatch_log_group" "example" {
+  name              = "/aws/lambda/{{.Function}}"
+  retention_in_days = {{.Retention}}
+  tags = {
+{{- range $k, $v := .Tags}}
+    {{$k}} = "{{$v}}"
+{{- end}}
+  }
+}
+
+resource "aws_lambda_function" "example" {
+  function_name    = "{{.Function}}"
+  role             = "arn:aws:iam::{{.Account}}:role/reservoir-tf-logs"
+  handler          = "index.handler"
+  runtime          = "python3.12"
+  filename         = "{{.Zip}}"
+  source_code_hash = filebase64sha256("{{.Zip}}")
+  depends_on       = [aws_cloudwatch_log_group.example]
+}
+`
+
+// logGroupConfig fills logGroupHCL.
+type logGroupConfig struct {
+	shared
+	Endpoint  string
+	Zip       string
+	Function  string
+	Retention int
+	Tags      map[string]string
+}
 
 // loggingConfig fills loggingHCL.
 type loggingConfig struct {

@@ -388,6 +388,7 @@ type exchange struct {
 	Path      string // escaped, as sent
 	Query     string
 	Action    string // IAM/STS query-protocol action
+	Target    string // X-Amz-Target of JSON-protocol services (Logs)
 	Status    int
 	ErrorCode string
 }
@@ -399,6 +400,9 @@ func (e exchange) String() string {
 	}
 	if e.Action != "" {
 		s += " Action=" + e.Action
+	}
+	if e.Target != "" {
+		s += " Target=" + e.Target
 	}
 	s += fmt.Sprintf(" -> %d", e.Status)
 	if e.ErrorCode != "" {
@@ -429,7 +433,7 @@ func newRecorder(t *testing.T, target string) *recorder {
 	rec := &recorder{}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ex := exchange{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery}
+		ex := exchange{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Target: r.Header.Get("X-Amz-Target")}
 		if r.Method == http.MethodPost && r.URL.Path == "/" {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -444,6 +448,12 @@ func newRecorder(t *testing.T, target string) *recorder {
 			ex.ErrorCode = w.Header().Get("X-Amzn-ErrorType")
 			if m := xmlCodeRE.FindSubmatch(cw.body.Bytes()); ex.ErrorCode == "" && m != nil {
 				ex.ErrorCode = string(m[1])
+			}
+			var rpc struct {
+				Type string `json:"__type"`
+			}
+			if ex.ErrorCode == "" && json.Unmarshal(cw.body.Bytes(), &rpc) == nil {
+				ex.ErrorCode = rpc.Type
 			}
 		}
 		rec.mu.Lock()

@@ -31,6 +31,10 @@ func TestTerraform(t *testing.T) {
 		t.Parallel()
 		testLogging(t, tc)
 	})
+	t.Run("LogGroup", func(t *testing.T) {
+		t.Parallel()
+		testLogGroup(t, tc)
+	})
 }
 
 // testLifecycle applies the configuration, imports both configs
