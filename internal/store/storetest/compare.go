@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reservoir-dev/reservoir/internal/cloudwatch"
 	"github.com/reservoir-dev/reservoir/internal/iam"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/internal/logs"
@@ -31,6 +32,13 @@ func knownFields() map[reflect.Type]int {
 		reflect.TypeFor[logs.Scope]():               2,
 		reflect.TypeFor[logs.Group]():               7,
 		reflect.TypeFor[logs.Stream]():              7,
+		reflect.TypeFor[cloudwatch.Alarm]():            3,
+		reflect.TypeFor[cloudwatch.MetricAlarm]():      29,
+		reflect.TypeFor[cloudwatch.MetricDataQuery]():  7,
+		reflect.TypeFor[cloudwatch.MetricStat]():       4,
+		reflect.TypeFor[cloudwatch.AlarmHistoryItem](): 6,
+		reflect.TypeFor[cloudwatch.Aggregate]():        5,
+		reflect.TypeFor[cloudwatch.SeriesKey]():        5,
 	}
 }
 
