@@ -129,6 +129,6 @@
 // Any change to the layout or to the meaning of a record field bumps
 // schema_version, and Open migrates older files: a version 1 file (no async
 // bucket), version 2 file (no log buckets) or version 3 file (no CloudWatch
-// buckets) gets the missing buckets and version 4, its records untouched. Open refuses a file whose
-// version it does not know, so an older binary never rewrites newer data.
+// buckets) gets the missing buckets and version 4, its records untouched.
+// Open refuses a file whose version it does not know, so an older binary never rewrites newer data.
 package boltstore
