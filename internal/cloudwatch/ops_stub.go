@@ -7,18 +7,6 @@ import "context"
 
 var errNotYet = &Error{Code: "NotImplemented", Message: "not implemented yet"}
 
-func (s *Service) PutMetricData(ctx context.Context, scope Scope, in PutMetricDataInput) (PutMetricDataOutput, error) {
-	return PutMetricDataOutput{}, errNotYet
-}
-func (s *Service) GetMetricStatistics(ctx context.Context, scope Scope, in GetMetricStatisticsInput) (GetMetricStatisticsOutput, error) {
-	return GetMetricStatisticsOutput{}, errNotYet
-}
-func (s *Service) GetMetricData(ctx context.Context, scope Scope, in GetMetricDataInput) (GetMetricDataOutput, error) {
-	return GetMetricDataOutput{}, errNotYet
-}
-func (s *Service) ListMetrics(ctx context.Context, scope Scope, in ListMetricsInput) (ListMetricsOutput, error) {
-	return ListMetricsOutput{}, errNotYet
-}
 func (s *Service) PutMetricAlarm(ctx context.Context, scope Scope, in PutMetricAlarmInput) (PutMetricAlarmOutput, error) {
 	return PutMetricAlarmOutput{}, errNotYet
 }
