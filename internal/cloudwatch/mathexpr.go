@@ -50,7 +50,9 @@ func (n idNode) String() string  { return n.id }
 func (n strNode) String() string { return strconv.Quote(n.s) }
 func (n kwNode) String() string  { return n.word }
 func (n negNode) String() string { return "(-" + n.x.String() + ")" }
-func (n binNode) String() string { return "(" + n.l.String() + " " + string(n.op) + " " + n.r.String() + ")" }
+func (n binNode) String() string {
+	return "(" + n.l.String() + " " + string(n.op) + " " + n.r.String() + ")"
+}
 func (n listNode) String() string {
 	parts := make([]string, len(n.items))
 	for i, it := range n.items {
