@@ -79,6 +79,10 @@ type Options struct {
 	HistoryRetention time.Duration
 	// MaxAlarms is the alarms one scope may have (0: DefaultMaxAlarms).
 	MaxAlarms int
+	// EvaluationInterval is how often the evaluator runs: 0 at the start
+	// of every minute, as CloudWatch; negative never (tests then call
+	// EvaluateAlarms themselves).
+	EvaluationInterval time.Duration
 }
 
 // Defaults of Options.
@@ -99,6 +103,7 @@ type Service struct {
 	retention time.Duration
 	histKeep  time.Duration
 	maxAlarms int
+	evalEvery time.Duration
 
 	// slot is the alarm writer slot (see writer).
 	slot chan struct{}
@@ -113,6 +118,14 @@ type Service struct {
 
 	pub *publisher
 
+	// evalMu admits one evaluation pass at a time; repeated (the minute
+	// each alarm last repeated its scaling actions) belongs to it.
+	evalMu   sync.Mutex
+	repeated map[alarmKey]int64
+	// deliverMu orders action deliveries as the writes they follow.
+	deliverMu sync.Mutex
+
+	kick      chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -167,6 +180,9 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		retention: o.Retention,
 		histKeep:  o.HistoryRetention,
 		maxAlarms: o.MaxAlarms,
+		evalEvery: o.EvaluationInterval,
+		repeated:  make(map[alarmKey]int64),
+		kick:      make(chan struct{}, 1),
 		slot:      make(chan struct{}, 1),
 		series:    make(map[Scope]map[string]*metricState),
 		alarms:    make(map[Scope]map[string]*Alarm),
