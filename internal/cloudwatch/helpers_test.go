@@ -55,7 +55,7 @@ func (k *sink) reset() {
 // env is a service over a fresh bbolt file and a fake clock; the evaluator
 // loop is off (tests call EvaluateAlarms) unless a mutator turns it on.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	svc   *cloudwatch.Service
 	store *boltstore.Store
 	clock *clockwork.FakeClock
@@ -64,7 +64,7 @@ type env struct {
 	ctx   context.Context
 }
 
-func newEnv(t *testing.T, mutate ...func(o *cloudwatch.Options)) *env {
+func newEnv(t testing.TB, mutate ...func(o *cloudwatch.Options)) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "reservoir.db")
 	st, err := boltstore.Open(path)
@@ -133,7 +133,7 @@ func (e *env) put(scope cloudwatch.Scope, ns, name string, at time.Time, dims []
 
 // wantCode checks that err is a *cloudwatch.Error with code (and, when
 // msg is not empty, that message).
-func wantCode(t *testing.T, err error, code cloudwatch.ErrorCode, msg string) {
+func wantCode(t testing.TB, err error, code cloudwatch.ErrorCode, msg string) {
 	t.Helper()
 	var ce *cloudwatch.Error
 	if !errors.As(err, &ce) {
@@ -147,9 +147,11 @@ func wantCode(t *testing.T, err error, code cloudwatch.ErrorCode, msg string) {
 	}
 }
 
-func mustOK(t *testing.T, err error) {
+func mustOK(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
+
+func asError(err error, target **cloudwatch.Error) bool { return errors.As(err, target) }
