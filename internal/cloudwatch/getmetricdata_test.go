@@ -84,7 +84,7 @@ func TestMetricMath(t *testing.T) {
 		{"a * 2 + 1", []float64{3, 5, 7, 9, 11, 13, 15, 17, 19, 21}},
 		{"-a + 11", []float64{10, 9, 8, 7, 6, 5, 4, 3, 2, 1}},
 		{"(a - 1) / 2", []float64{0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5}},
-		{"a + b", []float64{11, N, 13, N, 15, N, 17, N, 19, N}},   // common timestamps only
+		{"a + b", []float64{11, N, 13, N, 15, N, 17, N, 19, N}},                  // common timestamps only
 		{"b / (a - 1)", []float64{N, N, 5, N, 2.5, N, 10.0 / 6, N, 10.0 / 8, N}}, // ÷0 drops the point
 		{"SUM([a, b])", []float64{11, 2, 13, 4, 15, 6, 17, 8, 19, 10}},
 		{"SUM(METRICS())", []float64{11, 2, 13, 4, 15, 6, 17, 8, 19, 10}},

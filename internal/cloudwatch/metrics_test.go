@@ -182,7 +182,9 @@ func TestGetMetricStatisticsErrors(t *testing.T) {
 		{"period 90", func(in *cloudwatch.GetMetricStatisticsInput) { in.Period = 90 }, cloudwatch.CodeInvalidParameterValue, "The parameter Period must be a multiple of 60."},
 		{"both kinds", func(in *cloudwatch.GetMetricStatisticsInput) { in.ExtendedStatistics = []string{"p50"} }, cloudwatch.CodeInvalidParameterCombination, ""},
 		{"neither", func(in *cloudwatch.GetMetricStatisticsInput) { in.Statistics = nil }, cloudwatch.CodeInvalidParameterCombination, ""},
-		{"bad percentile", func(in *cloudwatch.GetMetricStatisticsInput) { in.Statistics, in.ExtendedStatistics = nil, []string{"p101"} },
+		{"bad percentile", func(in *cloudwatch.GetMetricStatisticsInput) {
+			in.Statistics, in.ExtendedStatistics = nil, []string{"p101"}
+		},
 			cloudwatch.CodeInvalidParameterValue, "The value p101 for parameter ExtendedStatistics is invalid."},
 		{"bad statistic", func(in *cloudwatch.GetMetricStatisticsInput) { in.Statistics = []cloudwatch.Statistic{"Median"} }, cloudwatch.CodeInvalidParameterValue, ""},
 		{"reversed", func(in *cloudwatch.GetMetricStatisticsInput) { in.StartTime, in.EndTime = in.EndTime, in.StartTime },
