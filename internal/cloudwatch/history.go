@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -192,11 +193,13 @@ func (s *Service) DescribeAlarmHistory(ctx context.Context, scope Scope, in Desc
 		return out, nil
 	}
 	from, to := in.StartDate, in.EndDate
-	if from.IsZero() {
-		from = time.Unix(0, 0)
+	// The store keys history by nanoseconds since the epoch: clamp the
+	// range to what an int64 of nanoseconds holds.
+	if lo := time.Unix(0, math.MinInt64); from.IsZero() || from.Before(lo) {
+		from = lo
 	}
-	if to.IsZero() {
-		to = time.Unix(1<<40, 0)
+	if hi := time.Unix(0, math.MaxInt64); to.IsZero() || to.After(hi) {
+		to = hi
 	}
 	skipped, more := 0, false
 	err := s.store.ScanAlarmHistory(ctx, scope, from, to, in.ScanBy != ScanByTimestampAscending, func(h HistoryRecord) bool {
