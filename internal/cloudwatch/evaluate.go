@@ -17,7 +17,11 @@ import (
 // Missing datapoints follow TreatMissingData, as AWS's table in "Configuring
 // how CloudWatch alarms treat missing data" shows:
 //
-//   - breaching / notBreaching: a missing point breaches / does not.
+//   - notBreaching: a missing point does not breach.
+//   - breaching: ALARM when M present points breach, or when the M most
+//     recent points all breach or are missing (AWS's table: "- - - - 0"
+//     stays OK, its non-breaching point being evaluated with two missing
+//     ones; the next evaluation, without it, goes to ALARM).
 //   - missing: only present points count; none present → INSUFFICIENT_DATA;
 //     fewer present than M → ALARM if every present point breaches, else OK.
 //   - ignore: as missing, but where missing would give INSUFFICIENT_DATA
@@ -87,8 +91,24 @@ func decide(points []evalPoint, m int, op ComparisonOperator, thr float64, missi
 	absent := len(points) - len(present)
 	switch missing {
 	case MissingDataBreaching:
-		if len(breaching)+absent >= m {
-			return verdict{state: StateAlarm, counted: len(breaching) + absent, listed: breaching, noneReceived: len(present) == 0}
+		if len(breaching) >= m {
+			return verdict{state: StateAlarm, counted: len(breaching), listed: breaching}
+		}
+		recent := points[max(len(points)-m, 0):]
+		bad, seen := 0, []evalPoint{}
+		for i := len(recent) - 1; i >= 0; i-- {
+			if p := recent[i]; !p.present || breaches(op, p.v, thr) {
+				bad++
+				if p.present {
+					seen = append(seen, p)
+				}
+			}
+		}
+		if bad == len(recent) {
+			if len(present) == 0 {
+				bad = len(points)
+			}
+			return verdict{state: StateAlarm, counted: bad, listed: seen, noneReceived: len(present) == 0}
 		}
 		return verdict{state: StateOK, counted: len(calm), listed: calm}
 	case MissingDataNotBreaching:
