@@ -116,19 +116,30 @@ func (a *Aggregate) addBucket(key int32, count float64) {
 }
 
 // Merge adds o's samples to a.
-func (a *Aggregate) Merge(o Aggregate) {
+func (a *Aggregate) Merge(o Aggregate) { a.mergeWith(&o, nil) }
+
+// mergeWith adds o's samples to a, building the merged histogram in spare's
+// memory when it is large enough, and returns a's old bucket slice (emptied)
+// for the next call to reuse: summing many minutes allocates only while the
+// histogram grows. a's old buckets must not be shared.
+func (a *Aggregate) mergeWith(o *Aggregate, spare []Bucket) []Bucket {
 	if o.SampleCount <= 0 {
-		return
+		return spare
 	}
 	a.addStats(StatisticSet{SampleCount: o.SampleCount, Sum: o.Sum, Minimum: o.Minimum, Maximum: o.Maximum})
 	if len(o.Buckets) == 0 {
-		return
+		return spare
 	}
 	if len(a.Buckets) == 0 {
-		a.Buckets = slices.Clone(o.Buckets)
-		return
+		a.Buckets = append(spare[:0], o.Buckets...)
+		return nil
 	}
-	merged := make([]Bucket, 0, len(a.Buckets)+len(o.Buckets))
+	merged := spare[:0]
+	if cap(merged) < len(a.Buckets)+len(o.Buckets) {
+		// Room to grow: the two buffers that alternate stop allocating
+		// once the histogram stops growing.
+		merged = make([]Bucket, 0, 2*(len(a.Buckets)+len(o.Buckets)))
+	}
 	i, j := 0, 0
 	for i < len(a.Buckets) && j < len(o.Buckets) {
 		switch x, y := a.Buckets[i], o.Buckets[j]; {
@@ -146,7 +157,9 @@ func (a *Aggregate) Merge(o Aggregate) {
 	}
 	merged = append(merged, a.Buckets[i:]...)
 	merged = append(merged, o.Buckets[j:]...)
+	old := a.Buckets
 	a.Buckets = merged
+	return old[:0]
 }
 
 // Percentile returns the p-th percentile (0 ≤ p ≤ 100) of the samples, by

@@ -249,7 +249,8 @@ func (s *Service) metricSeries(ctx context.Context, scope Scope, ms *MetricStat,
 	m := Metric{Namespace: ms.Metric.Namespace, MetricName: ms.Metric.MetricName, Dimensions: canonicalDims(ms.Metric.Dimensions)}
 	var merged []periodAgg
 	for _, unit := range s.unitsOf(scope, m, ms.Unit) {
-		ps, err := s.periods(ctx, SeriesKey{Scope: scope, Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions, Unit: unit}, start, end, period)
+		_, pct := parsePercentile(ms.Stat)
+		ps, err := s.periods(ctx, SeriesKey{Scope: scope, Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions, Unit: unit}, start, end, period, pct)
 		if err != nil {
 			return nil, err
 		}
@@ -281,7 +282,7 @@ func mergePeriods(a, b []periodAgg) []periodAgg {
 			j++
 		default:
 			p := a[i]
-			p.agg.Merge(b[j].agg)
+			p.agg.Merge(b[j].agg) // the result is new memory: a[i]'s buckets are not shared
 			out = append(out, p)
 			i++
 			j++

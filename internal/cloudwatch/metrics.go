@@ -234,7 +234,7 @@ func (s *Service) GetMetricStatistics(ctx context.Context, scope Scope, in GetMe
 	metric := Metric{Namespace: in.Namespace, MetricName: in.MetricName, Dimensions: canonicalDims(in.Dimensions)}
 	for _, unit := range s.unitsOf(scope, metric, in.Unit) {
 		buckets, err := s.periods(ctx, SeriesKey{Scope: scope, Namespace: metric.Namespace, MetricName: metric.MetricName,
-			Dimensions: metric.Dimensions, Unit: unit}, start, end, period)
+			Dimensions: metric.Dimensions, Unit: unit}, start, end, period, len(pcts) > 0)
 		if err != nil {
 			return GetMetricStatisticsOutput{}, err
 		}
@@ -302,18 +302,25 @@ type periodAgg struct {
 
 // periods reads a series over [start, end) and merges its minutes into
 // periods of period seconds starting at start. Periods without data are
-// left out.
-func (s *Service) periods(ctx context.Context, k SeriesKey, start, end, period int64) ([]periodAgg, error) {
+// left out. Without hist, the histograms (needed only for percentiles) are
+// dropped.
+func (s *Service) periods(ctx context.Context, k SeriesKey, start, end, period int64, hist bool) ([]periodAgg, error) {
 	var out []periodAgg
+	var spare []Bucket
 	err := s.store.ScanMetricData(ctx, k, floorDiv(start, 60), floorDiv(end-1, 60), func(minute int64, a Aggregate) bool {
 		t := minute * 60
 		if t < start || t >= end {
 			return true
 		}
+		if !hist {
+			a.Buckets = nil
+		}
 		ps := start + floorDiv(t-start, period)*period
 		if n := len(out); n > 0 && out[n-1].start == ps {
-			out[n-1].agg.Merge(a)
+			spare = out[n-1].agg.mergeWith(&a, spare)
 		} else {
+			// a's buckets belong to the store's scan: copy them.
+			a.Buckets = append(spare[:0:0], a.Buckets...)
 			out = append(out, periodAgg{start: ps, agg: a})
 		}
 		return true
