@@ -329,6 +329,16 @@ func (s *Service) EvaluateAlarms(ctx context.Context) error {
 		}
 	}
 	s.mu.RUnlock()
+	// Forget the repeat minutes of alarms that are gone.
+	live := make(map[alarmKey]bool, len(refs))
+	for _, r := range refs {
+		live[alarmKey{r.scope, r.name}] = true
+	}
+	for k := range s.repeated {
+		if !live[k] {
+			delete(s.repeated, k)
+		}
+	}
 	var firstErr error
 	for _, r := range refs {
 		if err := s.evaluateOne(ctx, r.scope, r.name, now, minute); err != nil {

@@ -268,22 +268,26 @@ func TestMetricMathAlarm(t *testing.T) {
 	}
 }
 
-// TestEvaluatorLoop: with the evaluator on, an alarm changes state at the
-// next minute of the clock without anyone calling EvaluateAlarms.
+// TestEvaluatorLoop: with the evaluator on, a new alarm is evaluated at
+// once, and an alarm changes state at the next minute of the clock without
+// anyone calling EvaluateAlarms.
 func TestEvaluatorLoop(t *testing.T) {
 	e := newEnv(t, func(o *cloudwatch.Options) { o.EvaluationInterval = 0 })
 	e.clock.Advance(10 * time.Second)
 	e.put(scopeA(), "App", "Errors", epoch().Add(-30*time.Second), nil, 5)
 	e.putAlarm(scopeA(), basicAlarm("a"))
+	// PutMetricAlarm asks for an evaluation at once: no clock tick needed.
 	deadline := time.Now().Add(10 * time.Second)
 	for e.describe(scopeA(), "a").StateValue != cloudwatch.StateAlarm {
 		if time.Now().After(deadline) {
-			t.Fatal("the evaluator never moved the alarm to ALARM")
+			t.Fatal("PutMetricAlarm did not evaluate the new alarm")
 		}
-		e.clock.Advance(time.Second)
 		time.Sleep(time.Millisecond)
 	}
-	// Its data ages out of the window: missing, INSUFFICIENT_DATA.
+	_, err := e.svc.SetAlarmState(e.ctx, scopeA(), cloudwatch.SetAlarmStateInput{AlarmName: "a", StateValue: cloudwatch.StateOK, StateReason: "r"})
+	mustOK(t, err)
+	// At the next minute the evaluator overrides the set state: the data
+	// has aged out of the window (missing), so INSUFFICIENT_DATA.
 	for e.describe(scopeA(), "a").StateValue != cloudwatch.StateInsufficientData {
 		if time.Now().After(deadline) {
 			t.Fatal("the evaluator never moved the alarm to INSUFFICIENT_DATA")

@@ -224,6 +224,12 @@ func (s *Service) GetMetricStatistics(ctx context.Context, scope Scope, in GetMe
 	period := max(int64(in.Period), 60)
 	start := unixMinute(in.StartTime) * 60
 	end := in.EndTime.Unix()
+	// AWS counts the datapoints of the requested period, high resolution
+	// included, though Reservoir answers those at one-minute resolution.
+	if p := int64(in.Period); (end-start+p-1)/p > maxDatapointsStats {
+		n := (end - start + p - 1) / p
+		return GetMetricStatisticsOutput{}, newError(CodeInvalidParameterCombination, msgTooManyDatapoints, n, maxDatapointsStats)
+	}
 	if n := (end - start + period - 1) / period; n > maxDatapointsStats {
 		return GetMetricStatisticsOutput{}, newError(CodeInvalidParameterCombination, msgTooManyDatapoints, n, maxDatapointsStats)
 	}

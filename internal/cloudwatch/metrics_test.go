@@ -191,6 +191,8 @@ func TestGetMetricStatisticsErrors(t *testing.T) {
 			cloudwatch.CodeInvalidParameterValue, "The parameter StartTime must be less than the parameter EndTime."},
 		{"1441 datapoints", func(in *cloudwatch.GetMetricStatisticsInput) { in.StartTime = in.EndTime.Add(-1441 * time.Minute) },
 			cloudwatch.CodeInvalidParameterCombination, "You have requested up to 1441 datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."},
+		{"high resolution counts its own periods", func(in *cloudwatch.GetMetricStatisticsInput) { in.Period = 1 },
+			cloudwatch.CodeInvalidParameterCombination, "You have requested up to 3600 datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := base
