@@ -174,13 +174,13 @@ func (p *publisher) flush(ctx context.Context) error {
 	defer p.flushMu.Unlock()
 	p.mu.Lock()
 	pending := p.pending
-	if len(pending) > 0 {
-		p.pending = make(map[pendingKey]*MinuteData, len(pending))
-	}
-	p.mu.Unlock()
 	if len(pending) == 0 {
+		// The empty map stays in use: it must not be read outside mu.
+		p.mu.Unlock()
 		return nil
 	}
+	p.pending = make(map[pendingKey]*MinuteData, len(pending))
+	p.mu.Unlock()
 	batch := make([]MinuteData, 0, len(pending))
 	for _, md := range pending {
 		batch = append(batch, *md)
