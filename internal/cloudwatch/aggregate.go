@@ -60,15 +60,27 @@ func bucketKey(v float64) int32 {
 
 // bucketValue is the value a bucket stands for.
 func bucketValue(key int32) float64 {
-	switch {
-	case key == 0:
+	if key == 0 {
 		return 0
-	case key > 0:
-		return 2 * math.Pow(histGamma, float64(key-histOffset)) / (histGamma + 1)
-	default:
-		return -2 * math.Pow(histGamma, float64(-key-histOffset)) / (histGamma + 1)
 	}
+	i, sign := key-histOffset, 1.0
+	if key < 0 {
+		i, sign = -key-histOffset, -1
+	}
+	// γ^i alone overflows in the top bucket: scale in log space, and clamp
+	// (towards every value of the bucket) to the largest float64. math.Exp
+	// on amd64 gives +Inf from about 709.2 on, below ln(MaxFloat64):
+	// split large exponents.
+	x := float64(i)*lnGamma + lnScale
+	v := math.Exp(x)
+	if x > 700 {
+		v = math.Exp(x-10) * math.Exp(10)
+	}
+	return sign * min(v, math.MaxFloat64)
 }
+
+// lnScale is ln(2/(γ+1)), the bucket's representative relative to γ^i.
+var lnScale = math.Log(2 / (histGamma + 1))
 
 // HistCount is the number of samples in the histogram.
 func (a *Aggregate) HistCount() float64 {

@@ -51,11 +51,14 @@ func TestPutMetricDataErrors(t *testing.T) {
 			wantCode(t, err, tc.code, tc.msg)
 		})
 	}
+	// Values whose counts are all 0 are accepted and store nothing.
+	_, err := e.svc.PutMetricData(e.ctx, scopeA(), one(cloudwatch.MetricDatum{MetricName: "zero", Values: []float64{1, 2}, Counts: []float64{0, 0}}))
+	mustOK(t, err)
 	// Nothing of a refused call was stored.
 	out, err := e.svc.ListMetrics(e.ctx, scopeA(), cloudwatch.ListMetricsInput{})
 	mustOK(t, err)
 	if len(out.Metrics) != 0 {
-		t.Errorf("refused calls stored %v", out.Metrics)
+		t.Errorf("refused calls (or zero counts) stored %v", out.Metrics)
 	}
 }
 

@@ -192,8 +192,14 @@ func (p *publisher) flush(ctx context.Context) error {
 	return nil
 }
 
-// writeData stores a batch and records its series.
+// writeData stores a batch and records its series. Aggregates without
+// samples (values whose counts are all 0) are left out: they would store a
+// minute with no statistics.
 func (s *Service) writeData(ctx context.Context, batch []MinuteData) error {
+	batch = slices.DeleteFunc(batch, func(md MinuteData) bool { return md.Agg.Empty() })
+	if len(batch) == 0 {
+		return nil
+	}
 	if err := s.store.MergeMetricData(ctx, batch); err != nil {
 		return err
 	}
