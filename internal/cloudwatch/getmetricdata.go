@@ -158,15 +158,16 @@ func checkMetricStat(m string, ms *MetricStat) error {
 	return nil
 }
 
-// evalQueries evaluates every query of c over [start, end) (Unix seconds,
-// start on a minute) and returns each query's result by id. A query that
-// evaluates to a scalar is spread over its grid; one that evaluates to an
-// array fails only when it is read (arrays).
+// queryResults are the evaluated queries by id.
 type queryResults struct {
 	series map[string]*series
-	arrays map[string][]*series
+	arrays map[string][]*series // expressions that gave arrays (refused)
 }
 
+// evalQueries evaluates every query of c over [start, end) (Unix seconds,
+// start on a minute) and returns each query's series by id. A query that
+// evaluates to a scalar is spread over its grid; one that evaluates to an
+// array of series is refused (an exprError naming it).
 func (s *Service) evalQueries(ctx context.Context, scope Scope, c *compiledQueries, start, end int64) (*queryResults, error) {
 	res := &queryResults{series: make(map[string]*series), arrays: make(map[string][]*series)}
 	// The grid period of scalars: the smallest period of the metric stats.
