@@ -38,6 +38,9 @@ func (s *Service) PutMetricAlarm(ctx context.Context, scope Scope, in PutMetricA
 	if err != nil {
 		return PutMetricAlarmOutput{}, err
 	}
+	if err := s.checkAlarmReturnsSeries(ctx, scope, &cfg); err != nil {
+		return PutMetricAlarmOutput{}, err
+	}
 	w, err := s.lockWrites(ctx)
 	if err != nil {
 		return PutMetricAlarmOutput{}, err
@@ -242,6 +245,30 @@ func checkAlarm(scope Scope, in *PutMetricAlarmInput) (MetricAlarm, error) {
 		EvaluateLowSampleCountPercentile: in.EvaluateLowSampleCountPercentile, Metrics: cloneQueries(in.Metrics),
 	}
 	return m, nil
+}
+
+// checkAlarmReturnsSeries evaluates a Metrics alarm over its last period:
+// its returned query must give one time series, not an array of them.
+func (s *Service) checkAlarmReturnsSeries(ctx context.Context, scope Scope, m *MetricAlarm) error {
+	if len(m.Metrics) == 0 {
+		return nil
+	}
+	c, err := compileQueries("Metrics", m.Metrics, scope)
+	if err != nil {
+		return err
+	}
+	period := alarmPeriod(&Alarm{MetricAlarm: *m})
+	end := floorDiv(s.clock.Now().Unix(), period) * period
+	res, err := s.evalQueries(ctx, scope, c, end-period, end)
+	if err != nil {
+		return err
+	}
+	for _, q := range m.Metrics {
+		if returnData(&q) && res.arrays[q.Id] != nil { // chosen
+			return errInvalidValue("Error in expression '%s': an alarm's expression must return a single time series.", q.Id)
+		}
+	}
+	return nil
 }
 
 func cloneQueries(qs []MetricDataQuery) []MetricDataQuery {

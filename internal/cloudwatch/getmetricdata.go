@@ -161,13 +161,16 @@ func checkMetricStat(m string, ms *MetricStat) error {
 // queryResults are the evaluated queries by id.
 type queryResults struct {
 	series map[string]*series
-	arrays map[string][]*series // expressions that gave arrays (refused)
+	// arrays are the expressions that gave arrays of series (METRICS(),
+	// [m1, m2], arithmetic on those): GetMetricData returns one result per
+	// series; another expression may not name them.
+	arrays map[string][]*series
 }
 
 // evalQueries evaluates every query of c over [start, end) (Unix seconds,
-// start on a minute) and returns each query's series by id. A query that
-// evaluates to a scalar is spread over its grid; one that evaluates to an
-// array of series is refused (an exprError naming it).
+// start on a minute) and returns each query's series (or array of series)
+// by id. A query that evaluates to a scalar is spread over its grid; one
+// that names an expression giving an array is refused (an exprError).
 func (s *Service) evalQueries(ctx context.Context, scope Scope, c *compiledQueries, start, end int64) (*queryResults, error) {
 	res := &queryResults{series: make(map[string]*series), arrays: make(map[string][]*series)}
 	// The grid period of scalars: the smallest period of the metric stats.
@@ -212,6 +215,10 @@ func (s *Service) evalQueries(ctx context.Context, scope Scope, c *compiledQueri
 			if err != nil {
 				return nil, err
 			}
+			sr.label = q.Label
+			if sr.label == "" {
+				sr.label = q.MetricStat.Metric.MetricName
+			}
 			res.series[id] = sr
 			return sr, nil
 		}
@@ -232,6 +239,9 @@ func (s *Service) evalQueries(ctx context.Context, scope Scope, c *compiledQueri
 	}
 	for _, q := range c.queries {
 		if _, err := get(q.Id); err != nil {
+			if _, isArray := res.arrays[q.Id]; isArray {
+				continue // the query itself is an array: returned as such
+			}
 			var ee *exprError
 			if errors.As(err, &ee) {
 				return nil, exprErr(q.Id, err)
@@ -297,7 +307,9 @@ func mergePeriods(a, b []periodAgg) []periodAgg {
 // ScanBy is TimestampAscending. Periods start at StartTime rounded down to
 // the minute. At most MaxDatapoints (default 100,800) points come back per
 // call, counted across the results in query order; NextToken pages through
-// the rest, and a result cut short has StatusCode PartialData.
+// the rest, and a result cut short has StatusCode PartialData. An
+// expression giving several series (METRICS() * 2) returns one result per
+// series, each with the query's Id and its metric's label.
 func (s *Service) GetMetricData(ctx context.Context, scope Scope, in GetMetricDataInput) (GetMetricDataOutput, error) {
 	if len(in.MetricDataQueries) == 0 {
 		return GetMetricDataOutput{}, errMissing("MetricDataQueries")
@@ -350,32 +362,47 @@ func (s *Service) GetMetricData(ctx context.Context, scope Scope, in GetMetricDa
 		if !returnData(q) {
 			continue
 		}
-		sr := res.series[q.Id]
-		n := len(sr.ts)
-		// This result's points are [total, total+n) of the whole answer;
-		// the page is [offset, offset+limit).
-		lo, hi := max(offset-total, 0), min(offset+limit-total, n)
-		r := MetricDataResult{Id: q.Id, Label: q.Label, StatusCode: StatusComplete, Timestamps: []time.Time{}, Values: []float64{}}
-		if r.Label == "" {
+		label := q.Label
+		if label == "" {
 			if q.MetricStat != nil {
-				r.Label = q.MetricStat.Metric.MetricName
+				label = q.MetricStat.Metric.MetricName
 			} else {
-				r.Label = q.Id
+				label = q.Id
 			}
 		}
-		for k := lo; k < hi; k++ {
-			idx := k
-			if !ascending {
-				idx = n - 1 - k
+		list := []*series{res.series[q.Id]}
+		if arr, ok := res.arrays[q.Id]; ok {
+			// One result per series, all with the query's Id, labeled
+			// after their metric (prefixed with the query's own label,
+			// when it has one). Chosen after AWS's dynamic labels.
+			list = arr
+		}
+		for _, sr := range list {
+			r := MetricDataResult{Id: q.Id, Label: label, StatusCode: StatusComplete, Timestamps: []time.Time{}, Values: []float64{}}
+			if len(list) > 1 || res.arrays[q.Id] != nil {
+				r.Label = sr.label
+				if q.Label != "" {
+					r.Label = q.Label + " " + sr.label
+				}
 			}
-			r.Timestamps = append(r.Timestamps, time.Unix(sr.ts[idx], 0).UTC())
-			r.Values = append(r.Values, sr.vals[idx])
+			n := len(sr.ts)
+			// This result's points are [total, total+n) of the whole
+			// answer; the page is [offset, offset+limit).
+			lo, hi := max(offset-total, 0), min(offset+limit-total, n)
+			for k := lo; k < hi; k++ {
+				idx := k
+				if !ascending {
+					idx = n - 1 - k
+				}
+				r.Timestamps = append(r.Timestamps, time.Unix(sr.ts[idx], 0).UTC())
+				r.Values = append(r.Values, sr.vals[idx])
+			}
+			if hi < n {
+				r.StatusCode = StatusPartialData
+			}
+			total += n
+			out.MetricDataResults = append(out.MetricDataResults, r)
 		}
-		if hi < n {
-			r.StatusCode = StatusPartialData
-		}
-		total += n
-		out.MetricDataResults = append(out.MetricDataResults, r)
 	}
 	if offset > total {
 		return GetMetricDataOutput{}, newError(CodeInvalidNextToken, msgInvalidToken)

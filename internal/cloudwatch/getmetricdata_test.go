@@ -171,6 +171,29 @@ func TestGetMetricDataShape(t *testing.T) {
 	wantCode(t, err, cloudwatch.CodeInvalidNextToken, "")
 }
 
+// TestArrayResults: an expression giving several series (METRICS() and
+// arithmetic on it) returns one result per series, each with the query's
+// Id and its metric's label.
+func TestArrayResults(t *testing.T) {
+	e := mathEnv(t)
+	a, b := stat("a", "a", "Sum"), stat("b", "b", "Sum")
+	b.Label = "bee"
+	out, err := e.svc.GetMetricData(e.ctx, scopeA(), cloudwatch.GetMetricDataInput{MetricDataQueries: []cloudwatch.MetricDataQuery{
+		a, b, expr("twice", "METRICS() * 2")}, StartTime: epoch().Add(-10 * time.Minute), EndTime: epoch(), ScanBy: cloudwatch.ScanByTimestampAscending})
+	mustOK(t, err)
+	if len(out.MetricDataResults) != 2 {
+		t.Fatalf("results %+v", out.MetricDataResults)
+	}
+	ra, rb := out.MetricDataResults[0], out.MetricDataResults[1]
+	if ra.Id != "twice" || rb.Id != "twice" || ra.Label != "a" || rb.Label != "bee" || len(ra.Values) != 10 || ra.Values[9] != 20 ||
+		len(rb.Values) != 5 || rb.Values[0] != 20 {
+		t.Errorf("results %+v", out.MetricDataResults)
+	}
+	_, err = e.svc.PutMetricAlarm(e.ctx, scopeA(), cloudwatch.PutMetricAlarmInput{AlarmName: "x", EvaluationPeriods: 1, Threshold: ptr(1.0),
+		ComparisonOperator: cloudwatch.GreaterThanThreshold, Metrics: []cloudwatch.MetricDataQuery{a, b, expr("all", "METRICS()")}})
+	wantCode(t, err, cloudwatch.CodeInvalidParameterValue, "Error in expression 'all': an alarm's expression must return a single time series.")
+}
+
 func TestGetMetricDataErrors(t *testing.T) {
 	e := mathEnv(t)
 	for _, tc := range []struct {
@@ -188,7 +211,8 @@ func TestGetMetricDataErrors(t *testing.T) {
 		{"unknown id", []cloudwatch.MetricDataQuery{expr("r", "zz * 2")}, cloudwatch.CodeInvalidParameterValue, "zz"},
 		{"cycle", []cloudwatch.MetricDataQuery{expr("x", "y + 1"), expr("y", "x + 1")}, cloudwatch.CodeInvalidParameterValue, "Circular"},
 		{"self", []cloudwatch.MetricDataQuery{expr("x", "x")}, cloudwatch.CodeInvalidParameterValue, "Circular"},
-		{"array result", []cloudwatch.MetricDataQuery{stat("a", "a", "Sum"), expr("r", "METRICS()")}, cloudwatch.CodeInvalidParameterValue, "array"},
+		{"array named by an expression", []cloudwatch.MetricDataQuery{stat("a", "a", "Sum"), {Id: "r", Expression: "METRICS()", ReturnData: ptr(false)},
+			expr("s", "r * 2")}, cloudwatch.CodeInvalidParameterValue, "array"},
 		{"unknown function", []cloudwatch.MetricDataQuery{expr("r", "RATE(1)")}, cloudwatch.CodeInvalidParameterValue, "RATE"},
 		{"bad stat", []cloudwatch.MetricDataQuery{{Id: "a", MetricStat: &cloudwatch.MetricStat{Metric: cloudwatch.Metric{Namespace: "App", MetricName: "a"}, Period: 60, Stat: "Median"}}},
 			cloudwatch.CodeInvalidParameterValue, "Median"},

@@ -313,6 +313,7 @@ type series struct {
 	ts     []int64
 	vals   []float64
 	period int64
+	label  string // the label of the metric it derives from, for arrays
 }
 
 // value is what an expression evaluates to: a scalar, a series or an array
@@ -481,7 +482,7 @@ func (e *evalEnv) constant(v float64) *series {
 // fill gives a series a value at every timestamp of its grid.
 func (e *evalEnv) fill(s *series, mode string, with float64) *series {
 	grid := e.grid(s.period)
-	out := &series{ts: make([]int64, 0, len(grid)), vals: make([]float64, 0, len(grid)), period: s.period}
+	out := &series{ts: make([]int64, 0, len(grid)), vals: make([]float64, 0, len(grid)), period: s.period, label: s.label}
 	j := 0
 	for _, t := range grid {
 		for j < len(s.ts) && s.ts[j] < t {
@@ -543,7 +544,7 @@ func apply(l, r value, op byte) (value, error) {
 		return value{kind: valSeries, s: mapSeries(r.s, func(x float64) float64 { return arith(l.num, x, op) })}, nil
 	}
 	a, b := l.s, r.s
-	out := &series{period: min(a.period, b.period)}
+	out := &series{period: min(a.period, b.period), label: a.label}
 	i, j := 0, 0
 	for i < len(a.ts) && j < len(b.ts) {
 		switch {
@@ -579,7 +580,7 @@ func arith(a, b float64, op byte) float64 {
 }
 
 func mapSeries(s *series, f func(float64) float64) *series {
-	out := &series{ts: make([]int64, 0, len(s.ts)), vals: make([]float64, 0, len(s.ts)), period: s.period}
+	out := &series{ts: make([]int64, 0, len(s.ts)), vals: make([]float64, 0, len(s.ts)), period: s.period, label: s.label}
 	for i, t := range s.ts {
 		if v := f(s.vals[i]); finite(v) {
 			out.ts, out.vals = append(out.ts, t), append(out.vals, v)
