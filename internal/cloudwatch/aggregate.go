@@ -60,15 +60,27 @@ func bucketKey(v float64) int32 {
 
 // bucketValue is the value a bucket stands for.
 func bucketValue(key int32) float64 {
-	switch {
-	case key == 0:
+	if key == 0 {
 		return 0
-	case key > 0:
-		return 2 * math.Pow(histGamma, float64(key-histOffset)) / (histGamma + 1)
-	default:
-		return -2 * math.Pow(histGamma, float64(-key-histOffset)) / (histGamma + 1)
 	}
+	i, sign := key-histOffset, 1.0
+	if key < 0 {
+		i, sign = -key-histOffset, -1
+	}
+	// γ^i alone overflows in the top bucket: scale in log space, and clamp
+	// (towards every value of the bucket) to the largest float64. math.Exp
+	// on amd64 gives +Inf from about 709.2 on, below ln(MaxFloat64):
+	// split large exponents.
+	x := float64(i)*lnGamma + lnScale
+	v := math.Exp(x)
+	if x > 700 {
+		v = math.Exp(x-10) * math.Exp(10)
+	}
+	return sign * min(v, math.MaxFloat64)
 }
+
+// lnScale is ln(2/(γ+1)), the bucket's representative relative to γ^i.
+var lnScale = math.Log(2 / (histGamma + 1))
 
 // HistCount is the number of samples in the histogram.
 func (a *Aggregate) HistCount() float64 {
@@ -116,19 +128,30 @@ func (a *Aggregate) addBucket(key int32, count float64) {
 }
 
 // Merge adds o's samples to a.
-func (a *Aggregate) Merge(o Aggregate) {
+func (a *Aggregate) Merge(o Aggregate) { a.mergeWith(&o, nil) }
+
+// mergeWith adds o's samples to a, building the merged histogram in spare's
+// memory when it is large enough, and returns a's old bucket slice (emptied)
+// for the next call to reuse: summing many minutes allocates only while the
+// histogram grows. a's old buckets must not be shared.
+func (a *Aggregate) mergeWith(o *Aggregate, spare []Bucket) []Bucket {
 	if o.SampleCount <= 0 {
-		return
+		return spare
 	}
 	a.addStats(StatisticSet{SampleCount: o.SampleCount, Sum: o.Sum, Minimum: o.Minimum, Maximum: o.Maximum})
 	if len(o.Buckets) == 0 {
-		return
+		return spare
 	}
 	if len(a.Buckets) == 0 {
-		a.Buckets = slices.Clone(o.Buckets)
-		return
+		a.Buckets = append(spare[:0], o.Buckets...)
+		return nil
 	}
-	merged := make([]Bucket, 0, len(a.Buckets)+len(o.Buckets))
+	merged := spare[:0]
+	if cap(merged) < len(a.Buckets)+len(o.Buckets) {
+		// Room to grow: the two buffers that alternate stop allocating
+		// once the histogram stops growing.
+		merged = make([]Bucket, 0, 2*(len(a.Buckets)+len(o.Buckets)))
+	}
 	i, j := 0, 0
 	for i < len(a.Buckets) && j < len(o.Buckets) {
 		switch x, y := a.Buckets[i], o.Buckets[j]; {
@@ -146,7 +169,9 @@ func (a *Aggregate) Merge(o Aggregate) {
 	}
 	merged = append(merged, a.Buckets[i:]...)
 	merged = append(merged, o.Buckets[j:]...)
+	old := a.Buckets
 	a.Buckets = merged
+	return old[:0]
 }
 
 // Percentile returns the p-th percentile (0 ≤ p ≤ 100) of the samples, by

@@ -3,6 +3,7 @@ package cloudwatch
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,7 +65,64 @@ func newPublisher(s *Service, interval time.Duration) *publisher {
 // aggregateOf is a datum's samples as an Aggregate.
 func aggregateOf(d *Datum) Aggregate {
 	var a Aggregate
-	if len(d.Values) > 0 {
+	addDatum(&a, d)
+	return a
+}
+
+func (p *publisher) add(scope Scope, data []Datum) {
+	// Outside the lock: each datum's series id (one string each). Under
+	// it: a datum of a series and minute already pending merges into it
+	// without allocating; only a new one copies its dimensions and builds
+	// its aggregate.
+	var idBuf [8]string
+	ids := idBuf[:0]
+	if len(data) > len(idBuf) {
+		ids = make([]string, 0, len(data))
+	}
+	drop := 0
+	for i := range data {
+		d := &data[i]
+		if d.Namespace == "" || d.MetricName == "" || len(d.Values) == 0 && d.Stats.SampleCount <= 0 {
+			drop++
+			ids = append(ids, "")
+			continue
+		}
+		ids = append(ids, seriesIDOf(d.Namespace, d.MetricName, d.Dimensions, unitOrNone(d.Unit)))
+	}
+	p.dropped.Add(uint64(drop))
+	if drop == len(data) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		p.dropped.Add(uint64(len(data) - drop))
+		return
+	}
+	for i := range data {
+		if ids[i] == "" {
+			continue
+		}
+		d := &data[i]
+		k := pendingKey{id: ids[i], minute: unixMinute(d.Timestamp)}
+		if md, ok := p.pending[k]; ok {
+			addDatum(&md.Agg, d)
+			continue
+		}
+		key := SeriesKey{Scope: scope, Namespace: d.Namespace, MetricName: d.MetricName, Dimensions: canonicalDims(d.Dimensions), Unit: unitOrNone(d.Unit)}
+		md := &MinuteData{Series: key, Minute: k.minute}
+		addDatum(&md.Agg, d)
+		p.pending[k] = md
+	}
+}
+
+// addDatum merges a datum's samples into a.
+func addDatum(a *Aggregate, d *Datum) {
+	if len(d.Values) == 0 {
+		a.addStats(d.Stats)
+		return
+	}
+	if d.Stats.SampleCount <= 0 {
 		for i, v := range d.Values {
 			c := 1.0
 			if i < len(d.Counts) {
@@ -72,51 +130,19 @@ func aggregateOf(d *Datum) Aggregate {
 			}
 			a.AddValue(v, c)
 		}
-		if d.Stats.SampleCount > 0 {
-			// The publisher's own figures win over the histogram's.
-			a.SampleCount, a.Sum, a.Minimum, a.Maximum = d.Stats.SampleCount, d.Stats.Sum, d.Stats.Minimum, d.Stats.Maximum
-		}
-		return a
+		return
 	}
+	// The publisher's own figures win over the values' for the statistics;
+	// the values feed the histogram.
 	a.addStats(d.Stats)
-	return a
-}
-
-func (p *publisher) add(scope Scope, data []Datum) {
-	type item struct {
-		k  pendingKey
-		md MinuteData
-	}
-	items := make([]item, 0, len(data))
-	drop := 0
-	for i := range data {
-		d := &data[i]
-		agg := aggregateOf(d)
-		if d.Namespace == "" || d.MetricName == "" || agg.Empty() {
-			drop++
-			continue
+	for i, v := range d.Values {
+		c := 1.0
+		if i < len(d.Counts) {
+			c = d.Counts[i]
 		}
-		key := SeriesKey{Scope: scope, Namespace: d.Namespace, MetricName: d.MetricName, Dimensions: canonicalDims(d.Dimensions), Unit: unitOrNone(d.Unit)}
-		minute := unixMinute(d.Timestamp)
-		items = append(items, item{k: pendingKey{id: seriesID(key), minute: minute}, md: MinuteData{Series: key, Minute: minute, Agg: agg}})
-	}
-	p.dropped.Add(uint64(drop))
-	if len(items) == 0 {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		p.dropped.Add(uint64(len(items)))
-		return
-	}
-	for _, it := range items {
-		if md, ok := p.pending[it.k]; ok {
-			md.Agg.Merge(it.md.Agg)
-			continue
+		if c > 0 {
+			a.addBucket(bucketKey(v), c)
 		}
-		md := it.md
-		p.pending[it.k] = &md
 	}
 }
 
@@ -148,13 +174,13 @@ func (p *publisher) flush(ctx context.Context) error {
 	defer p.flushMu.Unlock()
 	p.mu.Lock()
 	pending := p.pending
-	if len(pending) > 0 {
-		p.pending = make(map[pendingKey]*MinuteData, len(pending))
-	}
-	p.mu.Unlock()
 	if len(pending) == 0 {
+		// The empty map stays in use: it must not be read outside mu.
+		p.mu.Unlock()
 		return nil
 	}
+	p.pending = make(map[pendingKey]*MinuteData, len(pending))
+	p.mu.Unlock()
 	batch := make([]MinuteData, 0, len(pending))
 	for _, md := range pending {
 		batch = append(batch, *md)
@@ -166,8 +192,14 @@ func (p *publisher) flush(ctx context.Context) error {
 	return nil
 }
 
-// writeData stores a batch and records its series.
+// writeData stores a batch and records its series. Aggregates without
+// samples (values whose counts are all 0) are left out: they would store a
+// minute with no statistics.
 func (s *Service) writeData(ctx context.Context, batch []MinuteData) error {
+	batch = slices.DeleteFunc(batch, func(md MinuteData) bool { return md.Agg.Empty() })
+	if len(batch) == 0 {
+		return nil
+	}
 	if err := s.store.MergeMetricData(ctx, batch); err != nil {
 		return err
 	}
@@ -203,49 +235,59 @@ func canonicalDims(dims []Dimension) []Dimension {
 		return nil
 	}
 	out := slices.Clone(dims)
-	slices.SortFunc(out, func(a, b Dimension) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Value, b.Value)
-	})
+	slices.SortFunc(out, compareDims)
 	return out
 }
 
-// metricID identifies a metric (namespace, name, canonical dimensions) of a
-// scope's series map; seriesID adds the unit. Parts are separated by bytes
-// no valid name holds in that position ambiguously: every part is length-
-// prefixed.
+// metricID identifies a metric (namespace, name, canonical dimensions) in
+// a scope's series map; seriesID adds the unit. Every part is
+// length-prefixed, so no two metrics share an id.
 func metricID(ns, name string, dims []Dimension) string {
-	var b strings.Builder
+	return string(appendMetricID(nil, ns, name, dims, false))
+}
+
+func seriesID(k SeriesKey) string { return seriesIDOf(k.Namespace, k.MetricName, k.Dimensions, k.Unit) }
+
+// seriesIDOf is seriesID of dimensions in any order, in one allocation.
+func seriesIDOf(ns, name string, dims []Dimension, unit Unit) string {
+	n := len(ns) + len(name) + len(unit) + 16
+	for _, d := range dims {
+		n += len(d.Name) + len(d.Value) + 8
+	}
+	var stack [256]byte
+	b := stack[:0]
+	if n > len(stack) {
+		b = make([]byte, 0, n)
+	}
+	b = appendMetricID(b, ns, name, dims, true)
+	b = append(b, '|')
+	b = append(b, unit...)
+	return string(b)
+}
+
+// appendMetricID appends a metric's id; unsorted says dims may be in any
+// order (they are then walked in canonical order without copying).
+func appendMetricID(b []byte, ns, name string, dims []Dimension, unsorted bool) []byte {
 	part := func(s string) {
-		b.WriteString(itoa(len(s)))
-		b.WriteByte(':')
-		b.WriteString(s)
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
 	}
 	part(ns)
 	part(name)
+	if unsorted && !slices.IsSortedFunc(dims, compareDims) {
+		dims = canonicalDims(dims)
+	}
 	for _, d := range dims {
 		part(d.Name)
 		part(d.Value)
 	}
-	return b.String()
+	return b
 }
 
-func seriesID(k SeriesKey) string {
-	return metricID(k.Namespace, k.MetricName, k.Dimensions) + "|" + string(k.Unit)
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
+func compareDims(a, b Dimension) int {
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
 	}
-	var buf [20]byte
-	i := len(buf)
-	for n > 0 {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(buf[i:])
+	return strings.Compare(a.Value, b.Value)
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 )
@@ -78,6 +79,10 @@ type Options struct {
 	HistoryRetention time.Duration
 	// MaxAlarms is the alarms one scope may have (0: DefaultMaxAlarms).
 	MaxAlarms int
+	// EvaluationInterval is how often the evaluator runs: 0 at the start
+	// of every minute, as CloudWatch; negative never (tests then call
+	// EvaluateAlarms themselves).
+	EvaluationInterval time.Duration
 }
 
 // Defaults of Options.
@@ -98,29 +103,48 @@ type Service struct {
 	retention time.Duration
 	histKeep  time.Duration
 	maxAlarms int
+	evalEvery time.Duration
 
 	// slot is the alarm writer slot (see writer).
 	slot chan struct{}
 
 	mu sync.RWMutex
-	// series maps scope → series id (seriesID) → its last minute with data.
-	series map[Scope]map[string]*seriesState
+	// series maps scope → metric (metricID) → the metric and, per unit it
+	// was published with, its last minute with data.
+	series map[Scope]map[string]*metricState
 	// alarms maps scope → alarm name → alarm. An *Alarm is replaced, never
 	// modified.
 	alarms map[Scope]map[string]*Alarm
 
 	pub *publisher
 
+	// evalMu admits one evaluation pass at a time; repeated (the minute
+	// each alarm last repeated its scaling actions) belongs to it.
+	evalMu   sync.Mutex
+	repeated map[alarmKey]int64
+	// deliverMu orders action deliveries as the writes they follow.
+	deliverMu sync.Mutex
+
+	kick      chan struct{}
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// seriesState is a series in memory.
-type seriesState struct {
-	key        SeriesKey
-	lastMinute int64
+// metricState is a metric in memory: its series, one per unit.
+type metricState struct {
+	metric Metric
+	units  map[Unit]int64 // unit → last minute with data
+}
+
+// last is the metric's last minute with data, of any unit.
+func (m *metricState) last() int64 {
+	l := int64(math.MinInt64)
+	for _, v := range m.units {
+		l = max(l, v)
+	}
+	return l
 }
 
 // NewService loads the series and alarms from o.Store and starts the
@@ -156,8 +180,11 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		retention: o.Retention,
 		histKeep:  o.HistoryRetention,
 		maxAlarms: o.MaxAlarms,
+		evalEvery: o.EvaluationInterval,
+		repeated:  make(map[alarmKey]int64),
+		kick:      make(chan struct{}, 1),
 		slot:      make(chan struct{}, 1),
-		series:    make(map[Scope]map[string]*seriesState),
+		series:    make(map[Scope]map[string]*metricState),
 		alarms:    make(map[Scope]map[string]*Alarm),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
@@ -237,13 +264,16 @@ func (s *Service) alarmsOf(scope Scope, create bool) map[string]*Alarm {
 func (s *Service) noteSeries(k SeriesKey, minute int64) {
 	m := s.series[k.Scope]
 	if m == nil {
-		m = make(map[string]*seriesState)
+		m = make(map[string]*metricState)
 		s.series[k.Scope] = m
 	}
-	id := seriesID(k)
-	if st, ok := m[id]; ok {
-		st.lastMinute = max(st.lastMinute, minute)
-		return
+	id := metricID(k.Namespace, k.MetricName, k.Dimensions)
+	st, ok := m[id]
+	if !ok {
+		st = &metricState{metric: Metric{Namespace: k.Namespace, MetricName: k.MetricName, Dimensions: k.Dimensions}, units: make(map[Unit]int64, 1)}
+		m[id] = st
 	}
-	m[id] = &seriesState{key: k, lastMinute: minute}
+	if last, ok := st.units[k.Unit]; !ok || minute > last {
+		st.units[k.Unit] = minute
+	}
 }

@@ -63,7 +63,9 @@ type Store interface {
 	MergeMetricData(ctx context.Context, data []MinuteData) error
 	// ScanMetricData calls fn with the series' stored minutes in [from, to]
 	// in increasing order, until fn returns false. A series without data
-	// holds no minutes. The Aggregate fn receives is its own.
+	// holds no minutes. The Aggregate's Buckets are only valid during the
+	// call (a store may decode every minute into the same memory): copy
+	// them to keep them.
 	ScanMetricData(ctx context.Context, key SeriesKey, from, to int64, fn func(minute int64, agg Aggregate) bool) error
 	// DeleteMetricDataBefore removes at most max stored minutes older than
 	// before, of any series, and forgets the series whose LastMinute is

@@ -184,40 +184,51 @@ var errCorruptAggregate = errors.New("corrupt metric aggregate")
 
 func decodeAggregate(v []byte) (cloudwatch.Aggregate, error) {
 	var a cloudwatch.Aggregate
+	err := decodeAggregateInto(v, &a)
+	return a, err
+}
+
+// decodeAggregateInto decodes into a, reusing a's bucket memory.
+func decodeAggregateInto(v []byte, a *cloudwatch.Aggregate) error {
+	a.Buckets = a.Buckets[:0]
 	if len(v) < 33 {
-		return a, errCorruptAggregate
+		return errCorruptAggregate
 	}
 	f := func(i int) float64 { return math.Float64frombits(binary.BigEndian.Uint64(v[8*i:])) }
 	a.SampleCount, a.Sum, a.Minimum, a.Maximum = f(0), f(1), f(2), f(3)
 	v = v[32:]
 	n, size := binary.Uvarint(v)
 	if size <= 0 || n > uint64(len(v)) {
-		return a, errCorruptAggregate
+		return errCorruptAggregate
 	}
 	v = v[size:]
-	if n > 0 {
+	if uint64(cap(a.Buckets)) < n {
 		a.Buckets = make([]cloudwatch.Bucket, n)
+	}
+	a.Buckets = a.Buckets[:n]
+	if n == 0 {
+		a.Buckets = nil
 	}
 	prev := int64(0)
 	for i := range a.Buckets {
 		d, size := binary.Varint(v)
 		if size <= 0 {
-			return a, errCorruptAggregate
+			return errCorruptAggregate
 		}
 		v = v[size:]
 		prev += d
 		if prev < math.MinInt32 || prev > math.MaxInt32 {
-			return a, errCorruptAggregate
+			return errCorruptAggregate
 		}
 		c, size := binary.Uvarint(v)
 		if size <= 0 {
-			return a, errCorruptAggregate
+			return errCorruptAggregate
 		}
 		v = v[size:]
 		count := float64(c >> 1)
 		if c == 1 {
 			if len(v) < 8 {
-				return a, errCorruptAggregate
+				return errCorruptAggregate
 			}
 			count = math.Float64frombits(binary.BigEndian.Uint64(v))
 			v = v[8:]
@@ -225,9 +236,9 @@ func decodeAggregate(v []byte) (cloudwatch.Aggregate, error) {
 		a.Buckets[i] = cloudwatch.Bucket{Key: int32(prev), Count: count}
 	}
 	if len(v) != 0 {
-		return a, errCorruptAggregate
+		return errCorruptAggregate
 	}
-	return a, nil
+	return nil
 }
 
 // LoadMetricSeries returns every stored series.
@@ -279,6 +290,9 @@ func (s *Store) MergeMetricData(ctx context.Context, data []cloudwatch.MinuteDat
 		if err != nil {
 			return err
 		}
+		// A series' minutes mostly arrive in time order, at the end of its
+		// key range: pack pages nearly full.
+		points.FillPercent = eventFill
 		// Records changed by this write, by series key; written at the end.
 		recs := make(map[string]*cwSeriesRecord)
 		for i := range data {
@@ -348,13 +362,13 @@ func (s *Store) ScanMetricData(ctx context.Context, key cloudwatch.SeriesKey, fr
 		}
 		prefix := binary.BigEndian.AppendUint64(nil, rec.ID)
 		c := points.Cursor()
+		var agg cloudwatch.Aggregate // its buckets are reused for every minute
 		for k, v := c.Seek(minuteKey(rec.ID, from)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			m := decodeMinute(k)
 			if m > to {
 				break
 			}
-			agg, err := decodeAggregate(v)
-			if err != nil {
+			if err := decodeAggregateInto(v, &agg); err != nil {
 				return fmt.Errorf("metric series %d minute %d: %w", rec.ID, m, err)
 			}
 			if !fn(m, agg) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -69,6 +70,7 @@ func scanAll(t *testing.T, s cloudwatch.Store, k cloudwatch.SeriesKey, from, to 
 	t.Helper()
 	var out []cwMinute
 	if err := s.ScanMetricData(context.Background(), k, from, to, func(m int64, a cloudwatch.Aggregate) bool {
+		a.Buckets = slices.Clone(a.Buckets) // only valid during the call
 		out = append(out, cwMinute{m, a})
 		return true
 	}); err != nil {
