@@ -5,15 +5,16 @@
 // wire shapes and internal/cloudwatch, which decides everything.
 //
 // What the clients send, seen on the wire: aws-sdk-go-v2's
-// service/cloudwatch (v1.76.0; schema-serde, no serializers.go) and so the
-// Terraform provider sends RPC v2 CBOR (POST
+// service/cloudwatch v1.76.0 (schema-serde: no serializers.go; its client
+// sets options.Protocol = rpcv2.NewCBOR) sends RPC v2 CBOR (POST
 // /service/GraniteServiceVersion20100801/operation/<Op>, Content-Type
 // application/cbor, Smithy-Protocol: rpc-v2-cbor, X-Amzn-Query-Mode: true);
-// boto3/botocore 1.43 and the AWS CLI v1 send JSON 1.0 (X-Amz-Target:
-// GraniteServiceVersion20100801.<Op>, Content-Type
-// application/x-amz-json-1.0); older SDKs and hand-written clients send the
-// query protocol (Action=<Op>&Version=2010-08-01, form-encoded). The SDKs
-// gzip PutMetricData's body (Content-Encoding: gzip).
+// boto3/botocore 1.43 and the AWS CLI v1 (1.45.11) send JSON 1.0
+// (X-Amz-Target: GraniteServiceVersion20100801.<Op>, Content-Type
+// application/x-amz-json-1.0, x-amzn-query-mode: true); the Terraform
+// provider hashicorp/aws 5.100.0 sends the query protocol
+// (Action=<Op>&Version=2010-08-01, form-encoded). The SDKs gzip
+// PutMetricData's body (Content-Encoding: gzip).
 //
 // Errors follow CloudWatch's awsQueryCompatible trait: JSON and CBOR carry
 // the exception's shape name in __type and its query code in the

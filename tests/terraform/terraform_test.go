@@ -40,8 +40,8 @@ func TestTerraform(t *testing.T) {
 }
 
 // testAlarm applies an aws_cloudwatch_metric_alarm on a function's
-// AWS/Lambda Throttles (the provider's SDK speaks CloudWatch's RPC v2
-// CBOR), plans clean, changes the period, imports the alarm into a fresh
+// AWS/Lambda Throttles (provider 5.100.0's SDK speaks CloudWatch's query
+// protocol, seen on the wire), plans clean, changes the period, imports the alarm into a fresh
 // state, and destroys it, checking Reservoir through the SDK.
 func testAlarm(t *testing.T, tc *toolchain) {
 	srv := reservoirtest.Start(t)
@@ -75,6 +75,16 @@ func testAlarm(t *testing.T, tc *toolchain) {
 			if a == nil || aws.ToString(a.MetricName) != "Throttles" || aws.ToString(a.Namespace) != "AWS/Lambda" || aws.ToInt32(a.Period) != 60 ||
 				len(a.Dimensions) != 1 || aws.ToString(a.Dimensions[0].Value) != "tf-alarm" {
 				t.Errorf("alarm = %+v", a)
+			}
+			// Provider 5.100.0's SDK sends CloudWatch the query protocol.
+			query := 0
+			for _, e := range rec.exchanges() {
+				if e.Path == "/" && e.Action == "PutMetricAlarm" {
+					query++
+				}
+			}
+			if query != 1 {
+				t.Errorf("the provider sent %d query-protocol PutMetricAlarm requests, want 1:\n%s", query, rec.dump())
 			}
 		}},
 		{"ChangePeriod", func(t *testing.T, w *workdir) {
