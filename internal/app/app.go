@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
+	"github.com/reservoir-dev/reservoir/internal/cloudwatch"
+	"github.com/reservoir-dev/reservoir/internal/cloudwatchapi"
 	"github.com/reservoir-dev/reservoir/internal/concurrency"
 	"github.com/reservoir-dev/reservoir/internal/iam"
 	"github.com/reservoir-dev/reservoir/internal/iamapi"
@@ -126,6 +128,7 @@ type App struct {
 	store    *boltstore.Store
 	svc      *lambda.Service
 	logs     *logs.Service
+	cw       *cloudwatch.Service
 	sim      *simulate.Executor
 	sandbox  *sandbox.Manager
 	listener net.Listener
@@ -229,6 +232,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 
+	a.cw, err = cloudwatch.NewService(ctx, cloudwatch.Options{Store: st, Logger: cfg.Logger})
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+
 	// Code.Location is built from the listen address: listen first.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -321,8 +330,9 @@ func bothSinks(a, b func(sandbox.LogLine)) func(sandbox.LogLine) {
 
 // routes builds the endpoint: the router with every service Reservoir
 // serves (Lambda's REST routes, IAM and STS's query actions, CloudWatch
-// Logs' JSON 1.1 operations), each behind the signature check in sigv4
-// mode, and Reservoir's own health and metrics.
+// Logs' JSON 1.1 operations, CloudWatch's operations in its three
+// protocols), each behind the signature check in sigv4 mode, and
+// Reservoir's own health and metrics.
 func (a *App) routes(cfg Config, iamSvc *iam.Service, metricsHandler http.Handler, codeKey []byte, addr net.Addr) (*awsproto.Router, error) {
 	var guard func(http.Handler) http.Handler
 	switch cfg.Auth {
@@ -355,6 +365,7 @@ func (a *App) routes(cfg Config, iamSvc *iam.Service, metricsHandler http.Handle
 		router.Register(awsproto.Service{SigningName: "iam", Handler: query, QueryVersion: iamapi.IAMVersion, QueryActions: iamapi.IAMActions()}),
 		router.Register(awsproto.Service{SigningName: "sts", Handler: query, QueryVersion: iamapi.STSVersion, QueryActions: iamapi.STSActions()}),
 		router.RegisterRPC(logsapi.Service(a.logs)),
+		router.RegisterRPC(cloudwatchapi.Service(a.cw)),
 	)
 	return router, err
 }
@@ -477,6 +488,12 @@ func (a *App) Close(ctx context.Context) error {
 			cancel()
 			if err != nil {
 				errs = append(errs, fmt.Errorf("close logs: %w", err))
+			}
+		}
+		if a.cw != nil {
+			// Before the store: the buffered datapoints are written.
+			if err := a.cw.Close(context.WithoutCancel(ctx)); err != nil {
+				errs = append(errs, fmt.Errorf("close cloudwatch: %w", err))
 			}
 		}
 		if a.store != nil {

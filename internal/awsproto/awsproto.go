@@ -9,11 +9,12 @@
 // The Router sends each request to the service its SigV4 scope names, or,
 // unsigned, the one its protocol markers name; services register with
 // Router.Register (a handler and what marks its requests) or, for the
-// JSON and CBOR protocols, Router.RegisterRPC with an RPCService: a table
-// of operations made with Op from typed handlers, func(ctx, *In) (*Out,
-// error), and the service's one error table. The same table serves JSON
-// 1.0/1.1 and RPC v2 CBOR; wire shapes carry json tags (CBOR reads them
-// too) and times as Timestamp. A request for a service nobody registered is
+// JSON, CBOR and query protocols, Router.RegisterRPC with an RPCService: a
+// table of operations made with Op from typed handlers, func(ctx, *In)
+// (*Out, error), and the service's one error table. The same table serves
+// JSON 1.0/1.1, RPC v2 CBOR and the query protocol (XML answers); wire
+// shapes carry json tags (CBOR and the query codec read them too) and
+// times as Timestamp. A request for a service nobody registered is
 // answered 501 NotImplemented in that service's protocol, which
 // models_gen.go (generated from botocore's models) knows for every AWS
 // service.

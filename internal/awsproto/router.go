@@ -2,6 +2,7 @@ package awsproto
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -250,7 +251,8 @@ func (rt *Router) queryRoute(q url.Values) *route {
 const maxPeek = 1 << 20
 
 // queryParams returns the parameters of a query request, its query string
-// overridden by a form body, which it reads (up to maxPeek) and puts back.
+// overridden by a form body (gzipped or not), which it reads (up to
+// maxPeek) and puts back.
 func queryParams(r *http.Request) url.Values {
 	values, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -266,6 +268,15 @@ func queryParams(r *http.Request) url.Values {
 	}{io.MultiReader(bytes.NewReader(peek), r.Body), r.Body}
 	if err != nil || len(peek) == maxPeek {
 		return values
+	}
+	if strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(bytes.NewReader(peek))
+		if err != nil {
+			return values
+		}
+		if peek, err = io.ReadAll(io.LimitReader(zr, maxPeek)); err != nil {
+			return values
+		}
 	}
 	if form, err := url.ParseQuery(string(peek)); err == nil {
 		for k, v := range form {

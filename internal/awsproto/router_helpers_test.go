@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -82,6 +83,31 @@ type listMetricsOut struct {
 
 type empty struct{}
 
+type dimension struct {
+	Name  string `json:"Name"`
+	Value string `json:"Value"`
+}
+
+type metricDatum struct {
+	MetricName        string              `json:"MetricName"`
+	Dimensions        []dimension         `json:"Dimensions,omitempty"`
+	Timestamp         *awsproto.Timestamp `json:"Timestamp,omitempty"`
+	Value             *float64            `json:"Value,omitempty"`
+	Values            []float64           `json:"Values,omitempty"`
+	Unit              string              `json:"Unit,omitempty"`
+	StorageResolution *int32              `json:"StorageResolution,omitempty"`
+}
+
+type putMetricDataIn struct {
+	Namespace              string        `json:"Namespace"`
+	MetricData             []metricDatum `json:"MetricData,omitempty"`
+	StrictEntityValidation *bool         `json:"StrictEntityValidation,omitempty"`
+}
+
+type deleteAlarmsIn struct {
+	AlarmNames []string `json:"AlarmNames"`
+}
+
 // errNoGroup is the test domain's not-found error; its error table maps it.
 var errNoGroup = errors.New("no such log group")
 
@@ -90,6 +116,16 @@ type fakeServices struct {
 	calls   atomic.Int64 // operations that ran
 	mu      sync.Mutex
 	callers []awsproto.Caller
+	puts    []putMetricDataIn // PutMetricData inputs, as decoded
+}
+
+func (f *fakeServices) lastPut() putMetricDataIn {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.puts) == 0 {
+		return putMetricDataIn{}
+	}
+	return f.puts[len(f.puts)-1]
 }
 
 func (f *fakeServices) record(ctx context.Context) {
@@ -150,8 +186,24 @@ func (f *fakeServices) logs() awsproto.RPCService {
 func (f *fakeServices) monitoring() awsproto.RPCService {
 	return awsproto.RPCService{
 		SigningName: "monitoring", TargetPrefix: "GraniteServiceVersion20100801", JSONVersion: awsproto.JSON10,
-		CBORService: "GraniteServiceVersion20100801",
+		CBORService:  "GraniteServiceVersion20100801",
+		QueryVersion: "2010-08-01", QueryNamespace: "http://monitoring.amazonaws.com/doc/2010-08-01/",
 		Operations: map[string]awsproto.Operation{
+			"PutMetricData": awsproto.Op(func(ctx context.Context, in *putMetricDataIn) (*empty, error) {
+				f.record(ctx)
+				f.mu.Lock()
+				defer f.mu.Unlock()
+				f.puts = append(f.puts, *in)
+				return nil, nil
+			}),
+			// DeleteAlarms refuses every name, as CloudWatch's
+			// awsQueryCompatible errors are written: the JSON/CBOR code
+			// and, for the query protocol and its header, the query code.
+			"DeleteAlarms": awsproto.Op(func(ctx context.Context, in *deleteAlarmsIn) (*empty, error) {
+				f.record(ctx)
+				return nil, &awsproto.RPCError{Status: 404, Code: "ResourceNotFound", QueryCode: "ResourceNotFound",
+					Message: fmt.Sprintf("%d alarms were not found: %s", len(in.AlarmNames), strings.Join(in.AlarmNames, ","))}
+			}),
 			"GetMetricStatistics": awsproto.Op(func(ctx context.Context, in *getMetricStatisticsIn) (*getMetricStatisticsOut, error) {
 				f.record(ctx)
 				sum := float64(in.Period) + 0.5

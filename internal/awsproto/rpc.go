@@ -2,27 +2,39 @@ package awsproto
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
 )
 
 // RPCService is a service of the JSON 1.0/1.1 protocol, optionally also
-// served over RPC v2 CBOR, declared as a table of typed operations. A wire
-// package builds one and the app registers it with Router.RegisterRPC; the
-// plumbing reads the operation from X-Amz-Target or the CBOR path, decodes
-// the body (capped) into the operation's input, calls it with the caller in
-// its context (CallerOf), and writes its output or error in the protocol the
-// request came in. Query-protocol input (CloudWatch's third protocol) is
-// not decoded here yet: such a request gets UnknownOperationException.
+// served over RPC v2 CBOR and the AWS query protocol (CloudWatch speaks all
+// three), declared as a table of typed operations. A wire package builds
+// one and the app registers it with Router.RegisterRPC; the plumbing reads
+// the operation from X-Amz-Target, the CBOR path or the query Action,
+// decodes the body (capped) into the operation's input, calls it with the
+// caller in its context (CallerOf), and writes its output or error in the
+// protocol the request came in.
+//
+// Wire structs carry json tags, which all three protocols read: JSON and
+// CBOR as the member names, the query protocol as its parameter and XML
+// element names (a `query:"Name,flattened"` tag overrides the name or
+// marks a flattened list or map; query.go has the rules). Times are
+// Timestamp. A query parameter that does not parse as its member's type is
+// 400 InvalidParameterValue (JSON and CBOR: SerializationException); a form
+// that does not parse, MalformedQueryString.
 type RPCService struct {
 	// SigningName is the service of the SigV4 credential scope ("logs").
 	SigningName string
@@ -33,6 +45,12 @@ type RPCService struct {
 	// CBORService, if set, also serves RPC v2 CBOR requests, POST
 	// /service/<CBORService>/operation/<Op> (Smithy-Protocol: rpc-v2-cbor).
 	CBORService string
+	// QueryVersion, if set, also serves the AWS query protocol: form
+	// requests (POST, or GET with a query string) carrying Action=<Op> and
+	// Version=<QueryVersion> (a request without a Version is taken as this
+	// one), answered in XML under QueryNamespace.
+	QueryVersion   string
+	QueryNamespace string
 	// MaxBodyBytes caps a request body (0: DefaultMaxRPCBody); a larger one
 	// is refused with 413 before any operation runs.
 	MaxBodyBytes int64
@@ -83,13 +101,16 @@ func CallerOf(ctx context.Context) Caller {
 }
 
 // RegisterRPC registers an RPC service: its handler (guarded as every
-// service's), its signing name, target prefix and CBOR service.
+// service's), its signing name, target prefix, CBOR service and query
+// version. Unsigned query requests reach it by their Version (it
+// registers no QueryActions: its action names are other services' too).
 func (rt *Router) RegisterRPC(s RPCService) error {
 	h, err := newRPCHandler(s)
 	if err != nil {
 		return err
 	}
-	return rt.Register(Service{SigningName: s.SigningName, TargetPrefix: s.TargetPrefix, CBORService: s.CBORService, Handler: h})
+	return rt.Register(Service{SigningName: s.SigningName, TargetPrefix: s.TargetPrefix, CBORService: s.CBORService,
+		QueryVersion: s.QueryVersion, Handler: h})
 }
 
 // rpcHandler serves an RPCService.
@@ -102,6 +123,9 @@ type rpcHandler struct {
 func newRPCHandler(s RPCService) (*rpcHandler, error) {
 	if s.SigningName == "" || s.TargetPrefix == "" || !s.JSONVersion.isJSON() {
 		return nil, fmt.Errorf("awsproto: RPC service %q needs a signing name, a target prefix and JSON10 or JSON11", s.SigningName)
+	}
+	if (s.QueryVersion == "") != (s.QueryNamespace == "") {
+		return nil, fmt.Errorf("awsproto: RPC service %q needs both a query version and a query namespace, or neither", s.SigningName)
 	}
 	for name, op := range s.Operations {
 		if op.call == nil {
@@ -138,6 +162,9 @@ func (h *rpcHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if svc != h.s.CBORService {
 			opName = ""
 		}
+	case h.s.QueryVersion != "" && isQueryRequest(r):
+		h.serveQuery(w, r)
+		return
 	default:
 		m := readMarkers(r)
 		if m.targetPrefix == h.s.TargetPrefix {
@@ -171,7 +198,7 @@ func (h *rpcHandler) serve(r *http.Request, p Protocol, opName string) (any, err
 	if !ok || r.Method != http.MethodPost {
 		return nil, h.unknownOperation(r, p, opName)
 	}
-	body, err := ReadBody(r, h.s.MaxBodyBytes)
+	body, err := readRPCBody(r, h.s.MaxBodyBytes)
 	if errors.Is(err, ErrTooLarge) {
 		return nil, &RPCError{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLargeException",
 			Message: fmt.Sprintf("Request body must not be larger than %d bytes.", h.s.MaxBodyBytes)}
@@ -198,6 +225,28 @@ func (h *rpcHandler) unknownOperation(r *http.Request, p Protocol, opName string
 	}
 	return &RPCError{Status: http.StatusBadRequest, Code: "UnknownOperationException",
 		Message: fmt.Sprintf("Unknown operation %s.", target)}
+}
+
+// readRPCBody reads a request body of at most max bytes, gunzipped when
+// its Content-Encoding says gzip (the SDKs compress CloudWatch's
+// PutMetricData): max caps both the compressed and the inflated body.
+func readRPCBody(r *http.Request, max int64) ([]byte, error) {
+	body, err := ReadBody(r, max)
+	if err != nil || !strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+		return body, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	inflated, err := io.ReadAll(io.LimitReader(zr, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(inflated)) > max {
+		return nil, ErrTooLarge
+	}
+	return inflated, nil
 }
 
 // errSerialization is AWS's answer to a body that does not decode.
@@ -258,7 +307,111 @@ func (h *rpcHandler) writeError(w http.ResponseWriter, r *http.Request, p Protoc
 	if we.Status < http.StatusInternalServerError {
 		l.Debug("client error", "code", we.Code, "msg", we.Message)
 	}
+	if p == Query {
+		code := we.Code
+		if we.QueryCode != "" {
+			code = we.QueryCode
+		}
+		WriteQueryError(w, queryRequestID(w, r), h.s.QueryNamespace,
+			&QueryError{Status: we.Status, Code: code, Message: we.Message, Receiver: we.Status >= http.StatusInternalServerError})
+		return
+	}
 	WriteRPCError(w, p, we)
+}
+
+// isQueryRequest reports whether r, for a service that also speaks the
+// query protocol, is a query request: shaped as one (a form POST of /, or
+// a GET of / with an Action) and not typed as JSON or CBOR.
+func isQueryRequest(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/x-amz-json") || strings.HasPrefix(ct, "application/cbor") {
+		return false
+	}
+	return readMarkers(r).queryShaped(r)
+}
+
+// serveQuery serves a query-protocol request: Action and Version from the
+// query string and the form body, the rest into the operation's input,
+// its output as <OpResponse> XML.
+func (h *rpcHandler) serveQuery(w http.ResponseWriter, r *http.Request) {
+	if rs := stateOf(r.Context()); rs != nil {
+		rs.protocol = Query
+	}
+	op, out, err := h.query(r)
+	if err != nil {
+		h.writeError(w, r, Query, err)
+		return
+	}
+	b, err := encodeQueryResponse(op, h.s.QueryNamespace, queryRequestID(w, r), out)
+	if err != nil {
+		h.writeError(w, r, Query, fmt.Errorf("encode %s output: %w", op, err))
+		return
+	}
+	writeBody(w, http.StatusOK, "text/xml", b)
+}
+
+func (h *rpcHandler) query(r *http.Request) (string, any, error) {
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		return "", nil, &RPCError{Status: http.StatusMethodNotAllowed, Code: "MethodNotAllowed",
+			Message: "The " + r.Method + " method is not allowed; use GET or POST."}
+	}
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return "", nil, errMalformedQuery()
+	}
+	if r.Method == http.MethodPost {
+		body, err := readRPCBody(r, h.s.MaxBodyBytes)
+		if errors.Is(err, ErrTooLarge) {
+			return "", nil, &RPCError{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLarge",
+				Message: fmt.Sprintf("Request body must not be larger than %d bytes.", h.s.MaxBodyBytes)}
+		}
+		if err != nil {
+			return "", nil, errMalformedQuery()
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return "", nil, errMalformedQuery()
+		}
+		for k, v := range form {
+			values[k] = v
+		}
+	}
+	action, version := values.Get("Action"), values.Get("Version")
+	if action == "" {
+		return "", nil, &RPCError{Status: http.StatusBadRequest, Code: "MissingAction",
+			Message: "The request is missing an action or a required parameter."}
+	}
+	SetOperation(r.Context(), action)
+	op, ok := h.s.Operations[action]
+	if version == "" {
+		version = h.s.QueryVersion
+	}
+	if !ok || version != h.s.QueryVersion {
+		return "", nil, &RPCError{Status: http.StatusBadRequest, Code: "InvalidAction",
+			Message: fmt.Sprintf("Could not find operation %s for version %s", action, version)}
+	}
+	ctx := context.WithValue(r.Context(), callerKey, ParseCaller(r))
+	out, err := op.call(ctx, func(in any) error { return decodeQuery(values, in) })
+	return action, out, err
+}
+
+func errMalformedQuery() *RPCError {
+	return &RPCError{Status: http.StatusBadRequest, Code: "MalformedQueryString",
+		Message: "The request body or query string is not valid form encoding."}
+}
+
+// queryRequestID is the request's ID for the XML envelope: Middleware's, or
+// a new one (also sent as X-Amzn-RequestId) outside it.
+func queryRequestID(w http.ResponseWriter, r *http.Request) string {
+	if id := RequestID(r.Context()); id != "" {
+		return id
+	}
+	if id := w.Header().Get("X-Amzn-RequestId"); id != "" {
+		return id
+	}
+	id := NewRequestID()
+	w.Header().Set("X-Amzn-RequestId", id)
+	return id
 }
 
 func isMapped(table func(error) (*RPCError, bool), err error, out **RPCError) bool {

@@ -1,6 +1,3 @@
-// Package cloudwatch is Reservoir's CloudWatch metrics and alarms domain.
-// This file holds the types other packages publish metrics with; the rest of
-// the domain (storage, statistics, GetMetricData, alarms) builds on them.
 package cloudwatch
 
 import "time"

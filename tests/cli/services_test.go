@@ -62,7 +62,7 @@ func startLogged(t *testing.T) (*reservoirtest.Server, *lockedBuffer, []string) 
 // TestCLIServicesNotServed: the AWS CLI, pointed at Reservoir for a service
 // it does not serve, fails at once with NotImplemented and a message naming
 // the service, in that service's protocol (REST-XML for S3, JSON 1.0 for
-// SQS, DynamoDB and CloudWatch, query for SNS), and
+// SQS and DynamoDB, query for SNS), and
 // does not retry: the server sees one request per command.
 func TestCLIServicesNotServed(t *testing.T) {
 	if testing.Short() {
@@ -83,7 +83,6 @@ func TestCLIServicesNotServed(t *testing.T) {
 		{[]string{"sqs", "list-queues"}, "ListQueues", "SQS (sqs)", "sqs"},
 		{[]string{"s3", "ls"}, "ListBuckets", "S3 (s3)", "s3"},
 		{[]string{"dynamodb", "list-tables"}, "ListTables", "DynamoDB (dynamodb)", "dynamodb"},
-		{[]string{"cloudwatch", "list-metrics"}, "ListMetrics", "CloudWatch (monitoring)", "monitoring"},
 		{[]string{"sns", "list-topics"}, "ListTopics", "SNS (sns)", "sns"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -33,7 +33,8 @@ provider "aws" {
     lambda = "{{.Endpoint}}"
     iam    = "{{.Endpoint}}"
     sts    = "{{.Endpoint}}"
-    logs   = "{{.Endpoint}}"
+    logs       = "{{.Endpoint}}"
+    cloudwatch = "{{.Endpoint}}"
   }
 }
 `
@@ -208,6 +209,46 @@ type logGroupConfig struct {
 	Function  string
 	Retention int
 	Tags      map[string]string
+}
+
+// alarmHCL is a function and an alarm on its AWS/Lambda Throttles.
+const alarmHCL = providerHCL + `
+resource "aws_lambda_function" "example" {
+  function_name    = "{{.Function}}"
+  role             = "arn:aws:iam::{{.Account}}:role/reservoir-tf-alarm"
+  handler          = "index.handler"
+  runtime          = "python3.12"
+  filename         = "{{.Zip}}"
+  source_code_hash = filebase64sha256("{{.Zip}}")
+}
+
+resource "aws_cloudwatch_metric_alarm" "throttles" {
+  alarm_name          = "{{.Function}}-throttles"
+  alarm_description   = "{{.Function}} is throttled"
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  statistic           = "Sum"
+  period              = {{.Period}}
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  dimensions = {
+    FunctionName = aws_lambda_function.example.function_name
+  }
+  tags = {
+    team = "core"
+  }
+}
+`
+
+// alarmConfig fills alarmHCL.
+type alarmConfig struct {
+	shared
+	Endpoint string
+	Zip      string
+	Function string
+	Period   int
 }
 
 // loggingConfig fills loggingHCL.

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -35,6 +37,88 @@ func TestTerraform(t *testing.T) {
 		t.Parallel()
 		testLogGroup(t, tc)
 	})
+	t.Run("MetricAlarm", func(t *testing.T) {
+		t.Parallel()
+		testAlarm(t, tc)
+	})
+}
+
+// testAlarm applies an aws_cloudwatch_metric_alarm on a function's
+// AWS/Lambda Throttles (provider 5.100.0's SDK speaks CloudWatch's query
+// protocol, seen on the wire), plans clean, changes the period, imports the alarm into a fresh
+// state, and destroys it, checking Reservoir through the SDK.
+func testAlarm(t *testing.T, tc *toolchain) {
+	srv := reservoirtest.Start(t)
+	rec := newRecorder(t, srv.URL)
+	cw := cloudwatch.NewFromConfig(srv.AWSConfig(t))
+	w := tc.workdir(t)
+	conf := alarmConfig{Endpoint: rec.URL, Zip: w.writeZip("function.zip"), Function: "tf-alarm", Period: 60}
+	const addr = "aws_cloudwatch_metric_alarm.throttles"
+	alarm := func(t *testing.T) *cwtypes.MetricAlarm {
+		t.Helper()
+		out, err := cw.DescribeAlarms(t.Context(), &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"tf-alarm-throttles"}})
+		if err != nil {
+			t.Fatalf("DescribeAlarms: %v", err)
+		}
+		if len(out.MetricAlarms) == 0 {
+			return nil
+		}
+		return &out.MetricAlarms[0]
+	}
+	defer rec.checkNoServerErrors(t)
+	steps := []struct {
+		name string
+		f    func(t *testing.T, w *workdir)
+	}{
+		{"Apply", func(t *testing.T, w *workdir) {
+			w.writeFile("main.tf", render(t, alarmHCL, conf))
+			w.must("init", "-input=false", "-no-color")
+			wantOutput(t, w.apply(), "Resources: 2 added, 0 changed, 0 destroyed.")
+			w.planIsClean()
+			a := alarm(t)
+			if a == nil || aws.ToString(a.MetricName) != "Throttles" || aws.ToString(a.Namespace) != "AWS/Lambda" || aws.ToInt32(a.Period) != 60 ||
+				len(a.Dimensions) != 1 || aws.ToString(a.Dimensions[0].Value) != "tf-alarm" {
+				t.Errorf("alarm = %+v", a)
+			}
+			// Provider 5.100.0's SDK sends CloudWatch the query protocol.
+			query := 0
+			for _, e := range rec.exchanges() {
+				if e.Path == "/" && e.Action == "PutMetricAlarm" {
+					query++
+				}
+			}
+			if query != 1 {
+				t.Errorf("the provider sent %d query-protocol PutMetricAlarm requests, want 1:\n%s", query, rec.dump())
+			}
+		}},
+		{"ChangePeriod", func(t *testing.T, w *workdir) {
+			conf.Period = 300
+			w.writeFile("main.tf", render(t, alarmHCL, conf))
+			changes, _ := w.applyJSON()
+			wantChanges(t, changes, map[string]string{addr: "update"})
+			w.planIsClean()
+			if a := alarm(t); a == nil || aws.ToInt32(a.Period) != 300 {
+				t.Errorf("alarm after the change = %+v", a)
+			}
+		}},
+		{"Import", func(t *testing.T, w *workdir) {
+			w.must("state", "rm", addr)
+			w.must("import", "-input=false", "-no-color", addr, "tf-alarm-throttles")
+			w.planIsClean()
+		}},
+		{"Destroy", func(t *testing.T, w *workdir) {
+			wantOutput(t, w.must("destroy", "-auto-approve", "-input=false", "-no-color"), "Resources: 2 destroyed.")
+			if a := alarm(t); a != nil {
+				t.Errorf("the alarm outlived destroy: %+v", a)
+			}
+		}},
+	}
+	for _, st := range steps {
+		if !t.Run(st.name, func(t *testing.T) { st.f(t, w.bind(t)) }) {
+			t.Logf("exchanges:\n%s", rec.dump())
+			t.FailNow()
+		}
+	}
 }
 
 // testLifecycle applies the configuration, imports both configs

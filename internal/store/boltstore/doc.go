@@ -1,15 +1,15 @@
 // Package boltstore is the durable store of Reservoir: one bbolt file that
-// implements lambda.Store, iam.Store and logs.Store. Every write is a single bbolt
+// implements lambda.Store, iam.Store, logs.Store and cloudwatch.Store. Every write is a single bbolt
 // read-write transaction, fsync'd on commit, so a change is durable when the
 // method returns nil and absent when it returns an error (or the process dies).
 //
-// # Schema, version 3
+// # Schema, version 4
 //
-// The file holds eight top-level buckets. Keys outside the log buckets are
-// UTF-8 strings; "/" separates key parts, so no part may be empty or contain
+// The file holds twelve top-level buckets. Keys outside the log and
+// CloudWatch buckets are UTF-8 strings; "/" separates key parts, so no part may be empty or contain
 // "/".
 //
-//	meta       "schema_version" -> "3" (ASCII decimal)
+//	meta       "schema_version" -> "4" (ASCII decimal)
 //	           "code_url_key" -> 32 random bytes: the secret that signs
 //	           GetFunction's Code.Location URLs (written once, on first use)
 //	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
@@ -22,6 +22,12 @@
 //	           (version 3; the name is the last part and may hold "/")
 //	log_streams <group id><stream name> -> logStreamRecord (JSON)
 //	log_events  <stream id><timestamp><seq> -> <ingestion time><message>
+//	cw_series  "<account>/<region>/"<series parts> -> cwSeriesRecord (JSON)
+//	           (version 4, as the three below)
+//	cw_data    <series id><minute> -> aggregate (binary, below)
+//	cw_alarms  "<account>/<region>/<alarm name>" -> cwAlarmRecord (JSON)
+//	           (the name is the last part and may hold "/")
+//	cw_history "<account>/<region>/"<time><seq> -> cwHistoryRecord (JSON)
 //
 // In the log buckets, <group id>, <stream id>, <timestamp> and <seq> are
 // 8-byte big-endian unsigned integers, so a group's streams are one key range
@@ -36,6 +42,23 @@
 // bytes. The figures in logStreamRecord (events, stored_bytes,
 // first/last_event_timestamp, last_ingestion_time) change in the same
 // transaction as the events they count.
+//
+// In the CloudWatch buckets, <series parts> are the namespace, the metric
+// name, the number of dimensions (uvarint), each dimension's name and value
+// (sorted by name) and the unit, each string as a uvarint length and its
+// bytes. <series id> is an 8-byte big-endian integer from cw_series'
+// sequence, never reused; <minute> is the minute (Unix seconds / 60) as an
+// 8-byte big-endian integer with its sign bit flipped, so a series' minutes
+// are one key range in time order. An aggregate is SampleCount, Sum, Minimum
+// and Maximum (8-byte IEEE 754 big-endian each), the number of histogram
+// buckets (uvarint) and per bucket its key's difference from the previous
+// key (varint, the first from 0) and its count (uvarint 2c for a whole count
+// c < 2^52, else uvarint 1 and an 8-byte float); bucket keys are those of
+// cloudwatch.Aggregate. A series record's last_minute is raised in the
+// transaction that writes its minutes. In cw_history, <time> is nanoseconds
+// since the epoch with its sign bit flipped and <seq> comes from cw_history's
+// sequence (both 8 bytes big-endian), so a scope's items are one key range
+// ordered by time, then write order.
 //
 // <digest> is the base64 SHA-256 of the package as AWS reports it
 // (Config.CodeSha256). A function record holds its own account, region and
@@ -75,6 +98,23 @@
 //	                  (Σ message bytes + 26 per event), first_event_timestamp,
 //	                  last_event_timestamp, last_ingestion_time (ms; absent
 //	                  means 0)
+//	cwSeriesRecord    id, account, region, namespace, metric_name,
+//	                  dimensions ([]{name, value}, sorted), unit, last_minute
+//	cwAlarmRecord     account, region, name, description,
+//	                  configuration_updated, actions_enabled, ok_actions,
+//	                  alarm_actions, insufficient_data_actions, state,
+//	                  state_reason, state_reason_data, state_updated,
+//	                  state_transitioned, metric_name, namespace, statistic,
+//	                  extended_statistic, dimensions, period, unit,
+//	                  evaluation_periods, datapoints_to_alarm, threshold
+//	                  (absent: none), comparison_operator, treat_missing_data,
+//	                  evaluate_low_sample_count_percentile, metrics
+//	                  ([]cwQueryRecord), threshold_metric_id,
+//	                  evaluation_state, tags ([]{key, value}, in order)
+//	cwQueryRecord     id, has_stat (then namespace, metric_name, dimensions,
+//	                  stat_period, stat, stat_unit), expression, label,
+//	                  return_data (absent: true), period, account_id
+//	cwHistoryRecord   alarm_name, alarm_type, type, summary, data
 //
 // Times are RFC 3339 with nanoseconds, in UTC. Only the requested count and
 // modification time of a provisioned concurrency config are stored: its status
@@ -88,7 +128,7 @@
 //
 // Any change to the layout or to the meaning of a record field bumps
 // schema_version, and Open migrates older files: a version 1 file (no async
-// bucket) or version 2 file (no log buckets) gets the missing buckets and
-// version 3, its records untouched. Open refuses a file whose
-// version it does not know, so an older binary never rewrites newer data.
+// bucket), version 2 file (no log buckets) or version 3 file (no CloudWatch
+// buckets) gets the missing buckets and version 4, its records untouched.
+// Open refuses a file whose version it does not know, so an older binary never rewrites newer data.
 package boltstore

@@ -79,8 +79,9 @@ func TestLogsSurviveReopen(t *testing.T) {
 	}
 }
 
-// TestMigratesSchemaV2: a version 2 file (no log buckets) opens as version 3
-// with its records untouched and the log buckets ready.
+// TestMigratesSchemaV2: a version 2 file (no log buckets, no CloudWatch
+// buckets) opens as version 4 with its records untouched and the log buckets
+// ready.
 func TestMigratesSchemaV2(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "reservoir.db")
@@ -90,7 +91,7 @@ func TestMigratesSchemaV2(t *testing.T) {
 	}
 	mustClose(t, s)
 	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 2 wrote
-		for _, b := range []string{"log_groups", "log_streams", "log_events"} {
+		for _, b := range []string{"log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history"} {
 			if err := tx.DeleteBucket([]byte(b)); err != nil {
 				return err
 			}
@@ -109,8 +110,8 @@ func TestMigratesSchemaV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "3" {
-		t.Errorf("schema_version after the migration = %q, want 3", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
+		t.Errorf("schema_version after the migration = %q, want 4", v)
 	}
 }
 

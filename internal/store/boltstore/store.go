@@ -35,9 +35,10 @@ var ErrUnsupportedSchema = errors.New("unsupported store schema version")
 
 const (
 	// SchemaVersion is the schema this package reads and writes. Open
-	// migrates version 1 files (which have no async bucket) and version 2
-	// files (which have no log buckets).
-	SchemaVersion = 3
+	// migrates version 1 files (which have no async bucket), version 2
+	// files (which have no log buckets) and version 3 files (which have no
+	// CloudWatch buckets).
+	SchemaVersion = 4
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -51,12 +52,17 @@ const (
 	bucketLogGroups = "log_groups"
 	bucketStreams   = "log_streams"
 	bucketEvents    = "log_events"
+	bucketCWSeries  = "cw_series"
+	bucketCWData    = "cw_data"
+	bucketCWAlarms  = "cw_alarms"
+	bucketCWHistory = "cw_history"
 
 	keySchemaVersion = "schema_version"
 )
 
-// Store is a bbolt file holding functions, code packages, IAM roles and
-// CloudWatch Logs groups, streams and events. It is safe for concurrent use.
+// Store is a bbolt file holding functions, code packages, IAM roles,
+// CloudWatch Logs groups, streams and events, and CloudWatch metric data,
+// alarms and alarm history. It is safe for concurrent use.
 //
 // Writes are group-committed: one committer goroutine takes every write that
 // is waiting when it is free and applies them in one transaction, so
@@ -156,7 +162,7 @@ func (s *Store) commit() {
 // allBuckets returns the top-level buckets of the schema, meta first.
 func allBuckets() []string {
 	return []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles, bucketAsync,
-		bucketLogGroups, bucketStreams, bucketEvents}
+		bucketLogGroups, bucketStreams, bucketEvents, bucketCWSeries, bucketCWData, bucketCWAlarms, bucketCWHistory}
 }
 
 // initSchema checks the schema version of an existing file, or stamps a new
@@ -178,9 +184,10 @@ func initSchema(tx *bolt.Tx) error {
 			}
 		}
 	case string(got) == want:
-	case string(got) == "1", string(got) == "2":
-		// Version 2 added the async bucket, version 3 the log buckets, all
-		// created below; nothing else changed.
+	case string(got) == "1", string(got) == "2", string(got) == "3":
+		// Version 2 added the async bucket, version 3 the log buckets,
+		// version 4 the CloudWatch buckets, all created below; nothing else
+		// changed.
 	default:
 		n, err := strconv.Atoi(string(got))
 		if err == nil && n > SchemaVersion {

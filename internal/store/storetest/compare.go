@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reservoir-dev/reservoir/internal/cloudwatch"
 	"github.com/reservoir-dev/reservoir/internal/iam"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/internal/logs"
@@ -22,15 +23,22 @@ import (
 // saves one, and a loaded configuration is settled: Phase's zero value).
 func knownFields() map[reflect.Type]int {
 	return map[reflect.Type]int{
-		reflect.TypeFor[lambda.Scope]():             2,
-		reflect.TypeFor[lambda.Function]():          10,
-		reflect.TypeFor[lambda.Config]():            18,
-		reflect.TypeFor[lambda.Alias]():             5,
-		reflect.TypeFor[lambda.ProvisionedConfig](): 7,
-		reflect.TypeFor[iam.Role]():                 11,
-		reflect.TypeFor[logs.Scope]():               2,
-		reflect.TypeFor[logs.Group]():               7,
-		reflect.TypeFor[logs.Stream]():              7,
+		reflect.TypeFor[lambda.Scope]():                2,
+		reflect.TypeFor[lambda.Function]():             10,
+		reflect.TypeFor[lambda.Config]():               18,
+		reflect.TypeFor[lambda.Alias]():                5,
+		reflect.TypeFor[lambda.ProvisionedConfig]():    7,
+		reflect.TypeFor[iam.Role]():                    11,
+		reflect.TypeFor[logs.Scope]():                  2,
+		reflect.TypeFor[logs.Group]():                  7,
+		reflect.TypeFor[logs.Stream]():                 7,
+		reflect.TypeFor[cloudwatch.Alarm]():            3,
+		reflect.TypeFor[cloudwatch.MetricAlarm]():      29,
+		reflect.TypeFor[cloudwatch.MetricDataQuery]():  7,
+		reflect.TypeFor[cloudwatch.MetricStat]():       4,
+		reflect.TypeFor[cloudwatch.AlarmHistoryItem](): 6,
+		reflect.TypeFor[cloudwatch.Aggregate]():        5,
+		reflect.TypeFor[cloudwatch.SeriesKey]():        5,
 	}
 }
 

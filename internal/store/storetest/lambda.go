@@ -1,7 +1,9 @@
 // Package storetest is the contract every implementation of lambda.Store,
-// iam.Store and logs.Store must pass. An implementation's test calls
-// RunLambdaStoreContract, RunIAMStoreContract and RunLogsStoreContract with a
-// constructor of empty stores; each subtest gets its own store. Run it under -race: part of the contract is concurrency.
+// iam.Store, logs.Store and cloudwatch.Store must pass. An implementation's
+// test calls RunLambdaStoreContract, RunIAMStoreContract,
+// RunLogsStoreContract and RunCloudWatchStoreContract with a constructor of
+// empty stores; each subtest gets its own store. Run it under -race: part of
+// the contract is concurrency.
 package storetest
 
 import (
