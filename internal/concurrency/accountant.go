@@ -57,6 +57,7 @@ type scopeBook struct {
 	provisionedInFlight int // executions on provisioned environments, all functions
 	inFlight            int // every execution in the scope
 	funcs               map[string]*funcBook
+	peak                scopePeak // high-water marks since the last TakePeaks
 }
 
 type funcBook struct {
@@ -73,6 +74,7 @@ type funcBook struct {
 	inFlight         int
 	removed          bool // RemoveFunction took it out of its scope
 	footprint        int  // what it takes out of the scope (see take)
+	peakInFlight     int  // high-water mark of inFlight since the last TakePeaks
 }
 
 // provBook is one provisioned config. A deleted config whose executions are
@@ -81,6 +83,8 @@ type provBook struct {
 	requested int
 	allocated int // environments initialized (for metrics)
 	inFlight  int
+	peak      int     // high-water mark of inFlight since the last TakePeaks
+	peakUtil  float64 // high-water mark of inFlight/allocated, likewise
 }
 
 func (p *provBook) excess() int { return max(0, p.inFlight-p.requested) }
@@ -377,6 +381,7 @@ func (a *Accountant) SetAllocated(s Scope, function, qualifier string, allocated
 	}
 	if p := f.prov[qualifier]; p != nil {
 		p.allocated = min(allocated, p.requested)
+		p.notePeak()
 	}
 }
 
@@ -437,6 +442,7 @@ func (a *Accountant) TryAcquire(s Scope, function string) (Lease, string, bool) 
 			f.inFlight++
 		})
 		b.inFlight++
+		b.notePeaks(f)
 		return Lease{scope: b, fn: f}, "", true
 	}
 	if b.sharedInFlight >= b.limit-b.taken {
@@ -446,6 +452,7 @@ func (a *Accountant) TryAcquire(s Scope, function string) (Lease, string, bool) 
 	f.onDemandInFlight++
 	f.inFlight++
 	b.inFlight++
+	b.notePeaks(f)
 	return Lease{scope: b, fn: f, shared: true}, "", true
 }
 
@@ -471,6 +478,8 @@ func (a *Accountant) AcquireProvisioned(s Scope, function, qualifier string) Lea
 	f.inFlight++
 	b.inFlight++
 	b.provisionedInFlight++
+	b.notePeaks(f)
+	p.notePeak()
 	return Lease{scope: b, fn: f, prov: p, qualifier: qualifier, Provisioned: true}
 }
 

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/concurrency"
 )
 
 // Asynchronous invocation, as AWS does it: an Event call is accepted at once
@@ -53,7 +55,7 @@ type asyncEvent struct {
 // input is the invocation the event asks for.
 func (ev asyncEvent) input() InvokeInput {
 	return InvokeInput{FunctionName: ev.rec.FunctionName, Qualifier: ev.rec.Qualifier, InvocationType: InvokeEvent,
-		ClientContext: ev.rec.ClientContext, Payload: ev.rec.Payload, RequestID: ev.rec.RequestID}
+		ClientContext: ev.rec.ClientContext, Payload: ev.rec.Payload, RequestID: ev.rec.RequestID, received: ev.rec.Received}
 }
 
 type asyncQueue struct {
@@ -185,6 +187,7 @@ func (q *asyncQueue) try(ev asyncEvent) {
 	log := q.s.log.With("function", ev.rec.FunctionName, "request_id", ev.rec.RequestID)
 	if age := q.s.now().Sub(ev.rec.Received); age > q.opts.MaxEventAge {
 		log.Warn("async event dropped: older than the maximum event age", "age", age)
+		q.dropped(ev, DropEventAgeExceeded)
 		q.finish(ev)
 		return
 	}
@@ -192,12 +195,14 @@ func (q *asyncQueue) try(ev asyncEvent) {
 	p, err := q.s.prepareInvoke(ev.rec.Scope, &in)
 	if err != nil {
 		log.Warn("async event dropped", "err", err)
+		q.dropped(ev, DropNotInvocable)
 		q.finish(ev)
 		return
 	}
 	if r := p.fn.ReservedConcurrency; r != nil && *r == 0 {
-		q.s.observer.Throttled(p.sc, p.fn.Name, "ReservedFunctionConcurrentInvocationLimitExceeded")
+		q.s.observer.Throttled(p.sc, p.fn.Name, ThrottleRecord{Reason: concurrency.ReasonReservedLimit, Qualifier: p.qualifier, Async: true})
 		log.Warn("async event dropped: the function's reserved concurrency is 0 (ZeroReservedConcurrency)")
+		q.s.observer.AsyncDropped(p.sc, p.fn.Name, p.qualifier, DropZeroReserved)
 		q.finish(ev)
 		return
 	}
@@ -238,6 +243,7 @@ func (q *asyncQueue) ended(ev asyncEvent, log *slog.Logger, res InvocationResult
 		return // it stays stored and runs after the restart
 	case err != nil:
 		log.Warn("async event could not run", "err", err)
+		q.dropped(ev, DropNotInvocable)
 	case res.FunctionError != "":
 		if ev.rec.Attempts < q.opts.MaxRetries {
 			ev.rec.Attempts++
@@ -250,8 +256,19 @@ func (q *asyncQueue) ended(ev asyncEvent, log *slog.Logger, res InvocationResult
 			return
 		}
 		log.Warn("async event failed after retries", "attempts", ev.rec.Attempts+1)
+		q.dropped(ev, DropRetriesExhausted)
 	}
 	q.finish(ev)
+}
+
+// dropped tells the observer that ev is dropped, under its function's name
+// when the name it was sent to still parses (the function may be gone).
+func (q *asyncQueue) dropped(ev asyncEvent, reason string) {
+	ref, err := q.s.resolve(ev.rec.Scope, ev.rec.FunctionName, ev.rec.Qualifier, nameRead)
+	if err != nil {
+		return
+	}
+	q.s.observer.AsyncDropped(ev.rec.Scope, ref.Name, ref.Qualifier, reason)
 }
 
 // stop stops dispatching and cancels pending retries; events already

@@ -39,6 +39,9 @@ type InvokeInput struct {
 	ClientContext  string
 	Payload        []byte
 	RequestID      string
+	// received is when the asynchronous event this invocation runs was
+	// queued (zero: a synchronous invocation).
+	received time.Time
 }
 
 // InvokeOutput is Invoke's answer.
@@ -50,25 +53,86 @@ type InvokeOutput struct {
 	Log             []byte // for LogType Tail
 }
 
-// InvokeObserver is told the outcome of every invocation attempt (metrics).
+// InvokeObserver is told the outcome of every invocation attempt and what
+// happens to asynchronous events (metrics). Its methods run on the invoke
+// path: they must be quick and must not block.
 type InvokeObserver interface {
-	Throttled(sc Scope, function, reason string)
+	Throttled(sc Scope, function string, t ThrottleRecord)
 	Invoked(sc Scope, function string, r InvokeRecord)
+	// AsyncReceived: an event for the function (under qualifier, "" when
+	// unqualified) was durably queued.
+	AsyncReceived(sc Scope, function, qualifier string)
+	// AsyncDropped: an event left the queue without its function having
+	// run successfully, for reason (one of the Drop constants).
+	AsyncDropped(sc Scope, function, qualifier, reason string)
+}
+
+// ThrottleRecord describes one throttled invocation attempt.
+type ThrottleRecord struct {
+	Reason    string // as in the 429's Reason field
+	Qualifier string // as invoked ("" when unqualified)
+	Async     bool   // an attempt to run a queued event (which is retried)
 }
 
 // InvokeRecord describes one invocation that ran.
 type InvokeRecord struct {
-	Provisioned   bool // served by a provisioned environment
-	Spillover     bool // a provisioned qualifier served on demand: all its environments were busy
-	FunctionError bool
-	Duration      time.Duration
-	InitDuration  time.Duration // > 0 on a cold start
+	Qualifier       string // as invoked: "" when unqualified, else $LATEST, a version or an alias
+	ExecutedVersion string // the version that ran ($LATEST included)
+	Provisioned     bool   // served by a provisioned environment
+	Spillover       bool   // a provisioned qualifier served on demand: all its environments were busy
+	FunctionError   bool
+	Duration        time.Duration // from admission to the result
+	InitDuration    time.Duration // > 0 on a cold start
+	Async           bool          // it ran a queued event
+	AsyncEventAge   time.Duration // for Async: from the event's queueing to this attempt's start
 }
+
+// Reasons an asynchronous event is dropped (the first two as AWS names
+// them in on-failure destination records).
+const (
+	DropRetriesExhausted = "RetriesExhausted" // the function failed on every attempt
+	DropEventAgeExceeded = "EventAgeExceeded" // older than the maximum event age
+	DropZeroReserved     = "ZeroReservedConcurrency"
+	DropNotInvocable     = "NotInvocable" // the function, version or alias is gone, or it could not start
+)
 
 type noObserver struct{}
 
-func (noObserver) Throttled(Scope, string, string)     {}
-func (noObserver) Invoked(Scope, string, InvokeRecord) {}
+func (noObserver) Throttled(Scope, string, ThrottleRecord)    {}
+func (noObserver) Invoked(Scope, string, InvokeRecord)        {}
+func (noObserver) AsyncReceived(Scope, string, string)        {}
+func (noObserver) AsyncDropped(Scope, string, string, string) {}
+
+// Observers tells each of its observers, in order.
+type Observers []InvokeObserver
+
+// Throttled implements InvokeObserver.
+func (o Observers) Throttled(sc Scope, function string, t ThrottleRecord) {
+	for _, x := range o {
+		x.Throttled(sc, function, t)
+	}
+}
+
+// Invoked implements InvokeObserver.
+func (o Observers) Invoked(sc Scope, function string, r InvokeRecord) {
+	for _, x := range o {
+		x.Invoked(sc, function, r)
+	}
+}
+
+// AsyncReceived implements InvokeObserver.
+func (o Observers) AsyncReceived(sc Scope, function, qualifier string) {
+	for _, x := range o {
+		x.AsyncReceived(sc, function, qualifier)
+	}
+}
+
+// AsyncDropped implements InvokeObserver.
+func (o Observers) AsyncDropped(sc Scope, function, qualifier, reason string) {
+	for _, x := range o {
+		x.AsyncDropped(sc, function, qualifier, reason)
+	}
+}
 
 // prepared is an invocation resolved against the function's current state.
 type prepared struct {
@@ -76,6 +140,7 @@ type prepared struct {
 	fn             *Function
 	cfg            Config
 	provQualifier  string // the provisioned config serving this qualifier, if any
+	qualifier      string // as invoked ("" when unqualified)
 	invokedARN     string
 	executedVerion string
 }
@@ -123,7 +188,7 @@ func (s *Service) prepareInvoke(sc Scope, in *InvokeInput) (prepared, error) {
 	if fn.Latest.Phase == Creating {
 		return prepared{}, errInvokePending()
 	}
-	p := prepared{sc: sc, fn: fn, invokedARN: sc.FunctionARN(ref.Name)}
+	p := prepared{sc: sc, fn: fn, invokedARN: sc.FunctionARN(ref.Name), qualifier: ref.Qualifier}
 	if ref.Qualifier != "" {
 		p.invokedARN += ":" + ref.Qualifier
 	}
@@ -204,6 +269,7 @@ func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeO
 		if err := s.async.accept(ctx, rec); err != nil {
 			return InvokeOutput{}, err
 		}
+		s.observer.AsyncReceived(sc, p.fn.Name, p.qualifier)
 		return InvokeOutput{StatusCode: 202}, nil
 	}
 	run, err := s.start(p, in)
@@ -228,7 +294,8 @@ type started struct {
 	p           prepared
 	exec        Execution
 	at          time.Time
-	provisioned bool // it runs on a provisioned environment
+	received    time.Time // when its asynchronous event was queued (zero: synchronous)
+	provisioned bool      // it runs on a provisioned environment
 	// codeGone is set when the package it runs was not found: an
 	// UpdateFunctionCode replaced and collected it while it started.
 	codeGone atomic.Bool
@@ -240,7 +307,7 @@ type started struct {
 // on-demand capacity.
 func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
 	cs := cscope(p.sc)
-	st := &started{s: s, p: p, at: s.now()}
+	st := &started{s: s, p: p, at: s.now(), received: in.received}
 	var throttled string
 	admit := func(provisioned bool) (func(), error) {
 		var lease concurrency.Lease
@@ -266,7 +333,7 @@ func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
 		ClientContext: in.ClientContext, LogTail: in.LogType == "Tail",
 	}, admit)
 	if throttled != "" { // admit runs synchronously inside Start
-		s.observer.Throttled(p.sc, p.fn.Name, throttled)
+		s.observer.Throttled(p.sc, p.fn.Name, ThrottleRecord{Reason: throttled, Qualifier: p.qualifier, Async: !in.received.IsZero()})
 	}
 	if err != nil {
 		return nil, err
@@ -335,10 +402,18 @@ func (st *started) restart(in InvokeInput) (*started, error) {
 }
 
 func (st *started) observe(res InvocationResult) {
-	st.s.observer.Invoked(st.p.sc, st.p.fn.Name, InvokeRecord{
+	r := InvokeRecord{
+		Qualifier: st.p.qualifier, ExecutedVersion: st.p.executedVerion,
 		Provisioned: st.provisioned, Spillover: st.p.provQualifier != "" && !st.provisioned,
 		FunctionError: res.FunctionError != "", Duration: st.s.now().Sub(st.at), InitDuration: res.InitDuration,
-	})
+	}
+	if res.ExecutedVersion != "" {
+		r.ExecutedVersion = res.ExecutedVersion
+	}
+	if !st.received.IsZero() {
+		r.Async, r.AsyncEventAge = true, max(0, st.at.Sub(st.received))
+	}
+	st.s.observer.Invoked(st.p.sc, st.p.fn.Name, r)
 }
 
 func (s *Service) codeLoader(digest string) CodeLoader {

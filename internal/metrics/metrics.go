@@ -27,6 +27,8 @@ type Metrics struct {
 	provInvokes *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	initDur     *prometheus.HistogramVec
+	asyncIn     *prometheus.CounterVec
+	asyncDrop   *prometheus.CounterVec
 }
 
 var fnLabels = []string{"account", "region", "function"}
@@ -49,9 +51,13 @@ func New(books *concurrency.Accountant) *Metrics {
 			Help: "Invocation duration (CloudWatch Duration).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, fnLabels),
 		initDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lambda_init_duration_seconds",
 			Help: "Initialization duration of new environments on cold starts.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, fnLabels),
+		asyncIn: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lambda_async_events_received_total",
+			Help: "Asynchronous events queued (CloudWatch AsyncEventsReceived)."}, fnLabels),
+		asyncDrop: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lambda_async_events_dropped_total",
+			Help: "Asynchronous events dropped without a successful run, by reason (CloudWatch AsyncEventsDropped)."}, append(fnLabels, "reason")),
 	}
 	m.registry.MustRegister(m.invocations, m.errors, m.throttles, m.spillovers, m.provInvokes, m.duration, m.initDur,
-		booksCollector{books: books})
+		m.asyncIn, m.asyncDrop, booksCollector{books: books})
 	return m
 }
 
@@ -61,8 +67,18 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Throttled implements lambda.InvokeObserver.
-func (m *Metrics) Throttled(sc lambda.Scope, function, reason string) {
-	m.throttles.WithLabelValues(sc.Account, sc.Region, function, reason).Inc()
+func (m *Metrics) Throttled(sc lambda.Scope, function string, t lambda.ThrottleRecord) {
+	m.throttles.WithLabelValues(sc.Account, sc.Region, function, t.Reason).Inc()
+}
+
+// AsyncReceived implements lambda.InvokeObserver.
+func (m *Metrics) AsyncReceived(sc lambda.Scope, function, _ string) {
+	m.asyncIn.WithLabelValues(sc.Account, sc.Region, function).Inc()
+}
+
+// AsyncDropped implements lambda.InvokeObserver.
+func (m *Metrics) AsyncDropped(sc lambda.Scope, function, _, reason string) {
+	m.asyncDrop.WithLabelValues(sc.Account, sc.Region, function, reason).Inc()
 }
 
 // Invoked implements lambda.InvokeObserver.

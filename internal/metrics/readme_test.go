@@ -25,7 +25,9 @@ func TestREADMEListsEveryMetric(t *testing.T) {
 	lsc := lambda.Scope{Account: sc.Account, Region: sc.Region}
 	m.Invoked(lsc, "fn", lambda.InvokeRecord{FunctionError: true, Provisioned: true, Spillover: true,
 		Duration: time.Millisecond, InitDuration: time.Millisecond})
-	m.Throttled(lsc, "fn", concurrency.ReasonAccountLimit)
+	m.Throttled(lsc, "fn", lambda.ThrottleRecord{Reason: concurrency.ReasonAccountLimit})
+	m.AsyncReceived(lsc, "fn", "")
+	m.AsyncDropped(lsc, "fn", "", lambda.DropRetriesExhausted)
 	families, err := m.registry.Gather()
 	if err != nil {
 		t.Fatal(err)
