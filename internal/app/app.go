@@ -28,6 +28,7 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/iamapi"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/internal/lambdaapi"
+	"github.com/reservoir-dev/reservoir/internal/lambdametrics"
 	"github.com/reservoir-dev/reservoir/internal/logs"
 	"github.com/reservoir-dev/reservoir/internal/logsapi"
 	"github.com/reservoir-dev/reservoir/internal/metrics"
@@ -124,15 +125,17 @@ func baseURL(public string, addr net.Addr) string {
 
 // App is a running Reservoir server.
 type App struct {
-	log      *slog.Logger
-	store    *boltstore.Store
-	svc      *lambda.Service
-	logs     *logs.Service
-	cw       *cloudwatch.Service
-	sim      *simulate.Executor
-	sandbox  *sandbox.Manager
-	listener net.Listener
-	server   *http.Server
+	log   *slog.Logger
+	store *boltstore.Store
+	svc   *lambda.Service
+	logs  *logs.Service
+	cw    *cloudwatch.Service
+	// lambdaMetrics publishes AWS/Lambda's metrics into cw.
+	lambdaMetrics *lambdametrics.Recorder
+	sim           *simulate.Executor
+	sandbox       *sandbox.Manager
+	listener      net.Listener
+	server        *http.Server
 	// stopReserve is the part of a shutdown's time kept for stopping the
 	// functions that still run when the time for requests is up.
 	stopReserve time.Duration
@@ -214,6 +217,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	acct := concurrency.New(limit)
 	m := metrics.New(acct)
+	a.cw, err = cloudwatch.NewService(ctx, cloudwatch.Options{Store: st, Logger: cfg.Logger})
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	// AWS/Lambda's metrics: every minute, what the invocations and the
+	// concurrency books saw goes into CloudWatch.
+	a.lambdaMetrics = lambdametrics.New(lambdametrics.Options{Sink: a.cw.Publish, Books: acct})
 	iamSvc, err := iam.NewService(ctx, st, time.Now)
 	if err != nil {
 		a.Close(ctx)
@@ -224,15 +235,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		runtimes = newRuntimeChecker(a.sandbox)
 	}
 	a.svc, err = lambda.NewService(ctx, lambda.Options{
-		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: m, Async: cfg.Async,
+		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: lambda.Observers{m, a.lambdaMetrics}, Async: cfg.Async,
 		Roles: lambdaRoles{iamSvc}, StrictRoles: cfg.StrictRoles, CheckCode: checkPackage, Runtimes: runtimes,
 	})
-	if err != nil {
-		a.Close(ctx)
-		return nil, err
-	}
-
-	a.cw, err = cloudwatch.NewService(ctx, cloudwatch.Options{Store: st, Logger: cfg.Logger})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
@@ -489,6 +494,10 @@ func (a *App) Close(ctx context.Context) error {
 			if err != nil {
 				errs = append(errs, fmt.Errorf("close logs: %w", err))
 			}
+		}
+		if a.lambdaMetrics != nil {
+			// After the invocations ended: the last minute is complete.
+			a.lambdaMetrics.Close()
 		}
 		if a.cw != nil {
 			// Before the store: the buffered datapoints are written.
