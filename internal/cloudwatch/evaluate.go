@@ -315,6 +315,10 @@ func isScalingPolicy(arn string) bool {
 func (s *Service) EvaluateAlarms(ctx context.Context) error {
 	s.evalMu.Lock()
 	defer s.evalMu.Unlock()
+	// What was published so far counts: its minutes may close a period.
+	if err := s.pub.flush(ctx); err != nil {
+		s.log.Error("cloudwatch: writing published data before an evaluation failed", "err", err)
+	}
 	now := s.clock.Now().UTC()
 	minute := unixMinute(now)
 	type ref struct {
@@ -527,7 +531,15 @@ func (s *Service) kickEvaluator() {
 // sweepEvery is how many evaluator ticks pass between sweeps.
 const sweepEvery = 60
 
-// loop evaluates the alarms at every minute's start (and when kicked) and
+// EvaluationDelay is how long after a minute ends the evaluator looks at
+// it. Publishers hand a minute's data over when it ends (AWS/Lambda's
+// recorder, at the minute's roll-over); evaluating a few seconds later, after
+// a flush, lets that minute count in the periods it closes rather than miss
+// them and be outside the window at the next minute. CloudWatch's own
+// evaluations run a little after the minute too; it does not say how long.
+const EvaluationDelay = 5 * time.Second
+
+// loop evaluates the alarms EvaluationDelay after every minute's start (and when kicked) and
 // sweeps expired data every hour, until Close. With EvaluationInterval < 0
 // it only sweeps, at start.
 func (s *Service) loop() {
@@ -547,7 +559,7 @@ func (s *Service) loop() {
 			wait := s.evalEvery
 			if wait == 0 {
 				now := s.clock.Now()
-				wait = now.Truncate(time.Minute).Add(time.Minute).Sub(now)
+				wait = now.Add(-EvaluationDelay).Truncate(time.Minute).Add(time.Minute + EvaluationDelay).Sub(now)
 			}
 			tick = s.clock.After(wait)
 		}

@@ -79,8 +79,8 @@ type Options struct {
 	HistoryRetention time.Duration
 	// MaxAlarms is the alarms one scope may have (0: DefaultMaxAlarms).
 	MaxAlarms int
-	// EvaluationInterval is how often the evaluator runs: 0 at the start
-	// of every minute, as CloudWatch; negative never (tests then call
+	// EvaluationInterval is how often the evaluator runs: 0 every minute,
+	// EvaluationDelay after it starts; negative never (tests then call
 	// EvaluateAlarms themselves).
 	EvaluationInterval time.Duration
 }
