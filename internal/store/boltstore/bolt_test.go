@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/reservoir-dev/reservoir/internal/autoscaling"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,8 +116,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "4")
+	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
+		t.Errorf("meta/schema_version = %q, want %q", v, "5")
 	}
 }
 
@@ -198,7 +199,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"5", "newer release"},
+		{"6", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -271,8 +272,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
-		t.Errorf("schema_version after the migration = %q, want 4", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
+		t.Errorf("schema_version after the migration = %q, want 5", v)
 	}
 }
 
@@ -661,4 +662,18 @@ func checkCrashFile(t *testing.T, path string, acked []string) {
 	if len(fns) > len(acked)+2*3 { // at most one unacknowledged commit per writer per round
 		t.Errorf("%d functions stored, only %d acknowledged", len(fns), len(acked))
 	}
+}
+
+func TestAutoscalingStoreContract(t *testing.T) {
+	storetest.RunAutoscalingStoreContract(t, func(t *testing.T) (autoscaling.Store, func() autoscaling.Store) {
+		path := filepath.Join(t.TempDir(), "reservoir.db")
+		s := mustOpen(t, path)
+		t.Cleanup(func() { _ = s.Close() })
+		return s, func() autoscaling.Store {
+			mustClose(t, s)
+			s2 := mustOpen(t, path)
+			t.Cleanup(func() { _ = s2.Close() })
+			return s2
+		}
+	})
 }

@@ -102,7 +102,7 @@ func TestMigratesSchemaV3(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
-		t.Errorf("schema_version after the migration = %q, want 4", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
+		t.Errorf("schema_version after the migration = %q, want 5", v)
 	}
 }

@@ -1,0 +1,133 @@
+package boltstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/reservoir-dev/reservoir/internal/autoscaling"
+)
+
+// Application Auto Scaling records live in one bucket, as JSON, under keys
+// "<kind>\x00<account>\x00<region>\x00<resource id>[\x00<name or id>]",
+// kind one of t (target), p (policy), s (scheduled action), a (activity).
+// The values are the domain's structs encoded by encoding/json (their Go
+// field names are the record's keys; renaming one is a schema change).
+
+func asKey(kind string, sc autoscaling.Scope, r autoscaling.ResourceID, name string) []byte {
+	k := kind + "\x00" + sc.Account + "\x00" + sc.Region + "\x00" + r.String()
+	if name != "" {
+		k += "\x00" + name
+	}
+	return []byte(k)
+}
+
+// LoadAutoscaling returns every stored target, policy, scheduled action and
+// activity.
+func (s *Store) LoadAutoscaling(ctx context.Context) (autoscaling.Snapshot, error) {
+	var snap autoscaling.Snapshot
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, bucketAutoscaling)
+		if err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var err error
+			switch k[0] {
+			case 't':
+				var t autoscaling.Target
+				if err = json.Unmarshal(v, &t); err == nil {
+					snap.Targets = append(snap.Targets, t)
+				}
+			case 'p':
+				var p autoscaling.Policy
+				if err = json.Unmarshal(v, &p); err == nil {
+					snap.Policies = append(snap.Policies, p)
+				}
+			case 's':
+				var a autoscaling.ScheduledAction
+				if err = json.Unmarshal(v, &a); err == nil {
+					snap.Actions = append(snap.Actions, a)
+				}
+			case 'a':
+				var a autoscaling.Activity
+				if err = json.Unmarshal(v, &a); err == nil {
+					snap.Activities = append(snap.Activities, a)
+				}
+			default:
+				err = fmt.Errorf("unknown record kind %q", k[0])
+			}
+			if err != nil {
+				return fmt.Errorf("decode autoscaling record %q: %w", k, err)
+			}
+			return nil
+		})
+	})
+	return snap, err
+}
+
+// SaveAutoscaling applies a change in one durable write.
+func (s *Store) SaveAutoscaling(ctx context.Context, c autoscaling.Change) error {
+	type kv struct{ k, v []byte }
+	var puts []kv
+	var dels [][]byte
+	put := func(k []byte, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		puts = append(puts, kv{k, b})
+		return nil
+	}
+	for _, t := range c.Targets {
+		if err := put(asKey("t", t.Scope, t.Resource, ""), t); err != nil {
+			return err
+		}
+	}
+	for _, p := range c.Policies {
+		if err := put(asKey("p", p.Scope, p.Resource, p.Name), p); err != nil {
+			return err
+		}
+	}
+	for _, a := range c.Actions {
+		if err := put(asKey("s", a.Scope, a.Resource, a.Name), a); err != nil {
+			return err
+		}
+	}
+	for _, a := range c.Activities {
+		if err := put(asKey("a", a.Scope, a.Resource, a.ID), a); err != nil {
+			return err
+		}
+	}
+	for _, k := range c.DeleteTargets {
+		dels = append(dels, asKey("t", k.Scope, k.Resource, ""))
+	}
+	for _, k := range c.DeletePolicies {
+		dels = append(dels, asKey("p", k.Scope, k.Resource, k.Name))
+	}
+	for _, k := range c.DeleteActions {
+		dels = append(dels, asKey("s", k.Scope, k.Resource, k.Name))
+	}
+	for _, a := range c.DeleteActivities {
+		dels = append(dels, asKey("a", a.Scope, a.Resource, a.ID))
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, bucketAutoscaling)
+		if err != nil {
+			return err
+		}
+		for _, k := range dels {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, p := range puts {
+			if err := b.Put(p.k, p.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
