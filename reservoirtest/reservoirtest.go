@@ -10,6 +10,7 @@ package reservoirtest
 
 import (
 	"context"
+	"github.com/jonboulle/clockwork"
 	"log/slog"
 	"net/http"
 	"os"
@@ -66,6 +67,11 @@ type Options struct {
 	// trust policy does not let lambda.amazonaws.com call sts:AssumeRole
 	// (--strict-roles). By default such a role is accepted with a warning.
 	StrictRoles bool
+	// Clock, when set, drives the minutes of AWS/Lambda's metrics,
+	// CloudWatch's alarm evaluation and Application Auto Scaling: pass a
+	// clockwork.NewFakeClock() and Advance it to run a scale-out and
+	// scale-in in seconds.
+	Clock clockwork.Clock
 }
 
 // Server is a running Reservoir.
@@ -111,6 +117,7 @@ func StartWith(t testing.TB, o Options) *Server {
 		PublicURL:          o.PublicURL,
 		CodeURLClock:       o.CodeURLClock,
 		StrictRoles:        o.StrictRoles,
+		Clock:              o.Clock,
 	})
 	if err != nil {
 		t.Fatalf("start reservoir: %v", err)

@@ -20,7 +20,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
+
+	"github.com/reservoir-dev/reservoir/internal/autoscaling"
+	"github.com/reservoir-dev/reservoir/internal/autoscalingapi"
 	"github.com/reservoir-dev/reservoir/internal/cloudwatch"
 	"github.com/reservoir-dev/reservoir/internal/cloudwatchapi"
 	"github.com/reservoir-dev/reservoir/internal/concurrency"
@@ -93,6 +97,10 @@ type Config struct {
 	// LogSink, if set, also receives every log event of every function, as
 	// sandbox.Options.LogSink describes (tests watch function output with it).
 	LogSink func(sandbox.LogLine)
+	// Clock drives the minutes of AWS/Lambda's metrics, CloudWatch's alarm
+	// evaluation and Application Auto Scaling (nil: the real clock); tests
+	// pass a fake one to run a scale-out in seconds.
+	Clock clockwork.Clock
 
 	// noLogIngest keeps functions' lines out of CloudWatch Logs (the API is
 	// still served): the baseline of the ingestion benchmarks.
@@ -130,6 +138,7 @@ type App struct {
 	svc   *lambda.Service
 	logs  *logs.Service
 	cw    *cloudwatch.Service
+	as    *autoscaling.Service
 	// lambdaMetrics publishes AWS/Lambda's metrics into cw.
 	lambdaMetrics *lambdametrics.Recorder
 	sim           *simulate.Executor
@@ -217,14 +226,29 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	acct := concurrency.New(limit)
 	m := metrics.New(acct)
-	a.cw, err = cloudwatch.NewService(ctx, cloudwatch.Options{Store: st, Logger: cfg.Logger})
+	// Alarm actions naming a scaling policy go to Application Auto Scaling,
+	// which is made after CloudWatch (it creates its policies' alarms).
+	var scaler atomic.Pointer[autoscaling.Service]
+	actions := func(ctx context.Context, act cloudwatch.AlarmAction) error {
+		as := scaler.Load()
+		if as == nil {
+			return errors.New("no action sink for " + act.ActionARN)
+		}
+		return as.HandleAlarmAction(ctx, autoscaling.Scope{Account: act.Scope.Account, Region: act.Scope.Region},
+			act.AlarmName, act.ActionARN, act.State == cloudwatch.StateAlarm, act.Timestamp)
+	}
+	var cwClock cloudwatch.Clock
+	if cfg.Clock != nil {
+		cwClock = cfg.Clock
+	}
+	a.cw, err = cloudwatch.NewService(ctx, cloudwatch.Options{Store: st, Logger: cfg.Logger, Clock: cwClock, Actions: actions})
 	if err != nil {
 		a.Close(ctx)
 		return nil, err
 	}
 	// AWS/Lambda's metrics: every minute, what the invocations and the
 	// concurrency books saw goes into CloudWatch.
-	a.lambdaMetrics = lambdametrics.New(lambdametrics.Options{Sink: a.cw.Publish, Books: acct})
+	a.lambdaMetrics = lambdametrics.New(lambdametrics.Options{Sink: a.cw.Publish, Books: acct, Clock: cfg.Clock})
 	iamSvc, err := iam.NewService(ctx, st, time.Now)
 	if err != nil {
 		a.Close(ctx)
@@ -242,6 +266,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Close(ctx)
 		return nil, err
 	}
+
+	var asClock autoscaling.Clock
+	if cfg.Clock != nil {
+		asClock = cfg.Clock
+	}
+	a.as, err = autoscaling.NewService(ctx, autoscaling.Options{Store: st, Lambda: scalingLambda{a.svc}, Alarms: scalingAlarms{a.cw},
+		Clock: asClock, Logger: cfg.Logger, EnsureRole: ensureScalingRole(iamSvc)})
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	scaler.Store(a.as)
 
 	// Code.Location is built from the listen address: listen first.
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -371,6 +407,7 @@ func (a *App) routes(cfg Config, iamSvc *iam.Service, metricsHandler http.Handle
 		router.Register(awsproto.Service{SigningName: "sts", Handler: query, QueryVersion: iamapi.STSVersion, QueryActions: iamapi.STSActions()}),
 		router.RegisterRPC(logsapi.Service(a.logs)),
 		router.RegisterRPC(cloudwatchapi.Service(a.cw)),
+		router.RegisterRPC(autoscalingapi.Service(a.as)),
 	)
 	return router, err
 }
@@ -494,6 +531,11 @@ func (a *App) Close(ctx context.Context) error {
 			if err != nil {
 				errs = append(errs, fmt.Errorf("close logs: %w", err))
 			}
+		}
+		if a.as != nil {
+			// Before CloudWatch, whose alarms' actions it takes, and the
+			// store.
+			a.as.Close()
 		}
 		if a.lambdaMetrics != nil {
 			// After the invocations ended: the last minute is complete.

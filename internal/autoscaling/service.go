@@ -77,6 +77,9 @@ type Options struct {
 	// checked: 0 every minute (on the minute, plus TickDelay); negative
 	// never (tests call Tick).
 	TickInterval time.Duration
+	// EnsureRole, if set, is called after a target is registered, to make
+	// the service-linked role it reports exist in IAM.
+	EnsureRole func(ctx context.Context, sc Scope) error
 }
 
 // TickDelay is how long after each minute the engine ticks.
@@ -90,6 +93,7 @@ type Service struct {
 	alarms Alarms
 	clock  Clock
 	log    *slog.Logger
+	role   func(ctx context.Context, sc Scope) error
 
 	// scaleMu admits one change of capacity at a time (decisions read the
 	// current capacity and write it).
@@ -121,7 +125,7 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: o.Store, lambda: o.Lambda, alarms: o.Alarms, clock: o.Clock, log: o.Logger,
+	s := &Service{store: o.Store, lambda: o.Lambda, alarms: o.Alarms, clock: o.Clock, log: o.Logger, role: o.EnsureRole,
 		targets: map[TargetKey]*Target{}, policies: map[NamedKey]*Policy{}, actions: map[NamedKey]*ScheduledAction{},
 		activities: map[TargetKey][]Activity{}, stop: make(chan struct{}), done: make(chan struct{})}
 	snap, err := o.Store.LoadAutoscaling(ctx)
@@ -255,6 +259,11 @@ func (s *Service) RegisterScalableTarget(ctx context.Context, sc Scope, in Regis
 	}
 	s.targets[k] = &t
 	s.mu.Unlock()
+	if s.role != nil {
+		if err := s.role(ctx, sc); err != nil {
+			s.log.Warn("autoscaling: service-linked role", "err", err)
+		}
+	}
 	// After the durable write: capacity is brought within the new bounds.
 	s.enforceBounds(ctx, k)
 	return t.ARN(), nil
