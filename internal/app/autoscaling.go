@@ -16,7 +16,9 @@ import (
 // concurrency through the same calls a user makes.
 type scalingLambda struct{ svc *lambda.Service }
 
-func lscope(sc autoscaling.Scope) lambda.Scope { return lambda.Scope{Account: sc.Account, Region: sc.Region} }
+func lscope(sc autoscaling.Scope) lambda.Scope {
+	return lambda.Scope{Account: sc.Account, Region: sc.Region}
+}
 
 func (l scalingLambda) CheckTarget(ctx context.Context, sc autoscaling.Scope, fn, q string) error {
 	_, err := l.svc.GetProvisionedConcurrencyConfig(ctx, lscope(sc), fn, q)

@@ -29,7 +29,9 @@ type loadModel struct {
 	refuse   string // when set, SetProvisioned fails with it
 }
 
-func (l *loadModel) CheckTarget(ctx context.Context, sc autoscaling.Scope, fn, q string) error { return nil }
+func (l *loadModel) CheckTarget(ctx context.Context, sc autoscaling.Scope, fn, q string) error {
+	return nil
+}
 
 func (l *loadModel) Provisioned(ctx context.Context, sc autoscaling.Scope, fn, q string) (int, error) {
 	l.mu.Lock()
@@ -111,7 +113,7 @@ func (e *engine) minute() {
 	if u, ok := e.fn.utilization(); ok {
 		e.cw.Publish(cloudwatch.Scope(e.sc), []cloudwatch.Datum{{Namespace: "AWS/Lambda", MetricName: "ProvisionedConcurrencyUtilization",
 			Dimensions: []cloudwatch.Dimension{{Name: "FunctionName", Value: "orders"}, {Name: "Resource", Value: "orders:live"}},
-			Timestamp: e.clock.Now(), Values: []float64{u}, Counts: []float64{1}}})
+			Timestamp:  e.clock.Now(), Values: []float64{u}, Counts: []float64{1}}})
 	}
 	e.clock.Advance(time.Minute)
 	if err := e.cw.EvaluateAlarms(ctx); err != nil {

@@ -239,7 +239,9 @@ func (s *Service) Tick(ctx context.Context) error {
 		due = append(due, k)
 	}
 	s.mu.Unlock()
-	slices.SortFunc(due, func(a, b NamedKey) int { return strings.Compare(a.Resource.String()+a.Name, b.Resource.String()+b.Name) })
+	slices.SortFunc(due, func(a, b NamedKey) int {
+		return strings.Compare(a.Resource.String()+a.Name, b.Resource.String()+b.Name)
+	})
 	var errs []error
 	for _, k := range due {
 		if err := s.runScheduled(ctx, k, now); err != nil {
