@@ -35,6 +35,7 @@ provider "aws" {
     sts    = "{{.Endpoint}}"
     logs       = "{{.Endpoint}}"
     cloudwatch = "{{.Endpoint}}"
+    applicationautoscaling = "{{.Endpoint}}"
   }
 }
 `
@@ -281,3 +282,78 @@ type shared struct{}
 
 func (shared) Account() string { return account }
 func (shared) Region() string  { return region }
+
+// scalingHCL is the provisioned concurrency of a function's alias managed
+// by Application Auto Scaling, as production modules write it: a scalable
+// target on the alias, a target-tracking policy on
+// LambdaProvisionedConcurrencyUtilization, and a scheduled action for a
+// weekday-morning peak.
+const scalingHCL = providerHCL + `
+resource "aws_lambda_function" "example" {
+  function_name    = "{{.Function}}"
+  role             = "arn:aws:iam::{{.Account}}:role/reservoir-tf-scaling"
+  handler          = "index.handler"
+  runtime          = "python3.12"
+  filename         = "{{.Zip}}"
+  source_code_hash = filebase64sha256("{{.Zip}}")
+  publish          = true
+}
+
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  function_name    = aws_lambda_function.example.function_name
+  function_version = aws_lambda_function.example.version
+}
+
+resource "aws_appautoscaling_target" "pc" {
+  service_namespace  = "lambda"
+  scalable_dimension = "lambda:function:ProvisionedConcurrency"
+  resource_id        = "function:${aws_lambda_alias.live.function_name}:${aws_lambda_alias.live.name}"
+  min_capacity       = 1
+  max_capacity       = {{.Max}}
+  tags = {
+    team = "core"
+  }
+}
+
+resource "aws_appautoscaling_policy" "util" {
+  name               = "util"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.pc.service_namespace
+  scalable_dimension = aws_appautoscaling_target.pc.scalable_dimension
+  resource_id        = aws_appautoscaling_target.pc.resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value       = {{.Target}}
+    scale_in_cooldown  = 120
+    scale_out_cooldown = 0
+    predefined_metric_specification {
+      predefined_metric_type = "LambdaProvisionedConcurrencyUtilization"
+    }
+  }
+}
+
+resource "aws_appautoscaling_scheduled_action" "peak" {
+  name               = "peak"
+  service_namespace  = aws_appautoscaling_target.pc.service_namespace
+  scalable_dimension = aws_appautoscaling_target.pc.scalable_dimension
+  resource_id        = aws_appautoscaling_target.pc.resource_id
+  schedule           = "cron(0 8 ? * MON-FRI *)"
+  timezone           = "Europe/Paris"
+
+  scalable_target_action {
+    min_capacity = 2
+    max_capacity = {{.Max}}
+  }
+}
+`
+
+// scalingConfig fills scalingHCL.
+type scalingConfig struct {
+	shared
+	Endpoint string
+	Zip      string
+	Function string
+	Max      int
+	Target   float64
+}
