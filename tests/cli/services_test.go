@@ -101,7 +101,7 @@ func TestCLIServicesNotServed(t *testing.T) {
 			msg := stderr.String()
 			if !strings.Contains(msg, "(NotImplemented) when calling the "+tc.op+" operation") ||
 				!strings.Contains(msg, "Reservoir does not serve "+tc.name) ||
-				!strings.Contains(msg, "it serves CloudWatch Logs, IAM, Lambda and STS on this endpoint") {
+				!strings.Contains(msg, "it serves CloudWatch, CloudWatch Logs, IAM, Lambda and STS on this endpoint") {
 				t.Errorf("aws %s printed:\n%s", strings.Join(tc.args, " "), msg)
 			}
 			if n := log.warnings(tc.signing); n != 1 {
