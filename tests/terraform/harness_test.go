@@ -391,6 +391,7 @@ type exchange struct {
 	Target    string // X-Amz-Target of JSON-protocol services (Logs)
 	Status    int
 	ErrorCode string
+	At        time.Time // when the request arrived
 }
 
 func (e exchange) String() string {
@@ -433,7 +434,7 @@ func newRecorder(t *testing.T, target string) *recorder {
 	rec := &recorder{}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ex := exchange{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Target: r.Header.Get("X-Amz-Target")}
+		ex := exchange{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Target: r.Header.Get("X-Amz-Target"), At: time.Now()}
 		if r.Method == http.MethodPost && r.URL.Path == "/" {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -492,7 +493,7 @@ func (r *recorder) since(mark int) []exchange {
 func (r *recorder) dump() string {
 	var b strings.Builder
 	for _, e := range r.exchanges() {
-		b.WriteString("  " + e.String() + "\n")
+		b.WriteString("  " + e.At.Format("15:04:05.000") + " " + e.String() + "\n")
 	}
 	return b.String()
 }
