@@ -1,10 +1,10 @@
 package cloudwatch
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -96,16 +96,27 @@ func ExtractEMF(msg string, eventTime time.Time) ([]Datum, error) {
 	if len(doc) > emfMaxBytes {
 		return nil, &EMFError{Parse: true, Reason: fmt.Sprintf("%d bytes exceed the %d of a log event", len(doc), emfMaxBytes)}
 	}
-	var root map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(doc), &root); err != nil {
+	// One pass over the text; numbers stay as written (json.Number) so that
+	// they are checked here rather than refused by the decoder.
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return nil, &EMFError{Parse: true, Reason: err.Error()}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &EMFError{Parse: true, Reason: "data after the JSON object"}
+	}
+	root, ok := v.(map[string]any)
+	if !ok {
+		return nil, &EMFError{Parse: true, Reason: "not an object"}
 	}
 	rawMeta, ok := root["_aws"]
 	if !ok {
 		return nil, nil // "_aws" only inside a value: an ordinary JSON line
 	}
-	var meta map[string]json.RawMessage
-	if err := strictObject(rawMeta, &meta); err != nil {
+	meta, ok := rawMeta.(map[string]any)
+	if !ok {
 		return nil, emfInvalid("_aws must be an object")
 	}
 	ts, err := emfTimestamp(meta["Timestamp"], eventTime)
@@ -116,13 +127,13 @@ func ExtractEMF(msg string, eventTime time.Time) ([]Datum, error) {
 	if !ok {
 		return nil, emfInvalid("_aws.CloudWatchMetrics is missing")
 	}
-	var directives []json.RawMessage
-	if err := strictArray(rawDirectives, &directives); err != nil {
+	directives, ok := rawDirectives.([]any)
+	if !ok {
 		return nil, emfInvalid("_aws.CloudWatchMetrics must be an array")
 	}
 	var out []Datum
-	for i, raw := range directives {
-		out, err = appendDirective(out, root, raw, ts)
+	for i, d := range directives {
+		out, err = appendDirective(out, root, d, ts)
 		if err != nil {
 			return nil, emfInvalid("_aws.CloudWatchMetrics[%d]: %v", i, err)
 		}
@@ -130,12 +141,12 @@ func ExtractEMF(msg string, eventTime time.Time) ([]Datum, error) {
 	return out, nil
 }
 
-func emfTimestamp(raw json.RawMessage, eventTime time.Time) (time.Time, error) {
-	if raw == nil {
+func emfTimestamp(v any, eventTime time.Time) (time.Time, error) {
+	if v == nil {
 		return time.Time{}, emfInvalid("_aws.Timestamp is missing")
 	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil || !isJSONNumber(raw) {
+	n, ok := v.(json.Number)
+	if !ok {
 		return time.Time{}, emfInvalid("_aws.Timestamp must be a number of milliseconds")
 	}
 	ms, err := n.Float64()
@@ -150,46 +161,45 @@ func emfTimestamp(raw json.RawMessage, eventTime time.Time) (time.Time, error) {
 }
 
 // appendDirective appends the datums of one MetricDirective.
-func appendDirective(out []Datum, root map[string]json.RawMessage, raw json.RawMessage, ts time.Time) ([]Datum, error) {
-	var d map[string]json.RawMessage
-	if err := strictObject(raw, &d); err != nil {
+func appendDirective(out []Datum, root map[string]any, v any, ts time.Time) ([]Datum, error) {
+	d, ok := v.(map[string]any)
+	if !ok {
 		return nil, errors.New("a directive must be an object")
 	}
-	var ns string
-	if err := strictString(d["Namespace"], &ns); err != nil {
-		return nil, errors.New("Namespace must be a string")
-	}
+	ns, ok := d["Namespace"].(string)
 	switch {
+	case !ok:
+		return nil, errors.New("Namespace must be a string")
 	case len(ns) < 1 || len(ns) > maxNameLen:
 		return nil, fmt.Errorf("Namespace must have 1 to %d characters", maxNameLen)
 	case strings.HasPrefix(ns, ":"), strings.HasPrefix(ns, "AWS/"):
 		return nil, fmt.Errorf("Namespace %q is reserved", ns)
 	}
 
-	var sets []json.RawMessage
-	if err := strictArray(d["Dimensions"], &sets); err != nil || len(sets) == 0 {
+	sets, ok := d["Dimensions"].([]any)
+	if !ok || len(sets) == 0 {
 		return nil, errors.New("Dimensions must be an array of at least one dimension set")
 	}
 	dimSets := make([][]Dimension, 0, len(sets))
-	for j, raw := range sets {
-		var keys []json.RawMessage
-		if err := strictArray(raw, &keys); err != nil {
+	for j, set := range sets {
+		keys, ok := set.([]any)
+		if !ok {
 			return nil, fmt.Errorf("Dimensions[%d] must be an array of dimension names", j)
 		}
 		if len(keys) > emfMaxDimensions {
 			return nil, fmt.Errorf("Dimensions[%d] has %d keys, more than %d", j, len(keys), emfMaxDimensions)
 		}
 		dims := make([]Dimension, 0, len(keys))
-		for _, rawKey := range keys {
-			var key string
-			if err := strictString(rawKey, &key); err != nil {
+		for _, k := range keys {
+			key, ok := k.(string)
+			if !ok {
 				return nil, fmt.Errorf("Dimensions[%d] must hold strings", j)
 			}
 			if len(key) < 1 || len(key) > maxNameLen {
 				return nil, fmt.Errorf("dimension name %q must have 1 to %d characters", key, maxNameLen)
 			}
-			var value string
-			if err := strictString(root[key], &value); err != nil {
+			value, ok := root[key].(string)
+			if !ok {
 				return nil, fmt.Errorf("dimension %q needs a string member on the root", key)
 			}
 			if len(value) < 1 || len(value) > maxDimValueLen {
@@ -206,15 +216,15 @@ func appendDirective(out []Datum, root map[string]json.RawMessage, raw json.RawM
 		}
 	}
 
-	var metrics []json.RawMessage
-	if err := strictArray(d["Metrics"], &metrics); err != nil {
+	metrics, ok := d["Metrics"].([]any)
+	if !ok {
 		return nil, errors.New("Metrics must be an array")
 	}
 	if len(metrics) > emfMaxMetrics {
 		return nil, fmt.Errorf("Metrics has %d definitions, more than %d", len(metrics), emfMaxMetrics)
 	}
-	for k, raw := range metrics {
-		name, unit, err := metricDefinition(raw)
+	for k, m := range metrics {
+		name, unit, err := metricDefinition(m)
 		if err != nil {
 			return nil, fmt.Errorf("Metrics[%d]: %v", k, err)
 		}
@@ -234,28 +244,28 @@ func appendDirective(out []Datum, root map[string]json.RawMessage, raw json.RawM
 
 // metricDefinition reads a MetricDefinition: Name, and the optional Unit
 // (None when absent) and StorageResolution.
-func metricDefinition(raw json.RawMessage) (string, Unit, error) {
-	var m map[string]json.RawMessage
-	if err := strictObject(raw, &m); err != nil {
+func metricDefinition(v any) (string, Unit, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
 		return "", "", errors.New("a metric definition must be an object")
 	}
-	var name string
-	if err := strictString(m["Name"], &name); err != nil {
+	name, ok := m["Name"].(string)
+	if !ok {
 		return "", "", errors.New("Name must be a string")
 	}
 	if len(name) < 1 || len(name) > maxNameLen {
 		return "", "", fmt.Errorf("Name must have 1 to %d characters", maxNameLen)
 	}
 	unit := UnitNone
-	if raw, ok := m["Unit"]; ok {
-		var u string
-		if err := strictString(raw, &u); err != nil || !slices.Contains(standardUnits, Unit(u)) {
+	if u, present := m["Unit"]; present {
+		s, ok := u.(string)
+		if !ok || !slices.Contains(standardUnits, Unit(s)) {
 			return "", "", fmt.Errorf("Unit must be one of %s", unitNames())
 		}
-		unit = Unit(u)
+		unit = Unit(s)
 	}
-	if raw, ok := m["StorageResolution"]; ok {
-		if s := string(bytes.TrimSpace(raw)); s != "1" && s != "60" {
+	if r, present := m["StorageResolution"]; present {
+		if n, ok := r.(json.Number); !ok || n != "1" && n != "60" {
 			return "", "", errors.New("StorageResolution must be 1 or 60")
 		}
 	}
@@ -264,76 +274,42 @@ func metricDefinition(raw json.RawMessage) (string, Unit, error) {
 
 // metricValues reads a metric's target member: a number or an array of up
 // to emfMaxValues numbers.
-func metricValues(raw json.RawMessage) ([]float64, error) {
-	if raw == nil {
-		return nil, errors.New("no member on the root holds its value")
-	}
-	raw = bytes.TrimSpace(raw)
-	if len(raw) > 0 && raw[0] == '[' {
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, errors.New("the value must be a number or an array of numbers")
+func metricValues(v any) ([]float64, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, errors.New("no member on the root holds a number for it")
+	case []any:
+		if len(v) > emfMaxValues {
+			return nil, fmt.Errorf("%d values, more than %d", len(v), emfMaxValues)
 		}
-		if len(items) > emfMaxValues {
-			return nil, fmt.Errorf("%d values, more than %d", len(items), emfMaxValues)
-		}
-		values := make([]float64, 0, len(items))
-		for _, it := range items {
-			v, err := metricNumber(it)
+		values := make([]float64, 0, len(v))
+		for _, it := range v {
+			f, err := metricNumber(it)
 			if err != nil {
 				return nil, err
 			}
-			values = append(values, v)
+			values = append(values, f)
 		}
 		return values, nil
+	default:
+		f, err := metricNumber(v)
+		if err != nil {
+			return nil, err
+		}
+		return []float64{f}, nil
 	}
-	v, err := metricNumber(raw)
-	if err != nil {
-		return nil, err
-	}
-	return []float64{v}, nil
 }
 
-func metricNumber(raw json.RawMessage) (float64, error) {
-	raw = bytes.TrimSpace(raw)
-	if !isJSONNumber(raw) {
-		return 0, fmt.Errorf("the value %s is not a number", truncate(string(raw), 40))
+func metricNumber(v any) (float64, error) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, fmt.Errorf("a value of type %T is not a number", v)
 	}
-	v, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || !finite(v) {
-		return 0, fmt.Errorf("the value %s is out of range", truncate(string(raw), 40))
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || !finite(f) {
+		return 0, fmt.Errorf("the value %s is out of range", truncate(string(n), 40))
 	}
-	return v, nil
-}
-
-// isJSONNumber says whether a (valid) JSON value is a number: it starts
-// with a digit or a minus sign.
-func isJSONNumber(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9')
-}
-
-// strictObject, strictArray and strictString decode a member that must be
-// of that JSON type (json.Unmarshal would take null for any of them).
-func strictObject(raw json.RawMessage, v *map[string]json.RawMessage) error {
-	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
-		return errors.New("not an object")
-	}
-	return json.Unmarshal(raw, v)
-}
-
-func strictArray(raw json.RawMessage, v *[]json.RawMessage) error {
-	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '[' {
-		return errors.New("not an array")
-	}
-	return json.Unmarshal(raw, v)
-}
-
-func strictString(raw json.RawMessage, v *string) error {
-	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '"' {
-		return errors.New("not a string")
-	}
-	return json.Unmarshal(raw, v)
+	return f, nil
 }
 
 func truncate(s string, n int) string {
