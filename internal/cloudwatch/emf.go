@@ -67,16 +67,17 @@ func emfInvalid(format string, args ...any) error {
 }
 
 // emfDocument returns the JSON part of a message that may be an EMF
-// document, cheaply: no '{' opening the message or following a tab, or no
-// "_aws" after it, and the message is not EMF. Most log lines end here
-// after one byte search.
+// document, cheaply: without a '{' opening the message or following a tab,
+// or without `_aws"` after it, the message is not EMF. Most log lines end
+// here after one or two byte searches; searching for `_aws"` rather than
+// `"_aws"` is several times faster on JSON lines, which are full of quotes.
 func emfDocument(msg string) (string, bool) {
 	i := strings.IndexByte(msg, '{')
 	if i < 0 || i > 0 && msg[i-1] != '\t' {
 		return "", false
 	}
 	doc := msg[i:]
-	if !strings.Contains(doc, `"_aws"`) {
+	if !strings.Contains(doc, `_aws"`) {
 		return "", false
 	}
 	return doc, true
