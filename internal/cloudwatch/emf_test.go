@@ -268,3 +268,29 @@ func FuzzExtractEMF(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkExtractEMF: the extractor alone, on a plain text line (one byte
+// search), a JSON log record that is not EMF (two) and an EMF line with
+// one dimension set and two metrics (a full decode).
+func BenchmarkExtractEMF(b *testing.B) {
+	for _, l := range []struct{ name, text string }{
+		{"plain", "[INFO]\t2026-03-01T12:00:30.000Z\t5b3f8c1e-7c4d-4a55-9a0e-2f6d1c9b8a71\tprocessed order 81724 for customer 5531 in 12 ms"},
+		{"json", `{"timestamp":"2026-03-01T12:00:30Z","level":"INFO","message":"processed order 81724 for customer 5531 in 12 ms","logger":"root","requestId":"5b3f8c1e-7c4d-4a55-9a0e-2f6d1c9b8a71"}`},
+		{"emf", `{"_aws":{"Timestamp":` + emfTS + `,"CloudWatchMetrics":[{"Namespace":"Shop","Dimensions":[["Service"]],` +
+			`"Metrics":[{"Name":"Orders","Unit":"Count"},{"Name":"Latency","Unit":"Milliseconds"}]}]},` +
+			`"Service":"cart","Orders":1,"Latency":12,"requestId":"5b3f8c1e-7c4d-4a55-9a0e-2f6d1c9b8a71"}`},
+	} {
+		b.Run("line="+l.name, func(b *testing.B) {
+			want := 0
+			if l.name == "emf" {
+				want = 2
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if got, err := cloudwatch.ExtractEMF(l.text, emfAt); err != nil || len(got) != want {
+					b.Fatalf("%d datums, %v", len(got), err)
+				}
+			}
+		})
+	}
+}
