@@ -18,7 +18,8 @@ import (
 
 // emfHandler prints embedded metric format lines written by hand: one with
 // print (raw stdout) and one through Python's logging, plus, when asked, a
-// line that announces EMF but has a Timestamp from 1970.
+// line that announces EMF but has a Timestamp from 1970 and one that is
+// not JSON.
 const emfHandler = `import logging, time
 logging.getLogger().setLevel(logging.INFO)
 def handler(event, context):
@@ -30,6 +31,7 @@ def handler(event, context):
           '"Metrics":[{"Name":"Logged","Unit":"Count"}]}]},"Service":"%s","Logged":1}' % (ts, event["service"]))
     if event.get("bad"):
         print('{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"Shop","Dimensions":[[]],"Metrics":[{"Name":"Never"}]}]},"Never":1}')
+        print('{"_aws":{"Timestamp":1,"CloudWatchMetrics":[ cut short')
     return "ok"
 `
 
@@ -41,7 +43,8 @@ def handler(event, context):
 // "[INFO]\t<time>\t<request id>\t" prefix precedes the document, which the
 // specification allows) but not with JSON, where the runtime wraps it in
 // the "message" of its own JSON record, as on AWS. A line with a 1970
-// Timestamp yields no metric and counts as EMFValidationErrors. The exact
+// Timestamp yields no metric and counts as EMFValidationErrors, one cut
+// short as EMFParsingErrors. The exact
 // figures are read after a restart, when every line is in and flushed.
 func TestEMFMetricsExtracted(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
@@ -140,6 +143,7 @@ func TestEMFMetricsExtracted(t *testing.T) {
 		{"Shop", "Logged", "Service", "json", stats{}},
 		{"AWS/Logs", "EMFValidationErrors", "LogGroupName", "/aws/lambda/emf-text", stats{sum: 1, count: 1, unit: cwtypes.StandardUnitNone}},
 		{"AWS/Logs", "EMFValidationErrors", "LogGroupName", "/aws/lambda/emf-json", stats{}},
+		{"AWS/Logs", "EMFParsingErrors", "LogGroupName", "/aws/lambda/emf-text", stats{sum: 1, count: 1, unit: cwtypes.StandardUnitNone}},
 	} {
 		got := get(tc.ns, tc.metric, tc.dim, tc.value)
 		got.points = 0
@@ -171,12 +175,12 @@ func TestEMFMetricsExtracted(t *testing.T) {
 		if strings.HasPrefix(m, `{"_aws":`) && strings.Contains(m, `"Orders":`) {
 			printed++
 		}
-		if strings.Contains(m, `"Never":1`) {
+		if strings.Contains(m, `"Never":1`) || strings.Contains(m, "cut short") {
 			bad++
 		}
 	}
-	if printed != 2 || bad != 1 {
-		t.Errorf("log group holds %d printed EMF lines (want 2) and %d invalid ones (want 1)", printed, bad)
+	if printed != 2 || bad != 2 {
+		t.Errorf("log group holds %d printed EMF lines (want 2) and %d invalid ones (want 2)", printed, bad)
 	}
 	// With LogFormat JSON the logging line is there, wrapped: no metric.
 	events, err = cwl.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/aws/lambda/emf-json")})
