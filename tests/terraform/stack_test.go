@@ -449,18 +449,21 @@ func testStack(t *testing.T, tc *toolchain) {
 		deadline := start.Add(2*time.Minute + 30*time.Second)
 		fnDims := map[string]string{"FunctionName": fn}
 		liveDims := map[string]string{"FunctionName": fn, "Resource": fn + ":live"}
-		for got := sum("Throttles", fnDims); got != float64(throttled); got = sum("Throttles", fnDims) {
-			if got > float64(throttled) || time.Now().After(deadline) {
-				t.Fatalf("Throttles Sum (FunctionName=%s) = %v, the client saw %d 429s", fn, got, throttled)
+		// waitSum polls until the metric's sum reaches want; a call that
+		// ran is counted when it ends, maybe in the minute after the
+		// throttles.
+		waitSum := func(metric string, dims map[string]string, want int) {
+			t.Helper()
+			for got := sum(metric, dims); got != float64(want); got = sum(metric, dims) {
+				if got > float64(want) || time.Now().After(deadline) {
+					t.Fatalf("%s Sum %v = %v, want %d", metric, dims, got, want)
+				}
+				time.Sleep(2 * time.Second)
 			}
-			time.Sleep(2 * time.Second)
 		}
-		if got := sum("ProvisionedConcurrencySpilloverInvocations", liveDims); got != 1 {
-			t.Errorf("ProvisionedConcurrencySpilloverInvocations Sum (%s:live) = %v, want 1", fn, got)
-		}
-		if got := sum("ProvisionedConcurrencyInvocations", liveDims); got != 1 {
-			t.Errorf("ProvisionedConcurrencyInvocations Sum (%s:live) = %v, want 1", fn, got)
-		}
+		waitSum("Throttles", fnDims, throttled) // exactly the 429s the client saw
+		waitSum("ProvisionedConcurrencySpilloverInvocations", liveDims, 1)
+		waitSum("ProvisionedConcurrencyInvocations", liveDims, 1)
 		for _, name := range []string{throttles, spillover} {
 			for a := alarm(t, name); a.StateValue != cwtypes.StateValueAlarm; a = alarm(t, name) {
 				if time.Now().After(deadline) {
