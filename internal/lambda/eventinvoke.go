@@ -243,7 +243,10 @@ func (s *Service) writeEventInvoke(ctx context.Context, sc Scope, in EventInvoke
 			if in.OnFailure != nil || !merge {
 				c.OnFailure = deref(in.OnFailure, "")
 			}
-			if err := s.checkDestinations(sc, ref.Name, c.OnSuccess, c.OnFailure); err != nil {
+			// Only the destinations sent are checked: an Update of the
+			// retries does not fail because a kept destination is gone since.
+			sentS, sentF := deref(in.OnSuccess, ""), deref(in.OnFailure, "")
+			if err := s.checkDestinations(sc, ref.Name, sentS, sentF); err != nil {
 				return nil, nil, err
 			}
 			c.LastModified = s.now()

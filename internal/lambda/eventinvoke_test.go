@@ -153,3 +153,32 @@ func TestRetriesFromConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestEventInvokeConfigsSurviveRestart: configs are durable, and an Update
+// of the retries keeps a destination whose function was deleted since.
+func TestEventInvokeConfigsSurviveRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	ctx := context.Background()
+	svc, _, stop := serviceOn(t, path, &gateExecutor{}, lambda.AsyncOptions{})
+	mustCreate(t, svc, "f", true)
+	mustCreate(t, svc, "sink", false)
+	sink := sc.FunctionARN("sink")
+	if _, err := svc.PutFunctionEventInvokeConfig(ctx, sc, lambda.EventInvokeInput{FunctionName: "f", Qualifier: "1", MaximumRetryAttempts: ptr(0),
+		HasDestinationConfig: true, OnSuccess: &sink}); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	svc, _, _ = serviceOn(t, path, &gateExecutor{}, lambda.AsyncOptions{})
+	got, err := svc.GetFunctionEventInvokeConfig(ctx, sc, "f:1", "")
+	if err != nil || got.FunctionARN != sc.FunctionARN("f")+":1" || got.MaximumRetryAttempts == nil || *got.MaximumRetryAttempts != 0 ||
+		got.MaximumEventAgeInSeconds != nil || got.OnSuccess != sink || got.OnFailure != "" {
+		t.Fatalf("after restart: %+v %v", got, err)
+	}
+	if err := svc.DeleteFunction(ctx, sc, "sink", ""); err != nil {
+		t.Fatal(err)
+	}
+	up, err := svc.UpdateFunctionEventInvokeConfig(ctx, sc, lambda.EventInvokeInput{FunctionName: "f", Qualifier: "1", MaximumRetryAttempts: ptr(2)})
+	if err != nil || *up.MaximumRetryAttempts != 2 || up.OnSuccess != sink {
+		t.Fatalf("update: %+v %v", up, err)
+	}
+}
