@@ -45,6 +45,10 @@ func TestTerraform(t *testing.T) {
 		t.Parallel()
 		testStack(t, tc)
 	})
+	t.Run("EventInvokeConfig", func(t *testing.T) {
+		t.Parallel()
+		testEventInvokeConfig(t, tc)
+	})
 }
 
 // testAlarm applies an aws_cloudwatch_metric_alarm on a function's

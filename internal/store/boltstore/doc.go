@@ -72,7 +72,8 @@
 //	                  versions ([]configRecord, oldest first), last_version,
 //	                  aliases (map name -> aliasRecord), reserved_concurrency
 //	                  (absent: no reservation; 0 is a reservation),
-//	                  provisioned (map qualifier -> provisionedRecord), tags
+//	                  provisioned (map qualifier -> provisionedRecord), tags,
+//	                  event_invoke (map qualifier -> eventInvokeRecord)
 //	configRecord      version, description, runtime, handler, role,
 //	                  memory_size_mb, timeout_s, ephemeral_storage_mb,
 //	                  architectures, package_type, environment, tracing_mode,
@@ -83,6 +84,9 @@
 //	aliasRecord       name, function_version, description, revision_id,
 //	                  additional_version_weights (map version -> weight)
 //	provisionedRecord qualifier, requested, last_modified
+//	eventInvokeRecord qualifier, max_retry_attempts, max_event_age_s (each
+//	                  absent: not set), on_success, on_failure (destination
+//	                  ARNs; absent: none), last_modified
 //	roleRecord        account, name, id, path, assume_role_policy_document,
 //	                  description, max_session_duration_s, create_date, tags,
 //	                  inline_policies (map policy name -> document),
@@ -122,7 +126,7 @@
 // as "" and zero. Empty maps and slices are omitted and load as nil, except a
 // function's aliases, provisioned and tags, which load as empty maps. A field
 // added to a record without changing the meaning of the others (a role's
-// inline_policies and attached_policies, a configuration's logging) keeps the version: records written
+// inline_policies and attached_policies, a configuration's logging, a function's event_invoke) keeps the version: records written
 // before it lack the field and load it as empty. So does a meta key that
 // only this release reads (code_url_key): older releases ignore it.
 //

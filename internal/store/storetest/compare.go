@@ -24,7 +24,8 @@ import (
 func knownFields() map[reflect.Type]int {
 	return map[reflect.Type]int{
 		reflect.TypeFor[lambda.Scope]():                2,
-		reflect.TypeFor[lambda.Function]():             10,
+		reflect.TypeFor[lambda.Function]():             11,
+		reflect.TypeFor[lambda.EventInvokeConfig]():    6,
 		reflect.TypeFor[lambda.Config]():               18,
 		reflect.TypeFor[lambda.Alias]():                5,
 		reflect.TypeFor[lambda.ProvisionedConfig]():    7,
@@ -156,7 +157,30 @@ func AssertFunction(t testing.TB, got, want *lambda.Function) {
 		pc.eq("Available", gp.Available, 0)
 	}
 
+	c.eq("event invoke qualifiers", sortedKeys(got.EventInvoke), sortedKeys(want.EventInvoke))
+	for q, we := range want.EventInvoke {
+		ge := got.EventInvoke[q]
+		ec := c.at(".EventInvoke[%q]", q)
+		if ge == nil {
+			continue
+		}
+		ec.eq("Qualifier", ge.Qualifier, we.Qualifier)
+		ec.eq("MaximumRetryAttempts", fmt.Sprint(derefInt(ge.MaximumRetryAttempts)), fmt.Sprint(derefInt(we.MaximumRetryAttempts)))
+		ec.eq("MaximumEventAgeInSeconds", fmt.Sprint(derefInt(ge.MaximumEventAgeInSeconds)), fmt.Sprint(derefInt(we.MaximumEventAgeInSeconds)))
+		ec.eq("OnSuccess", ge.OnSuccess, we.OnSuccess)
+		ec.eq("OnFailure", ge.OnFailure, we.OnFailure)
+		ec.time("LastModified", ge.LastModified, we.LastModified)
+	}
+
 	eqMap(c, "Tags", got.Tags, want.Tags)
+}
+
+// derefInt renders an optional int: "unset" or its value.
+func derefInt(p *int) any {
+	if p == nil {
+		return "unset"
+	}
+	return *p
 }
 
 func assertConfig(c checker, got, want lambda.Config) {

@@ -16,6 +16,7 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 	zone := time.FixedZone("UTC+2", 2*60*60)
 	base := time.Date(2024, 5, 17, 9, 30, 15, 123456789, zone)
 	reserved := 7
+	zero, one, maxAge := 0, 1, 21600
 	config := func(version string, n int) lambda.Config {
 		return lambda.Config{
 			Version:          version,
@@ -90,6 +91,21 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 			},
 		},
 		Tags: map[string]string{"team": "platform", "cost-center": "42", "empty": ""},
+		EventInvoke: map[string]*lambda.EventInvokeConfig{
+			lambda.LatestVersion: {
+				Qualifier:                lambda.LatestVersion,
+				MaximumRetryAttempts:     &zero,
+				MaximumEventAgeInSeconds: &maxAge,
+				OnSuccess:                "arn:aws:lambda:" + scope.Region + ":" + scope.Account + ":function:on-success",
+				OnFailure:                "arn:aws:sqs:" + scope.Region + ":" + scope.Account + ":failures",
+				LastModified:             base.Add(30 * time.Minute),
+			},
+			"live": {
+				Qualifier:            "live",
+				MaximumRetryAttempts: &one,
+				LastModified:         base.Add(40 * time.Minute),
+			},
+		},
 	}
 }
 
