@@ -37,9 +37,12 @@ import (
 	"time"
 )
 
-// commandTimeout bounds one terraform command; the slowest (an apply that
-// waits for provisioned concurrency) takes well under a minute.
-const commandTimeout = 4 * time.Minute
+// commandTimeout bounds one terraform command, so that a hung one fails the
+// test instead of the whole binary. The slowest (an apply that waits for
+// provisioned concurrency) takes well under a minute on a quiet machine;
+// with load averages of 10 to 30 on 2 cores (other builds beside the suite),
+// a destroy once took over 4 minutes.
+const commandTimeout = 8 * time.Minute
 
 // toolchain is what every Terraform test needs: the binary, the provider
 // mirror and the CLI configuration that points at it.
