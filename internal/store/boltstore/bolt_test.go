@@ -115,8 +115,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "4")
+	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
+		t.Errorf("meta/schema_version = %q, want %q", v, "5")
 	}
 }
 
@@ -198,7 +198,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"5", "newer release"},
+		{"6", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -237,7 +237,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 }
 
 // TestMigratesSchemaV1: a version 1 file (no async bucket, no log buckets,
-// no CloudWatch buckets) opens as version 4 with empty new buckets and every
+// no CloudWatch buckets, no policies bucket) opens as version 5 with empty new buckets and every
 // record as it was.
 func TestMigratesSchemaV1(t *testing.T) {
 	ctx := context.Background()
@@ -249,7 +249,7 @@ func TestMigratesSchemaV1(t *testing.T) {
 	}
 	mustClose(t, s)
 	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 1 wrote
-		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history"} {
+		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history", "policies"} {
 			if err := tx.DeleteBucket([]byte(b)); err != nil {
 				return err
 			}
@@ -271,8 +271,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
-		t.Errorf("schema_version after the migration = %q, want 4", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
+		t.Errorf("schema_version after the migration = %q, want 5", v)
 	}
 }
 
