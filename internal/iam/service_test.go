@@ -421,7 +421,9 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 		{"put policy", func() error { return svc.PutRolePolicy(ctx, acct, "r", "new", policyDoc) }},
 		{"replace policy", func() error { return svc.PutRolePolicy(ctx, acct, "r", "kept", `{"Statement":[]}`) }},
 		{"delete policy", func() error { return svc.DeleteRolePolicy(ctx, acct, "r", "kept") }},
-		{"attach", func() error { return svc.AttachRolePolicy(ctx, acct, "r", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess") }},
+		{"attach", func() error {
+			return svc.AttachRolePolicy(ctx, acct, "r", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")
+		}},
 		{"detach", func() error { return svc.DetachRolePolicy(ctx, acct, "r", keptARN) }},
 	}
 	for _, c := range checks {
