@@ -399,6 +399,16 @@ func TestRolePoliciesSurviveReopen(t *testing.T) {
 	if err := svc.AttachRolePolicy(ctx, account, "exec", arn); err != nil {
 		t.Fatal(err)
 	}
+	own, err := svc.CreatePolicy(ctx, account, iam.CreatePolicyInput{Name: "own", Document: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreatePolicyVersion(ctx, account, own.ARN(), doc, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AttachRolePolicy(ctx, account, "exec", own.ARN()); err != nil {
+		t.Fatal(err)
+	}
 	mustClose(t, s)
 
 	s = mustOpen(t, path)
@@ -411,8 +421,11 @@ func TestRolePoliciesSurviveReopen(t *testing.T) {
 		t.Errorf("GetRolePolicy after reopen = %q, %v", got, err)
 	}
 	p, err := svc.ListAttachedRolePolicies(ctx, account, "exec", "", iam.PageInput{})
-	if err != nil || len(p.Items) != 1 || p.Items[0].ARN != arn {
+	if err != nil || len(p.Items) != 2 || p.Items[1].ARN != arn {
 		t.Errorf("ListAttachedRolePolicies after reopen = %+v, %v", p, err)
+	}
+	if got, err := svc.GetPolicy(ctx, account, own.ARN()); err != nil || got.AttachmentCount != 1 || got.DefaultVersionID != "v2" || len(got.Versions) != 2 {
+		t.Errorf("GetPolicy after reopen = %+v, %v", got, err)
 	}
 	var iamErr *iam.Error
 	if err := svc.DeleteRole(ctx, account, "exec"); !errors.As(err, &iamErr) || iamErr.Code != iam.CodeDeleteConflict {
