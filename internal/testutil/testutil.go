@@ -167,4 +167,4 @@ func OperationNames(text string) map[string]bool {
 	return out
 }
 
-var operationRE = regexp.MustCompile(`\b(?:(?:Create|Get|Update|Delete|List|Put|Publish|Tag|Untag|Invoke|Add|Remove|Attach|Detach)[A-Z][A-Za-z0-9]*|Invoke)\b`)
+var operationRE = regexp.MustCompile(`\b(?:(?:Create|Get|Update|Delete|List|Put|Publish|Tag|Untag|Invoke|Add|Remove|Attach|Detach|Set)[A-Z][A-Za-z0-9]*|Invoke)\b`)

@@ -49,6 +49,10 @@ func TestTerraform(t *testing.T) {
 		t.Parallel()
 		testEventInvokeConfig(t, tc)
 	})
+	t.Run("IAMPolicy", func(t *testing.T) {
+		t.Parallel()
+		testIAMPolicy(t, tc)
+	})
 }
 
 // testAlarm applies an aws_cloudwatch_metric_alarm on a function's

@@ -115,8 +115,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "4")
+	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
+		t.Errorf("meta/schema_version = %q, want %q", v, "5")
 	}
 }
 
@@ -198,7 +198,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"5", "newer release"},
+		{"6", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -237,7 +237,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 }
 
 // TestMigratesSchemaV1: a version 1 file (no async bucket, no log buckets,
-// no CloudWatch buckets) opens as version 4 with empty new buckets and every
+// no CloudWatch buckets, no policies bucket) opens as version 5 with empty new buckets and every
 // record as it was.
 func TestMigratesSchemaV1(t *testing.T) {
 	ctx := context.Background()
@@ -249,7 +249,7 @@ func TestMigratesSchemaV1(t *testing.T) {
 	}
 	mustClose(t, s)
 	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 1 wrote
-		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history"} {
+		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history", "policies"} {
 			if err := tx.DeleteBucket([]byte(b)); err != nil {
 				return err
 			}
@@ -271,8 +271,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
-		t.Errorf("schema_version after the migration = %q, want 4", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
+		t.Errorf("schema_version after the migration = %q, want 5", v)
 	}
 }
 
@@ -399,6 +399,16 @@ func TestRolePoliciesSurviveReopen(t *testing.T) {
 	if err := svc.AttachRolePolicy(ctx, account, "exec", arn); err != nil {
 		t.Fatal(err)
 	}
+	own, err := svc.CreatePolicy(ctx, account, iam.CreatePolicyInput{Name: "own", Document: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreatePolicyVersion(ctx, account, own.ARN(), doc, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AttachRolePolicy(ctx, account, "exec", own.ARN()); err != nil {
+		t.Fatal(err)
+	}
 	mustClose(t, s)
 
 	s = mustOpen(t, path)
@@ -411,8 +421,11 @@ func TestRolePoliciesSurviveReopen(t *testing.T) {
 		t.Errorf("GetRolePolicy after reopen = %q, %v", got, err)
 	}
 	p, err := svc.ListAttachedRolePolicies(ctx, account, "exec", "", iam.PageInput{})
-	if err != nil || len(p.Items) != 1 || p.Items[0].ARN != arn {
+	if err != nil || len(p.Items) != 2 || p.Items[1].ARN != arn {
 		t.Errorf("ListAttachedRolePolicies after reopen = %+v, %v", p, err)
+	}
+	if got, err := svc.GetPolicy(ctx, account, own.ARN()); err != nil || got.AttachmentCount != 1 || got.DefaultVersionID != "v2" || len(got.Versions) != 2 {
+		t.Errorf("GetPolicy after reopen = %+v, %v", got, err)
 	}
 	var iamErr *iam.Error
 	if err := svc.DeleteRole(ctx, account, "exec"); !errors.As(err, &iamErr) || iamErr.Code != iam.CodeDeleteConflict {

@@ -3,19 +3,21 @@
 // read-write transaction, fsync'd on commit, so a change is durable when the
 // method returns nil and absent when it returns an error (or the process dies).
 //
-// # Schema, version 4
+// # Schema, version 5
 //
-// The file holds twelve top-level buckets. Keys outside the log and
+// The file holds thirteen top-level buckets. Keys outside the log and
 // CloudWatch buckets are UTF-8 strings; "/" separates key parts, so no part may be empty or contain
 // "/".
 //
-//	meta       "schema_version" -> "4" (ASCII decimal)
+//	meta       "schema_version" -> "5" (ASCII decimal)
 //	           "code_url_key" -> 32 random bytes: the secret that signs
 //	           GetFunction's Code.Location URLs (written once, on first use)
 //	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
 //	code       "<digest>" -> the deployment package, raw zip bytes (the
 //	           digest is the whole key and may itself contain "/")
 //	roles      "<account>/<name>" -> roleRecord (JSON)
+//	policies   "<account>/<name>" -> policyRecord (JSON): a customer
+//	           managed policy (version 5)
 //	async      "<request id>" -> asyncRecord (JSON): an accepted Event
 //	           invocation that has not ended (version 2)
 //	log_groups "<account>/<region>/<group name>" -> logGroupRecord (JSON)
@@ -91,6 +93,10 @@
 //	                  description, max_session_duration_s, create_date, tags,
 //	                  inline_policies (map policy name -> document),
 //	                  attached_policies ([]managed policy ARN, attach order)
+//	policyRecord      account, name, id, path, description, create_date,
+//	                  update_date, default_version_id, versions ([]{id,
+//	                  document, create_date}, oldest first), next_version
+//	                  (the number of the next version id), tags
 //	asyncRecord       account, region, request_id, function_name (as the
 //	                  caller gave it), qualifier, client_context, payload
 //	                  (base64), received, attempts (function errors so far),
@@ -132,7 +138,8 @@
 //
 // Any change to the layout or to the meaning of a record field bumps
 // schema_version, and Open migrates older files: a version 1 file (no async
-// bucket), version 2 file (no log buckets) or version 3 file (no CloudWatch
-// buckets) gets the missing buckets and version 4, its records untouched.
+// bucket), version 2 file (no log buckets), version 3 file (no CloudWatch
+// buckets) or version 4 file (no policies bucket) gets the missing buckets
+// and version 5, its records untouched.
 // Open refuses a file whose version it does not know, so an older binary never rewrites newer data.
 package boltstore

@@ -37,8 +37,9 @@ const (
 	// SchemaVersion is the schema this package reads and writes. Open
 	// migrates version 1 files (which have no async bucket), version 2
 	// files (which have no log buckets) and version 3 files (which have no
-	// CloudWatch buckets).
-	SchemaVersion = 4
+	// CloudWatch buckets) and version 4 files (which have no policies
+	// bucket).
+	SchemaVersion = 5
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -48,6 +49,7 @@ const (
 	bucketFunctions = "functions"
 	bucketCode      = "code"
 	bucketRoles     = "roles"
+	bucketPolicies  = "policies"
 	bucketAsync     = "async"
 	bucketLogGroups = "log_groups"
 	bucketStreams   = "log_streams"
@@ -162,7 +164,7 @@ func (s *Store) commit() {
 // allBuckets returns the top-level buckets of the schema, meta first.
 func allBuckets() []string {
 	return []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles, bucketAsync,
-		bucketLogGroups, bucketStreams, bucketEvents, bucketCWSeries, bucketCWData, bucketCWAlarms, bucketCWHistory}
+		bucketLogGroups, bucketStreams, bucketEvents, bucketCWSeries, bucketCWData, bucketCWAlarms, bucketCWHistory, bucketPolicies}
 }
 
 // initSchema checks the schema version of an existing file, or stamps a new
@@ -184,10 +186,10 @@ func initSchema(tx *bolt.Tx) error {
 			}
 		}
 	case string(got) == want:
-	case string(got) == "1", string(got) == "2", string(got) == "3":
+	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4":
 		// Version 2 added the async bucket, version 3 the log buckets,
-		// version 4 the CloudWatch buckets, all created below; nothing else
-		// changed.
+		// version 4 the CloudWatch buckets, version 5 the policies bucket,
+		// all created below; nothing else changed.
 	default:
 		n, err := strconv.Atoi(string(got))
 		if err == nil && n > SchemaVersion {

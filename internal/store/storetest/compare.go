@@ -30,6 +30,8 @@ func knownFields() map[reflect.Type]int {
 		reflect.TypeFor[lambda.Alias]():                5,
 		reflect.TypeFor[lambda.ProvisionedConfig]():    7,
 		reflect.TypeFor[iam.Role]():                    11,
+		reflect.TypeFor[iam.ManagedPolicy]():           11,
+		reflect.TypeFor[iam.PolicyVersion]():           3,
 		reflect.TypeFor[logs.Scope]():                  2,
 		reflect.TypeFor[logs.Group]():                  7,
 		reflect.TypeFor[logs.Stream]():                 7,
@@ -238,4 +240,31 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// AssertPolicy reports every difference between two managed policies.
+// Times compare as instants.
+func AssertPolicy(t testing.TB, got, want iam.ManagedPolicy) {
+	t.Helper()
+	c := checker{t: t, path: fmt.Sprintf("policy %s/%s", want.Account, want.Name)}
+	c.eq("Account", got.Account, want.Account)
+	c.eq("Name", got.Name, want.Name)
+	c.eq("ID", got.ID, want.ID)
+	c.eq("Path", got.Path, want.Path)
+	c.eq("Description", got.Description, want.Description)
+	c.time("CreateDate", got.CreateDate, want.CreateDate)
+	c.time("UpdateDate", got.UpdateDate, want.UpdateDate)
+	c.eq("DefaultVersionID", got.DefaultVersionID, want.DefaultVersionID)
+	c.eq("NextVersion", got.NextVersion, want.NextVersion)
+	eqMap(c, "Tags", got.Tags, want.Tags)
+	if len(got.Versions) != len(want.Versions) {
+		c.t.Errorf("%s.Versions has %d versions, want %d", c.path, len(got.Versions), len(want.Versions))
+		return
+	}
+	for i, w := range want.Versions {
+		vc := c.at(".Versions[%d]", i)
+		vc.eq("ID", got.Versions[i].ID, w.ID)
+		vc.eq("Document", got.Versions[i].Document, w.Document)
+		vc.time("CreateDate", got.Versions[i].CreateDate, w.CreateDate)
+	}
 }
