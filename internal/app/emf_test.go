@@ -52,12 +52,7 @@ func TestEMFMetricsExtracted(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, err := New(ctx, Config{Listen: "127.0.0.1:0", DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve() }()
+	a, stop := startOn(t, dir)
 	c := lambda.NewFromConfig(sdkConfig(a))
 	for name, format := range map[string]types.LogFormat{"emf-text": types.LogFormatText, "emf-json": types.LogFormatJson} {
 		if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
@@ -97,16 +92,9 @@ func TestEMFMetricsExtracted(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if err := a.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	<-done
+	stop()
 
-	a, err = New(ctx, Config{Listen: "127.0.0.1:0", DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serve(t, a)
+	a = serveOn(t, dir)
 	cw = cloudwatch.NewFromConfig(sdkConfig(a))
 	type stats struct {
 		sum, count float64
