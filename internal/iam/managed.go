@@ -410,13 +410,7 @@ func (s *Service) TagPolicy(ctx context.Context, account, arn string, tags []Tag
 		return err
 	}
 	return s.updatePolicy(ctx, account, arn, "TagPolicy", func(p *ManagedPolicy) error {
-		if p.Tags == nil {
-			p.Tags = make(map[string]string, len(tags))
-		}
-		for _, t := range tags {
-			deleteTagFold(p.Tags, t.Key)
-			p.Tags[t.Key] = t.Value
-		}
+		p.Tags = retag(p.Tags, tags)
 		if len(p.Tags) > MaxTagsPerPolicy {
 			return newError(CodeLimitExceeded, msgTagsPerPolicyMax)
 		}
@@ -437,12 +431,7 @@ func (s *Service) UntagPolicy(ctx context.Context, account, arn string, keys []s
 		return err
 	}
 	return s.updatePolicy(ctx, account, arn, "UntagPolicy", func(p *ManagedPolicy) error {
-		for _, k := range keys {
-			deleteTagFold(p.Tags, k)
-		}
-		if len(p.Tags) == 0 {
-			p.Tags = nil
-		}
+		p.Tags = untag(p.Tags, keys)
 		return nil
 	})
 }
@@ -624,19 +613,6 @@ func (v *validator) policyARN(arn string) {
 func (v *validator) enum(field, value, set string, allowed ...string) {
 	if value != "" && !slices.Contains(allowed, value) {
 		v.fail("'"+value+"'", field, "satisfy enum value set: "+set)
-	}
-}
-
-// tagKeys records the violations of a required list of tag keys.
-func (v *validator) tagKeys(keys []string) {
-	if len(keys) == 0 {
-		v.fail("null", "tagKeys", "not be null")
-	}
-	if len(keys) > MaxTagsPerRole {
-		v.fail("'["+strings.Join(keys, ", ")+"]'", "tagKeys", "have length less than or equal to "+strconv.Itoa(MaxTagsPerRole))
-	}
-	for i, k := range keys {
-		v.str("tagKeys."+strconv.Itoa(i+1)+".member", k, 1, maxTagKeyLen, tagKeyPattern, validTagKey)
 	}
 }
 
