@@ -53,22 +53,34 @@ func loadRoles(t *testing.T, s iam.Store) map[string]iam.Role {
 	if err != nil {
 		t.Fatalf("LoadRoles: %v", err)
 	}
-	out := make(map[string]iam.Role, len(roles))
-	for _, r := range roles {
-		k := r.Account + "/" + r.Name
-		if _, dup := out[k]; dup {
-			t.Fatalf("LoadRoles returned %s twice", k)
-		}
-		out[k] = r
-	}
-	return out
+	return keyed(t, "LoadRoles", roles, func(r iam.Role) string { return r.Account + "/" + r.Name })
 }
 
 func assertRoleKeys(t *testing.T, got map[string]iam.Role, want ...string) {
 	t.Helper()
+	assertStored(t, "roles", got, want...)
+}
+
+// keyed maps what a Load call returned by key, failing on duplicates.
+func keyed[T any](t *testing.T, call string, items []T, key func(T) string) map[string]T {
+	t.Helper()
+	out := make(map[string]T, len(items))
+	for _, x := range items {
+		k := key(x)
+		if _, dup := out[k]; dup {
+			t.Fatalf("%s returned %s twice", call, k)
+		}
+		out[k] = x
+	}
+	return out
+}
+
+// assertStored fails unless got's keys are exactly want.
+func assertStored[T any](t *testing.T, what string, got map[string]T, want ...string) {
+	t.Helper()
 	sort.Strings(want)
 	if have := sortedKeys(got); !reflect.DeepEqual(have, want) && !(len(have) == 0 && len(want) == 0) {
-		t.Fatalf("stored roles = %q, want %q", have, want)
+		t.Fatalf("stored %s = %q, want %q", what, have, want)
 	}
 }
 
@@ -219,23 +231,12 @@ func loadPolicies(t *testing.T, s iam.Store) map[string]iam.ManagedPolicy {
 	if err != nil {
 		t.Fatalf("LoadPolicies: %v", err)
 	}
-	out := make(map[string]iam.ManagedPolicy, len(policies))
-	for _, p := range policies {
-		k := p.Account + "/" + p.Name
-		if _, dup := out[k]; dup {
-			t.Fatalf("LoadPolicies returned %s twice", k)
-		}
-		out[k] = p
-	}
-	return out
+	return keyed(t, "LoadPolicies", policies, func(p iam.ManagedPolicy) string { return p.Account + "/" + p.Name })
 }
 
 func assertPolicyKeys(t *testing.T, got map[string]iam.ManagedPolicy, want ...string) {
 	t.Helper()
-	sort.Strings(want)
-	if have := sortedKeys(got); !reflect.DeepEqual(have, want) && !(len(have) == 0 && len(want) == 0) {
-		t.Fatalf("stored policies = %q, want %q", have, want)
-	}
+	assertStored(t, "policies", got, want...)
 }
 
 func testPolicyRoundTrip(t *testing.T, s iam.Store) {

@@ -84,15 +84,7 @@ func loadGroups(t *testing.T, s logs.Store) map[string]logs.StoredGroup {
 	if err != nil {
 		t.Fatalf("LoadLogGroups: %v", err)
 	}
-	out := make(map[string]logs.StoredGroup, len(groups))
-	for _, g := range groups {
-		k := g.Group.Scope.Account + "/" + g.Group.Scope.Region + "/" + g.Group.Name
-		if _, dup := out[k]; dup {
-			t.Fatalf("LoadLogGroups returned %s twice", k)
-		}
-		out[k] = g
-	}
-	return out
+	return keyed(t, "LoadLogGroups", groups, func(g logs.StoredGroup) string { return groupID(g.Group.Scope, g.Group.Name) })
 }
 
 func groupID(scope logs.Scope, name string) string {
@@ -106,14 +98,7 @@ func streamsOf(t *testing.T, s logs.Store, scope logs.Scope, group string) map[s
 	if !ok {
 		t.Fatalf("group %s not loaded", group)
 	}
-	out := map[string]logs.Stream{}
-	for _, st := range g.Streams {
-		if _, dup := out[st.Name]; dup {
-			t.Fatalf("stream %s loaded twice", st.Name)
-		}
-		out[st.Name] = st
-	}
-	return out
+	return keyed(t, "LoadLogGroups (streams of "+group+")", g.Streams, func(st logs.Stream) string { return st.Name })
 }
 
 // scanned is an event a scan returned, with its message copied.
