@@ -1,6 +1,7 @@
 // Package testutil holds what Reservoir's tests share: building a Go
-// function into a deployment package, and watching the processes a server
-// starts. It is imported by tests only.
+// function into a deployment package, watching the processes a server
+// starts, and killing a writer mid-write to check what survives (kill9.go).
+// It is imported by tests only.
 package testutil
 
 import (

@@ -19,6 +19,7 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 	"github.com/reservoir-dev/reservoir/internal/store/storetest"
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 )
 
 func openTemp(t *testing.T) *boltstore.Store {
@@ -639,20 +640,7 @@ func runAndKill(t *testing.T, path, prefix string, n int) []string {
 
 func checkCrashFile(t *testing.T, path string, acked []string) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
-	if err != nil {
-		t.Fatalf("bolt.Open after kill: %v", err)
-	}
-	err = db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	})
-	db.Close()
-	if err != nil {
-		t.Fatalf("bbolt consistency check after kill: %v", err)
-	}
+	testutil.CheckBolt(t, path)
 
 	s := mustOpen(t, path)
 	defer mustClose(t, s)
