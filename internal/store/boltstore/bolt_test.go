@@ -115,8 +115,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "4")
+	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
+		t.Errorf("meta/schema_version = %q, want %q", v, "5")
 	}
 }
 
@@ -198,7 +198,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"5", "newer release"},
+		{"6", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -271,8 +271,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "4" {
-		t.Errorf("schema_version after the migration = %q, want 4", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
+		t.Errorf("schema_version after the migration = %q, want 5", v)
 	}
 }
 

@@ -36,9 +36,10 @@ var ErrUnsupportedSchema = errors.New("unsupported store schema version")
 const (
 	// SchemaVersion is the schema this package reads and writes. Open
 	// migrates version 1 files (which have no async bucket), version 2
-	// files (which have no log buckets) and version 3 files (which have no
-	// CloudWatch buckets).
-	SchemaVersion = 4
+	// files (which have no log buckets), version 3 files (which have no
+	// CloudWatch buckets) and version 4 files (one key per log event rather
+	// than blocks).
+	SchemaVersion = 5
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -184,10 +185,10 @@ func initSchema(tx *bolt.Tx) error {
 			}
 		}
 	case string(got) == want:
-	case string(got) == "1", string(got) == "2", string(got) == "3":
+	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4":
 		// Version 2 added the async bucket, version 3 the log buckets,
-		// version 4 the CloudWatch buckets, all created below; nothing else
-		// changed.
+		// version 4 the CloudWatch buckets, all created below; version 5
+		// stores log events in blocks, migrated below.
 	default:
 		n, err := strconv.Atoi(string(got))
 		if err == nil && n > SchemaVersion {
@@ -200,6 +201,11 @@ func initSchema(tx *bolt.Tx) error {
 	for _, name := range allBuckets() {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if string(got) == "3" || string(got) == "4" {
+		if err := migrateEventsToBlocks(tx.Bucket([]byte(bucketEvents))); err != nil {
+			return err
 		}
 	}
 	if string(got) != want {
