@@ -40,8 +40,9 @@
 //
 // A stream's events are stored in blocks: the events of one append (a
 // PutLogEvents call, or a flush's lines of one stream), sorted by key and
-// cut into runs of at most 1,024 events and 64 KiB of messages, each run one
-// value under the key of its first event. A block is its events' ingestion
+// cut into runs of at most 1,024 events, 64 KiB of messages and 60 s from
+// first to last timestamp, each run one value under the key of its first
+// event. A block is its events' ingestion
 // time (milliseconds), the span from its first to its last timestamp and its
 // number of events (uvarints), then per event the difference of its
 // timestamp from the previous event's (uvarint; the first's from the key's),

@@ -22,6 +22,10 @@ const (
 	// starts or stops inside one decodes little more than it returns.
 	blockMaxEvents = 1024
 	blockMaxBytes  = 64 << 10
+	// blockMaxSpan bounds the time from a block's first to its last event
+	// (ms), and so a stream's block_span: a PutLogEvents batch may span a
+	// day, and a scan steps back block_span from where it starts.
+	blockMaxSpan = 60_000
 )
 
 // encodeBlock encodes events, sorted by key, all ingested at ingestion:
@@ -115,7 +119,8 @@ func putBlocks(events *bolt.Bucket, streamID uint64, ingestion int64, evs []bloc
 	}
 	for len(evs) > 0 {
 		n, size := 0, 0
-		for n < len(evs) && n < blockMaxEvents && (n == 0 || size+len(evs[n].msg) <= blockMaxBytes) {
+		for n < len(evs) && n < blockMaxEvents && (n == 0 || size+len(evs[n].msg) <= blockMaxBytes &&
+			evs[n].key.Timestamp-evs[0].key.Timestamp <= blockMaxSpan) {
 			size += len(evs[n].msg)
 			n++
 		}

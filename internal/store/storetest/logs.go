@@ -736,6 +736,9 @@ func bigBatch(rng *rand.Rand, n int, base int64, arrival *int) ([]logs.InputEven
 	ts := base
 	for i := range n {
 		ts += int64(rng.IntN(7)) - 2
+		if rng.IntN(1000) == 0 { // a gap, as between a day's PutLogEvents
+			ts += 90_000
+		}
 		ts = max(ts, 0)
 		msg := fmt.Sprintf("e%d", *arrival)
 		switch rng.IntN(20) {
