@@ -116,8 +116,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "5")
+	if v := rawGet(t, path, "meta", "schema_version"); v != "6" {
+		t.Errorf("meta/schema_version = %q, want %q", v, "6")
 	}
 }
 
@@ -199,7 +199,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"6", "newer release"},
+		{"7", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -238,7 +238,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 }
 
 // TestMigratesSchemaV1: a version 1 file (no async bucket, no log buckets,
-// no CloudWatch buckets, no policies bucket) opens as version 5 with empty new buckets and every
+// no CloudWatch buckets, no policies bucket) opens as version 6 with empty new buckets and every
 // record as it was.
 func TestMigratesSchemaV1(t *testing.T) {
 	ctx := context.Background()
@@ -272,8 +272,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
-		t.Errorf("schema_version after the migration = %q, want 5", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "6" {
+		t.Errorf("schema_version after the migration = %q, want 6", v)
 	}
 }
 

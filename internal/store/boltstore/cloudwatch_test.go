@@ -74,7 +74,7 @@ func TestCloudWatchSurvivesReopen(t *testing.T) {
 }
 
 // TestMigratesSchemaV3: a version 3 file (no CloudWatch buckets) opens as
-// version 4 with its records untouched and the CloudWatch buckets ready.
+// the current version with its records untouched and the CloudWatch buckets ready.
 func TestMigratesSchemaV3(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "reservoir.db")
@@ -102,7 +102,7 @@ func TestMigratesSchemaV3(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
-		t.Errorf("schema_version after the migration = %q, want 5", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "6" {
+		t.Errorf("schema_version after the migration = %q, want 6", v)
 	}
 }

@@ -36,10 +36,10 @@ var ErrUnsupportedSchema = errors.New("unsupported store schema version")
 const (
 	// SchemaVersion is the schema this package reads and writes. Open
 	// migrates version 1 files (which have no async bucket), version 2
-	// files (which have no log buckets) and version 3 files (which have no
-	// CloudWatch buckets) and version 4 files (which have no policies
-	// bucket).
-	SchemaVersion = 5
+	// files (which have no log buckets), version 3 files (which have no
+	// CloudWatch buckets), version 4 files (which have no policies bucket)
+	// and version 5 files (one key per log event rather than blocks).
+	SchemaVersion = 6
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -186,10 +186,11 @@ func initSchema(tx *bolt.Tx) error {
 			}
 		}
 	case string(got) == want:
-	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4":
+	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4", string(got) == "5":
 		// Version 2 added the async bucket, version 3 the log buckets,
 		// version 4 the CloudWatch buckets, version 5 the policies bucket,
-		// all created below; nothing else changed.
+		// all created below; version 6 stores log events in blocks, migrated
+		// below.
 	default:
 		n, err := strconv.Atoi(string(got))
 		if err == nil && n > SchemaVersion {
@@ -202,6 +203,11 @@ func initSchema(tx *bolt.Tx) error {
 	for _, name := range allBuckets() {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if string(got) == "3" || string(got) == "4" || string(got) == "5" {
+		if err := migrateEventsToBlocks(tx.Bucket([]byte(bucketEvents))); err != nil {
+			return err
 		}
 	}
 	if string(got) != want {
