@@ -105,6 +105,9 @@ type Config struct {
 	// noLogIngest keeps functions' lines out of CloudWatch Logs (the API is
 	// still served): the baseline of the ingestion benchmarks.
 	noLogIngest bool
+	// noEMF leaves embedded metric format lines unextracted: the baseline
+	// of the extraction benchmarks.
+	noEMF bool
 }
 
 // CheckPublicURL reports whether s can be Config.PublicURL: http or https,
@@ -188,6 +191,31 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.noLogIngest {
 		ingest = nil
 	}
+	// Alarm actions naming a scaling policy go to Application Auto Scaling,
+	// which is made after CloudWatch (it creates its policies' alarms).
+	var scaler atomic.Pointer[autoscaling.Service]
+	actions := func(ctx context.Context, act cloudwatch.AlarmAction) error {
+		as := scaler.Load()
+		if as == nil {
+			return errors.New("no action sink for " + act.ActionARN)
+		}
+		return as.HandleAlarmAction(ctx, autoscaling.Scope{Account: act.Scope.Account, Region: act.Scope.Region},
+			act.AlarmName, act.ActionARN, act.State == cloudwatch.StateAlarm, act.Timestamp)
+	}
+	var cwClock cloudwatch.Clock
+	if cfg.Clock != nil {
+		cwClock = cfg.Clock
+	}
+	// Before the environments: what they print may carry metrics (EMF).
+	a.cw, err = cloudwatch.NewService(ctx, cloudwatch.Options{Store: st, Logger: cfg.Logger, Clock: cwClock, Actions: actions})
+	if err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	extract := emfSink(a.cw, cfg.Logger)
+	if cfg.noEMF {
+		extract = nil
+	}
 
 	var exec lambda.Executor
 	switch cfg.Executor {
@@ -208,7 +236,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.sandbox, err = sandbox.NewManager(sandbox.Options{
 			WorkDir: workDir, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, HostPath: os.Getenv("PATH"),
 			Isolation: sandbox.Isolation(cfg.Isolation), ShareDirs: cfg.ShareDirs, HideDirs: []string{dataDir},
-			LogSink: bothSinks(ingest, bothSinks(functionOutput(ctx, cfg.Logger), cfg.LogSink)),
+			LogSink: bothSinks(bothSinks(ingest, extract), bothSinks(functionOutput(ctx, cfg.Logger), cfg.LogSink)),
 		})
 		if err != nil {
 			a.Close(ctx)
@@ -226,26 +254,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	acct := concurrency.New(limit)
 	m := metrics.New(acct)
-	// Alarm actions naming a scaling policy go to Application Auto Scaling,
-	// which is made after CloudWatch (it creates its policies' alarms).
-	var scaler atomic.Pointer[autoscaling.Service]
-	actions := func(ctx context.Context, act cloudwatch.AlarmAction) error {
-		as := scaler.Load()
-		if as == nil {
-			return errors.New("no action sink for " + act.ActionARN)
-		}
-		return as.HandleAlarmAction(ctx, autoscaling.Scope{Account: act.Scope.Account, Region: act.Scope.Region},
-			act.AlarmName, act.ActionARN, act.State == cloudwatch.StateAlarm, act.Timestamp)
-	}
-	var cwClock cloudwatch.Clock
-	if cfg.Clock != nil {
-		cwClock = cfg.Clock
-	}
-	a.cw, err = cloudwatch.NewService(ctx, cloudwatch.Options{Store: st, Logger: cfg.Logger, Clock: cwClock, Actions: actions})
-	if err != nil {
-		a.Close(ctx)
-		return nil, err
-	}
 	// AWS/Lambda's metrics: every minute, what the invocations and the
 	// concurrency books saw goes into CloudWatch.
 	a.lambdaMetrics = lambdametrics.New(lambdametrics.Options{Sink: a.cw.Publish, Books: acct, Clock: cfg.Clock})
@@ -352,6 +360,36 @@ func ingestSink(l *logs.Service) func(sandbox.LogLine) {
 	return func(line sandbox.LogLine) {
 		l.Ingest(logs.Scope{Account: line.Account, Region: line.Region}, line.LogGroup, line.LogStream,
 			[]logs.Line{{Time: line.Time, Message: line.Text}})
+	}
+}
+
+// emfSink extracts the metrics of the embedded metric format lines among
+// function log lines and publishes them in the function's account and
+// region, as CloudWatch Logs does with every event of a log group. A line
+// that is not EMF costs a byte search. A line that says it is EMF but breaks
+// the specification is still a log line (ingestSink stores it); it yields
+// no metric and counts as AWS/Logs EMFParsingErrors or EMFValidationErrors
+// of its log group, as on AWS. Publish never blocks.
+func emfSink(cw *cloudwatch.Service, l *slog.Logger) func(sandbox.LogLine) {
+	return func(line sandbox.LogLine) {
+		data, err := cloudwatch.ExtractEMF(line.Text, line.Time)
+		if err == nil && len(data) == 0 {
+			return
+		}
+		scope := cloudwatch.Scope{Account: line.Account, Region: line.Region}
+		if err != nil {
+			metric := "EMFValidationErrors"
+			if e := (*cloudwatch.EMFError)(nil); errors.As(err, &e) && e.Parse {
+				metric = "EMFParsingErrors"
+			}
+			cw.Publish(scope, []cloudwatch.Datum{{Namespace: "AWS/Logs", MetricName: metric,
+				Dimensions: []cloudwatch.Dimension{{Name: "LogGroupName", Value: line.LogGroup}}, Unit: cloudwatch.UnitNone,
+				Timestamp: line.Time, Values: []float64{1}}})
+			l.Debug("function printed an embedded metric format line CloudWatch would not extract", "function", line.FunctionName,
+				"group", line.LogGroup, "err", err)
+			return
+		}
+		cw.Publish(scope, data)
 	}
 }
 

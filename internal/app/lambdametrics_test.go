@@ -33,12 +33,7 @@ func TestLambdaMetricsInCloudWatch(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, err := New(ctx, Config{Listen: "127.0.0.1:0", DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve() }()
+	a, stop := startOn(t, dir)
 	c := lambda.NewFromConfig(sdkConfig(a))
 	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("metered"), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),
@@ -75,16 +70,9 @@ func TestLambdaMetricsInCloudWatch(t *testing.T) {
 	if ok == 0 || throttled == 0 {
 		t.Fatalf("%d served, %d throttled: want both", ok, throttled)
 	}
-	if err := a.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	<-done
+	stop()
 
-	a, err = New(ctx, Config{Listen: "127.0.0.1:0", DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serve(t, a)
+	a = serveOn(t, dir)
 	cw := cloudwatch.NewFromConfig(sdkConfig(a))
 	stat := func(metric string, st cwtypes.Statistic) (total float64, n int) {
 		t.Helper()

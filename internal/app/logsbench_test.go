@@ -9,8 +9,8 @@ package app
 // with benchstat:
 //
 //	go test -c -o /tmp/app.test ./internal/app
-//	cd internal/app && for i in 1 2 3 4 5 6; do for s in off on; do
-//	  /tmp/app.test -test.run '^$' -test.bench "BenchmarkInvokeLogs/.*/ingest=$s" -test.benchtime 3s >>$s.txt; done; done
+//	cd internal/app && for i in 1 2 3 4 5 6 7 8; do for s in off on; do
+//	  /tmp/app.test -test.run '^$' -test.bench "BenchmarkInvokeLogs/.*/.*/ingest=$s" -test.benchtime 3s >>$s.txt; done; done
 //	sed -i 's,/ingest=on,,' on.txt; sed -i 's,/ingest=off,,' off.txt; benchstat off.txt on.txt
 
 import (

@@ -23,6 +23,39 @@ func sdkConfig(a *App) aws.Config {
 	}
 }
 
+// startOn starts a server on dir's store. stop closes it gracefully (what
+// the caller checks happens at a stop) and waits for Serve to return; the
+// test's cleanup closes it if the test ends first.
+func startOn(t *testing.T, dir string) (a *App, stop func()) {
+	t.Helper()
+	a, err := New(context.Background(), Config{Listen: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve() }()
+	t.Cleanup(func() { _ = a.Close(context.Background()) })
+	return a, func() {
+		t.Helper()
+		if err := a.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+	}
+}
+
+// serveOn starts a server on dir's store (again, after a stop) until the
+// test ends.
+func serveOn(t *testing.T, dir string) *App {
+	t.Helper()
+	a, err := New(context.Background(), Config{Listen: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, a)
+	return a
+}
+
 func serve(t *testing.T, a *App) {
 	t.Helper()
 	done := make(chan error, 1)
@@ -43,12 +76,7 @@ func TestFunctionLogsInCloudWatchLogs(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, err := New(ctx, Config{Listen: "127.0.0.1:0", DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve() }()
+	a, stop := startOn(t, dir)
 	c := lambda.NewFromConfig(sdkConfig(a))
 	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("ingested"), Runtime: types.RuntimePython312, Handler: aws.String("app.handler"),
@@ -61,16 +89,9 @@ func TestFunctionLogsInCloudWatchLogs(t *testing.T) {
 		t.Fatalf("Invoke: %v %+v", err, out)
 	}
 	// Close at once: REPORT may still be in the ingester's buffer.
-	if err := a.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	<-done
+	stop()
 
-	a, err = New(ctx, Config{Listen: "127.0.0.1:0", DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serve(t, a)
+	a = serveOn(t, dir)
 	cwl := cloudwatchlogs.NewFromConfig(sdkConfig(a))
 	streams, err := cwl.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String("/aws/lambda/ingested")})
 	if err != nil {

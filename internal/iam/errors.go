@@ -14,6 +14,7 @@ const (
 	CodeValidationError         ErrorCode = "ValidationError"
 	CodeMalformedPolicyDocument ErrorCode = "MalformedPolicyDocument"
 	CodeInvalidInput            ErrorCode = "InvalidInput"
+	CodeAccessDenied            ErrorCode = "AccessDenied"
 )
 
 // Error is a request that broke an IAM rule. Code and Message are what the

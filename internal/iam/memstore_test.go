@@ -13,11 +13,57 @@ import (
 // write returns it and changes nothing, as the Store contract requires.
 type memStore struct {
 	mu       sync.Mutex
-	roles    map[string]iam.Role // account + "/" + name → role
+	roles    map[string]iam.Role          // account + "/" + name → role
+	policies map[string]iam.ManagedPolicy // account + "/" + name → policy
 	failWith error
 }
 
-func newMemStore() *memStore { return &memStore{roles: make(map[string]iam.Role)} }
+func newMemStore() *memStore {
+	return &memStore{roles: make(map[string]iam.Role), policies: make(map[string]iam.ManagedPolicy)}
+}
+
+func (m *memStore) LoadPolicies(ctx context.Context) ([]iam.ManagedPolicy, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]iam.ManagedPolicy, 0, len(m.policies))
+	for _, p := range m.policies {
+		out = append(out, copyPolicy(p))
+	}
+	return out, nil
+}
+
+func (m *memStore) SavePolicy(ctx context.Context, p iam.ManagedPolicy) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return m.failWith
+	}
+	m.policies[p.Account+"/"+p.Name] = copyPolicy(p)
+	return nil
+}
+
+func (m *memStore) DeletePolicy(ctx context.Context, account, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith != nil {
+		return m.failWith
+	}
+	delete(m.policies, account+"/"+name)
+	return nil
+}
+
+func (m *memStore) policy(account, name string) (iam.ManagedPolicy, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.policies[account+"/"+name]
+	return copyPolicy(p), ok
+}
+
+func copyPolicy(p iam.ManagedPolicy) iam.ManagedPolicy {
+	p.Tags = maps.Clone(p.Tags)
+	p.Versions = slices.Clone(p.Versions)
+	return p
+}
 
 var _ iam.Store = (*memStore)(nil)
 

@@ -114,13 +114,16 @@ type AttachedPolicy struct {
 }
 
 // AttachRolePolicy attaches a managed policy to the role; attaching one that
-// is attached already changes nothing. Reservoir has no managed policies of
-// its own: any well-formed policy ARN is accepted.
+// is attached already changes nothing. The policy must be one of AWS's
+// (from the catalog) or one of the account's own.
 func (s *Service) AttachRolePolicy(ctx context.Context, account, roleName, policyARN string) error {
 	if err := checkPolicyARN(account, roleName, policyARN); err != nil {
 		return err
 	}
 	_, err := s.update(ctx, account, roleName, func(r *Role) error {
+		if !s.attachable(account, policyARN) {
+			return newError(CodeNoSuchEntity, "Policy "+policyARN+" does not exist or is not attachable.")
+		}
 		if slices.Contains(r.AttachedPolicies, policyARN) {
 			return nil
 		}

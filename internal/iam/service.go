@@ -1,11 +1,14 @@
 // Package iam is Reservoir's IAM domain: the roles that Lambda functions name
-// as their execution role, kept per account, with IAM's validation rules,
-// error codes and messages. It knows nothing of HTTP; internal/iamapi speaks
+// as their execution role and the managed policies attached to them (the
+// account's own, and AWS's from a built-in catalog), kept per account, with
+// IAM's validation rules, error codes and messages. It knows nothing of HTTP; internal/iamapi speaks
 // the query protocol on its behalf.
 //
 // Roles are durable through a Store, and so is everything that hangs off one:
 // its tags, its inline policies and the managed policies attached to it are
 // fields of Role, and every change is saved before it is acknowledged.
+// Customer managed policies are durable the same way; a policy's attachment
+// count is derived from the roles, never stored twice.
 package iam
 
 import (
@@ -35,6 +38,12 @@ type Service struct {
 	// accounts maps account → lower-cased role name → role. A committed role
 	// (its maps and slices included) is never modified, only replaced.
 	accounts map[string]map[string]Role
+	// policies maps account → lower-cased policy name → customer managed
+	// policy; committed policies are never modified, only replaced.
+	policies map[string]map[string]ManagedPolicy
+
+	// catalog holds the AWS managed policies by ARN; read-only.
+	catalog map[string]ManagedPolicy
 }
 
 // NewService returns a Service holding the roles in store. clock gives the
@@ -47,11 +56,27 @@ func NewService(ctx context.Context, store Store, clock func() time.Time) (*Serv
 	if err != nil {
 		return nil, fmt.Errorf("iam: load roles: %w", err)
 	}
+	policies, err := store.LoadPolicies(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("iam: load policies: %w", err)
+	}
+	catalog, err := loadCatalog()
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{
 		store:    store,
 		clock:    clock,
 		writeSem: make(chan struct{}, 1),
 		accounts: make(map[string]map[string]Role),
+		policies: make(map[string]map[string]ManagedPolicy),
+		catalog:  catalog,
+	}
+	for _, p := range policies {
+		if p.Account == "" || p.Name == "" || p.Account == awsAccount {
+			return nil, fmt.Errorf("iam: stored policy %q of account %q lacks an account or a name", p.Name, p.Account)
+		}
+		s.putPolicy(clonePolicy(p))
 	}
 	for _, r := range roles {
 		if r.Account == "" || r.Name == "" {

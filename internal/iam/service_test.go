@@ -42,6 +42,16 @@ func mustCreate(t *testing.T, svc *iam.Service, account, name string) iam.Role {
 	return r
 }
 
+// mustCreatePolicy creates a customer managed policy and returns its ARN.
+func mustCreatePolicy(t *testing.T, svc *iam.Service, account, name, path string) string {
+	t.Helper()
+	p, err := svc.CreatePolicy(context.Background(), account, iam.CreatePolicyInput{Name: name, Path: path, Document: policyDoc})
+	if err != nil {
+		t.Fatalf("CreatePolicy(%s): %v", name, err)
+	}
+	return p.ARN()
+}
+
 // wantCode fails unless err is an *iam.Error with the code (and, when msg is
 // not empty, the message).
 func wantCode(t *testing.T, err error, code iam.ErrorCode, msg string) {
@@ -217,7 +227,7 @@ func TestReturnedRolesAreCopies(t *testing.T) {
 	if err := svc.PutRolePolicy(ctx, acct, "r", "p", policyDoc); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.AttachRolePolicy(ctx, acct, "r", "arn:aws:iam::aws:policy/A"); err != nil {
+	if err := svc.AttachRolePolicy(ctx, acct, "r", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := svc.GetRole(ctx, acct, "r")
@@ -234,7 +244,7 @@ func TestReturnedRolesAreCopies(t *testing.T) {
 	if len(again.InlinePolicies) != 1 || again.InlinePolicies["p"] != policyDoc {
 		t.Errorf("inline policies = %v, callers' changes leaked in", again.InlinePolicies)
 	}
-	if fmt.Sprint(again.AttachedPolicies) != "[arn:aws:iam::aws:policy/A]" {
+	if fmt.Sprint(again.AttachedPolicies) != "[arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess]" {
 		t.Errorf("attached policies = %v, callers' changes leaked in", again.AttachedPolicies)
 	}
 }
@@ -386,7 +396,7 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	mustCreate(t, svc, acct, "r")
 	mustCreate(t, svc, acct, "bare")
-	const keptARN = "arn:aws:iam::aws:policy/Kept"
+	const keptARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaRole"
 	if err := svc.PutRolePolicy(ctx, acct, "r", "kept", policyDoc); err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +421,9 @@ func TestStoreFailureChangesNothing(t *testing.T) {
 		{"put policy", func() error { return svc.PutRolePolicy(ctx, acct, "r", "new", policyDoc) }},
 		{"replace policy", func() error { return svc.PutRolePolicy(ctx, acct, "r", "kept", `{"Statement":[]}`) }},
 		{"delete policy", func() error { return svc.DeleteRolePolicy(ctx, acct, "r", "kept") }},
-		{"attach", func() error { return svc.AttachRolePolicy(ctx, acct, "r", "arn:aws:iam::aws:policy/New") }},
+		{"attach", func() error {
+			return svc.AttachRolePolicy(ctx, acct, "r", "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess")
+		}},
 		{"detach", func() error { return svc.DetachRolePolicy(ctx, acct, "r", keptARN) }},
 	}
 	for _, c := range checks {
@@ -462,6 +474,8 @@ func TestPoliciesSurviveRestart(t *testing.T) {
 		"arn:aws:iam::123456789012:policy/gone",
 		"arn:aws:iam::123456789012:policy/app/mine",
 	}
+	mustCreatePolicy(t, svc, acct, "gone", "")
+	mustCreatePolicy(t, svc, acct, "mine", "/app/")
 	for _, arn := range arns {
 		if err := svc.AttachRolePolicy(ctx, acct, "r", arn); err != nil {
 			t.Fatal(err)
@@ -665,7 +679,7 @@ func TestAttachedPolicies(t *testing.T) {
 	ctx := context.Background()
 	mustCreate(t, svc, acct, "r")
 	basic := "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-	custom := "arn:aws:iam::123456789012:policy/my-policy"
+	custom := mustCreatePolicy(t, svc, acct, "my-policy", "")
 	for _, arn := range []string{basic, custom, basic} {
 		if err := svc.AttachRolePolicy(ctx, acct, "r", arn); err != nil {
 			t.Fatalf("attach %s: %v", arn, err)
@@ -694,11 +708,11 @@ func TestAttachedPolicies(t *testing.T) {
 		"Policy arn:aws:iam::aws:policy/Other was not found.")
 
 	for i := range 8 {
-		if err := svc.AttachRolePolicy(ctx, acct, "r", fmt.Sprintf("arn:aws:iam::aws:policy/P%d", i)); err != nil {
+		if err := svc.AttachRolePolicy(ctx, acct, "r", mustCreatePolicy(t, svc, acct, fmt.Sprintf("P%d", i), "")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantCode(t, svc.AttachRolePolicy(ctx, acct, "r", "arn:aws:iam::aws:policy/Eleventh"), iam.CodeLimitExceeded, "Cannot exceed quota for PoliciesPerRole: 10")
+	wantCode(t, svc.AttachRolePolicy(ctx, acct, "r", mustCreatePolicy(t, svc, acct, "Eleventh", "")), iam.CodeLimitExceeded, "Cannot exceed quota for PoliciesPerRole: 10")
 	p, _ = svc.ListAttachedRolePolicies(ctx, acct, "r", "", iam.PageInput{MaxItems: 4})
 	if len(p.Items) != 4 || !p.IsTruncated || p.Marker == "" {
 		t.Errorf("first page of 4: %+v", p)

@@ -26,13 +26,7 @@ func (s *Service) TagRole(ctx context.Context, account, name string, tags []Tag)
 		return err
 	}
 	_, err := s.update(ctx, account, name, func(r *Role) error {
-		if r.Tags == nil {
-			r.Tags = make(map[string]string, len(tags))
-		}
-		for _, t := range tags {
-			deleteTagFold(r.Tags, t.Key)
-			r.Tags[t.Key] = t.Value
-		}
+		r.Tags = retag(r.Tags, tags)
 		if len(r.Tags) > MaxTagsPerRole {
 			return newError(CodeLimitExceeded, "Cannot exceed quota for TagsPerRole: "+strconv.Itoa(MaxTagsPerRole))
 		}
@@ -49,25 +43,12 @@ func (s *Service) UntagRole(ctx context.Context, account, name string, keys []st
 	}
 	var v validator
 	v.roleName("roleName", name)
-	if len(keys) == 0 {
-		v.fail("null", "tagKeys", "not be null")
-	}
-	if len(keys) > MaxTagsPerRole {
-		v.fail("'["+strings.Join(keys, ", ")+"]'", "tagKeys", "have length less than or equal to "+strconv.Itoa(MaxTagsPerRole))
-	}
-	for i, k := range keys {
-		v.str("tagKeys."+strconv.Itoa(i+1)+".member", k, 1, maxTagKeyLen, tagKeyPattern, validTagKey)
-	}
+	v.tagKeys(keys)
 	if err := v.err(); err != nil {
 		return err
 	}
 	_, err := s.update(ctx, account, name, func(r *Role) error {
-		for _, k := range keys {
-			deleteTagFold(r.Tags, k)
-		}
-		if len(r.Tags) == 0 {
-			r.Tags = nil
-		}
+		r.Tags = untag(r.Tags, keys)
 		return nil
 	})
 	return err
@@ -88,6 +69,44 @@ func (s *Service) ListRoleTags(ctx context.Context, account, name string, in Pag
 		return Page[Tag]{}, err
 	}
 	return paginate(r.TagList(), func(t Tag) string { return t.Key }, in)
+}
+
+// retag sets tags on a resource's tags (made when nil): a key replaces any
+// key equal to it under case folding, as IAM's tag keys are.
+func retag(have map[string]string, tags []Tag) map[string]string {
+	if have == nil {
+		have = make(map[string]string, len(tags))
+	}
+	for _, t := range tags {
+		deleteTagFold(have, t.Key)
+		have[t.Key] = t.Value
+	}
+	return have
+}
+
+// untag removes the keys (under case folding) from a resource's tags; none
+// left is nil.
+func untag(have map[string]string, keys []string) map[string]string {
+	for _, k := range keys {
+		deleteTagFold(have, k)
+	}
+	if len(have) == 0 {
+		return nil
+	}
+	return have
+}
+
+// tagKeys validates the TagKeys member of an Untag call.
+func (v *validator) tagKeys(keys []string) {
+	if len(keys) == 0 {
+		v.fail("null", "tagKeys", "not be null")
+	}
+	if len(keys) > MaxTagsPerRole {
+		v.fail("'["+strings.Join(keys, ", ")+"]'", "tagKeys", "have length less than or equal to "+strconv.Itoa(MaxTagsPerRole))
+	}
+	for i, k := range keys {
+		v.str("tagKeys."+strconv.Itoa(i+1)+".member", k, 1, maxTagKeyLen, tagKeyPattern, validTagKey)
+	}
 }
 
 // deleteTagFold deletes every key of tags equal to key under case folding.

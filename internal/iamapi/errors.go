@@ -21,6 +21,8 @@ func statusOf(code iam.ErrorCode) (int, bool) {
 		return http.StatusConflict, true
 	case iam.CodeValidationError, iam.CodeMalformedPolicyDocument, iam.CodeInvalidInput:
 		return http.StatusBadRequest, true
+	case iam.CodeAccessDenied:
+		return http.StatusForbidden, true
 	}
 	return 0, false
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +38,45 @@ func testClock() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC) 
 type memStore struct {
 	mu         sync.Mutex
 	roles      map[string]iam.Role
+	policies   map[string]iam.ManagedPolicy
 	failWrites bool
+}
+
+func (m *memStore) LoadPolicies(context.Context) ([]iam.ManagedPolicy, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []iam.ManagedPolicy
+	for _, p := range m.policies {
+		p.Tags = maps.Clone(p.Tags)
+		p.Versions = slices.Clone(p.Versions)
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (m *memStore) SavePolicy(_ context.Context, p iam.ManagedPolicy) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWrites {
+		return errors.New("memstore: secret internal failure detail")
+	}
+	if m.policies == nil {
+		m.policies = make(map[string]iam.ManagedPolicy)
+	}
+	p.Tags = maps.Clone(p.Tags)
+	p.Versions = slices.Clone(p.Versions)
+	m.policies[p.Account+"/"+p.Name] = p
+	return nil
+}
+
+func (m *memStore) DeletePolicy(_ context.Context, account, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWrites {
+		return errors.New("memstore: secret internal failure detail")
+	}
+	delete(m.policies, account+"/"+name)
+	return nil
 }
 
 func (m *memStore) LoadRoles(context.Context) ([]iam.Role, error) {

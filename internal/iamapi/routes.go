@@ -19,6 +19,7 @@ func iamRoutes(svc *iam.Service) map[string]operation {
 	roles := roleHandlers{svc: svc}
 	tags := tagHandlers{svc: svc}
 	policies := policyHandlers{svc: svc}
+	managed := managedHandlers{svc: svc}
 	return map[string]operation{
 		"CreateRole":                  roles.createRole,
 		"GetRole":                     roles.getRole,
@@ -40,6 +41,20 @@ func iamRoutes(svc *iam.Service) map[string]operation {
 		"AttachRolePolicy":         policies.attachRolePolicy,
 		"DetachRolePolicy":         policies.detachRolePolicy,
 		"ListAttachedRolePolicies": policies.listAttachedRolePolicies,
+
+		"CreatePolicy":            managed.createPolicy,
+		"GetPolicy":               managed.getPolicy,
+		"DeletePolicy":            managed.deletePolicy,
+		"ListPolicies":            managed.listPolicies,
+		"CreatePolicyVersion":     managed.createPolicyVersion,
+		"GetPolicyVersion":        managed.getPolicyVersion,
+		"ListPolicyVersions":      managed.listPolicyVersions,
+		"DeletePolicyVersion":     managed.deletePolicyVersion,
+		"SetDefaultPolicyVersion": managed.setDefaultPolicyVersion,
+		"ListEntitiesForPolicy":   managed.listEntitiesForPolicy,
+		"TagPolicy":               managed.tagPolicy,
+		"UntagPolicy":             managed.untagPolicy,
+		"ListPolicyTags":          managed.listPolicyTags,
 	}
 }
 

@@ -189,6 +189,7 @@ func (s *Service) DeleteAlias(ctx context.Context, sc Scope, name, alias string)
 				return nil, nil, errNoChange
 			}
 			delete(fn.Aliases, alias)
+			delete(fn.EventInvoke, alias)
 			pc, ok := fn.Provisioned[alias]
 			if !ok {
 				return nil, nil, nil

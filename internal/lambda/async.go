@@ -16,8 +16,10 @@ import (
 // (202) and queued. A throttled event waits and tries again, with backoff,
 // until it is older than the maximum event age; an event whose function fails
 // is retried twice more (AWS's default MaximumRetryAttempts), after RetryDelay
-// and then twice that. A function with a reservation of 0 drops its events at
-// once.
+// and then twice that. The event invoke config of the qualifier an event was
+// sent to, if any, sets its retries and maximum age instead, and names the
+// function destinations that receive its invocation record. A function with
+// a reservation of 0 drops its events at once.
 //
 // The queue is durable: an event is in the store before its 202 is sent,
 // and leaves it only when it has run, failed for the last time or been
@@ -185,9 +187,11 @@ func (q *asyncQueue) dispatch() {
 // try admits one event and runs it, or schedules it again.
 func (q *asyncQueue) try(ev asyncEvent) {
 	log := q.s.log.With("function", ev.rec.FunctionName, "request_id", ev.rec.RequestID)
-	if age := q.s.now().Sub(ev.rec.Received); age > q.opts.MaxEventAge {
-		log.Warn("async event dropped: older than the maximum event age", "age", age)
+	pol := q.policyFor(ev.rec.Scope, ev.rec.FunctionName, ev.rec.Qualifier)
+	if age := q.s.now().Sub(ev.rec.Received); age > pol.maxAge {
+		log.Warn("async event dropped: older than the maximum event age", "age", age, "max_age", pol.maxAge)
 		q.dropped(ev, DropEventAgeExceeded)
+		q.deliver(ev, log, pol.onFailure, DropEventAgeExceeded, nil)
 		q.finish(ev)
 		return
 	}
@@ -230,13 +234,19 @@ func (q *asyncQueue) try(ev asyncEvent) {
 	go func() {
 		defer q.wg.Done()
 		res, err := q.s.finish(context.Background(), run, in)
+		if res.ExecutedVersion == "" {
+			res.ExecutedVersion = p.executedVerion
+		}
 		q.ended(ev, log, res, err)
 	}()
 }
 
 // ended settles an event whose attempt is over: it is retried after a
-// function error while it has retries left, stays stored when the executor
-// stopped it for a shutdown, and is otherwise done.
+// function error while it has retries left (as the event invoke config of
+// its qualifier, or the queue's default, allows), stays stored when the
+// executor stopped it for a shutdown, and is otherwise done. An event done
+// after a success or its last failure has its record sent to the
+// configured function destination first.
 func (q *asyncQueue) ended(ev asyncEvent, log *slog.Logger, res InvocationResult, err error) {
 	switch {
 	case errors.Is(err, ErrShuttingDown):
@@ -244,8 +254,12 @@ func (q *asyncQueue) ended(ev asyncEvent, log *slog.Logger, res InvocationResult
 	case err != nil:
 		log.Warn("async event could not run", "err", err)
 		q.dropped(ev, DropNotInvocable)
+	case res.FunctionError == "":
+		pol := q.policyFor(ev.rec.Scope, ev.rec.FunctionName, ev.rec.Qualifier)
+		q.deliver(ev, log, pol.onSuccess, conditionSuccess, &res)
 	case res.FunctionError != "":
-		if ev.rec.Attempts < q.opts.MaxRetries {
+		pol := q.policyFor(ev.rec.Scope, ev.rec.FunctionName, ev.rec.Qualifier)
+		if ev.rec.Attempts < pol.maxRetries {
 			ev.rec.Attempts++
 			delay := q.opts.RetryDelay * time.Duration(ev.rec.Attempts)
 			ev.rec.NotBefore = q.s.now().Add(delay)
@@ -257,6 +271,7 @@ func (q *asyncQueue) ended(ev asyncEvent, log *slog.Logger, res InvocationResult
 		}
 		log.Warn("async event failed after retries", "attempts", ev.rec.Attempts+1)
 		q.dropped(ev, DropRetriesExhausted)
+		q.deliver(ev, log, pol.onFailure, DropRetriesExhausted, &res)
 	}
 	q.finish(ev)
 }

@@ -293,7 +293,10 @@ func TestInvokeEventRetriesFunctionErrorsTwice(t *testing.T) {
 	if _, err := svc.Invoke(context.Background(), sc, lambda.InvokeInput{FunctionName: "f", InvocationType: "Event"}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Poll for the third attempt (a busy machine may take long), then give
+	// a fourth the time of many retry delays to show up.
+	waitFor(t, func() bool { calls, _, _ := g.stats(); return calls >= 3 })
+	time.Sleep(200 * time.Millisecond)
 	if calls, _, _ := g.stats(); calls != 3 {
 		t.Fatalf("%d attempts, want 3 (1 + 2 retries)", calls)
 	}

@@ -42,6 +42,10 @@ type Function struct {
 
 	Tags map[string]string
 
+	// EventInvoke holds the event invoke configs by qualifier ($LATEST, a
+	// version number or an alias name).
+	EventInvoke map[string]*EventInvokeConfig
+
 	// running is the settled $LATEST that invocations run while Latest is
 	// being updated (Latest.Phase is Updating); nil otherwise. It lives only
 	// in the in-memory snapshot shown during the update.

@@ -399,6 +399,12 @@ func (fn *Function) clone() *Function {
 		pc := *p
 		c.Provisioned[k] = &pc
 	}
+	if fn.EventInvoke != nil {
+		c.EventInvoke = make(map[string]*EventInvokeConfig, len(fn.EventInvoke))
+		for k, e := range fn.EventInvoke {
+			c.EventInvoke[k] = e.clone()
+		}
+	}
 	c.Tags = make(map[string]string, len(fn.Tags))
 	for k, v := range fn.Tags {
 		c.Tags[k] = v

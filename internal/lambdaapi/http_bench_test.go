@@ -205,11 +205,21 @@ func BenchmarkHTTPInvokeWarm4(b *testing.B) { benchHTTPInvoke(b, 4) }
 // BenchmarkHTTPInvokeEvent is an asynchronous Invoke, one client: the 202
 // waits for the event's store write (compare BenchmarkHTTPPutFunctionConcurrency,
 // one write per request); the events run meanwhile on 8 warm environments.
-func BenchmarkHTTPInvokeEvent(b *testing.B) {
+func BenchmarkHTTPInvokeEvent(b *testing.B) { benchHTTPInvokeEvent(b, false) }
+
+// BenchmarkHTTPInvokeEventWithConfig is BenchmarkHTTPInvokeEvent with an
+// event invoke config on $LATEST (retries and age, no destination): the
+// queue looks it up on every attempt.
+func BenchmarkHTTPInvokeEventWithConfig(b *testing.B) { benchHTTPInvokeEvent(b, true) }
+
+func benchHTTPInvokeEvent(b *testing.B, withConfig bool) {
 	srv := reservoirtest.Start(b)
 	h := newHTTPBench(b, srv)
 	h.createFunction(b, "echo", httpBenchEchoZip(b))
 	h.mustDo(b, "PUT", "/2017-10-31/functions/echo/concurrency", []byte(`{"ReservedConcurrentExecutions":8}`), 200)
+	if withConfig {
+		h.mustDo(b, "PUT", "/2019-09-25/functions/echo/event-invoke-config", []byte(`{"MaximumRetryAttempts":1,"MaximumEventAgeInSeconds":3600}`), 200)
+	}
 	h.mustDo(b, "POST", "/2015-03-31/functions/echo/invocations", httpBenchPayload, 200) // one warm environment
 	benchLoop(b, 1, func() error {
 		_, err := h.doHeader("POST", "/2015-03-31/functions/echo/invocations", httpBenchPayload, 202, "X-Amz-Invocation-Type", "Event")

@@ -41,7 +41,7 @@ func (a *API) listTags(w http.ResponseWriter, r *http.Request, c awsproto.Caller
 }
 
 // The reads below answer for features Reservoir does not model (code
-// signing, resource policies, event invoke configs, runtime management,
+// signing, resource policies, runtime management,
 // recursion control, function URLs) with what AWS answers for a function
 // that has none of them configured.
 
@@ -62,15 +62,6 @@ func (a *API) getPolicy(w http.ResponseWriter, r *http.Request, c awsproto.Calle
 		return err
 	}
 	return &lambda.Error{Kind: lambda.KindResourceNotFound, Message: "The resource you requested does not exist."}
-}
-
-func (a *API) getEventInvokeConfig(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
-	view, err := a.svc.GetFunction(r.Context(), scope(c), r.PathValue("FunctionName"), r.URL.Query().Get("Qualifier"))
-	if err != nil {
-		return err
-	}
-	arn := view.Function.Scope.FunctionARN(view.Function.Name) + ":" + view.Config.Version
-	return &lambda.Error{Kind: lambda.KindResourceNotFound, Message: "The function " + arn + " doesn't have an EventInvokeConfig"}
 }
 
 func (a *API) getRuntimeManagementConfig(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {

@@ -55,8 +55,14 @@ func BenchmarkIngest(b *testing.B) {
 
 // BenchmarkIngestCall is the invocation path alone: Ingest of 1,000 lines
 // with no flush running (the clock is fake; buffers are written outside the
-// timing).
+// timing), in one call (batch) or one call per line as the server's sink
+// makes them (lines).
 func BenchmarkIngestCall(b *testing.B) {
+	b.Run("batch", func(b *testing.B) { benchIngestCall(b, false) })
+	b.Run("lines", func(b *testing.B) { benchIngestCall(b, true) })
+}
+
+func benchIngestCall(b *testing.B, oneByOne bool) {
 	ctx := context.Background()
 	st, err := boltstore.Open(filepath.Join(b.TempDir(), "reservoir.db"))
 	if err != nil {
@@ -75,8 +81,15 @@ func BenchmarkIngestCall(b *testing.B) {
 	}
 	b.ReportAllocs()
 	calls := 0
+	scope := logs.Scope{Account: "123456789012", Region: "us-east-1"}
 	for b.Loop() {
-		svc.Ingest(logs.Scope{Account: "123456789012", Region: "us-east-1"}, "/aws/lambda/bench", lambdaStream, batch)
+		if oneByOne {
+			for i := range batch {
+				svc.Ingest(scope, "/aws/lambda/bench", lambdaStream, batch[i:i+1])
+			}
+		} else {
+			svc.Ingest(scope, "/aws/lambda/bench", lambdaStream, batch)
+		}
 		if calls++; calls%200 == 0 {
 			b.StopTimer()
 			if err := svc.Flush(ctx); err != nil {

@@ -1,23 +1,17 @@
 package logs_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/reservoir-dev/reservoir/internal/logs"
 	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 )
 
 // snapshot is everything the read operations report about a scope.
@@ -104,73 +98,7 @@ func TestKill9LosesAtMostTheLastSecond(t *testing.T) {
 		t.Skip("spawns a child process")
 	}
 	path := filepath.Join(t.TempDir(), "reservoir.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9LosesAtMostTheLastSecond$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashPathEnv+"="+path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	type ack struct {
-		n  int
-		at time.Time
-	}
-	acks := make(chan ack)
-	go func() {
-		defer close(acks)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if n, err := strconv.Atoi(strings.TrimPrefix(sc.Text(), "ingested ")); err == nil {
-				acks <- ack{n, time.Now()}
-			}
-		}
-	}()
-	var got []ack
-	var killedAt time.Time
-	timeout := time.After(60 * time.Second)
-	for reading := true; reading; {
-		select {
-		case a, ok := <-acks:
-			if !ok {
-				reading = false
-				break
-			}
-			got = append(got, a)
-			// Kill once lines have been flowing for over a second.
-			if killedAt.IsZero() && time.Since(got[0].at) > 1500*time.Millisecond {
-				if err := cmd.Process.Kill(); err != nil {
-					t.Fatal(err)
-				}
-				killedAt = time.Now()
-			}
-		case <-timeout:
-			_ = cmd.Process.Kill()
-			t.Fatalf("no kill after 60s (%d lines); stderr:\n%s", len(got), stderr.String())
-		}
-	}
-	_ = cmd.Wait()
-	if killedAt.IsZero() {
-		t.Fatalf("the child ended on its own after %d lines; stderr:\n%s", len(got), stderr.String())
-	}
-
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	})
-	db.Close()
-	if err != nil {
-		t.Fatalf("bbolt check after kill -9: %v", err)
-	}
+	ingested, mustHave := testutil.KillMidWrite(t, "TestKill9LosesAtMostTheLastSecond", crashPathEnv, path, "ingested")
 
 	st, err := boltstore.Open(path)
 	if err != nil {
@@ -189,13 +117,7 @@ func TestKill9LosesAtMostTheLastSecond(t *testing.T) {
 			t.Fatalf("stored event %d is %q: not a prefix of the ingested lines", i, ev.Message)
 		}
 	}
-	mustHave := 0
-	for _, a := range got {
-		if a.at.Before(killedAt.Add(-time.Second)) {
-			mustHave = a.n + 1
-		}
-	}
-	t.Logf("%d lines ingested, %d stored, %d reported over a second before the kill", len(got), len(stored), mustHave)
+	t.Logf("%d lines ingested, %d stored, %d reported over a second before the kill", ingested, len(stored), mustHave)
 	if len(stored) < mustHave {
 		t.Errorf("only %d lines survived kill -9; %d were ingested over a second before it", len(stored), mustHave)
 	}
@@ -212,13 +134,7 @@ func crashChild(path string) {
 		fmt.Fprintln(os.Stderr, "child service:", err)
 		os.Exit(2)
 	}
-	w := bufio.NewWriter(os.Stdout)
-	deadline := time.Now().Add(30 * time.Second) // never outlive a parent that failed to kill us
-	for i := 0; time.Now().Before(deadline); i++ {
+	testutil.CrashChild("ingested", func(i int) {
 		svc.Ingest(scopeA(), "/aws/lambda/crash", lambdaStream, []logs.Line{{Time: time.Now(), Message: fmt.Sprintf("line %05d", i)}})
-		fmt.Fprintf(w, "ingested %d\n", i)
-		w.Flush()
-		time.Sleep(time.Millisecond)
-	}
-	os.Exit(4)
+	})
 }

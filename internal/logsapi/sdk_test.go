@@ -45,13 +45,16 @@ func wantAPIError(t *testing.T, what string, err error, code, msg string) {
 	}
 }
 
-// must returns v, or stops the test with err's panic (a call of the
-// arrange steps, which the test does not expect to fail).
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(fmt.Sprintf("unexpected error: %v", err))
+// must(call)(t) returns call's value, or fails t with its error (a call of
+// the arrange steps, which the test does not expect to fail).
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return v
 	}
-	return v
 }
 
 func TestSDKGroupsStreamsEventsTags(t *testing.T) {
@@ -60,7 +63,7 @@ func TestSDKGroupsStreamsEventsTags(t *testing.T) {
 	group := "/aws/lambda/orders"
 	groupARN := "arn:aws:logs:" + region + ":" + account + ":log-group:" + group
 
-	must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group), Tags: map[string]string{"team": "core"}}))
+	must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group), Tags: map[string]string{"team": "core"}}))(t)
 	_, err := c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(group)})
 	wantAPIError(t, "CreateLogGroup again", err, "ResourceAlreadyExistsException", "The specified log group already exists")
 	var exists *types.ResourceAlreadyExistsException
@@ -68,8 +71,8 @@ func TestSDKGroupsStreamsEventsTags(t *testing.T) {
 		t.Errorf("CreateLogGroup again: %T, want the modelled exception", err)
 	}
 
-	must(c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String(group), RetentionInDays: aws.Int32(14)}))
-	groups := must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/aws/lambda/")}))
+	must(c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String(group), RetentionInDays: aws.Int32(14)}))(t)
+	groups := must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/aws/lambda/")}))(t)
 	if len(groups.LogGroups) != 1 {
 		t.Fatalf("DescribeLogGroups = %+v", groups.LogGroups)
 	}
@@ -79,15 +82,15 @@ func TestSDKGroupsStreamsEventsTags(t *testing.T) {
 		g.StoredBytes == nil || aws.ToInt32(g.MetricFilterCount) != 0 {
 		t.Errorf("group = %+v", g)
 	}
-	must(c.DeleteRetentionPolicy(ctx, &cwl.DeleteRetentionPolicyInput{LogGroupName: aws.String(group)}))
-	groups = must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{}))
+	must(c.DeleteRetentionPolicy(ctx, &cwl.DeleteRetentionPolicyInput{LogGroupName: aws.String(group)}))(t)
+	groups = must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{}))(t)
 	if g := groups.LogGroups[0]; g.RetentionInDays != nil {
 		t.Errorf("retention after DeleteRetentionPolicy = %d", *g.RetentionInDays)
 	}
 
 	// Streams.
 	stream := "2026/12/05/[$LATEST]0123456789abcdef0123456789abcdef"
-	must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}))
+	must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}))(t)
 	_, err = c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
 	wantAPIError(t, "CreateLogStream again", err, "ResourceAlreadyExistsException", "The specified log stream already exists")
 	_, err = c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String("/missing"), LogStreamName: aws.String("s")})
@@ -100,7 +103,7 @@ func TestSDKGroupsStreamsEventsTags(t *testing.T) {
 			{Timestamp: aws.Int64(now - 2000), Message: aws.String("first line")},
 			{Timestamp: aws.Int64(now - 1000), Message: aws.String(`{"level":"ERROR","msg":"boom"}`)},
 			{Timestamp: aws.Int64(now), Message: aws.String("last line")},
-		}}))
+		}}))(t)
 	if put.RejectedLogEventsInfo != nil || aws.ToString(put.NextSequenceToken) == "" {
 		t.Errorf("PutLogEvents = %+v", put)
 	}
@@ -108,12 +111,12 @@ func TestSDKGroupsStreamsEventsTags(t *testing.T) {
 		LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(now), Message: aws.String("x")}}})
 	wantAPIError(t, "PutLogEvents to a missing stream", err, "ResourceNotFoundException", "The specified log stream does not exist.")
 	tooOld := must(c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream),
-		LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(now - 15*24*3600*1000), Message: aws.String("ancient")}}}))
+		LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(now - 15*24*3600*1000), Message: aws.String("ancient")}}}))(t)
 	if tooOld.RejectedLogEventsInfo == nil || aws.ToInt32(tooOld.RejectedLogEventsInfo.TooOldLogEventEndIndex) != 0 {
 		t.Errorf("an event 15 days old: %+v", tooOld.RejectedLogEventsInfo)
 	}
 
-	events := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)}))
+	events := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true)}))(t)
 	if got := messages(events.Events); !slices.Equal(got, []string{"first line", `{"level":"ERROR","msg":"boom"}`, "last line"}) {
 		t.Errorf("GetLogEvents = %q", got)
 	}
@@ -125,19 +128,19 @@ func TestSDKGroupsStreamsEventsTags(t *testing.T) {
 	_, err = c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String("missing")})
 	wantAPIError(t, "GetLogEvents of a missing stream", err, "ResourceNotFoundException", "The specified log stream does not exist.")
 
-	filtered := must(c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(group), FilterPattern: aws.String(`{ $.level = "ERROR" }`)}))
+	filtered := must(c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(group), FilterPattern: aws.String(`{ $.level = "ERROR" }`)}))(t)
 	if len(filtered.Events) != 1 || aws.ToString(filtered.Events[0].Message) != `{"level":"ERROR","msg":"boom"}` ||
 		aws.ToString(filtered.Events[0].LogStreamName) != stream || aws.ToString(filtered.Events[0].EventId) == "" {
 		t.Errorf("FilterLogEvents JSON = %+v", filtered.Events)
 	}
-	filtered = must(c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(group), FilterPattern: aws.String("line")}))
+	filtered = must(c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(group), FilterPattern: aws.String("line")}))(t)
 	if got := filteredMessages(filtered.Events); !slices.Equal(got, []string{"first line", "last line"}) {
 		t.Errorf("FilterLogEvents term = %q", got)
 	}
 	_, err = c.FilterLogEvents(ctx, &cwl.FilterLogEventsInput{LogGroupName: aws.String(group), FilterPattern: aws.String(`{ $.level = `)})
 	wantAPIError(t, "a broken filter pattern", err, "InvalidParameterException", "")
 
-	streams := must(c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String(group)}))
+	streams := must(c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String(group)}))(t)
 	if len(streams.LogStreams) != 1 {
 		t.Fatalf("DescribeLogStreams = %+v", streams.LogStreams)
 	}
@@ -147,19 +150,19 @@ func TestSDKGroupsStreamsEventsTags(t *testing.T) {
 	}
 
 	// Tags, both APIs.
-	must(c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(groupARN), Tags: map[string]string{"env": "dev"}}))
-	tags := must(c.ListTagsForResource(ctx, &cwl.ListTagsForResourceInput{ResourceArn: aws.String(groupARN)}))
+	must(c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(groupARN), Tags: map[string]string{"env": "dev"}}))(t)
+	tags := must(c.ListTagsForResource(ctx, &cwl.ListTagsForResourceInput{ResourceArn: aws.String(groupARN)}))(t)
 	if fmt.Sprint(tags.Tags) != "map[env:dev team:core]" {
 		t.Errorf("ListTagsForResource = %v", tags.Tags)
 	}
-	must(c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(groupARN), TagKeys: []string{"team"}}))
-	must(c.TagLogGroup(ctx, &cwl.TagLogGroupInput{LogGroupName: aws.String(group), Tags: map[string]string{"legacy": "yes"}}))
-	legacy := must(c.ListTagsLogGroup(ctx, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String(group)}))
+	must(c.UntagResource(ctx, &cwl.UntagResourceInput{ResourceArn: aws.String(groupARN), TagKeys: []string{"team"}}))(t)
+	must(c.TagLogGroup(ctx, &cwl.TagLogGroupInput{LogGroupName: aws.String(group), Tags: map[string]string{"legacy": "yes"}}))(t)
+	legacy := must(c.ListTagsLogGroup(ctx, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String(group)}))(t)
 	if fmt.Sprint(legacy.Tags) != "map[env:dev legacy:yes]" {
 		t.Errorf("ListTagsLogGroup = %v", legacy.Tags)
 	}
-	must(c.UntagLogGroup(ctx, &cwl.UntagLogGroupInput{LogGroupName: aws.String(group), Tags: []string{"env", "legacy"}}))
-	tags = must(c.ListTagsForResource(ctx, &cwl.ListTagsForResourceInput{ResourceArn: aws.String(groupARN)}))
+	must(c.UntagLogGroup(ctx, &cwl.UntagLogGroupInput{LogGroupName: aws.String(group), Tags: []string{"env", "legacy"}}))(t)
+	tags = must(c.ListTagsForResource(ctx, &cwl.ListTagsForResourceInput{ResourceArn: aws.String(groupARN)}))(t)
 	if tags.Tags == nil || len(tags.Tags) != 0 {
 		t.Errorf("tags after untagging all = %v", tags.Tags)
 	}
@@ -171,7 +174,7 @@ func TestSDKGroupsStreamsEventsTags(t *testing.T) {
 	for i := range 50 {
 		many[fmt.Sprintf("k%02d", i)] = "v"
 	}
-	must(c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(groupARN), Tags: many}))
+	must(c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(groupARN), Tags: many}))(t)
 	_, err = c.TagResource(ctx, &cwl.TagResourceInput{ResourceArn: aws.String(groupARN), Tags: map[string]string{"one": "more"}})
 	wantAPIError(t, "a 51st tag", err, "TooManyTagsException", "A resource can have no more than 50 tags.")
 	var tooMany *types.TooManyTagsException
@@ -180,10 +183,10 @@ func TestSDKGroupsStreamsEventsTags(t *testing.T) {
 	}
 
 	// Deletes.
-	must(c.DeleteLogStream(ctx, &cwl.DeleteLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}))
+	must(c.DeleteLogStream(ctx, &cwl.DeleteLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}))(t)
 	_, err = c.DeleteLogStream(ctx, &cwl.DeleteLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)})
 	wantAPIError(t, "DeleteLogStream again", err, "ResourceNotFoundException", "The specified log stream does not exist.")
-	must(c.DeleteLogGroup(ctx, &cwl.DeleteLogGroupInput{LogGroupName: aws.String(group)}))
+	must(c.DeleteLogGroup(ctx, &cwl.DeleteLogGroupInput{LogGroupName: aws.String(group)}))(t)
 	_, err = c.DeleteLogGroup(ctx, &cwl.DeleteLogGroupInput{LogGroupName: aws.String(group)})
 	wantAPIError(t, "DeleteLogGroup again", err, "ResourceNotFoundException", "The specified log group does not exist.")
 	var notFound *types.ResourceNotFoundException
@@ -200,7 +203,7 @@ func TestSDKBadParameters(t *testing.T) {
 		"1 validation error detected: Value at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+")
 	_, err = c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("aws/mine")})
 	wantAPIError(t, "a reserved prefix", err, "InvalidParameterException", "Log groups starting with AWS/ are reserved for AWS.")
-	must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("g")}))
+	must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("g")}))(t)
 	_, err = c.PutRetentionPolicy(ctx, &cwl.PutRetentionPolicyInput{LogGroupName: aws.String("g"), RetentionInDays: aws.Int32(2)})
 	wantAPIError(t, "2 days of retention", err, "InvalidParameterException", "")
 	if err != nil && !strings.Contains(err.Error(), "Value at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [1, 3, 5, 7, 14") {
@@ -217,7 +220,7 @@ func TestSDKBadParameters(t *testing.T) {
 	wantAPIError(t, "a garbage token", err, "InvalidParameterException", "")
 	_, err = c.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("g"), LogStreamNamePrefix: aws.String("p"), OrderBy: types.OrderByLastEventTime})
 	wantAPIError(t, "order by time with a prefix", err, "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix.")
-	must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s")}))
+	must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s")}))(t)
 	now := time.Now().UnixMilli()
 	_, err = c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("g"), LogStreamName: aws.String("s"),
 		LogEvents: []types.InputLogEvent{{Timestamp: aws.Int64(now), Message: aws.String("b")}, {Timestamp: aws.Int64(now - 1), Message: aws.String("a")}}})
@@ -265,12 +268,12 @@ func TestSDKPaging(t *testing.T) {
 	for i := range 7 {
 		name := fmt.Sprintf("/page/g%d", i)
 		want = append(want, name)
-		must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(name)}))
+		must(c.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String(name)}))(t)
 	}
 	var got []string
 	pages := 0
 	for p := cwl.NewDescribeLogGroupsPaginator(c, &cwl.DescribeLogGroupsInput{Limit: aws.Int32(3)}); p.HasMorePages(); {
-		out := must(p.NextPage(ctx))
+		out := must(p.NextPage(ctx))(t)
 		pages++
 		for _, g := range out.LogGroups {
 			got = append(got, aws.ToString(g.LogGroupName))
@@ -280,7 +283,7 @@ func TestSDKPaging(t *testing.T) {
 		t.Errorf("DescribeLogGroups pages: %d pages of %q, want 3 of %q", pages, got, want)
 	}
 
-	must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String("/page/g0"), LogStreamName: aws.String("s")}))
+	must(c.CreateLogStream(ctx, &cwl.CreateLogStreamInput{LogGroupName: aws.String("/page/g0"), LogStreamName: aws.String("s")}))(t)
 	base := time.Now().Add(-time.Hour).UnixMilli()
 	var sent []string
 	batch := make([]types.InputLogEvent, 25)
@@ -289,7 +292,7 @@ func TestSDKPaging(t *testing.T) {
 		sent = append(sent, msg)
 		batch[i] = types.InputLogEvent{Timestamp: aws.Int64(base + int64(i)), Message: aws.String(msg)}
 	}
-	must(c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("/page/g0"), LogStreamName: aws.String("s"), LogEvents: batch}))
+	must(c.PutLogEvents(ctx, &cwl.PutLogEventsInput{LogGroupName: aws.String("/page/g0"), LogStreamName: aws.String("s"), LogEvents: batch}))(t)
 
 	// GetLogEvents forward from the head: pages of 10, then the same token at the end.
 	var read []string
@@ -299,7 +302,7 @@ func TestSDKPaging(t *testing.T) {
 		if token != "" {
 			in.NextToken = aws.String(token)
 		}
-		out := must(c.GetLogEvents(ctx, in))
+		out := must(c.GetLogEvents(ctx, in))(t)
 		read = append(read, messages(out.Events)...)
 		if aws.ToString(out.NextForwardToken) == token {
 			break
@@ -310,11 +313,11 @@ func TestSDKPaging(t *testing.T) {
 		t.Errorf("GetLogEvents forward pages read %q", read)
 	}
 	// Backward from the tail: the latest 10, then the 10 before.
-	last := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String("/page/g0"), LogStreamName: aws.String("s"), Limit: aws.Int32(10)}))
+	last := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String("/page/g0"), LogStreamName: aws.String("s"), Limit: aws.Int32(10)}))(t)
 	if got := messages(last.Events); !slices.Equal(got, sent[15:]) {
 		t.Errorf("latest page = %q", got)
 	}
-	before := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String("/page/g0"), LogStreamName: aws.String("s"), Limit: aws.Int32(10), NextToken: last.NextBackwardToken}))
+	before := must(c.GetLogEvents(ctx, &cwl.GetLogEventsInput{LogGroupName: aws.String("/page/g0"), LogStreamName: aws.String("s"), Limit: aws.Int32(10), NextToken: last.NextBackwardToken}))(t)
 	if got := messages(before.Events); !slices.Equal(got, sent[5:15]) {
 		t.Errorf("page before = %q", got)
 	}
@@ -322,7 +325,7 @@ func TestSDKPaging(t *testing.T) {
 	// FilterLogEvents with the SDK's paginator.
 	var found []string
 	for p := cwl.NewFilterLogEventsPaginator(c, &cwl.FilterLogEventsInput{LogGroupName: aws.String("/page/g0"), Limit: aws.Int32(4), FilterPattern: aws.String("event")}); p.HasMorePages(); {
-		out := must(p.NextPage(ctx))
+		out := must(p.NextPage(ctx))(t)
 		found = append(found, filteredMessages(out.Events)...)
 	}
 	if !slices.Equal(found, sent) {

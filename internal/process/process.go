@@ -354,7 +354,11 @@ func (p *Process) PeakRSS() (int64, bool) {
 type outReader struct {
 	f *os.File
 	// consume takes everything read and not yet used, delivers the complete
-	// lines or records in it, and returns the rest (copied if kept).
+	// lines or records in it, and returns the rest: a subslice of pending,
+	// which run keeps appending to (what consume delivered is copied out
+	// before it returns). Not copying the rest keeps an overlong line's
+	// cost linear: a copy per read would copy up to maxLine bytes for
+	// every 32 KB read.
 	consume func(pending []byte) []byte
 	// finish delivers what is left when the stream ends.
 	finish func(pending []byte)
@@ -394,7 +398,7 @@ func splitLines(p []byte, emit func([]byte)) []byte {
 		emit(p[:maxLine])
 		p = p[maxLine:]
 	}
-	return append([]byte(nil), p...)
+	return p
 }
 
 // newRecordReader decodes a stream of frames (see Record). Once it meets
@@ -413,7 +417,7 @@ func newRecordReader(f *os.File, sink func(Record)) *outReader {
 				break
 			}
 			if len(p) < frameHeader+int(n) {
-				return append([]byte(nil), p...)
+				return p
 			}
 			us := int64(binary.BigEndian.Uint64(p[8:]))
 			sink(Record{Type: typ, Time: time.UnixMicro(us), Text: string(p[frameHeader : frameHeader+int(n)])})
@@ -422,7 +426,7 @@ func newRecordReader(f *os.File, sink func(Record)) *outReader {
 		if lines {
 			return splitLines(p, emitLine)
 		}
-		return append([]byte(nil), p...)
+		return p
 	}
 	return &outReader{f: f, consume: consume, finish: func(p []byte) {
 		if len(p) > 0 {

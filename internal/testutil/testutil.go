@@ -1,6 +1,7 @@
 // Package testutil holds what Reservoir's tests share: building a Go
-// function into a deployment package, and watching the processes a server
-// starts. It is imported by tests only.
+// function into a deployment package, watching the processes a server
+// starts, and killing a writer mid-write to check what survives (kill9.go).
+// It is imported by tests only.
 package testutil
 
 import (
@@ -167,4 +168,4 @@ func OperationNames(text string) map[string]bool {
 	return out
 }
 
-var operationRE = regexp.MustCompile(`\b(?:(?:Create|Get|Update|Delete|List|Put|Publish|Tag|Untag|Invoke|Add|Remove|Attach|Detach)[A-Z][A-Za-z0-9]*|Invoke)\b`)
+var operationRE = regexp.MustCompile(`\b(?:(?:Create|Get|Update|Delete|List|Put|Publish|Tag|Untag|Invoke|Add|Remove|Attach|Detach|Set)[A-Z][A-Za-z0-9]*|Invoke)\b`)

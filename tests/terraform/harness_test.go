@@ -37,9 +37,12 @@ import (
 	"time"
 )
 
-// commandTimeout bounds one terraform command; the slowest (an apply that
-// waits for provisioned concurrency) takes well under a minute.
-const commandTimeout = 4 * time.Minute
+// commandTimeout bounds one terraform command, so that a hung one fails the
+// test instead of the whole binary. The slowest (an apply that waits for
+// provisioned concurrency) takes well under a minute on a quiet machine;
+// with load averages of 10 to 30 on 2 cores (other builds beside the suite),
+// a destroy once took over 4 minutes.
+const commandTimeout = 8 * time.Minute
 
 // toolchain is what every Terraform test needs: the binary, the provider
 // mirror and the CLI configuration that points at it.
@@ -391,6 +394,7 @@ type exchange struct {
 	Target    string // X-Amz-Target of JSON-protocol services (Logs)
 	Status    int
 	ErrorCode string
+	At        time.Time // when the request arrived
 }
 
 func (e exchange) String() string {
@@ -433,7 +437,7 @@ func newRecorder(t *testing.T, target string) *recorder {
 	rec := &recorder{}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ex := exchange{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Target: r.Header.Get("X-Amz-Target")}
+		ex := exchange{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Target: r.Header.Get("X-Amz-Target"), At: time.Now()}
 		if r.Method == http.MethodPost && r.URL.Path == "/" {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -492,7 +496,7 @@ func (r *recorder) since(mark int) []exchange {
 func (r *recorder) dump() string {
 	var b strings.Builder
 	for _, e := range r.exchanges() {
-		b.WriteString("  " + e.String() + "\n")
+		b.WriteString("  " + e.At.Format("15:04:05.000") + " " + e.String() + "\n")
 	}
 	return b.String()
 }

@@ -45,6 +45,18 @@ func TestTerraform(t *testing.T) {
 		t.Parallel()
 		testAutoScaling(t, tc)
 	})
+	t.Run("ProductionStack", func(t *testing.T) {
+		t.Parallel()
+		testStack(t, tc)
+	})
+	t.Run("EventInvokeConfig", func(t *testing.T) {
+		t.Parallel()
+		testEventInvokeConfig(t, tc)
+	})
+	t.Run("IAMPolicy", func(t *testing.T) {
+		t.Parallel()
+		testIAMPolicy(t, tc)
+	})
 }
 
 // testAlarm applies an aws_cloudwatch_metric_alarm on a function's

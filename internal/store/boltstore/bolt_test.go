@@ -20,6 +20,7 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 	"github.com/reservoir-dev/reservoir/internal/store/storetest"
+	"github.com/reservoir-dev/reservoir/internal/testutil"
 )
 
 func openTemp(t *testing.T) *boltstore.Store {
@@ -116,8 +117,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "5")
+	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
+		t.Errorf("meta/schema_version = %q, want %q", v, "7")
 	}
 }
 
@@ -199,7 +200,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"6", "newer release"},
+		{"8", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -238,7 +239,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 }
 
 // TestMigratesSchemaV1: a version 1 file (no async bucket, no log buckets,
-// no CloudWatch buckets) opens as version 4 with empty new buckets and every
+// no CloudWatch buckets, no policies bucket, no autoscaling bucket) opens as version 7 with empty new buckets and every
 // record as it was.
 func TestMigratesSchemaV1(t *testing.T) {
 	ctx := context.Background()
@@ -250,7 +251,7 @@ func TestMigratesSchemaV1(t *testing.T) {
 	}
 	mustClose(t, s)
 	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 1 wrote
-		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history"} {
+		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history", "policies"} {
 			if err := tx.DeleteBucket([]byte(b)); err != nil {
 				return err
 			}
@@ -272,8 +273,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
-		t.Errorf("schema_version after the migration = %q, want 5", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
+		t.Errorf("schema_version after the migration = %q, want 7", v)
 	}
 }
 
@@ -400,6 +401,16 @@ func TestRolePoliciesSurviveReopen(t *testing.T) {
 	if err := svc.AttachRolePolicy(ctx, account, "exec", arn); err != nil {
 		t.Fatal(err)
 	}
+	own, err := svc.CreatePolicy(ctx, account, iam.CreatePolicyInput{Name: "own", Document: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreatePolicyVersion(ctx, account, own.ARN(), doc, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AttachRolePolicy(ctx, account, "exec", own.ARN()); err != nil {
+		t.Fatal(err)
+	}
 	mustClose(t, s)
 
 	s = mustOpen(t, path)
@@ -412,8 +423,11 @@ func TestRolePoliciesSurviveReopen(t *testing.T) {
 		t.Errorf("GetRolePolicy after reopen = %q, %v", got, err)
 	}
 	p, err := svc.ListAttachedRolePolicies(ctx, account, "exec", "", iam.PageInput{})
-	if err != nil || len(p.Items) != 1 || p.Items[0].ARN != arn {
+	if err != nil || len(p.Items) != 2 || p.Items[1].ARN != arn {
 		t.Errorf("ListAttachedRolePolicies after reopen = %+v, %v", p, err)
+	}
+	if got, err := svc.GetPolicy(ctx, account, own.ARN()); err != nil || got.AttachmentCount != 1 || got.DefaultVersionID != "v2" || len(got.Versions) != 2 {
+		t.Errorf("GetPolicy after reopen = %+v, %v", got, err)
 	}
 	var iamErr *iam.Error
 	if err := svc.DeleteRole(ctx, account, "exec"); !errors.As(err, &iamErr) || iamErr.Code != iam.CodeDeleteConflict {
@@ -627,20 +641,7 @@ func runAndKill(t *testing.T, path, prefix string, n int) []string {
 
 func checkCrashFile(t *testing.T, path string, acked []string) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
-	if err != nil {
-		t.Fatalf("bolt.Open after kill: %v", err)
-	}
-	err = db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	})
-	db.Close()
-	if err != nil {
-		t.Fatalf("bbolt consistency check after kill: %v", err)
-	}
+	testutil.CheckBolt(t, path)
 
 	s := mustOpen(t, path)
 	defer mustClose(t, s)

@@ -74,7 +74,7 @@ func TestCloudWatchSurvivesReopen(t *testing.T) {
 }
 
 // TestMigratesSchemaV3: a version 3 file (no CloudWatch buckets) opens as
-// version 4 with its records untouched and the CloudWatch buckets ready.
+// the current version with its records untouched and the CloudWatch buckets ready.
 func TestMigratesSchemaV3(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "reservoir.db")
@@ -84,7 +84,7 @@ func TestMigratesSchemaV3(t *testing.T) {
 	}
 	mustClose(t, s)
 	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 3 wrote
-		for _, b := range []string{"cw_series", "cw_data", "cw_alarms", "cw_history"} {
+		for _, b := range []string{"cw_series", "cw_data", "cw_alarms", "cw_history", "policies"} {
 			if err := tx.DeleteBucket([]byte(b)); err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ func TestMigratesSchemaV3(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
-		t.Errorf("schema_version after the migration = %q, want 5", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
+		t.Errorf("schema_version after the migration = %q, want 7", v)
 	}
 }

@@ -3,45 +3,64 @@
 // read-write transaction, fsync'd on commit, so a change is durable when the
 // method returns nil and absent when it returns an error (or the process dies).
 //
-// # Schema, version 4
+// # Schema, version 7
 //
-// The file holds twelve top-level buckets. Keys outside the log and
+// The file holds fourteen top-level buckets. Keys outside the log and
 // CloudWatch buckets are UTF-8 strings; "/" separates key parts, so no part may be empty or contain
 // "/".
 //
-//	meta       "schema_version" -> "4" (ASCII decimal)
+//	meta       "schema_version" -> "7" (ASCII decimal)
 //	           "code_url_key" -> 32 random bytes: the secret that signs
 //	           GetFunction's Code.Location URLs (written once, on first use)
 //	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
 //	code       "<digest>" -> the deployment package, raw zip bytes (the
 //	           digest is the whole key and may itself contain "/")
 //	roles      "<account>/<name>" -> roleRecord (JSON)
+//	policies   "<account>/<name>" -> policyRecord (JSON): a customer
+//	           managed policy (version 5)
 //	async      "<request id>" -> asyncRecord (JSON): an accepted Event
 //	           invocation that has not ended (version 2)
 //	log_groups "<account>/<region>/<group name>" -> logGroupRecord (JSON)
 //	           (version 3; the name is the last part and may hold "/")
 //	log_streams <group id><stream name> -> logStreamRecord (JSON)
-//	log_events  <stream id><timestamp><seq> -> <ingestion time><message>
+//	log_events  <stream id><timestamp><seq> -> a block of events (version 6;
+//	           binary, below)
 //	cw_series  "<account>/<region>/"<series parts> -> cwSeriesRecord (JSON)
 //	           (version 4, as the three below)
 //	cw_data    <series id><minute> -> aggregate (binary, below)
 //	cw_alarms  "<account>/<region>/<alarm name>" -> cwAlarmRecord (JSON)
 //	           (the name is the last part and may hold "/")
 //	cw_history "<account>/<region>/"<time><seq> -> cwHistoryRecord (JSON)
+//	autoscaling <kind>\x00<account>\x00<region>\x00<resource id>[\x00<name>]
+//	           -> a scalable target, scaling policy, scheduled action or
+//	           scaling activity (JSON; version 7; see autoscaling.go)
 //
 // In the log buckets, <group id>, <stream id>, <timestamp> and <seq> are
 // 8-byte big-endian unsigned integers, so a group's streams are one key range
-// sorted by name, and a stream's events one key range sorted by timestamp,
-// then seq: a time range of a stream is one cursor walk, and a merged scan of
-// a group walks one cursor per stream. Group and stream IDs come from their
-// bucket's sequence and are never reused; seq comes from log_events' sequence
-// and grows with every event appended, across all streams, so it also orders
-// events of one timestamp by arrival (logs.EventKey). Timestamps are
-// milliseconds since the epoch and never negative. An event's value is its
-// ingestion time (milliseconds, unsigned varint) followed by the message
-// bytes. The figures in logStreamRecord (events, stored_bytes,
-// first/last_event_timestamp, last_ingestion_time) change in the same
-// transaction as the events they count.
+// sorted by name. Group and stream IDs come from their bucket's sequence and
+// are never reused; seq comes from log_events' sequence and grows with every
+// event appended, across all streams, so it also orders events of one
+// timestamp by arrival (logs.EventKey). Timestamps are milliseconds since the
+// epoch and never negative.
+//
+// A stream's events are stored in blocks: the events of one append (a
+// PutLogEvents call, or a flush's lines of one stream), sorted by key and
+// cut into runs of at most 1,024 events, 64 KiB of messages and 60 s from
+// first to last timestamp, each run one value under the key of its first
+// event. A block is its events' ingestion
+// time (milliseconds), the span from its first to its last timestamp and its
+// number of events (uvarints), then per event the difference of its
+// timestamp from the previous event's (uvarint; the first's from the key's),
+// of its seq (varint; likewise), the message's length (uvarint) and the
+// message bytes. A stream's blocks are one key range sorted by their first
+// event; blocks may overlap in time (an append may hold timestamps older
+// than an earlier append's), so scans merge them, and a stream record's
+// block_span, at least the span of each of its blocks, bounds where a block
+// holding a given time can start. Deleting a stream's oldest events deletes
+// the blocks they fill and rewrites a block they cut under its first
+// remaining event's key. The figures in logStreamRecord (events, stored_bytes,
+// first/last_event_timestamp, last_ingestion_time, block_span) change in the
+// same transaction as the events they count.
 //
 // In the CloudWatch buckets, <series parts> are the namespace, the metric
 // name, the number of dimensions (uvarint), each dimension's name and value
@@ -72,7 +91,8 @@
 //	                  versions ([]configRecord, oldest first), last_version,
 //	                  aliases (map name -> aliasRecord), reserved_concurrency
 //	                  (absent: no reservation; 0 is a reservation),
-//	                  provisioned (map qualifier -> provisionedRecord), tags
+//	                  provisioned (map qualifier -> provisionedRecord), tags,
+//	                  event_invoke (map qualifier -> eventInvokeRecord)
 //	configRecord      version, description, runtime, handler, role,
 //	                  memory_size_mb, timeout_s, ephemeral_storage_mb,
 //	                  architectures, package_type, environment, tracing_mode,
@@ -83,10 +103,17 @@
 //	aliasRecord       name, function_version, description, revision_id,
 //	                  additional_version_weights (map version -> weight)
 //	provisionedRecord qualifier, requested, last_modified
+//	eventInvokeRecord qualifier, max_retry_attempts, max_event_age_s (each
+//	                  absent: not set), on_success, on_failure (destination
+//	                  ARNs; absent: none), last_modified
 //	roleRecord        account, name, id, path, assume_role_policy_document,
 //	                  description, max_session_duration_s, create_date, tags,
 //	                  inline_policies (map policy name -> document),
 //	                  attached_policies ([]managed policy ARN, attach order)
+//	policyRecord      account, name, id, path, description, create_date,
+//	                  update_date, default_version_id, versions ([]{id,
+//	                  document, create_date}, oldest first), next_version
+//	                  (the number of the next version id), tags
 //	asyncRecord       account, region, request_id, function_name (as the
 //	                  caller gave it), qualifier, client_context, payload
 //	                  (base64), received, attempts (function errors so far),
@@ -97,7 +124,7 @@
 //	logStreamRecord   id, name, creation_time (ms), events, stored_bytes
 //	                  (Σ message bytes + 26 per event), first_event_timestamp,
 //	                  last_event_timestamp, last_ingestion_time (ms; absent
-//	                  means 0)
+//	                  means 0), block_span (ms; absent means 0)
 //	cwSeriesRecord    id, account, region, namespace, metric_name,
 //	                  dimensions ([]{name, value}, sorted), unit, last_minute
 //	cwAlarmRecord     account, region, name, description,
@@ -122,13 +149,19 @@
 // as "" and zero. Empty maps and slices are omitted and load as nil, except a
 // function's aliases, provisioned and tags, which load as empty maps. A field
 // added to a record without changing the meaning of the others (a role's
-// inline_policies and attached_policies, a configuration's logging) keeps the version: records written
+// inline_policies and attached_policies, a configuration's logging, a function's event_invoke) keeps the version: records written
 // before it lack the field and load it as empty. So does a meta key that
 // only this release reads (code_url_key): older releases ignore it.
 //
 // Any change to the layout or to the meaning of a record field bumps
 // schema_version, and Open migrates older files: a version 1 file (no async
-// bucket), version 2 file (no log buckets) or version 3 file (no CloudWatch
-// buckets) gets the missing buckets and version 4, its records untouched.
+// bucket), version 2 file (no log buckets), version 3 file (no CloudWatch
+// buckets), version 4 file (no policies bucket), version 5 file or version 6
+// file (no autoscaling bucket) gets the missing buckets and version 7.
+// Versions 3 to 5 stored one key per log event, valued its ingestion time
+// (uvarint) and message, under the key a block of it has: Open rewrites each
+// such value as a block of one event, in the transaction that stamps version
+// 7 (an old file's events stay one per block; new appends are stored in
+// blocks). Other records are untouched.
 // Open refuses a file whose version it does not know, so an older binary never rewrites newer data.
 package boltstore

@@ -47,6 +47,9 @@ type logStreamRecord struct {
 	FirstEventTimestamp int64  `json:"first_event_timestamp,omitempty"`
 	LastEventTimestamp  int64  `json:"last_event_timestamp,omitempty"`
 	LastIngestionTime   int64  `json:"last_ingestion_time,omitempty"`
+	// BlockSpan is at least the span from the first to the last timestamp
+	// of every block the stream holds (see streamIter); it never shrinks.
+	BlockSpan int64 `json:"block_span,omitempty"`
 }
 
 func (r logStreamRecord) toDomain() logs.Stream {
@@ -86,20 +89,6 @@ func eventKey(streamID uint64, k logs.EventKey) []byte {
 
 func decodeEventKey(k []byte) logs.EventKey {
 	return logs.EventKey{Timestamp: int64(binary.BigEndian.Uint64(k[8:])), Seq: binary.BigEndian.Uint64(k[16:])}
-}
-
-// eventValue is the ingestion time (uvarint) then the message.
-func eventValue(ingestion int64, msg string) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(msg)), uint64(ingestion))
-	return append(b, msg...)
-}
-
-func decodeEventValue(v []byte) (ingestion int64, msg []byte, err error) {
-	n, size := binary.Uvarint(v)
-	if size <= 0 {
-		return 0, nil, errors.New("corrupt event value")
-	}
-	return int64(n), v[size:], nil
 }
 
 // logBuckets are the three log buckets of one transaction.
@@ -162,26 +151,75 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, value)
 }
 
-// deleteEvents removes a stream's events, oldest first: at most max of
-// them (max < 0: no limit) whose timestamp is below before. It returns how
-// many it removed and their EventSize total.
-func deleteEvents(events *bolt.Bucket, streamID uint64, before int64, max int) (n, size int64, err error) {
+// deleteAllEvents removes every block of a stream.
+func deleteAllEvents(events *bolt.Bucket, streamID uint64) error {
 	prefix := binary.BigEndian.AppendUint64(nil, streamID)
 	c := events.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Seek(prefix) {
-		if max >= 0 && n == int64(max) || decodeEventKey(k).Timestamp >= before {
+	// Seek again after each delete: a cursor's Next after Delete may skip
+	// a key.
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteEvents removes a stream's oldest events (by key): at most max of
+// them (max < 0: no limit) whose timestamp is below before. It returns how
+// many it removed and their EventSize total. The events removed are those
+// up to a key; a block holding only such events is deleted, one holding
+// some is rewritten without them, under its new first event's key.
+func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max int) (n, size int64, err error) {
+	it, ok := newStreamIter(events, rec, logs.KeyRange{To: logs.EventKey{Timestamp: before - 1, Seq: math.MaxUint64}}, false)
+	if !ok {
+		return 0, 0, nil
+	}
+	var last logs.EventKey
+	for max < 0 || n < int64(max) {
+		more, err := it.next()
+		if err != nil {
+			return 0, 0, err
+		}
+		if !more {
 			break
 		}
-		_, msg, err := decodeEventValue(v)
-		if err != nil {
-			return n, size, err
-		}
-		size += int64(len(msg)) + 26
+		last = it.cur.Key
+		size += int64(len(it.cur.Message)) + 26
 		n++
-		// Seek again after each delete: a cursor's Next after Delete may
-		// skip a key.
+	}
+	if n == 0 {
+		return 0, 0, nil
+	}
+	prefix := binary.BigEndian.AppendUint64(nil, rec.ID)
+	end := eventKey(rec.ID, last)
+	c := events.Cursor()
+	var evs []logs.StoredEvent
+	for k, v := c.Seek(prefix); k != nil && bytes.Compare(k, end) <= 0; k, v = c.Seek(prefix) {
+		ingestion, _, _, _, err := blockHeader(v)
+		if err != nil {
+			return 0, 0, fmt.Errorf("block %x: %w", k, err)
+		}
+		if evs, err = decodeBlock(k, v, evs[:0]); err != nil {
+			return 0, 0, err
+		}
+		keep := make([]blockEvent, 0, len(evs))
+		for _, e := range evs {
+			if last.Less(e.Key) {
+				keep = append(keep, blockEvent{key: e.Key, msg: string(e.Message)})
+			}
+		}
+		var rewritten []byte
+		if len(keep) > 0 { // encode before the delete: the messages point into v
+			rewritten = encodeBlock(ingestion, keep)
+		}
 		if err := c.Delete(); err != nil {
-			return n, size, err
+			return 0, 0, err
+		}
+		if len(keep) > 0 {
+			if err := events.Put(eventKey(rec.ID, keep[0].key), rewritten); err != nil {
+				return 0, 0, err
+			}
 		}
 	}
 	return n, size, nil
@@ -308,7 +346,7 @@ func (s *Store) DeleteLogGroup(ctx context.Context, scope logs.Scope, name strin
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return fmt.Errorf("decode log stream %x: %w", k, err)
 			}
-			if _, _, err := deleteEvents(lb.events, rec.ID, math.MaxInt64, -1); err != nil {
+			if err := deleteAllEvents(lb.events, rec.ID); err != nil {
 				return err
 			}
 			if err := c.Delete(); err != nil {
@@ -367,7 +405,7 @@ func (s *Store) DeleteLogStream(ctx context.Context, scope logs.Scope, group, st
 		if err != nil || !ok {
 			return err
 		}
-		if _, _, err := deleteEvents(lb.events, rec.ID, math.MaxInt64, -1); err != nil {
+		if err := deleteAllEvents(lb.events, rec.ID); err != nil {
 			return err
 		}
 		return lb.streams.Delete(key)
@@ -417,12 +455,13 @@ func (s *Store) AppendLogEvents(ctx context.Context, batches []logs.Append) ([]l
 				streams[id] = t
 			}
 			order[i] = t
-			for _, ev := range b.Events {
+			if len(b.Events) == 0 {
+				continue
+			}
+			evs := make([]blockEvent, len(b.Events))
+			for j, ev := range b.Events {
 				seq++
-				key := eventKey(t.rec.ID, logs.EventKey{Timestamp: ev.Timestamp, Seq: seq})
-				if err := lb.events.Put(key, eventValue(b.IngestionTime, ev.Message)); err != nil {
-					return err
-				}
+				evs[j] = blockEvent{key: logs.EventKey{Timestamp: ev.Timestamp, Seq: seq}, msg: ev.Message}
 				if t.rec.Events == 0 || ev.Timestamp < t.rec.FirstEventTimestamp {
 					t.rec.FirstEventTimestamp = ev.Timestamp
 				}
@@ -432,9 +471,12 @@ func (s *Store) AppendLogEvents(ctx context.Context, batches []logs.Append) ([]l
 				t.rec.Events++
 				t.rec.StoredBytes += logs.EventSize(ev.Message)
 			}
-			if len(b.Events) > 0 {
-				t.rec.LastIngestionTime = b.IngestionTime
+			span, err := putBlocks(lb.events, t.rec.ID, b.IngestionTime, evs)
+			if err != nil {
+				return err
 			}
+			t.rec.BlockSpan = max(t.rec.BlockSpan, span)
+			t.rec.LastIngestionTime = b.IngestionTime
 		}
 		if err := lb.events.SetSequence(seq); err != nil {
 			return err
@@ -473,7 +515,7 @@ func (s *Store) DeleteLogEvents(ctx context.Context, scope logs.Scope, group, st
 		if !ok {
 			return errNoLogStream
 		}
-		n, size, err := deleteEvents(lb.events, rec.ID, before, max)
+		n, size, err := deleteEvents(lb.events, rec, before, max)
 		if err != nil {
 			return err
 		}
@@ -496,19 +538,6 @@ func (s *Store) DeleteLogEvents(ctx context.Context, scope logs.Scope, group, st
 	return out, nil
 }
 
-// keyBounds encodes a range of one stream; ok is false when no key of a
-// stored event (whose timestamps are never negative) lies in it.
-func keyBounds(streamID uint64, r logs.KeyRange) (lo, hi []byte, ok bool) {
-	if r.Empty() || r.To.Timestamp < 0 {
-		return nil, nil, false
-	}
-	from := r.From
-	if from.Timestamp < 0 {
-		from = logs.EventKey{}
-	}
-	return eventKey(streamID, from), eventKey(streamID, r.To), true
-}
-
 // ScanLogStream calls fn with a stream's events in a key range.
 func (s *Store) ScanLogStream(ctx context.Context, scope logs.Scope, group, stream string, r logs.KeyRange, reverse bool, fn func(logs.StoredEvent) bool) error {
 	err := s.view(ctx, func(tx *bolt.Tx) error {
@@ -520,40 +549,24 @@ func (s *Store) ScanLogStream(ctx context.Context, scope logs.Scope, group, stre
 		if err != nil || !ok {
 			return err
 		}
-		lo, hi, ok := keyBounds(rec.ID, r)
+		it, ok := newStreamIter(lb.events, rec, r, reverse)
 		if !ok {
 			return nil
 		}
-		c := lb.events.Cursor()
-		var k, v []byte
-		if reverse {
-			k, v = c.Seek(hi)
-			if k == nil || bytes.Compare(k, hi) > 0 {
-				k, v = c.Prev()
-			}
-		} else {
-			k, v = c.Seek(lo)
-		}
-		for n := 0; k != nil && bytes.Compare(k, lo) >= 0 && bytes.Compare(k, hi) <= 0; n++ {
+		for n := 0; ; n++ {
 			if n%4096 == 4095 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			ingestion, msg, err := decodeEventValue(v)
-			if err != nil {
-				return fmt.Errorf("event %x: %w", k, err)
+			more, err := it.next()
+			if err != nil || !more {
+				return err
 			}
-			if !fn(logs.StoredEvent{Key: decodeEventKey(k), IngestionTime: ingestion, Message: msg}) {
+			if !fn(it.cur) {
 				return nil
 			}
-			if reverse {
-				k, v = c.Prev()
-			} else {
-				k, v = c.Next()
-			}
 		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("scan log stream %s in %s: %w", stream, group, err)
@@ -561,22 +574,20 @@ func (s *Store) ScanLogStream(ctx context.Context, scope logs.Scope, group, stre
 	return nil
 }
 
-// streamCursor is one stream's place in a merged scan.
-type streamCursor struct {
+// namedIter is one stream's place in a merged scan.
+type namedIter struct {
 	name string
-	c    *bolt.Cursor
-	k, v []byte
-	hi   []byte
+	it   *streamIter
 }
 
-// cursorHeap orders stream cursors by their current event's key.
-type cursorHeap []*streamCursor
+// iterHeap orders stream iterators by their current event's key.
+type iterHeap []namedIter
 
-func (h cursorHeap) Len() int           { return len(h) }
-func (h cursorHeap) Less(i, j int) bool { return bytes.Compare(h[i].k[8:], h[j].k[8:]) < 0 }
-func (h cursorHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *cursorHeap) Push(x any)        { *h = append(*h, x.(*streamCursor)) }
-func (h *cursorHeap) Pop() any {
+func (h iterHeap) Len() int           { return len(h) }
+func (h iterHeap) Less(i, j int) bool { return h[i].it.cur.Key.Less(h[j].it.cur.Key) }
+func (h iterHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *iterHeap) Push(x any)        { *h = append(*h, x.(namedIter)) }
+func (h *iterHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
@@ -595,7 +606,7 @@ func (s *Store) ScanLogGroup(ctx context.Context, scope logs.Scope, group string
 		if err != nil || !ok {
 			return err
 		}
-		h := make(cursorHeap, 0, len(streams))
+		h := make(iterHeap, 0, len(streams))
 		for _, name := range streams {
 			v, found := lookup(lb.streams, streamKey(g.ID, name))
 			if !found {
@@ -605,14 +616,16 @@ func (s *Store) ScanLogGroup(ctx context.Context, scope logs.Scope, group string
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return fmt.Errorf("decode log stream %q of %s: %w", name, group, err)
 			}
-			lo, hi, ok := keyBounds(rec.ID, r)
+			it, ok := newStreamIter(lb.events, rec, r, false)
 			if !ok {
 				return nil
 			}
-			sc := &streamCursor{name: name, c: lb.events.Cursor(), hi: hi}
-			sc.k, sc.v = sc.c.Seek(lo)
-			if sc.k != nil && bytes.Compare(sc.k, hi) <= 0 {
-				h = append(h, sc)
+			more, err := it.next()
+			if err != nil {
+				return err
+			}
+			if more {
+				h = append(h, namedIter{name: name, it: it})
 			}
 		}
 		heap.Init(&h)
@@ -622,16 +635,15 @@ func (s *Store) ScanLogGroup(ctx context.Context, scope logs.Scope, group string
 					return err
 				}
 			}
-			sc := h[0]
-			ingestion, msg, err := decodeEventValue(sc.v)
-			if err != nil {
-				return fmt.Errorf("event %x: %w", sc.k, err)
-			}
-			if !fn(sc.name, logs.StoredEvent{Key: decodeEventKey(sc.k), IngestionTime: ingestion, Message: msg}) {
+			top := h[0]
+			if !fn(top.name, top.it.cur) {
 				return nil
 			}
-			sc.k, sc.v = sc.c.Next()
-			if sc.k != nil && bytes.Compare(sc.k, sc.hi) <= 0 {
+			more, err := top.it.next()
+			if err != nil {
+				return err
+			}
+			if more {
 				heap.Fix(&h, 0)
 			} else {
 				heap.Pop(&h)

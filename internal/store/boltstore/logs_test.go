@@ -91,7 +91,7 @@ func TestMigratesSchemaV2(t *testing.T) {
 	}
 	mustClose(t, s)
 	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 2 wrote
-		for _, b := range []string{"log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history"} {
+		for _, b := range []string{"log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history", "policies"} {
 			if err := tx.DeleteBucket([]byte(b)); err != nil {
 				return err
 			}
@@ -110,14 +110,22 @@ func TestMigratesSchemaV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "5" {
-		t.Errorf("schema_version after the migration = %q, want 5", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
+		t.Errorf("schema_version after the migration = %q, want 7", v)
 	}
 }
 
-// TestReadsSchemaV3LogRecords pins the on-disk format of the log buckets:
-// records and events written by hand in the version 3 layout load and scan.
-func TestReadsSchemaV3LogRecords(t *testing.T) {
+// TestMigratesSchemaV4LogRecords pins the on-disk format of the log buckets
+// before version 6: records and events written by hand in the version 3 to
+// 5 layout (one key per event) are migrated to blocks, then load, scan, and
+// take new events and retention as any others.
+func TestMigratesSchemaV4LogRecords(t *testing.T) {
+	for _, from := range []string{"4", "5"} {
+		t.Run("from"+from, func(t *testing.T) { testMigratesLogRecords(t, from) })
+	}
+}
+
+func testMigratesLogRecords(t *testing.T, from string) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "reservoir.db")
 	mustClose(t, mustOpen(t, path))
@@ -146,8 +154,14 @@ func TestReadsSchemaV3LogRecords(t *testing.T) {
 		if err := ev(1700000000200, 2, "second"); err != nil {
 			return err
 		}
-		return ev(1700000000100, 1, "first")
+		if err := ev(1700000000100, 1, "first"); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte(from))
 	})
+	if v := rawGet(t, path, "meta", "schema_version"); v != from {
+		t.Fatalf("schema_version before the migration = %q", v)
+	}
 	s := mustOpen(t, path)
 	defer mustClose(t, s)
 	groups, err := s.LoadLogGroups(ctx)
@@ -175,6 +189,23 @@ func TestReadsSchemaV3LogRecords(t *testing.T) {
 	}
 	if !slices.Equal(got, []string{"s 1700000000100 1 1700000000300 first", "s 1700000000200 2 1700000000300 second"}) {
 		t.Errorf("events: %q", got)
+	}
+	if _, err := s.AppendLogEvents(ctx, []logs.Append{{Scope: scope, Group: "/aws/lambda/golden", Stream: "s",
+		IngestionTime: 1700000000400, Events: []logs.InputEvent{{Timestamp: 1700000000150, Message: "middle"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.DeleteLogEvents(ctx, scope, "/aws/lambda/golden", "s", 1700000000101, 10)
+	if err != nil || st.Events != 2 || st.FirstEventTimestamp != 1700000000150 {
+		t.Fatalf("DeleteLogEvents after the migration: %+v, %v", st, err)
+	}
+	got = nil
+	err = s.ScanLogStream(ctx, scope, "/aws/lambda/golden", "s", logs.KeyRange{To: logs.EventKey{Timestamp: 1 << 62}}, true,
+		func(ev logs.StoredEvent) bool {
+			got = append(got, string(ev.Message))
+			return true
+		})
+	if err != nil || !slices.Equal(got, []string{"second", "middle"}) {
+		t.Errorf("events after an append and a delete, newest first: %q, %v", got, err)
 	}
 }
 

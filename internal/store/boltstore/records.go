@@ -23,6 +23,18 @@ type functionRecord struct {
 	ReservedConcurrency *int                         `json:"reserved_concurrency,omitempty"`
 	Provisioned         map[string]provisionedRecord `json:"provisioned,omitempty"`
 	Tags                map[string]string            `json:"tags,omitempty"`
+	EventInvoke         map[string]eventInvokeRecord `json:"event_invoke,omitempty"`
+}
+
+// eventInvokeRecord is one qualifier's event invoke config; an absent limit
+// is one the config does not set.
+type eventInvokeRecord struct {
+	Qualifier        string    `json:"qualifier"`
+	MaxRetryAttempts *int      `json:"max_retry_attempts,omitempty"`
+	MaxEventAgeS     *int      `json:"max_event_age_s,omitempty"`
+	OnSuccess        string    `json:"on_success,omitempty"`
+	OnFailure        string    `json:"on_failure,omitempty"`
+	LastModified     time.Time `json:"last_modified"`
 }
 
 type configRecord struct {
@@ -133,7 +145,31 @@ func functionToRecord(fn *lambda.Function) (functionRecord, error) {
 			}
 		}
 	}
+	if len(fn.EventInvoke) > 0 {
+		rec.EventInvoke = make(map[string]eventInvokeRecord, len(fn.EventInvoke))
+		for q, c := range fn.EventInvoke {
+			if c == nil {
+				return functionRecord{}, fmt.Errorf("event invoke config %q is nil", q)
+			}
+			rec.EventInvoke[q] = eventInvokeRecord{
+				Qualifier:        c.Qualifier,
+				MaxRetryAttempts: cloneInt(c.MaximumRetryAttempts),
+				MaxEventAgeS:     cloneInt(c.MaximumEventAgeInSeconds),
+				OnSuccess:        c.OnSuccess,
+				OnFailure:        c.OnFailure,
+				LastModified:     utc(c.LastModified),
+			}
+		}
+	}
 	return rec, nil
+}
+
+func cloneInt(p *int) *int {
+	if p == nil {
+		return nil
+	}
+	n := *p
+	return &n
 }
 
 func configToRecord(c lambda.Config) configRecord {
@@ -224,6 +260,19 @@ func (rec functionRecord) toDomain() *lambda.Function {
 	}
 	for k, v := range rec.Tags {
 		fn.Tags[k] = v
+	}
+	if len(rec.EventInvoke) > 0 {
+		fn.EventInvoke = make(map[string]*lambda.EventInvokeConfig, len(rec.EventInvoke))
+		for q, c := range rec.EventInvoke {
+			fn.EventInvoke[q] = &lambda.EventInvokeConfig{
+				Qualifier:                c.Qualifier,
+				MaximumRetryAttempts:     cloneInt(c.MaxRetryAttempts),
+				MaximumEventAgeInSeconds: cloneInt(c.MaxEventAgeS),
+				OnSuccess:                c.OnSuccess,
+				OnFailure:                c.OnFailure,
+				LastModified:             c.LastModified,
+			}
+		}
 	}
 	return fn
 }

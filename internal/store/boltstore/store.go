@@ -37,9 +37,10 @@ const (
 	// SchemaVersion is the schema this package reads and writes. Open
 	// migrates version 1 files (which have no async bucket), version 2
 	// files (which have no log buckets), version 3 files (which have no
-	// CloudWatch buckets) and version 4 files (which have no Application
-	// Auto Scaling bucket).
-	SchemaVersion = 5
+	// CloudWatch buckets), version 4 files (which have no policies bucket),
+	// version 5 files (one key per log event rather than blocks) and version
+	// 6 files (which have no Application Auto Scaling bucket).
+	SchemaVersion = 7
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -49,6 +50,7 @@ const (
 	bucketFunctions   = "functions"
 	bucketCode        = "code"
 	bucketRoles       = "roles"
+	bucketPolicies    = "policies"
 	bucketAsync       = "async"
 	bucketLogGroups   = "log_groups"
 	bucketStreams     = "log_streams"
@@ -164,7 +166,8 @@ func (s *Store) commit() {
 // allBuckets returns the top-level buckets of the schema, meta first.
 func allBuckets() []string {
 	return []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles, bucketAsync,
-		bucketLogGroups, bucketStreams, bucketEvents, bucketCWSeries, bucketCWData, bucketCWAlarms, bucketCWHistory, bucketAutoscaling}
+		bucketLogGroups, bucketStreams, bucketEvents, bucketCWSeries, bucketCWData, bucketCWAlarms, bucketCWHistory, bucketPolicies,
+		bucketAutoscaling}
 }
 
 // initSchema checks the schema version of an existing file, or stamps a new
@@ -186,10 +189,11 @@ func initSchema(tx *bolt.Tx) error {
 			}
 		}
 	case string(got) == want:
-	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4":
+	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4", string(got) == "5", string(got) == "6":
 		// Version 2 added the async bucket, version 3 the log buckets,
-		// version 4 the CloudWatch buckets, version 5 the autoscaling
-		// bucket, all created below; nothing else changed.
+		// version 4 the CloudWatch buckets, version 5 the policies bucket,
+		// version 7 the autoscaling bucket, all created below; version 6
+		// stores log events in blocks, migrated below.
 	default:
 		n, err := strconv.Atoi(string(got))
 		if err == nil && n > SchemaVersion {
@@ -202,6 +206,11 @@ func initSchema(tx *bolt.Tx) error {
 	for _, name := range allBuckets() {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if string(got) == "3" || string(got) == "4" || string(got) == "5" {
+		if err := migrateEventsToBlocks(tx.Bucket([]byte(bucketEvents))); err != nil {
+			return err
 		}
 	}
 	if string(got) != want {

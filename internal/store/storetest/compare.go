@@ -24,11 +24,14 @@ import (
 func knownFields() map[reflect.Type]int {
 	return map[reflect.Type]int{
 		reflect.TypeFor[lambda.Scope]():                2,
-		reflect.TypeFor[lambda.Function]():             10,
+		reflect.TypeFor[lambda.Function]():             11,
+		reflect.TypeFor[lambda.EventInvokeConfig]():    6,
 		reflect.TypeFor[lambda.Config]():               18,
 		reflect.TypeFor[lambda.Alias]():                5,
 		reflect.TypeFor[lambda.ProvisionedConfig]():    7,
 		reflect.TypeFor[iam.Role]():                    11,
+		reflect.TypeFor[iam.ManagedPolicy]():           11,
+		reflect.TypeFor[iam.PolicyVersion]():           3,
 		reflect.TypeFor[logs.Scope]():                  2,
 		reflect.TypeFor[logs.Group]():                  7,
 		reflect.TypeFor[logs.Stream]():                 7,
@@ -156,7 +159,30 @@ func AssertFunction(t testing.TB, got, want *lambda.Function) {
 		pc.eq("Available", gp.Available, 0)
 	}
 
+	c.eq("event invoke qualifiers", sortedKeys(got.EventInvoke), sortedKeys(want.EventInvoke))
+	for q, we := range want.EventInvoke {
+		ge := got.EventInvoke[q]
+		ec := c.at(".EventInvoke[%q]", q)
+		if ge == nil {
+			continue
+		}
+		ec.eq("Qualifier", ge.Qualifier, we.Qualifier)
+		ec.eq("MaximumRetryAttempts", fmt.Sprint(derefInt(ge.MaximumRetryAttempts)), fmt.Sprint(derefInt(we.MaximumRetryAttempts)))
+		ec.eq("MaximumEventAgeInSeconds", fmt.Sprint(derefInt(ge.MaximumEventAgeInSeconds)), fmt.Sprint(derefInt(we.MaximumEventAgeInSeconds)))
+		ec.eq("OnSuccess", ge.OnSuccess, we.OnSuccess)
+		ec.eq("OnFailure", ge.OnFailure, we.OnFailure)
+		ec.time("LastModified", ge.LastModified, we.LastModified)
+	}
+
 	eqMap(c, "Tags", got.Tags, want.Tags)
+}
+
+// derefInt renders an optional int: "unset" or its value.
+func derefInt(p *int) any {
+	if p == nil {
+		return "unset"
+	}
+	return *p
 }
 
 func assertConfig(c checker, got, want lambda.Config) {
@@ -214,4 +240,31 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// AssertPolicy reports every difference between two managed policies.
+// Times compare as instants.
+func AssertPolicy(t testing.TB, got, want iam.ManagedPolicy) {
+	t.Helper()
+	c := checker{t: t, path: fmt.Sprintf("policy %s/%s", want.Account, want.Name)}
+	c.eq("Account", got.Account, want.Account)
+	c.eq("Name", got.Name, want.Name)
+	c.eq("ID", got.ID, want.ID)
+	c.eq("Path", got.Path, want.Path)
+	c.eq("Description", got.Description, want.Description)
+	c.time("CreateDate", got.CreateDate, want.CreateDate)
+	c.time("UpdateDate", got.UpdateDate, want.UpdateDate)
+	c.eq("DefaultVersionID", got.DefaultVersionID, want.DefaultVersionID)
+	c.eq("NextVersion", got.NextVersion, want.NextVersion)
+	eqMap(c, "Tags", got.Tags, want.Tags)
+	if len(got.Versions) != len(want.Versions) {
+		c.t.Errorf("%s.Versions has %d versions, want %d", c.path, len(got.Versions), len(want.Versions))
+		return
+	}
+	for i, w := range want.Versions {
+		vc := c.at(".Versions[%d]", i)
+		vc.eq("ID", got.Versions[i].ID, w.ID)
+		vc.eq("Document", got.Versions[i].Document, w.Document)
+		vc.time("CreateDate", got.Versions[i].CreateDate, w.CreateDate)
+	}
 }

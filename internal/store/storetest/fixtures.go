@@ -16,6 +16,7 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 	zone := time.FixedZone("UTC+2", 2*60*60)
 	base := time.Date(2024, 5, 17, 9, 30, 15, 123456789, zone)
 	reserved := 7
+	zero, one, maxAge := 0, 1, 21600
 	config := func(version string, n int) lambda.Config {
 		return lambda.Config{
 			Version:          version,
@@ -90,6 +91,21 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 			},
 		},
 		Tags: map[string]string{"team": "platform", "cost-center": "42", "empty": ""},
+		EventInvoke: map[string]*lambda.EventInvokeConfig{
+			lambda.LatestVersion: {
+				Qualifier:                lambda.LatestVersion,
+				MaximumRetryAttempts:     &zero,
+				MaximumEventAgeInSeconds: &maxAge,
+				OnSuccess:                "arn:aws:lambda:" + scope.Region + ":" + scope.Account + ":function:on-success",
+				OnFailure:                "arn:aws:sqs:" + scope.Region + ":" + scope.Account + ":failures",
+				LastModified:             base.Add(30 * time.Minute),
+			},
+			"live": {
+				Qualifier:            "live",
+				MaximumRetryAttempts: &one,
+				LastModified:         base.Add(40 * time.Minute),
+			},
+		},
 	}
 }
 
@@ -116,5 +132,29 @@ func FullRole(account, name string) iam.Role {
 			"arn:aws:iam::" + account + ":policy/app/" + name,
 			"arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
 		},
+	}
+}
+
+// FullPolicy returns a customer managed policy with every field set to a
+// non-zero value: three versions out of id order (a store must keep their
+// order), the default not the last, and tags. Each call returns fresh values.
+func FullPolicy(account, name string) iam.ManagedPolicy {
+	created := time.Date(2024, 2, 3, 4, 5, 6, 700000000, time.FixedZone("UTC+2", 2*60*60))
+	return iam.ManagedPolicy{
+		Account:          account,
+		Name:             name,
+		ID:               "ANPA" + account + name,
+		Path:             "/app/" + name + "/",
+		Description:      "policy " + name,
+		CreateDate:       created,
+		UpdateDate:       created.Add(2 * time.Hour),
+		DefaultVersionID: "v4",
+		Versions: []iam.PolicyVersion{
+			{ID: "v1", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}`, CreateDate: created},
+			{ID: "v4", Document: "{\n  \"Statement\": {\"Effect\": \"Deny\", \"Action\": \"s3:*\", \"Resource\": \"*\"}\n}", CreateDate: created.Add(time.Hour)},
+			{ID: "v3", Document: `{"Statement":[{"Effect":"Allow","Action":"sqs:ReceiveMessage","Resource":"arn:aws:sqs:*:*:q"}]}`, CreateDate: created.Add(2 * time.Hour)},
+		},
+		NextVersion: 5,
+		Tags:        map[string]string{"owner": "ops", "empty": ""},
 	}
 }

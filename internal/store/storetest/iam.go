@@ -16,7 +16,9 @@ import (
 // iam.Store documents. newStore must return a new, empty store and arrange for
 // it to be closed when t ends (t.Cleanup).
 func RunIAMStoreContract(t *testing.T, newStore func(t *testing.T) iam.Store) {
-	t.Run("FieldsCovered", func(t *testing.T) { checkFieldsCovered(t, reflect.TypeFor[iam.Role]()) })
+	t.Run("FieldsCovered", func(t *testing.T) {
+		checkFieldsCovered(t, reflect.TypeFor[iam.Role](), reflect.TypeFor[iam.ManagedPolicy](), reflect.TypeFor[iam.PolicyVersion]())
+	})
 	t.Run("Empty", func(t *testing.T) { assertRoleKeys(t, loadRoles(t, newStore(t))) })
 	t.Run("RoundTripFullRole", func(t *testing.T) { testRoleRoundTrip(t, newStore(t)) })
 	t.Run("RoundTripMinimalRole", func(t *testing.T) { testRoleMinimal(t, newStore(t)) })
@@ -25,6 +27,11 @@ func RunIAMStoreContract(t *testing.T, newStore func(t *testing.T) iam.Store) {
 	t.Run("DeleteRolePerAccount", func(t *testing.T) { testRoleDelete(t, newStore(t)) })
 	t.Run("CanceledContext", func(t *testing.T) { testIAMCanceled(t, newStore(t)) })
 	t.Run("ConcurrentSaves", func(t *testing.T) { testRoleConcurrent(t, newStore(t)) })
+	t.Run("PolicyRoundTrip", func(t *testing.T) { testPolicyRoundTrip(t, newStore(t)) })
+	t.Run("PolicyReplaceAndNoAliasing", func(t *testing.T) { testPolicyReplace(t, newStore(t)) })
+	t.Run("PolicyDeletePerAccount", func(t *testing.T) { testPolicyDelete(t, newStore(t)) })
+	t.Run("PolicyCanceledContext", func(t *testing.T) { testPolicyCanceled(t, newStore(t)) })
+	t.Run("PoliciesApartFromRoles", func(t *testing.T) { testPoliciesApartFromRoles(t, newStore(t)) })
 }
 
 const (
@@ -46,22 +53,34 @@ func loadRoles(t *testing.T, s iam.Store) map[string]iam.Role {
 	if err != nil {
 		t.Fatalf("LoadRoles: %v", err)
 	}
-	out := make(map[string]iam.Role, len(roles))
-	for _, r := range roles {
-		k := r.Account + "/" + r.Name
-		if _, dup := out[k]; dup {
-			t.Fatalf("LoadRoles returned %s twice", k)
-		}
-		out[k] = r
-	}
-	return out
+	return keyed(t, "LoadRoles", roles, func(r iam.Role) string { return r.Account + "/" + r.Name })
 }
 
 func assertRoleKeys(t *testing.T, got map[string]iam.Role, want ...string) {
 	t.Helper()
+	assertStored(t, "roles", got, want...)
+}
+
+// keyed maps what a Load call returned by key, failing on duplicates.
+func keyed[T any](t *testing.T, call string, items []T, key func(T) string) map[string]T {
+	t.Helper()
+	out := make(map[string]T, len(items))
+	for _, x := range items {
+		k := key(x)
+		if _, dup := out[k]; dup {
+			t.Fatalf("%s returned %s twice", call, k)
+		}
+		out[k] = x
+	}
+	return out
+}
+
+// assertStored fails unless got's keys are exactly want.
+func assertStored[T any](t *testing.T, what string, got map[string]T, want ...string) {
+	t.Helper()
 	sort.Strings(want)
 	if have := sortedKeys(got); !reflect.DeepEqual(have, want) && !(len(have) == 0 && len(want) == 0) {
-		t.Fatalf("stored roles = %q, want %q", have, want)
+		t.Fatalf("stored %s = %q, want %q", what, have, want)
 	}
 }
 
@@ -195,4 +214,113 @@ func testRoleConcurrent(t *testing.T, s iam.Store) {
 			t.Errorf("role under %s is %s/%s", k, r.Account, r.Name)
 		}
 	}
+}
+
+func mustSavePolicy(t *testing.T, s iam.Store, p iam.ManagedPolicy) {
+	t.Helper()
+	if err := s.SavePolicy(context.Background(), p); err != nil {
+		t.Fatalf("SavePolicy(%s/%s): %v", p.Account, p.Name, err)
+	}
+}
+
+// loadPolicies loads every policy keyed by "account/name", failing on
+// duplicates.
+func loadPolicies(t *testing.T, s iam.Store) map[string]iam.ManagedPolicy {
+	t.Helper()
+	policies, err := s.LoadPolicies(context.Background())
+	if err != nil {
+		t.Fatalf("LoadPolicies: %v", err)
+	}
+	return keyed(t, "LoadPolicies", policies, func(p iam.ManagedPolicy) string { return p.Account + "/" + p.Name })
+}
+
+func assertPolicyKeys(t *testing.T, got map[string]iam.ManagedPolicy, want ...string) {
+	t.Helper()
+	assertStored(t, "policies", got, want...)
+}
+
+func testPolicyRoundTrip(t *testing.T, s iam.Store) {
+	assertPolicyKeys(t, loadPolicies(t, s))
+	mustSavePolicy(t, s, FullPolicy(accountA, "app"))
+	mustSavePolicy(t, s, iam.ManagedPolicy{Account: accountA, Name: "bare"})
+	got := loadPolicies(t, s)
+	assertPolicyKeys(t, got, accountA+"/app", accountA+"/bare")
+	AssertPolicy(t, got[accountA+"/app"], FullPolicy(accountA, "app"))
+	AssertPolicy(t, got[accountA+"/bare"], iam.ManagedPolicy{Account: accountA, Name: "bare"})
+	want := FullPolicy(accountA, "app").Versions[1].CreateDate
+	if v := got[accountA+"/app"].Versions[1].CreateDate; v.Nanosecond() != want.Nanosecond() {
+		t.Errorf("version CreateDate = %v, want %v (nanoseconds kept)", v, want)
+	}
+}
+
+func testPolicyReplace(t *testing.T, s iam.Store) {
+	p := FullPolicy(accountA, "p")
+	mustSavePolicy(t, s, p)
+	p.Versions[0].Document = "mutated"
+	p.Tags["owner"] = "mutated"
+	loaded := loadPolicies(t, s)[accountA+"/p"]
+	AssertPolicy(t, loaded, FullPolicy(accountA, "p"))
+	loaded.Versions[0].Document = "mutated"
+	loaded.Tags["owner"] = "mutated"
+	AssertPolicy(t, loadPolicies(t, s)[accountA+"/p"], FullPolicy(accountA, "p"))
+
+	replacement := FullPolicy(accountA, "p")
+	replacement.Versions = replacement.Versions[1:2]
+	replacement.Tags = nil
+	mustSavePolicy(t, s, replacement)
+	got := loadPolicies(t, s)
+	assertPolicyKeys(t, got, accountA+"/p")
+	AssertPolicy(t, got[accountA+"/p"], replacement)
+}
+
+func testPolicyDelete(t *testing.T, s iam.Store) {
+	ctx := context.Background()
+	a, b := FullPolicy(accountA, "shared"), FullPolicy(accountB, "shared")
+	b.Description = "account B's"
+	mustSavePolicy(t, s, a)
+	mustSavePolicy(t, s, b)
+	if err := s.DeletePolicy(ctx, accountB, "shared"); err != nil {
+		t.Fatalf("DeletePolicy: %v", err)
+	}
+	got := loadPolicies(t, s)
+	assertPolicyKeys(t, got, accountA+"/shared")
+	AssertPolicy(t, got[accountA+"/shared"], a)
+	if err := s.DeletePolicy(ctx, accountB, "shared"); err != nil {
+		t.Errorf("DeletePolicy of a deleted policy: %v, want nil", err)
+	}
+}
+
+func testPolicyCanceled(t *testing.T, s iam.Store) {
+	mustSavePolicy(t, s, FullPolicy(accountA, "existing"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	check := func(op string, err error) {
+		t.Helper()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a canceled context: error %v, want context.Canceled", op, err)
+		}
+	}
+	_, err := s.LoadPolicies(ctx)
+	check("LoadPolicies", err)
+	check("SavePolicy", s.SavePolicy(ctx, FullPolicy(accountA, "new")))
+	check("DeletePolicy", s.DeletePolicy(ctx, accountA, "existing"))
+	assertPolicyKeys(t, loadPolicies(t, s), accountA+"/existing")
+}
+
+// testPoliciesApartFromRoles: a role and a policy of the same name are two
+// records; deleting one leaves the other.
+func testPoliciesApartFromRoles(t *testing.T, s iam.Store) {
+	ctx := context.Background()
+	mustSaveRole(t, s, FullRole(accountA, "same"))
+	mustSavePolicy(t, s, FullPolicy(accountA, "same"))
+	if err := s.DeleteRole(ctx, accountA, "same"); err != nil {
+		t.Fatal(err)
+	}
+	assertPolicyKeys(t, loadPolicies(t, s), accountA+"/same")
+	mustSaveRole(t, s, FullRole(accountA, "same"))
+	if err := s.DeletePolicy(ctx, accountA, "same"); err != nil {
+		t.Fatal(err)
+	}
+	assertRoleKeys(t, loadRoles(t, s), accountA+"/same")
+	assertPolicyKeys(t, loadPolicies(t, s))
 }

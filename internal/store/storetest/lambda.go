@@ -27,7 +27,8 @@ func RunLambdaStoreContract(t *testing.T, newStore func(t *testing.T) lambda.Sto
 	t.Run("FieldsCovered", func(t *testing.T) {
 		checkFieldsCovered(t,
 			reflect.TypeFor[lambda.Scope](), reflect.TypeFor[lambda.Function](), reflect.TypeFor[lambda.Config](),
-			reflect.TypeFor[lambda.Alias](), reflect.TypeFor[lambda.ProvisionedConfig]())
+			reflect.TypeFor[lambda.Alias](), reflect.TypeFor[lambda.ProvisionedConfig](),
+			reflect.TypeFor[lambda.EventInvokeConfig]())
 	})
 	t.Run("Empty", func(t *testing.T) { testEmpty(t, newStore(t)) })
 	t.Run("RoundTripFullFunction", func(t *testing.T) { testRoundTripFull(t, newStore(t)) })
@@ -138,28 +139,19 @@ func loadAll(t *testing.T, s lambda.Store) map[string]*lambda.Function {
 	if err != nil {
 		t.Fatalf("LoadFunctions: %v", err)
 	}
-	out := make(map[string]*lambda.Function, len(fns))
 	for _, fn := range fns {
 		if fn == nil {
 			t.Fatalf("LoadFunctions returned a nil function")
 		}
-		k := fnKey(fn.Scope, fn.Name)
-		if _, dup := out[k]; dup {
-			t.Fatalf("LoadFunctions returned %s twice", k)
-		}
-		out[k] = fn
 	}
-	return out
+	return keyed(t, "LoadFunctions", fns, func(fn *lambda.Function) string { return fnKey(fn.Scope, fn.Name) })
 }
 
 func fnKey(s lambda.Scope, name string) string { return s.Account + "/" + s.Region + "/" + name }
 
 func assertKeys(t *testing.T, got map[string]*lambda.Function, want ...string) {
 	t.Helper()
-	sort.Strings(want)
-	if have := sortedKeys(got); !reflect.DeepEqual(have, want) && !(len(have) == 0 && len(want) == 0) {
-		t.Fatalf("stored functions = %q, want %q", have, want)
-	}
+	assertStored(t, "functions", got, want...)
 }
 
 func testEmpty(t *testing.T, s lambda.Store) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -33,6 +34,7 @@ func RunLogsStoreContract(t *testing.T, newStore func(t *testing.T) logs.Store) 
 	t.Run("ScanStream", func(t *testing.T) { testScanStream(t, newStore(t)) })
 	t.Run("ScanGroupMerges", func(t *testing.T) { testScanGroup(t, newStore(t)) })
 	t.Run("DeleteEvents", func(t *testing.T) { testDeleteEvents(t, newStore(t)) })
+	t.Run("LargeOverlappingAppends", func(t *testing.T) { testLargeOverlappingAppends(t, newStore(t)) })
 	t.Run("DeleteStream", func(t *testing.T) { testDeleteStream(t, newStore(t)) })
 	t.Run("CanceledContext", func(t *testing.T) { testLogsCanceled(t, newStore(t)) })
 	t.Run("ReadsSeeWholeAppends", func(t *testing.T) { testWholeAppends(t, newStore(t)) })
@@ -84,15 +86,7 @@ func loadGroups(t *testing.T, s logs.Store) map[string]logs.StoredGroup {
 	if err != nil {
 		t.Fatalf("LoadLogGroups: %v", err)
 	}
-	out := make(map[string]logs.StoredGroup, len(groups))
-	for _, g := range groups {
-		k := g.Group.Scope.Account + "/" + g.Group.Scope.Region + "/" + g.Group.Name
-		if _, dup := out[k]; dup {
-			t.Fatalf("LoadLogGroups returned %s twice", k)
-		}
-		out[k] = g
-	}
-	return out
+	return keyed(t, "LoadLogGroups", groups, func(g logs.StoredGroup) string { return groupID(g.Group.Scope, g.Group.Name) })
 }
 
 func groupID(scope logs.Scope, name string) string {
@@ -106,14 +100,7 @@ func streamsOf(t *testing.T, s logs.Store, scope logs.Scope, group string) map[s
 	if !ok {
 		t.Fatalf("group %s not loaded", group)
 	}
-	out := map[string]logs.Stream{}
-	for _, st := range g.Streams {
-		if _, dup := out[st.Name]; dup {
-			t.Fatalf("stream %s loaded twice", st.Name)
-		}
-		out[st.Name] = st
-	}
-	return out
+	return keyed(t, "LoadLogGroups (streams of "+group+")", g.Streams, func(st logs.Stream) string { return st.Name })
 }
 
 // scanned is an event a scan returned, with its message copied.
@@ -691,4 +678,266 @@ func testWholeAppends(t *testing.T, s logs.Store) {
 		}) {
 		t.Errorf("merged scan: %d events, or out of order", len(got))
 	}
+}
+
+// appended is an event as a test appended it: arrival is its place in the
+// order of appends, which orders events of one timestamp.
+type appended struct {
+	ts      int64
+	arrival int
+	msg     string
+}
+
+// logModel is what a stream must hold: its events in key order.
+type logModel struct{ evs []appended }
+
+func (m *logModel) add(evs []appended) {
+	m.evs = append(m.evs, evs...)
+	slices.SortStableFunc(m.evs, func(a, b appended) int {
+		if a.ts != b.ts {
+			return cmpInt(a.ts, b.ts)
+		}
+		return a.arrival - b.arrival
+	})
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// bigBatch makes n events for one append, with timestamps from base that
+// wander back and forth (as a runtime's record times can precede lines
+// read before them), messages of varied length (some of them long), each
+// naming its arrival.
+func bigBatch(rng *rand.Rand, n int, base int64, arrival *int) ([]logs.InputEvent, []appended) {
+	in := make([]logs.InputEvent, n)
+	out := make([]appended, n)
+	ts := base
+	for i := range n {
+		ts += int64(rng.IntN(7)) - 2
+		if rng.IntN(1000) == 0 { // a gap, as between a day's PutLogEvents
+			ts += 90_000
+		}
+		ts = max(ts, 0)
+		msg := fmt.Sprintf("e%d", *arrival)
+		switch rng.IntN(20) {
+		case 0:
+			msg += strings.Repeat("x", 20000+rng.IntN(10000))
+		case 1, 2:
+			msg += strings.Repeat("y", rng.IntN(500))
+		}
+		in[i] = logs.InputEvent{Timestamp: ts, Message: msg}
+		out[i] = appended{ts: ts, arrival: *arrival, msg: msg}
+		*arrival++
+	}
+	return in, out
+}
+
+// checkStreamAgainst checks a stream's figures, scans in both directions
+// over random ranges (bounds at, between and around stored keys), and paged
+// scans that resume after the last key of each page, against the model.
+func checkStreamAgainst(t *testing.T, rng *rand.Rand, s logs.Store, scope logs.Scope, group, stream string, m *logModel) {
+	t.Helper()
+	all := scanStream(t, s, scope, group, stream, everything(), false)
+	if len(all) != len(m.evs) {
+		t.Fatalf("%s holds %d events, want %d", stream, len(all), len(m.evs))
+	}
+	var size int64
+	for i, ev := range all {
+		if ev.key.Timestamp != m.evs[i].ts || ev.msg != m.evs[i].msg {
+			t.Fatalf("%s event %d = %d %.20q, want %d %.20q", stream, i, ev.key.Timestamp, ev.msg, m.evs[i].ts, m.evs[i].msg)
+		}
+		if i > 0 && !all[i-1].key.Less(ev.key) {
+			t.Fatalf("%s keys out of order at %d: %+v then %+v", stream, i, all[i-1].key, ev.key)
+		}
+		size += logs.EventSize(ev.msg)
+	}
+	st := streamsOf(t, s, scope, group)[stream]
+	if st.Events != int64(len(all)) || st.StoredBytes != size {
+		t.Errorf("%s figures: %d events, %d bytes; holds %d, %d", stream, st.Events, st.StoredBytes, len(all), size)
+	}
+	if len(all) > 0 && st.FirstEventTimestamp != all[0].key.Timestamp {
+		t.Errorf("%s FirstEventTimestamp %d, oldest held %d", stream, st.FirstEventTimestamp, all[0].key.Timestamp)
+	}
+	if len(all) == 0 {
+		return
+	}
+	// A bound: a stored key, or one just before or after it.
+	bound := func() logs.EventKey {
+		k := all[rng.IntN(len(all))].key
+		switch rng.IntN(3) {
+		case 0:
+			k.Seq--
+		case 1:
+			k.Seq++
+		}
+		return k
+	}
+	within := func(r logs.KeyRange) []scanned {
+		var out []scanned
+		for _, ev := range all {
+			if !ev.key.Less(r.From) && !r.To.Less(ev.key) {
+				out = append(out, ev)
+			}
+		}
+		return out
+	}
+	for range 25 {
+		r := logs.KeyRange{From: bound(), To: bound()}
+		if rng.IntN(4) == 0 { // a time range, as FilterLogEvents asks
+			r = timeSpan(r.From.Timestamp, r.To.Timestamp)
+		}
+		want := within(r)
+		if got := scanStream(t, s, scope, group, stream, r, false); !sameEvents(got, want) {
+			t.Fatalf("%s forward %+v: %d events, want %d", stream, r, len(got), len(want))
+		}
+		slices.Reverse(want)
+		if got := scanStream(t, s, scope, group, stream, r, true); !sameEvents(got, want) {
+			t.Fatalf("%s reverse %+v: %d events, want %d", stream, r, len(got), len(want))
+		}
+	}
+	// Pages of a few events, each resuming after the last key returned (a
+	// GetLogEvents token), land inside stored batches; together they are
+	// the whole stream, forward and backward.
+	for _, reverse := range []bool{false, true} {
+		page := 20 + rng.IntN(200)
+		var got []scanned
+		r := everything()
+		for {
+			n := 0
+			err := s.ScanLogStream(context.Background(), scope, group, stream, r, reverse, func(ev logs.StoredEvent) bool {
+				got = append(got, scanned{stream: stream, key: ev.Key, ingestion: ev.IngestionTime, msg: string(ev.Message)})
+				n++
+				return n < page
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n < page {
+				break
+			}
+			last := got[len(got)-1].key
+			if reverse {
+				r.To = logs.EventKey{Timestamp: last.Timestamp, Seq: last.Seq - 1}
+			} else {
+				r.From = logs.EventKey{Timestamp: last.Timestamp, Seq: last.Seq + 1}
+			}
+		}
+		want := slices.Clone(all)
+		if reverse {
+			slices.Reverse(want)
+		}
+		if !sameEvents(got, want) {
+			t.Fatalf("%s paged by %d (reverse %v): %d events, want %d", stream, page, reverse, len(got), len(want))
+		}
+	}
+}
+
+func sameEvents(a, b []scanned) bool {
+	return slices.EqualFunc(a, b, func(x, y scanned) bool { return x.key == y.key && x.msg == y.msg && x.ingestion == y.ingestion })
+}
+
+// testLargeOverlappingAppends: appends of thousands of events whose times
+// overlap those of earlier appends (and go back and forth within one),
+// then scans from keys in the middle of appends, paged scans, merged scans
+// of two such streams, and deletes of the oldest events that stop inside
+// an append, by time (retention) or by count (the cap).
+func testLargeOverlappingAppends(t *testing.T, s logs.Store) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(10, 2))
+	scope := logScopeA()
+	mustSaveGroup(t, s, logs.Group{Scope: scope, Name: "g", CreationTime: 1})
+	models := map[string]*logModel{"s": {}, "t": {}}
+	ingestion := map[string]int64{}
+	for name := range models {
+		mustCreateStream(t, s, scope, "g", name, 1)
+	}
+	arrival := 0
+	base := int64(1_000_000)
+	for round := range 5 {
+		var batches []logs.Append
+		var added [][]appended
+		for _, name := range []string{"s", "t", "s"} {
+			in, out := bigBatch(rng, []int{1, 300, 1500}[rng.IntN(3)], base-int64(rng.IntN(400)), &arrival)
+			batches = append(batches, logs.Append{Scope: scope, Group: "g", Stream: name, IngestionTime: int64(round + 1), Events: in})
+			added = append(added, out)
+		}
+		mustAppend(t, s, batches...)
+		for i, b := range batches {
+			models[b.Stream].add(added[i])
+			ingestion[b.Stream] = b.IngestionTime
+		}
+		base += 300
+	}
+	for _, name := range []string{"s", "t"} {
+		checkStreamAgainst(t, rng, s, scope, "g", name, models[name])
+	}
+
+	// The merged scan of both streams, over random time ranges.
+	s1 := scanStream(t, s, scope, "g", "s", everything(), false)
+	t1 := scanStream(t, s, scope, "g", "t", everything(), false)
+	for i := range t1 {
+		t1[i].stream = "t"
+	}
+	for range 20 {
+		from := base - 2200 + int64(rng.IntN(2400))
+		r := timeSpan(from, from+int64(rng.IntN(600)))
+		var want []scanned
+		for _, ev := range append(slices.Clone(s1), t1...) {
+			if ev.key.Timestamp >= r.From.Timestamp && ev.key.Timestamp <= r.To.Timestamp {
+				want = append(want, ev)
+			}
+		}
+		slices.SortFunc(want, func(a, b scanned) int {
+			if a.key.Less(b.key) {
+				return -1
+			}
+			return 1
+		})
+		got := scanGroup(t, s, scope, "g", []string{"s", "t"}, r)
+		if !slices.EqualFunc(got, want, func(x, y scanned) bool { return x.key == y.key && x.msg == y.msg && x.stream == y.stream }) {
+			t.Fatalf("merged %+v: %d events, want %d", r, len(got), len(want))
+		}
+	}
+
+	// Deletes of the oldest events: by time, then by count, then both.
+	for _, del := range []struct {
+		before int64
+		max    int
+	}{
+		{models["s"].evs[len(models["s"].evs)/3].ts, 1 << 30},
+		{math.MaxInt64, 333},
+		{models["s"].evs[len(models["s"].evs)/2].ts + 1, 1500},
+		{models["s"].evs[0].ts, 10}, // nothing before the oldest
+	} {
+		m := models["s"]
+		n := 0
+		for n < len(m.evs) && n < del.max && m.evs[n].ts < del.before {
+			n++
+		}
+		st, err := s.DeleteLogEvents(ctx, scope, "g", "s", del.before, del.max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.evs = m.evs[n:]
+		if st.Events != int64(len(m.evs)) || len(m.evs) > 0 && st.FirstEventTimestamp != m.evs[0].ts {
+			t.Fatalf("DeleteLogEvents(%d, %d) left %+v, want %d events from %d", del.before, del.max, st, len(m.evs), m.evs[0].ts)
+		}
+		if st.LastIngestionTime != ingestion["s"] {
+			t.Errorf("DeleteLogEvents changed LastIngestionTime: %d", st.LastIngestionTime)
+		}
+		checkStreamAgainst(t, rng, s, scope, "g", "s", m)
+	}
+	// Appends after the deletes, older than what is left, still merge in.
+	in, out := bigBatch(rng, 1200, models["s"].evs[0].ts-100, &arrival)
+	mustAppend(t, s, logs.Append{Scope: scope, Group: "g", Stream: "s", IngestionTime: 9, Events: in})
+	models["s"].add(out)
+	checkStreamAgainst(t, rng, s, scope, "g", "s", models["s"])
+	checkStreamAgainst(t, rng, s, scope, "g", "t", models["t"])
 }

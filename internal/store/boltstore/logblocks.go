@@ -1,0 +1,347 @@
+package boltstore
+
+import (
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/reservoir-dev/reservoir/internal/logs"
+)
+
+// A block is a run of one stream's events stored as one bbolt value, under
+// the key of its first event (see doc.go). Storing a flush's lines as a few
+// blocks rather than one key per line divides the B+tree work of an append
+// by the lines per block; it was ~40% of all CPU with one key per line.
+const (
+	// blockMaxEvents and blockMaxBytes bound a block, so a scan that
+	// starts or stops inside one decodes little more than it returns.
+	blockMaxEvents = 1024
+	blockMaxBytes  = 64 << 10
+	// blockMaxSpan bounds the time from a block's first to its last event
+	// (ms), and so a stream's block_span: a PutLogEvents batch may span a
+	// day, and a scan steps back block_span from where it starts.
+	blockMaxSpan = 60_000
+)
+
+// encodeBlock encodes events, sorted by key, all ingested at ingestion:
+// ingestion (uvarint), the span from the first to the last timestamp
+// (uvarint), the number of events (uvarint), then per event its timestamp's
+// difference from the previous one (uvarint; the first's from the key's),
+// its seq's difference from the previous one (varint; likewise), the
+// message's length (uvarint) and the message.
+func encodeBlock(ingestion int64, evs []blockEvent) []byte {
+	size := 3 * binary.MaxVarintLen64
+	for _, e := range evs {
+		size += 3*binary.MaxVarintLen64 + len(e.msg)
+	}
+	b := make([]byte, 0, size)
+	first, last := evs[0].key, evs[len(evs)-1].key
+	b = binary.AppendUvarint(b, uint64(ingestion))
+	b = binary.AppendUvarint(b, uint64(last.Timestamp-first.Timestamp))
+	b = binary.AppendUvarint(b, uint64(len(evs)))
+	prev := first
+	for _, e := range evs {
+		b = binary.AppendUvarint(b, uint64(e.key.Timestamp-prev.Timestamp))
+		b = binary.AppendVarint(b, int64(e.key.Seq-prev.Seq))
+		b = binary.AppendUvarint(b, uint64(len(e.msg)))
+		b = append(b, e.msg...)
+		prev = e.key
+	}
+	return b
+}
+
+// blockEvent is an event to encode.
+type blockEvent struct {
+	key logs.EventKey
+	msg string
+}
+
+var errCorruptBlock = errors.New("corrupt event block")
+
+// blockHeader decodes a block's header: its ingestion time, span and
+// number of events, and the encoded events that follow.
+func blockHeader(v []byte) (ingestion, span int64, count int, rest []byte, err error) {
+	var vals [3]uint64
+	for i := range vals {
+		n, size := binary.Uvarint(v)
+		if size <= 0 {
+			return 0, 0, 0, nil, errCorruptBlock
+		}
+		vals[i], v = n, v[size:]
+	}
+	if vals[2] == 0 || vals[2] > uint64(len(v)) {
+		return 0, 0, 0, nil, errCorruptBlock
+	}
+	return int64(vals[0]), int64(vals[1]), int(vals[2]), v, nil
+}
+
+// decodeBlock appends a block's events to dst; their messages point into v.
+func decodeBlock(k, v []byte, dst []logs.StoredEvent) ([]logs.StoredEvent, error) {
+	ingestion, _, count, rest, err := blockHeader(v)
+	if err != nil {
+		return dst, fmt.Errorf("block %x: %w", k, err)
+	}
+	key := decodeEventKey(k)
+	for range count {
+		dt, n1 := binary.Uvarint(rest)
+		if n1 <= 0 {
+			return dst, fmt.Errorf("block %x: %w", k, errCorruptBlock)
+		}
+		ds, n2 := binary.Varint(rest[n1:])
+		if n2 <= 0 {
+			return dst, fmt.Errorf("block %x: %w", k, errCorruptBlock)
+		}
+		l, n3 := binary.Uvarint(rest[n1+n2:])
+		if n3 <= 0 || l > uint64(len(rest)-n1-n2-n3) {
+			return dst, fmt.Errorf("block %x: %w", k, errCorruptBlock)
+		}
+		rest = rest[n1+n2+n3:]
+		key = logs.EventKey{Timestamp: key.Timestamp + int64(dt), Seq: key.Seq + uint64(ds)}
+		dst = append(dst, logs.StoredEvent{Key: key, IngestionTime: ingestion, Message: rest[:l:l]})
+		rest = rest[l:]
+	}
+	if len(rest) != 0 {
+		return dst, fmt.Errorf("block %x: %w", k, errCorruptBlock)
+	}
+	return dst, nil
+}
+
+// putBlocks stores events (in arrival order, each already given its key)
+// as blocks of one stream, and returns the largest span of a block written.
+func putBlocks(events *bolt.Bucket, streamID uint64, ingestion int64, evs []blockEvent) (span int64, err error) {
+	if !slices.IsSortedFunc(evs, cmpBlockEvents) {
+		slices.SortFunc(evs, cmpBlockEvents)
+	}
+	for len(evs) > 0 {
+		n, size := 0, 0
+		for n < len(evs) && n < blockMaxEvents && (n == 0 || size+len(evs[n].msg) <= blockMaxBytes &&
+			evs[n].key.Timestamp-evs[0].key.Timestamp <= blockMaxSpan) {
+			size += len(evs[n].msg)
+			n++
+		}
+		if err := events.Put(eventKey(streamID, evs[0].key), encodeBlock(ingestion, evs[:n])); err != nil {
+			return span, err
+		}
+		span = max(span, evs[n-1].key.Timestamp-evs[0].key.Timestamp)
+		evs = evs[n:]
+	}
+	return span, nil
+}
+
+func cmpBlockEvents(a, b blockEvent) int {
+	switch {
+	case a.key.Less(b.key):
+		return -1
+	case b.key.Less(a.key):
+		return 1
+	}
+	return 0
+}
+
+// openBlock is a decoded block in a scan, at its next event.
+type openBlock struct {
+	evs []logs.StoredEvent
+	i   int
+}
+
+// blockHeap orders open blocks by their next event: the smallest key first,
+// or the largest when reverse.
+type blockHeap struct {
+	bs      []*openBlock
+	reverse bool
+}
+
+func (h *blockHeap) Len() int { return len(h.bs) }
+func (h *blockHeap) Less(i, j int) bool {
+	a, b := h.bs[i].evs[h.bs[i].i].Key, h.bs[j].evs[h.bs[j].i].Key
+	if h.reverse {
+		return b.Less(a)
+	}
+	return a.Less(b)
+}
+func (h *blockHeap) Swap(i, j int) { h.bs[i], h.bs[j] = h.bs[j], h.bs[i] }
+func (h *blockHeap) Push(x any)    { h.bs = append(h.bs, x.(*openBlock)) }
+func (h *blockHeap) Pop() any {
+	x := h.bs[len(h.bs)-1]
+	h.bs = h.bs[:len(h.bs)-1]
+	return x
+}
+
+// streamIter walks one stream's events in a key range in key order
+// (decreasing when reverse), merging its blocks, which may overlap in time.
+// Blocks are keyed by their first event; the stream record's block_span
+// bounds how far a block reaches past its key's timestamp, so a forward
+// walk starts at the blocks keyed from lo's timestamp minus that span, and
+// a reverse walk opens earlier blocks while they could still hold an event
+// after the ones it has.
+type streamIter struct {
+	c        *bolt.Cursor
+	prefix   []byte
+	lo, hi   logs.EventKey
+	span     int64
+	reverse  bool
+	k, v     []byte // the next block not yet open, if any
+	open     blockHeap
+	free     [][]logs.StoredEvent
+	cur      logs.StoredEvent
+	done     bool
+	finished *openBlock
+}
+
+// newStreamIter positions an iterator; ok is false when r holds no key of
+// a stored event.
+func newStreamIter(events *bolt.Bucket, rec logStreamRecord, r logs.KeyRange, reverse bool) (*streamIter, bool) {
+	if r.Empty() || r.To.Timestamp < 0 {
+		return nil, false
+	}
+	it := &streamIter{c: events.Cursor(), prefix: binary.BigEndian.AppendUint64(nil, rec.ID), lo: r.From, hi: r.To,
+		span: rec.BlockSpan, reverse: reverse, open: blockHeap{reverse: reverse}}
+	if it.lo.Timestamp < 0 {
+		it.lo = logs.EventKey{}
+	}
+	if reverse {
+		hi := eventKey(rec.ID, it.hi)
+		k, v := it.c.Seek(hi)
+		if k == nil || bytes.Compare(k, hi) > 0 {
+			k, v = it.c.Prev()
+		}
+		it.setNext(k, v)
+	} else {
+		it.setNext(it.c.Seek(eventKey(rec.ID, logs.EventKey{Timestamp: max(it.lo.Timestamp-it.span, 0)})))
+	}
+	return it, true
+}
+
+func (it *streamIter) setNext(k, v []byte) {
+	if k == nil || !bytes.HasPrefix(k, it.prefix) {
+		k, v = nil, nil
+	}
+	it.k, it.v = k, v
+}
+
+// next advances to the next event in the range, into it.cur; it returns
+// false at the end.
+func (it *streamIter) next() (bool, error) {
+	if it.done {
+		return false, nil
+	}
+	if it.finished != nil { // recycle the block emptied by the last call
+		it.free = append(it.free, it.finished.evs[:0])
+		it.finished = nil
+	}
+	for it.k != nil {
+		first := decodeEventKey(it.k)
+		if it.reverse {
+			if first.Timestamp+it.span < it.lo.Timestamp {
+				it.k = nil // this and every earlier block end before lo
+				break
+			}
+			if it.open.Len() > 0 && first.Timestamp+it.span < it.top().Key.Timestamp {
+				break
+			}
+		} else {
+			if it.hi.Less(first) || it.open.Len() > 0 && it.top().Key.Less(first) {
+				break
+			}
+		}
+		if err := it.openBlock(); err != nil {
+			return false, err
+		}
+		if it.reverse {
+			it.setNext(it.c.Prev())
+		} else {
+			it.setNext(it.c.Next())
+		}
+	}
+	if it.open.Len() == 0 {
+		it.done = true
+		return false, nil
+	}
+	it.cur = it.top()
+	if it.reverse && it.cur.Key.Less(it.lo) || !it.reverse && it.hi.Less(it.cur.Key) {
+		it.done = true
+		return false, nil
+	}
+	b := it.open.bs[0]
+	if it.reverse {
+		b.i--
+	} else {
+		b.i++
+	}
+	if b.i < 0 || b.i >= len(b.evs) {
+		heap.Pop(&it.open)
+		it.finished = b
+	} else {
+		heap.Fix(&it.open, 0)
+	}
+	return true, nil
+}
+
+func (it *streamIter) top() logs.StoredEvent {
+	b := it.open.bs[0]
+	return b.evs[b.i]
+}
+
+// openBlock decodes the block at the cursor and adds what it holds in the
+// range to the open blocks.
+func (it *streamIter) openBlock() error {
+	var dst []logs.StoredEvent
+	if n := len(it.free); n > 0 {
+		dst, it.free = it.free[n-1], it.free[:n-1]
+	}
+	evs, err := decodeBlock(it.k, it.v, dst)
+	if err != nil {
+		return err
+	}
+	b := &openBlock{evs: evs}
+	if it.reverse {
+		b.i = len(evs) - 1
+		for b.i >= 0 && it.hi.Less(evs[b.i].Key) {
+			b.i--
+		}
+		if b.i < 0 || evs[b.i].Key.Less(it.lo) {
+			it.free = append(it.free, evs[:0])
+			return nil
+		}
+	} else {
+		for b.i < len(evs) && evs[b.i].Key.Less(it.lo) {
+			b.i++
+		}
+		if b.i == len(evs) || it.hi.Less(evs[b.i].Key) {
+			it.free = append(it.free, evs[:0])
+			return nil
+		}
+	}
+	heap.Push(&it.open, b)
+	return nil
+}
+
+// migrateEventsToBlocks rewrites the events of a version 3 or 4 file, one
+// key per event whose value is its ingestion time (uvarint) and message, as
+// blocks of one event under the same keys. Their spans are 0, so stream
+// records need no block_span.
+func migrateEventsToBlocks(events *bolt.Bucket) error {
+	c := events.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(k) != 24 {
+			return fmt.Errorf("migrate log event %x: key is not 24 bytes", k)
+		}
+		ingestion, size := binary.Uvarint(v)
+		if size <= 0 {
+			return fmt.Errorf("migrate log event %x: corrupt value", k)
+		}
+		block := encodeBlock(int64(ingestion), []blockEvent{{key: decodeEventKey(k), msg: string(v[size:])}})
+		// Replacing the value of the cursor's own key keeps its place.
+		k = bytes.Clone(k)
+		if err := events.Put(k, block); err != nil {
+			return fmt.Errorf("migrate log event %x: %w", k, err)
+		}
+		c.Seek(k)
+	}
+	return nil
+}
