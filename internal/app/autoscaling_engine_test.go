@@ -363,3 +363,42 @@ func TestEngineScheduledActionRunsOnceAcrossRestart(t *testing.T) {
 		t.Errorf("min after the restart = %d: the action ran twice", ts[0].Min)
 	}
 }
+
+// RegisterScalableTarget on an existing target changes only the
+// SuspendedState members it is given: many concurrent registrations, each
+// setting one member, all take effect (the merge happens under the
+// service's lock, not from a read before the call).
+func TestRegisterMergesSuspendedStateConcurrently(t *testing.T) {
+	e := startEngine(t, t.TempDir(), &loadModel{}, alignedClock())
+	e.register(1, 10)
+	yes := true
+	updates := []autoscaling.SuspendedUpdate{{DynamicScalingIn: &yes}, {DynamicScalingOut: &yes}, {Scheduled: &yes}}
+	for round := range 20 {
+		no := false
+		if _, err := e.as.RegisterScalableTarget(context.Background(), e.sc, autoscaling.RegisterInput{Namespace: "lambda",
+			Dimension: autoscaling.DimensionLambdaPC, ResourceID: resource,
+			Suspended: autoscaling.SuspendedUpdate{DynamicScalingIn: &no, DynamicScalingOut: &no, Scheduled: &no}}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for _, u := range updates {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := e.as.RegisterScalableTarget(context.Background(), e.sc, autoscaling.RegisterInput{Namespace: "lambda",
+					Dimension: autoscaling.DimensionLambdaPC, ResourceID: resource, Suspended: u}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		ts, _, err := e.as.DescribeScalableTargets(context.Background(), e.sc, autoscaling.DescribeTargetsInput{Namespace: "lambda"})
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("DescribeScalableTargets: %+v, %v", ts, err)
+		}
+		if want := (autoscaling.Suspended{DynamicScalingIn: true, DynamicScalingOut: true, Scheduled: true}); ts[0].Suspended != want ||
+			ts[0].Min != 1 || ts[0].Max != 10 {
+			t.Fatalf("round %d: target after three concurrent partial updates = %+v, want all suspended and bounds kept", round, ts[0])
+		}
+	}
+}

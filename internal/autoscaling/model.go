@@ -63,6 +63,28 @@ type Suspended struct {
 	Scheduled         bool
 }
 
+// SuspendedUpdate is the SuspendedState of a RegisterScalableTarget call:
+// a nil member keeps the target's current value, as on AWS.
+type SuspendedUpdate struct {
+	DynamicScalingIn  *bool
+	DynamicScalingOut *bool
+	Scheduled         *bool
+}
+
+// apply returns s with the members u sets.
+func (u SuspendedUpdate) apply(s Suspended) Suspended {
+	if u.DynamicScalingIn != nil {
+		s.DynamicScalingIn = *u.DynamicScalingIn
+	}
+	if u.DynamicScalingOut != nil {
+		s.DynamicScalingOut = *u.DynamicScalingOut
+	}
+	if u.Scheduled != nil {
+		s.Scheduled = *u.Scheduled
+	}
+	return s
+}
+
 // Target is a registered scalable target.
 type Target struct {
 	Scope    Scope

@@ -201,8 +201,11 @@ func checkIDs(namespace, dimension, resource string) (ResourceID, error) {
 type RegisterInput struct {
 	Namespace, Dimension, ResourceID string
 	Min, Max                         *int
-	Suspended                        *Suspended
-	Tags                             map[string]string
+	// Suspended's nil members keep the target's values (false for a new
+	// target); it is merged under the service's lock, so two concurrent
+	// registrations setting different members both take effect.
+	Suspended SuspendedUpdate
+	Tags      map[string]string
 }
 
 // RegisterScalableTarget creates or updates a target and returns its ARN.
@@ -246,9 +249,7 @@ func (s *Service) RegisterScalableTarget(ctx context.Context, sc Scope, in Regis
 	if in.Max != nil {
 		t.Max = *in.Max
 	}
-	if in.Suspended != nil {
-		t.Suspended = *in.Suspended
-	}
+	t.Suspended = in.Suspended.apply(t.Suspended)
 	if t.Min > t.Max {
 		s.mu.Unlock()
 		return "", newErr(CodeValidation, msgMinOverMax)

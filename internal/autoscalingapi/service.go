@@ -145,24 +145,10 @@ func (a api) registerScalableTarget(ctx context.Context, in *registerInput) (*re
 	if err := r.err(); err != nil {
 		return nil, err
 	}
-	var sus *autoscaling.Suspended
+	var sus autoscaling.SuspendedUpdate
 	if s := in.SuspendedState; s != nil {
-		sus = &autoscaling.Suspended{}
-		// An absent member keeps its current value.
-		sc := scope(ctx)
-		if cur, _, err := a.d.DescribeScalableTargets(ctx, sc, autoscaling.DescribeTargetsInput{Namespace: deref(in.ServiceNamespace),
-			ResourceIDs: []string{deref(in.ResourceId)}}); err == nil && len(cur) == 1 {
-			*sus = cur[0].Suspended
-		}
-		if s.DynamicScalingInSuspended != nil {
-			sus.DynamicScalingIn = *s.DynamicScalingInSuspended
-		}
-		if s.DynamicScalingOutSuspended != nil {
-			sus.DynamicScalingOut = *s.DynamicScalingOutSuspended
-		}
-		if s.ScheduledScalingSuspended != nil {
-			sus.Scheduled = *s.ScheduledScalingSuspended
-		}
+		sus = autoscaling.SuspendedUpdate{DynamicScalingIn: s.DynamicScalingInSuspended,
+			DynamicScalingOut: s.DynamicScalingOutSuspended, Scheduled: s.ScheduledScalingSuspended}
 	}
 	arn, err := a.d.RegisterScalableTarget(ctx, scope(ctx), autoscaling.RegisterInput{Namespace: *in.ServiceNamespace,
 		Dimension: *in.ScalableDimension, ResourceID: *in.ResourceId, Min: in.MinCapacity, Max: in.MaxCapacity, Suspended: sus, Tags: in.Tags})
