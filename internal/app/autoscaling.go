@@ -90,32 +90,83 @@ func (a scalingAlarms) DeleteAlarms(ctx context.Context, sc autoscaling.Scope, n
 }
 
 func (a scalingAlarms) Latest(ctx context.Context, sc autoscaling.Scope, s autoscaling.AlarmSpec, at time.Time) (float64, bool, error) {
-	end := at.Truncate(time.Minute)
-	out, err := a.cw.GetMetricStatistics(ctx, cwscope(sc), cloudwatch.GetMetricStatisticsInput{
-		Namespace: s.Namespace, MetricName: s.MetricName, Dimensions: cwDims(s.Dimensions), StartTime: end.Add(-5 * time.Minute),
-		EndTime: end, Period: s.Period, Statistics: []cloudwatch.Statistic{cloudwatch.Statistic(s.Statistic)}, Unit: cloudwatch.Unit(s.Unit),
-	})
-	if err != nil || len(out.Datapoints) == 0 {
+	vs, err := a.Recent(ctx, sc, s, at, 1)
+	if err != nil || len(vs) == 0 {
 		return 0, false, err
 	}
-	last := slices.MaxFunc(out.Datapoints, func(x, y cloudwatch.Datapoint) int { return x.Timestamp.Compare(y.Timestamp) })
-	var v *float64
-	switch cloudwatch.Statistic(s.Statistic) {
-	case cloudwatch.StatAverage:
-		v = last.Average
-	case cloudwatch.StatMaximum:
-		v = last.Maximum
-	case cloudwatch.StatMinimum:
-		v = last.Minimum
-	case cloudwatch.StatSum:
-		v = last.Sum
-	case cloudwatch.StatSampleCount:
-		v = last.SampleCount
+	return vs[0], true, nil
+}
+
+func (a scalingAlarms) Recent(ctx context.Context, sc autoscaling.Scope, s autoscaling.AlarmSpec, at time.Time, n int) ([]float64, error) {
+	period := time.Duration(max(s.Period, 60)) * time.Second
+	end := at.Truncate(time.Minute)
+	out, err := a.cw.GetMetricStatistics(ctx, cwscope(sc), cloudwatch.GetMetricStatisticsInput{
+		Namespace: s.Namespace, MetricName: s.MetricName, Dimensions: cwDims(s.Dimensions),
+		StartTime: end.Add(-time.Duration(n+4) * period), EndTime: end, Period: int32(period / time.Second),
+		Statistics: []cloudwatch.Statistic{cloudwatch.Statistic(s.Statistic)}, Unit: cloudwatch.Unit(s.Unit),
+	})
+	if err != nil {
+		return nil, err
 	}
-	if v == nil {
-		return 0, false, nil
+	dps := slices.SortedFunc(slices.Values(out.Datapoints), func(x, y cloudwatch.Datapoint) int { return x.Timestamp.Compare(y.Timestamp) })
+	var vs []float64
+	for _, dp := range dps[max(len(dps)-n, 0):] {
+		var v *float64
+		switch cloudwatch.Statistic(s.Statistic) {
+		case cloudwatch.StatAverage:
+			v = dp.Average
+		case cloudwatch.StatMaximum:
+			v = dp.Maximum
+		case cloudwatch.StatMinimum:
+			v = dp.Minimum
+		case cloudwatch.StatSum:
+			v = dp.Sum
+		case cloudwatch.StatSampleCount:
+			v = dp.SampleCount
+		}
+		if v != nil {
+			vs = append(vs, *v)
+		}
 	}
-	return *v, true, nil
+	return vs, nil
+}
+
+func (a scalingAlarms) Alarm(ctx context.Context, sc autoscaling.Scope, name string) (autoscaling.AlarmSpec, bool, error) {
+	out, err := a.cw.DescribeAlarms(ctx, cwscope(sc), cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+	if err != nil || len(out.MetricAlarms) != 1 {
+		return autoscaling.AlarmSpec{}, false, err
+	}
+	m := out.MetricAlarms[0]
+	if m.MetricName == "" || m.Threshold == nil || m.Statistic == "" {
+		return autoscaling.AlarmSpec{}, false, nil // metric math, a percentile, or a threshold from a band
+	}
+	spec := autoscaling.AlarmSpec{Name: m.AlarmName, Namespace: m.Namespace, MetricName: m.MetricName, Statistic: string(m.Statistic),
+		Unit: string(m.Unit), Period: m.Period, EvaluationPeriods: m.EvaluationPeriods, DatapointsToAlarm: m.DatapointsToAlarm,
+		Threshold: *m.Threshold, ComparisonOperator: string(m.ComparisonOperator)}
+	for _, d := range m.Dimensions {
+		spec.Dimensions = append(spec.Dimensions, autoscaling.MetricDimension{Name: d.Name, Value: d.Value})
+	}
+	return spec, true, nil
+}
+
+func (a scalingAlarms) Naming(ctx context.Context, sc autoscaling.Scope, arn string) ([]autoscaling.AlarmRef, error) {
+	var refs []autoscaling.AlarmRef
+	in := cloudwatch.DescribeAlarmsInput{ActionPrefix: arn, MaxRecords: 100}
+	for {
+		out, err := a.cw.DescribeAlarms(ctx, cwscope(sc), in)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range out.MetricAlarms {
+			if slices.Contains(m.AlarmActions, arn) {
+				refs = append(refs, autoscaling.AlarmRef{Name: m.AlarmName, ARN: m.AlarmArn})
+			}
+		}
+		if out.NextToken == "" {
+			return refs, nil
+		}
+		in.NextToken = out.NextToken
+	}
 }
 
 // ensureScalingRole creates the service-linked role a Lambda scalable

@@ -99,6 +99,10 @@ type Target struct {
 	// scale-out and scale-in started (cooldowns count from them).
 	LastScaleOut time.Time
 	LastScaleIn  time.Time
+	// ScaleOutFrom is the capacity the scale-out at LastScaleOut started
+	// from: a step scale-out within its cooldown counts what that one
+	// added as part of its own adjustment.
+	ScaleOutFrom int
 }
 
 // ARN is the scalable target's ARN.
@@ -131,6 +135,35 @@ type TargetTracking struct {
 	DisableScaleIn   bool
 }
 
+// Adjustment types of a step scaling policy.
+const (
+	ChangeInCapacity        = "ChangeInCapacity"
+	ExactCapacity           = "ExactCapacity"
+	PercentChangeInCapacity = "PercentChangeInCapacity"
+)
+
+// StepAdjustment is one step of a step scaling policy: Adjustment applies
+// when the alarm's metric minus its threshold is within [Lower, Upper)
+// (metric at or above the threshold) or (Lower, Upper] (below it); a nil
+// bound is unbounded.
+type StepAdjustment struct {
+	Lower, Upper *float64
+	Adjustment   int
+}
+
+// StepScaling is a step scaling policy's configuration.
+type StepScaling struct {
+	AdjustmentType string
+	Steps          []StepAdjustment
+	// MinAdjustmentMagnitude is the least change a PercentChangeInCapacity
+	// step makes (nil: none).
+	MinAdjustmentMagnitude *int
+	// Cooldown in seconds (nil: AWS's default for Lambda, 0).
+	Cooldown *int
+	// MetricAggregationType is Average, Minimum or Maximum ("" is Average).
+	MetricAggregationType string
+}
+
 // AlarmRef is one of a policy's alarms.
 type AlarmRef struct {
 	Name string
@@ -145,9 +178,12 @@ type Policy struct {
 	// ID is the UUID in its ARN and in its alarms' names.
 	ID             string
 	Type           string
-	TargetTracking *TargetTracking
-	Alarms         []AlarmRef
-	Created        time.Time
+	TargetTracking *TargetTracking // with Type TargetTrackingScaling
+	StepScaling    *StepScaling    // with Type StepScaling
+	// Alarms are a target-tracking policy's own alarms (a step scaling
+	// policy has none: the user's alarms name it).
+	Alarms  []AlarmRef
+	Created time.Time
 }
 
 // ARN is the policy's ARN.

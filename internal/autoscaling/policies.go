@@ -29,7 +29,7 @@ type PutPolicyInput struct {
 	Name                             string
 	Type                             string // "": TargetTrackingScaling
 	TargetTracking                   *TargetTracking
-	HasStepConfig                    bool
+	StepScaling                      *StepScaling
 }
 
 var policyNameOK = func(s string) bool {
@@ -58,39 +58,15 @@ func (s *Service) PutScalingPolicy(ctx context.Context, sc Scope, in PutPolicyIn
 	}
 	switch in.Type {
 	case PolicyTargetTracking:
+		if err := checkTargetTracking(in); err != nil {
+			return Policy{}, err
+		}
 	case PolicyStepScaling:
-		return Policy{}, newErr(CodeValidation, "StepScaling policies are not supported by Reservoir yet") // chosen
+		if err := checkStepScaling(in); err != nil {
+			return Policy{}, err
+		}
 	default:
 		return Policy{}, newErr(CodeValidation, "1 validation error detected: Value '%s' at 'policyType' failed to satisfy constraint: Member must satisfy enum value set: [PredictiveScaling, StepScaling, TargetTrackingScaling]", in.Type)
-	}
-	tt := in.TargetTracking
-	if tt == nil {
-		return Policy{}, newErr(CodeValidation, "TargetTrackingScalingPolicyConfiguration is required for a policy of type TargetTrackingScaling") // chosen
-	}
-	if in.HasStepConfig {
-		return Policy{}, newErr(CodeValidation, "StepScalingPolicyConfiguration is not allowed for a policy of type TargetTrackingScaling") // chosen
-	}
-	if math.IsNaN(tt.TargetValue) || tt.TargetValue < 8.515920e-109 || tt.TargetValue > 6.174270e+307 {
-		return Policy{}, newErr(CodeValidation, "1 validation error detected: Value '%v' at 'targetTrackingScalingPolicyConfiguration.targetValue' failed to satisfy constraint: Member must have value greater than or equal to 8.515920e-109", tt.TargetValue)
-	}
-	switch {
-	case tt.Predefined != "" && tt.Customized != nil, tt.Predefined == "" && tt.Customized == nil:
-		return Policy{}, newErr(CodeValidation, "Exactly one of PredefinedMetricSpecification or CustomizedMetricSpecification must be specified") // chosen
-	case tt.Predefined != "" && tt.Predefined != PredefinedLambdaPCUtil:
-		return Policy{}, newErr(CodeValidation, "Unsupported metric type %s for service namespace lambda", tt.Predefined) // chosen
-	case tt.Customized != nil:
-		c := tt.Customized
-		if c.Namespace == "" || c.MetricName == "" || c.Statistic == "" {
-			return Policy{}, newErr(CodeValidation, "CustomizedMetricSpecification needs Namespace, MetricName and Statistic") // chosen
-		}
-		if !slices.Contains([]string{"Average", "Minimum", "Maximum", "SampleCount", "Sum"}, c.Statistic) {
-			return Policy{}, newErr(CodeValidation, "1 validation error detected: Value '%s' at 'targetTrackingScalingPolicyConfiguration.customizedMetricSpecification.statistic' failed to satisfy constraint: Member must satisfy enum value set: [Average, Minimum, Maximum, SampleCount, Sum]", c.Statistic)
-		}
-	}
-	for _, cd := range []*int{tt.ScaleInCooldown, tt.ScaleOutCooldown} {
-		if cd != nil && *cd < 0 {
-			return Policy{}, newErr(CodeValidation, "Cooldown cannot be negative") // chosen
-		}
 	}
 
 	s.mu.Lock()
@@ -105,12 +81,27 @@ func (s *Service) PutScalingPolicy(ctx context.Context, sc Scope, in PutPolicyIn
 	} else {
 		p = Policy{Scope: sc, Resource: r, Name: in.Name, ID: uuid.NewString(), Created: s.clock.Now()}
 	}
-	ttc := *tt
-	p.Type, p.TargetTracking = in.Type, &ttc
-	high, low := s.alarmSpecs(&p)
-	p.Alarms = []AlarmRef{{Name: high.Name}, {Name: low.Name}}
-	for i := range p.Alarms {
-		p.Alarms[i].ARN = fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", sc.Region, sc.Account, p.Alarms[i].Name)
+	// A policy changing type drops the alarms it had.
+	var drop []string
+	for _, a := range p.Alarms {
+		drop = append(drop, a.Name)
+	}
+	p.Type, p.TargetTracking, p.StepScaling, p.Alarms = in.Type, nil, nil, nil
+	var specs []AlarmSpec
+	if in.Type == PolicyTargetTracking {
+		ttc := *in.TargetTracking
+		p.TargetTracking = &ttc
+		high, low := s.alarmSpecs(&p)
+		specs = []AlarmSpec{high, low}
+		p.Alarms = []AlarmRef{{Name: high.Name}, {Name: low.Name}}
+		for i := range p.Alarms {
+			p.Alarms[i].ARN = fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", sc.Region, sc.Account, p.Alarms[i].Name)
+		}
+		drop = slices.DeleteFunc(drop, func(n string) bool { return n == high.Name || n == low.Name })
+	} else {
+		ss := *in.StepScaling
+		ss.Steps = slices.Clone(ss.Steps)
+		p.StepScaling = &ss
 	}
 	if err := s.store.SaveAutoscaling(ctx, Change{Policies: []Policy{p}}); err != nil {
 		s.mu.Unlock()
@@ -118,13 +109,53 @@ func (s *Service) PutScalingPolicy(ctx context.Context, sc Scope, in PutPolicyIn
 	}
 	s.policies[k] = &p
 	s.mu.Unlock()
-	// After the durable write: the alarms, created or updated in place.
-	for _, spec := range []AlarmSpec{high, low} {
+	// After the durable write: the alarms, created or updated in place, and
+	// those of a former type deleted.
+	for _, spec := range specs {
 		if _, err := s.alarms.PutAlarm(ctx, sc, spec); err != nil {
 			return Policy{}, fmt.Errorf("autoscaling: put alarm %s: %w", spec.Name, err)
 		}
 	}
+	if len(drop) > 0 {
+		if err := s.alarms.DeleteAlarms(ctx, sc, drop); err != nil {
+			return Policy{}, fmt.Errorf("autoscaling: delete alarms %v: %w", drop, err)
+		}
+	}
 	return p, nil
+}
+
+// checkTargetTracking validates a TargetTrackingScaling policy's input.
+func checkTargetTracking(in PutPolicyInput) error {
+	tt := in.TargetTracking
+	if tt == nil {
+		return newErr(CodeValidation, "TargetTrackingScalingPolicyConfiguration is required for a policy of type TargetTrackingScaling") // chosen
+	}
+	if in.StepScaling != nil {
+		return newErr(CodeValidation, "StepScalingPolicyConfiguration is not allowed for a policy of type TargetTrackingScaling") // chosen
+	}
+	if math.IsNaN(tt.TargetValue) || tt.TargetValue < 8.515920e-109 || tt.TargetValue > 6.174270e+307 {
+		return newErr(CodeValidation, "1 validation error detected: Value '%v' at 'targetTrackingScalingPolicyConfiguration.targetValue' failed to satisfy constraint: Member must have value greater than or equal to 8.515920e-109", tt.TargetValue)
+	}
+	switch {
+	case tt.Predefined != "" && tt.Customized != nil, tt.Predefined == "" && tt.Customized == nil:
+		return newErr(CodeValidation, "Exactly one of PredefinedMetricSpecification or CustomizedMetricSpecification must be specified") // chosen
+	case tt.Predefined != "" && tt.Predefined != PredefinedLambdaPCUtil:
+		return newErr(CodeValidation, "Unsupported metric type %s for service namespace lambda", tt.Predefined) // chosen
+	case tt.Customized != nil:
+		c := tt.Customized
+		if c.Namespace == "" || c.MetricName == "" || c.Statistic == "" {
+			return newErr(CodeValidation, "CustomizedMetricSpecification needs Namespace, MetricName and Statistic") // chosen
+		}
+		if !slices.Contains([]string{"Average", "Minimum", "Maximum", "SampleCount", "Sum"}, c.Statistic) {
+			return newErr(CodeValidation, "1 validation error detected: Value '%s' at 'targetTrackingScalingPolicyConfiguration.customizedMetricSpecification.statistic' failed to satisfy constraint: Member must satisfy enum value set: [Average, Minimum, Maximum, SampleCount, Sum]", c.Statistic)
+		}
+	}
+	for _, cd := range []*int{tt.ScaleInCooldown, tt.ScaleOutCooldown} {
+		if cd != nil && *cd < 0 {
+			return newErr(CodeValidation, "Cooldown cannot be negative") // chosen
+		}
+	}
+	return nil
 }
 
 // alarmSpecs are a target-tracking policy's two alarms.
@@ -176,7 +207,20 @@ func (s *Service) DescribeScalingPolicies(ctx context.Context, sc Scope, in Desc
 	s.mu.Unlock()
 	key := func(p Policy) string { return p.Resource.String() + "\x00" + p.Name }
 	slices.SortFunc(out, func(a, b Policy) int { return strings.Compare(key(a), key(b)) })
-	return page(out, key, in.PageInput)
+	out, next, err := page(out, key, in.PageInput)
+	if err != nil {
+		return nil, "", err
+	}
+	// A step scaling policy's alarms are the user's alarms that name it,
+	// as AWS reports them.
+	for i := range out {
+		if out[i].Type == PolicyStepScaling {
+			if out[i].Alarms, err = s.alarms.Naming(ctx, sc, out[i].ARN()); err != nil {
+				return nil, "", err
+			}
+		}
+	}
+	return out, next, nil
 }
 
 // DeleteScalingPolicy deletes a policy and its alarms.
@@ -235,6 +279,9 @@ func (s *Service) HandleAlarmAction(ctx context.Context, sc Scope, alarmName, po
 	}
 	target := *t
 	s.mu.Unlock()
+	if pol.Type == PolicyStepScaling {
+		return s.stepAction(ctx, sc, alarmName, pol, tk, target, at)
+	}
 	high, low := s.alarmSpecs(&pol)
 	var out bool
 	var spec AlarmSpec
@@ -272,7 +319,7 @@ func (s *Service) HandleAlarmAction(ctx context.Context, sc Scope, alarmName, po
 	cause := fmt.Sprintf("monitor alarm %s in state ALARM triggered policy %s", alarmName, pol.Name)
 	s.scale(ctx, tk, desired, cause, func(t *Target) {
 		if out {
-			t.LastScaleOut = now
+			t.LastScaleOut, t.ScaleOutFrom = now, current
 		} else {
 			t.LastScaleIn = now
 		}

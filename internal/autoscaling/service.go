@@ -64,6 +64,14 @@ type Alarms interface {
 	// Latest is the alarm metric's value over its last period that has
 	// data, ending at or before at; ok false without data.
 	Latest(ctx context.Context, sc Scope, a AlarmSpec, at time.Time) (v float64, ok bool, err error)
+	// Alarm is a user's alarm on one metric (ok false when there is no
+	// such alarm or it watches metric math).
+	Alarm(ctx context.Context, sc Scope, name string) (a AlarmSpec, ok bool, err error)
+	// Recent is the alarm metric's statistic over up to n of its last
+	// periods that have data, ending at or before at, oldest first.
+	Recent(ctx context.Context, sc Scope, a AlarmSpec, at time.Time, n int) ([]float64, error)
+	// Naming are the alarms whose alarm actions name arn.
+	Naming(ctx context.Context, sc Scope, arn string) ([]AlarmRef, error)
 }
 
 // Options configure a Service.

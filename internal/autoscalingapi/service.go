@@ -255,6 +255,20 @@ type ttConfig struct {
 	DisableScaleIn                *bool           `json:"DisableScaleIn,omitempty"`
 }
 
+type stepAdjustment struct {
+	MetricIntervalLowerBound *float64 `json:"MetricIntervalLowerBound,omitempty"`
+	MetricIntervalUpperBound *float64 `json:"MetricIntervalUpperBound,omitempty"`
+	ScalingAdjustment        *int     `json:"ScalingAdjustment"`
+}
+
+type stepConfig struct {
+	AdjustmentType         string           `json:"AdjustmentType,omitempty"`
+	StepAdjustments        []stepAdjustment `json:"StepAdjustments,omitempty"`
+	MinAdjustmentMagnitude *int             `json:"MinAdjustmentMagnitude,omitempty"`
+	Cooldown               *int             `json:"Cooldown,omitempty"`
+	MetricAggregationType  string           `json:"MetricAggregationType,omitempty"`
+}
+
 type alarm struct {
 	AlarmName string `json:"AlarmName"`
 	AlarmARN  string `json:"AlarmARN"`
@@ -265,7 +279,7 @@ type putPolicyInput struct {
 	PolicyName                               *string         `json:"PolicyName"`
 	PolicyType                               string          `json:"PolicyType"`
 	TargetTrackingScalingPolicyConfiguration *ttConfig       `json:"TargetTrackingScalingPolicyConfiguration"`
-	StepScalingPolicyConfiguration           json.RawMessage `json:"StepScalingPolicyConfiguration"`
+	StepScalingPolicyConfiguration           *stepConfig     `json:"StepScalingPolicyConfiguration"`
 	PredictiveScalingPolicyConfiguration     json.RawMessage `json:"PredictiveScalingPolicyConfiguration"`
 }
 
@@ -292,6 +306,11 @@ func (a api) putScalingPolicy(ctx context.Context, in *putPolicyInput) (*putPoli
 			r.need("targetTrackingScalingPolicyConfiguration.predefinedMetricSpecification.predefinedMetricType", p.PredefinedMetricType == "")
 		}
 	}
+	if c := in.StepScalingPolicyConfiguration; c != nil {
+		for i, st := range c.StepAdjustments {
+			r.need(fmt.Sprintf("stepScalingPolicyConfiguration.stepAdjustments.%d.member.scalingAdjustment", i+1), st.ScalingAdjustment == nil)
+		}
+	}
 	if err := r.err(); err != nil {
 		return nil, err
 	}
@@ -299,8 +318,16 @@ func (a api) putScalingPolicy(ctx context.Context, in *putPolicyInput) (*putPoli
 		return nil, &autoscaling.Error{Code: autoscaling.CodeValidation, Message: "Predictive scaling is not supported for service namespace lambda"}
 	}
 	pin := autoscaling.PutPolicyInput{Namespace: *in.ServiceNamespace, Dimension: *in.ScalableDimension, ResourceID: *in.ResourceId,
-		Name: *in.PolicyName, Type: in.PolicyType,
-		HasStepConfig: len(in.StepScalingPolicyConfiguration) > 0 && string(in.StepScalingPolicyConfiguration) != "null"}
+		Name: *in.PolicyName, Type: in.PolicyType}
+	if c := in.StepScalingPolicyConfiguration; c != nil {
+		ss := &autoscaling.StepScaling{AdjustmentType: c.AdjustmentType, MinAdjustmentMagnitude: c.MinAdjustmentMagnitude,
+			Cooldown: c.Cooldown, MetricAggregationType: c.MetricAggregationType}
+		for _, st := range c.StepAdjustments {
+			ss.Steps = append(ss.Steps, autoscaling.StepAdjustment{Lower: st.MetricIntervalLowerBound, Upper: st.MetricIntervalUpperBound,
+				Adjustment: *st.ScalingAdjustment})
+		}
+		pin.StepScaling = ss
+	}
 	if c := in.TargetTrackingScalingPolicyConfiguration; c != nil {
 		tt := &autoscaling.TargetTracking{TargetValue: *c.TargetValue, ScaleInCooldown: c.ScaleInCooldown, ScaleOutCooldown: c.ScaleOutCooldown,
 			DisableScaleIn: c.DisableScaleIn != nil && *c.DisableScaleIn}
@@ -334,6 +361,7 @@ type scalingPolicy struct {
 	ScalableDimension                        string             `json:"ScalableDimension"`
 	PolicyType                               string             `json:"PolicyType"`
 	TargetTrackingScalingPolicyConfiguration *ttConfig          `json:"TargetTrackingScalingPolicyConfiguration,omitempty"`
+	StepScalingPolicyConfiguration           *stepConfig        `json:"StepScalingPolicyConfiguration,omitempty"`
 	Alarms                                   []alarm            `json:"Alarms"`
 	CreationTime                             awsproto.Timestamp `json:"CreationTime"`
 }
@@ -376,6 +404,16 @@ func (a api) describeScalingPolicies(ctx context.Context, in *describePoliciesIn
 				c.CustomizedMetricSpecification = cs
 			}
 			sp.TargetTrackingScalingPolicyConfiguration = c
+		}
+		if ss := p.StepScaling; ss != nil {
+			c := &stepConfig{AdjustmentType: ss.AdjustmentType, MinAdjustmentMagnitude: ss.MinAdjustmentMagnitude, Cooldown: ss.Cooldown,
+				MetricAggregationType: ss.MetricAggregationType}
+			for _, st := range ss.Steps {
+				adj := st.Adjustment
+				c.StepAdjustments = append(c.StepAdjustments, stepAdjustment{MetricIntervalLowerBound: st.Lower,
+					MetricIntervalUpperBound: st.Upper, ScalingAdjustment: &adj})
+			}
+			sp.StepScalingPolicyConfiguration = c
 		}
 		out.ScalingPolicies = append(out.ScalingPolicies, sp)
 	}
