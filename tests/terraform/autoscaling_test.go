@@ -12,11 +12,12 @@ import (
 	"github.com/reservoir-dev/reservoir/reservoirtest"
 )
 
-// testAutoScaling applies aws_appautoscaling_target, a target-tracking
-// aws_appautoscaling_policy and aws_appautoscaling_scheduled_action on a
-// function alias, plans clean, changes the max and the target value,
-// imports the target and the policy into a fresh state, and destroys, checking
-// Reservoir through the SDK after each step.
+// testAutoScaling applies aws_lambda_provisioned_concurrency_config,
+// aws_appautoscaling_target, a target-tracking aws_appautoscaling_policy and
+// aws_appautoscaling_scheduled_action on a function alias, plans clean,
+// changes the max and the target value, imports the provisioned config, the
+// target and the policy into a fresh state, and destroys, checking Reservoir
+// through the SDK after each step.
 func testAutoScaling(t *testing.T, tc *toolchain) {
 	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
 	rec := newRecorder(t, srv.URL)
@@ -29,6 +30,7 @@ func testAutoScaling(t *testing.T, tc *toolchain) {
 		targetAddr = "aws_appautoscaling_target.pc"
 		policyAddr = "aws_appautoscaling_policy.util"
 		schedAddr  = "aws_appautoscaling_scheduled_action.peak"
+		pcAddr     = "aws_lambda_provisioned_concurrency_config.live"
 	)
 	defer rec.checkNoServerErrors(t)
 	want := func(t *testing.T, max int32, target float64) {
@@ -72,7 +74,7 @@ func testAutoScaling(t *testing.T, tc *toolchain) {
 	}
 	step("Apply", func(t *testing.T, w *workdir) {
 		w.must("init", "-input=false", "-no-color")
-		wantOutput(t, w.apply(), "Resources: 5 added, 0 changed, 0 destroyed.")
+		wantOutput(t, w.apply(), "Resources: 6 added, 0 changed, 0 destroyed.")
 		want(t, 5, 0.7)
 	})
 	step("PlanIsClean", func(t *testing.T, w *workdir) { w.planIsClean() })
@@ -88,13 +90,14 @@ func testAutoScaling(t *testing.T, tc *toolchain) {
 		w.planIsClean()
 	})
 	step("Import", func(t *testing.T, w *workdir) {
-		w.must("state", "rm", "-no-color", targetAddr, policyAddr)
+		w.must("state", "rm", "-no-color", targetAddr, policyAddr, pcAddr)
+		wantOutput(t, w.must("import", "-input=false", "-no-color", pcAddr, "tf-scale,live"), "Import successful!")
 		wantOutput(t, w.must("import", "-input=false", "-no-color", targetAddr, "lambda/"+rid+"/lambda:function:ProvisionedConcurrency"), "Import successful!")
 		wantOutput(t, w.must("import", "-input=false", "-no-color", policyAddr, "lambda/"+rid+"/lambda:function:ProvisionedConcurrency/util"), "Import successful!")
 		w.planIsClean()
 	})
 	step("Destroy", func(t *testing.T, w *workdir) {
-		wantOutput(t, w.must("destroy", "-auto-approve", "-input=false", "-no-color"), "Resources: 5 destroyed.")
+		wantOutput(t, w.must("destroy", "-auto-approve", "-input=false", "-no-color"), "Resources: 6 destroyed.")
 		ts, err := ac.DescribeScalableTargets(t.Context(), &aas.DescribeScalableTargetsInput{ServiceNamespace: aastypes.ServiceNamespaceLambda})
 		if err != nil || len(ts.ScalableTargets) != 0 {
 			t.Errorf("targets after destroy: %+v (%v)", ts, err)
@@ -102,6 +105,10 @@ func testAutoScaling(t *testing.T, tc *toolchain) {
 		alarms, err := cw.DescribeAlarms(t.Context(), &cloudwatch.DescribeAlarmsInput{})
 		if err != nil || len(alarms.MetricAlarms) != 0 {
 			t.Errorf("alarms after destroy: %+v (%v)", alarms, err)
+		}
+		fns, err := lc.ListFunctions(t.Context(), &lambda.ListFunctionsInput{})
+		if err != nil || len(fns.Functions) != 0 {
+			t.Errorf("functions after destroy: %+v (%v)", fns, err)
 		}
 	})
 	t.Logf("the provider's Application Auto Scaling calls:\n%s", logsCalls(rec))

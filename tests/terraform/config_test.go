@@ -284,7 +284,8 @@ func (shared) Account() string { return account }
 func (shared) Region() string  { return region }
 
 // scalingHCL is the provisioned concurrency of a function's alias managed
-// by Application Auto Scaling, as production modules write it: a scalable
+// by Application Auto Scaling, as production modules write it: the alias's
+// provisioned concurrency config (its count left to the policy), a scalable
 // target on the alias, a target-tracking policy on
 // LambdaProvisionedConcurrencyUtilization, and a scheduled action for a
 // weekday-morning peak.
@@ -305,7 +306,18 @@ resource "aws_lambda_alias" "live" {
   function_version = aws_lambda_function.example.version
 }
 
+resource "aws_lambda_provisioned_concurrency_config" "live" {
+  function_name                     = aws_lambda_alias.live.function_name
+  qualifier                         = aws_lambda_alias.live.name
+  provisioned_concurrent_executions = 1
+
+  lifecycle {
+    ignore_changes = [provisioned_concurrent_executions]
+  }
+}
+
 resource "aws_appautoscaling_target" "pc" {
+  depends_on         = [aws_lambda_provisioned_concurrency_config.live]
   service_namespace  = "lambda"
   scalable_dimension = "lambda:function:ProvisionedConcurrency"
   resource_id        = "function:${aws_lambda_alias.live.function_name}:${aws_lambda_alias.live.name}"

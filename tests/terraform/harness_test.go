@@ -10,6 +10,7 @@
 //
 //	go test ./tests/terraform/ -v            # about 1.5–2.5 minutes on 2 cores
 //	RESERVOIR_TF_LOG=debug go test ...       # Terraform's own log (TF_LOG)
+//	RESERVOIR_TF_LOG_PATH=/tmp/tf.log ...    # ... appended to a file (TF_LOG_PATH)
 //	go test -short ./...                     # skips these tests
 package terraform
 
@@ -209,6 +210,9 @@ func (tc *toolchain) workdir(t *testing.T) *workdir {
 	}
 	if lvl := os.Getenv("RESERVOIR_TF_LOG"); lvl != "" {
 		env = append(env, "TF_LOG="+lvl)
+	}
+	if path := os.Getenv("RESERVOIR_TF_LOG_PATH"); path != "" {
+		env = append(env, "TF_LOG_PATH="+path)
 	}
 	return &workdir{t: t, tc: tc, dir: t.TempDir(), env: env}
 }
