@@ -46,12 +46,16 @@ func FullTarget(sc autoscaling.Scope, fn, q string) autoscaling.Target {
 	ts := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	return autoscaling.Target{Scope: sc, Resource: autoscaling.ResourceID{Function: fn, Qualifier: q}, ID: "0abc" + fn,
 		Min: 1, Max: 9, Suspended: autoscaling.Suspended{DynamicScalingIn: true, DynamicScalingOut: true, Scheduled: true},
-		Created: ts, Tags: map[string]string{"team": "core"}, LastScaleOut: ts.Add(time.Minute), LastScaleIn: ts.Add(2 * time.Minute)}
+		Created: ts, Tags: map[string]string{"team": "core"}, LastScaleOut: ts.Add(time.Minute), LastScaleIn: ts.Add(2 * time.Minute), ScaleOutFrom: 3}
 }
 
 func fullPolicy(sc autoscaling.Scope, fn, q, name string) autoscaling.Policy {
-	in, out := 30, 60
-	return autoscaling.Policy{Scope: sc, Resource: autoscaling.ResourceID{Function: fn, Qualifier: q}, Name: name, ID: "id-" + name,
+	in, out, mag, cool, lo, hi := 30, 60, 2, 90, -1.5, 2.5
+	// Both configurations, though a policy has one: the store keeps each.
+	step := &autoscaling.StepScaling{AdjustmentType: autoscaling.PercentChangeInCapacity, MinAdjustmentMagnitude: &mag, Cooldown: &cool,
+		MetricAggregationType: "Maximum", Steps: []autoscaling.StepAdjustment{{Upper: &lo, Adjustment: -1}, {Lower: &lo, Upper: &hi, Adjustment: 0},
+			{Lower: &hi, Adjustment: 50}}}
+	return autoscaling.Policy{StepScaling: step, Scope: sc, Resource: autoscaling.ResourceID{Function: fn, Qualifier: q}, Name: name, ID: "id-" + name,
 		Type: autoscaling.PolicyTargetTracking, TargetTracking: &autoscaling.TargetTracking{TargetValue: 0.7, ResourceLabel: "l", Predefined: "LambdaProvisionedConcurrencyUtilization",
 			Customized: &autoscaling.CustomizedMetric{Namespace: "N", MetricName: "M", Dimensions: []autoscaling.MetricDimension{{Name: "a", Value: "b"}},
 				Statistic: "Maximum", Unit: "Count"}, ScaleInCooldown: &in, ScaleOutCooldown: &out, DisableScaleIn: true},
