@@ -104,7 +104,7 @@ type Service struct {
 	role   func(ctx context.Context, sc Scope) error
 
 	// scaleMu admits one change of capacity at a time (decisions read the
-	// current capacity and write it).
+	// current capacity and write it), and deregistrations between them.
 	scaleMu sync.Mutex
 
 	mu         sync.Mutex
@@ -358,10 +358,16 @@ func (s *Service) DeregisterScalableTarget(ctx context.Context, sc Scope, namesp
 	if err != nil {
 		return err
 	}
+	// A change of capacity in progress ends first, and none starts after
+	// (each checks the target under scaleMu): once deregistered, the
+	// target's provisioned config is the user's alone (Terraform deletes
+	// it right after).
+	s.scaleMu.Lock()
 	s.mu.Lock()
 	k := TargetKey{sc, r}
 	if s.targets[k] == nil {
 		s.mu.Unlock()
+		s.scaleMu.Unlock()
 		return errNoTargetFound(r)
 	}
 	c := Change{DeleteTargets: []TargetKey{k}}
@@ -382,6 +388,7 @@ func (s *Service) DeregisterScalableTarget(ctx context.Context, sc Scope, namesp
 	c.DeleteActivities = s.activities[k]
 	if err := s.store.SaveAutoscaling(ctx, c); err != nil {
 		s.mu.Unlock()
+		s.scaleMu.Unlock()
 		return err
 	}
 	delete(s.targets, k)
@@ -393,6 +400,7 @@ func (s *Service) DeregisterScalableTarget(ctx context.Context, sc Scope, namesp
 		delete(s.actions, ak)
 	}
 	s.mu.Unlock()
+	s.scaleMu.Unlock()
 	if len(alarms) > 0 {
 		if err := s.alarms.DeleteAlarms(ctx, sc, alarms); err != nil {
 			s.log.Warn("autoscaling: delete alarms of deregistered target", "target", r.String(), "err", err)
