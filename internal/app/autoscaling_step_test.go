@@ -179,3 +179,32 @@ func TestEngineStepScalingExactSuspendedAndNoStep(t *testing.T) {
 		t.Errorf("alarm history of the uncovered alarm = %+v, want the failed action with AWS's message", h.AlarmHistoryItems)
 	}
 }
+
+// A target-tracking policy put again as StepScaling loses its two alarms
+// (a step policy's alarms are the user's); put back as target tracking,
+// it has two again.
+func TestEnginePolicyChangingTypeDropsItsAlarms(t *testing.T) {
+	e := startEngine(t, t.TempDir(), &loadModel{}, alignedClock())
+	e.register(1, 10)
+	count := func() int {
+		t.Helper()
+		out, err := e.cw.DescribeAlarms(context.Background(), cloudwatch.Scope(e.sc), cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: "TargetTracking-"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.MetricAlarms)
+	}
+	e.policy(autoscaling.TargetTracking{TargetValue: 0.7, Predefined: autoscaling.PredefinedLambdaPCUtil})
+	if n := count(); n != 2 {
+		t.Fatalf("target tracking: %d alarms, want 2", n)
+	}
+	p := e.stepPolicy("util", autoscaling.StepScaling{AdjustmentType: autoscaling.ChangeInCapacity, Steps: []autoscaling.StepAdjustment{
+		{Lower: f64(0), Adjustment: 1}}})
+	if n := count(); n != 0 || len(p.Alarms) != 0 || p.TargetTracking != nil {
+		t.Fatalf("as step scaling: %d alarms left, policy %+v", n, p)
+	}
+	e.policy(autoscaling.TargetTracking{TargetValue: 0.5, Predefined: autoscaling.PredefinedLambdaPCUtil})
+	if n := count(); n != 2 {
+		t.Fatalf("target tracking again: %d alarms, want 2", n)
+	}
+}
