@@ -223,8 +223,8 @@ func marshal(v any) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// StatementJSON renders one statement as AddPermission answers it.
-func (st *Statement) StatementJSON(resource string) string { return marshal(st.render(resource)) }
+// rendered is the statement as AddPermission answers it.
+func (st *Statement) rendered(resource string) string { return marshal(st.render(resource)) }
 
 // policyDocument renders a qualifier's policy as GetPolicy answers it.
 func policyDocument(resource string, sts []Statement) string {
@@ -331,7 +331,7 @@ func (s *Service) AddPermission(ctx context.Context, sc Scope, in PermissionInpu
 	if err != nil {
 		return "", err
 	}
-	return st.StatementJSON(resource), nil
+	return st.rendered(resource), nil
 }
 
 // RemovePermission removes a statement from the policy of the function,

@@ -15,7 +15,11 @@ import (
 
 // permissionHCL is a published function with a `live` alias and three
 // aws_lambda_permissions: another account may invoke the alias, S3 (one
-// bucket of this account) the function, and anyone its function URL.
+// bucket of this account) the function, and anyone its function URL. The
+// other account is named by its root ARN: AWS shows a principal sent as an
+// account ID as that ARN, and the provider reads it back as such, so an
+// account ID in the configuration is a perpetual replacement on AWS too
+// (hashicorp/terraform-provider-aws#30722).
 const permissionHCL = providerHCL + `
 resource "aws_lambda_function" "api" {
   function_name    = "{{.Function}}"
@@ -38,7 +42,7 @@ resource "aws_lambda_permission" "partner" {
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.api.function_name
   qualifier     = aws_lambda_alias.live.name
-  principal     = "{{.Partner}}"
+  principal     = "arn:aws:iam::{{.Partner}}:root"
 }
 
 resource "aws_lambda_permission" "s3" {
