@@ -91,12 +91,16 @@ var (
 
 // AWS's sentences for resource policies.
 const (
-	msgPolicyNotFound     = "The resource you requested does not exist."
-	msgNoPolicyAssociated = "No policy is associated with the given resource."
-	msgPolicyOnLatest     = "We currently do not support adding policies for $LATEST."
-	msgInvalidPrincipal   = "The provided principal was invalid. Please check the principal and try again."
-	policyRevisionAPI     = "GetFunction/GetAlias"
-	actionInvokeFunction  = "lambda:InvokeFunction"
+	msgPolicyNotFound       = "The resource you requested does not exist."
+	msgNoPolicyAssociated   = "No policy is associated with the given resource."
+	msgPolicyOnLatest       = "We currently do not support adding policies for $LATEST."
+	msgInvalidPrincipal     = "The provided principal was invalid. Please check the principal and try again."
+	policyRevisionAPI       = "GetFunction/GetAlias"
+	actionInvokeFunction    = "lambda:InvokeFunction"
+	actionInvokeFunctionURL = "lambda:InvokeFunctionUrl"
+	// msgAuthTypeNeedsURLAction is AWS's answer to a FunctionUrlAuthType
+	// on any other action.
+	msgAuthTypeNeedsURLAction = "FunctionUrlAuthType is only supported for lambda:InvokeFunctionUrl action"
 )
 
 // validatePermission checks AddPermission's members against the model, in
@@ -140,6 +144,9 @@ func validatePermission(st *Statement) error {
 	}
 	if _, ok := principalJSON(st.Principal); !ok {
 		return newErr(KindInvalidParameterValue, msgInvalidPrincipal)
+	}
+	if st.FunctionURLAuthType != "" && !strings.EqualFold(st.Action, actionInvokeFunctionURL) {
+		return newErr(KindInvalidParameterValue, msgAuthTypeNeedsURLAction)
 	}
 	return nil
 }

@@ -137,7 +137,7 @@ func TestPermissions(t *testing.T) {
 		t.Errorf("alias policy %+v rev %s; alias rev before %s after %s", doc, rev, alias.RevisionID, alias2.RevisionID)
 	}
 	// The same Sid on another qualifier is another statement.
-	if _, err := add("1", lambda.Statement{Sid: "s3", Action: "lambda:*", Principal: "*", FunctionURLAuthType: "NONE"}, ""); err != nil {
+	if _, err := add("1", lambda.Statement{Sid: "s3", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionURLAuthType: "NONE"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.GetPolicy(ctx, sc, "f:1", ""); err != nil {
@@ -163,6 +163,7 @@ func TestPermissions(t *testing.T) {
 		{"bad source arn", "", lambda.Statement{Sid: "n", Action: "lambda:InvokeFunction", Principal: "*", SourceArn: "bucket"}, "", lambda.KindValidation},
 		{"bad org", "", lambda.Statement{Sid: "n", Action: "lambda:InvokeFunction", Principal: "*", PrincipalOrgID: "org"}, "", lambda.KindValidation},
 		{"bad auth type", "", lambda.Statement{Sid: "n", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionURLAuthType: "IAM"}, "", lambda.KindValidation},
+		{"auth type on another action", "", lambda.Statement{Sid: "n", Action: "lambda:*", Principal: "*", FunctionURLAuthType: "NONE"}, "", lambda.KindInvalidParameterValue},
 		{"missing alias", "nope", lambda.Statement{Sid: "n", Action: "lambda:InvokeFunction", Principal: "*"}, "", lambda.KindResourceNotFound},
 		{"missing version", "7", lambda.Statement{Sid: "n", Action: "lambda:InvokeFunction", Principal: "*"}, "", lambda.KindResourceNotFound},
 	}
