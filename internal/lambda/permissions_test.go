@@ -252,7 +252,8 @@ func TestPolicySizeLimit(t *testing.T) {
 // own account needs no statement.
 func TestCrossAccountInvoke(t *testing.T) {
 	ctx := context.Background()
-	svc := newService(t, &gateExecutor{}, 1000, lambda.AsyncOptions{})
+	g := &gateExecutor{}
+	svc := newService(t, g, 1000, lambda.AsyncOptions{})
 	mustCreate(t, svc, "f", true)
 	if _, err := svc.CreateAlias(ctx, sc, lambda.AliasInput{FunctionName: "f", Name: "live", FunctionVersion: strPtr("1")}); err != nil {
 		t.Fatal(err)
@@ -305,6 +306,19 @@ func TestCrossAccountInvoke(t *testing.T) {
 	}
 	if err := invoke(other, arn, "$LATEST"); err != nil {
 		t.Errorf("$LATEST answers to the unqualified policy: %v", err)
+	}
+	// An allowed Event invocation is queued, and runs, in the owner's
+	// account; DryRun answers the permission only.
+	calls, _, _ := g.stats()
+	if out, err := svc.Invoke(ctx, other, lambda.InvokeInput{FunctionName: arn, InvocationType: lambda.InvokeEvent, Payload: []byte(`{}`)}); err != nil || out.StatusCode != 202 {
+		t.Fatalf("Event: %+v %v", out, err)
+	}
+	waitFor(t, func() bool { n, _, _ := g.stats(); return n == calls+1 })
+	if out, err := svc.Invoke(ctx, other, lambda.InvokeInput{FunctionName: arn, InvocationType: lambda.InvokeDryRun}); err != nil || out.StatusCode != 204 {
+		t.Errorf("DryRun: %+v %v", out, err)
+	}
+	if _, err := svc.Invoke(ctx, other, lambda.InvokeInput{FunctionName: arn + ":1", InvocationType: lambda.InvokeDryRun}); errKind(err) != lambda.KindAccessDenied {
+		t.Errorf("DryRun of version 1, which has no policy: %v", err)
 	}
 	ok, err := svc.PolicyAllows(ctx, sc, "f", "7", lambda.PolicyRequest{Action: "lambda:InvokeFunction", PrincipalAccount: other.Account})
 	if ok || errKind(err) != lambda.KindResourceNotFound {
