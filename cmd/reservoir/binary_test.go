@@ -90,7 +90,7 @@ func TestREADMECommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	uncached := strings.Replace(first[2], " ./...", " -count=1 ./...", 1) // go test -race [flags] -count=1 ./...
+	uncached := strings.Replace(first[2], "go test -race ", "go test -race -count=1 ", 1) // go test -race -count=1 [flags] [packages] ./...
 	if !strings.Contains(string(ci), "\n"+uncached+"\n") {
 		t.Errorf(".ci/run does not run README's test command uncached (%s)", uncached)
 	}

@@ -29,6 +29,8 @@ const (
 	KindServiceUnavailable
 	// KindInvalidRuntime: the runtime cannot run here (e.g. its interpreter is missing).
 	KindInvalidRuntime
+	// KindPolicyLengthExceeded: a resource policy would pass MaxPolicySize.
+	KindPolicyLengthExceeded
 )
 
 // Error is a client-visible domain error: its Message is AWS's own sentence.

@@ -800,6 +800,7 @@ func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) 
 			gone = fn.Versions[i]
 			fn.Versions = slices.Delete(fn.Versions, i, i+1)
 			delete(fn.EventInvoke, ref.Qualifier)
+			delete(fn.Policies, ref.Qualifier)
 			var undo func()
 			_, released := fn.Provisioned[ref.Qualifier]
 			if released {

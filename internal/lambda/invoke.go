@@ -251,8 +251,14 @@ func routeAlias(a *Alias) string {
 // event (Event), or only checks the request (DryRun). A synchronous call
 // that finds no free concurrency is throttled with the reason. A call whose
 // ctx ends while its function runs returns ctx's error; the function runs on
-// and holds its concurrency until it ends.
+// and holds its concurrency until it ends. A function of another account
+// (named by its ARN) runs in that account once its resource policy allows
+// the caller (invokeScope).
 func (s *Service) Invoke(ctx context.Context, sc Scope, in InvokeInput) (InvokeOutput, error) {
+	sc, err := s.invokeScope(ctx, sc, in.FunctionName, in.Qualifier)
+	if err != nil {
+		return InvokeOutput{}, err
+	}
 	p, err := s.prepareInvoke(sc, &in)
 	if err != nil {
 		return InvokeOutput{}, err

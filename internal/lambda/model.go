@@ -46,6 +46,11 @@ type Function struct {
 	// version number or an alias name).
 	EventInvoke map[string]*EventInvokeConfig
 
+	// Policies holds the resource policies' statements, in the order they
+	// were added, by qualifier ($LATEST for the unqualified function, a
+	// version number or an alias name); a policy has at least one.
+	Policies map[string][]Statement
+
 	// running is the settled $LATEST that invocations run while Latest is
 	// being updated (Latest.Phase is Updating); nil otherwise. It lives only
 	// in the in-memory snapshot shown during the update.

@@ -405,6 +405,12 @@ func (fn *Function) clone() *Function {
 			c.EventInvoke[k] = e.clone()
 		}
 	}
+	if fn.Policies != nil {
+		c.Policies = make(map[string][]Statement, len(fn.Policies))
+		for k, sts := range fn.Policies {
+			c.Policies[k] = slices.Clone(sts)
+		}
+	}
 	c.Tags = make(map[string]string, len(fn.Tags))
 	for k, v := range fn.Tags {
 		c.Tags[k] = v

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
-	"github.com/reservoir-dev/reservoir/internal/lambda"
 )
 
 func (a *API) tagResource(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
@@ -41,7 +40,7 @@ func (a *API) listTags(w http.ResponseWriter, r *http.Request, c awsproto.Caller
 }
 
 // The reads below answer for features Reservoir does not model (code
-// signing, resource policies, runtime management,
+// signing, runtime management,
 // recursion control, function URLs) with what AWS answers for a function
 // that has none of them configured.
 
@@ -55,13 +54,6 @@ func (a *API) getFunctionCodeSigningConfig(w http.ResponseWriter, r *http.Reques
 		FunctionName         string `json:"FunctionName"`
 	}{FunctionName: view.Function.Name})
 	return nil
-}
-
-func (a *API) getPolicy(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
-	if _, err := a.svc.GetFunction(r.Context(), scope(c), r.PathValue("FunctionName"), r.URL.Query().Get("Qualifier")); err != nil {
-		return err
-	}
-	return &lambda.Error{Kind: lambda.KindResourceNotFound, Message: "The resource you requested does not exist."}
 }
 
 func (a *API) getRuntimeManagementConfig(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {

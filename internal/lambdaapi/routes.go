@@ -97,6 +97,9 @@ func (a *API) routes() []route {
 		{"PUT /2015-03-31/functions/{FunctionName}/aliases/{Name}", "UpdateAlias", a.updateAlias},
 		{"DELETE /2015-03-31/functions/{FunctionName}/aliases/{Name}", "DeleteAlias", a.deleteAlias},
 		{"POST /2015-03-31/functions/{FunctionName}/invocations", "Invoke", a.invoke},
+		{"POST /2015-03-31/functions/{FunctionName}/policy", "AddPermission", a.addPermission},
+		{"GET /2015-03-31/functions/{FunctionName}/policy", "GetPolicy", a.getPolicy},
+		{"DELETE /2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission", a.removePermission},
 		{"PUT /2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency", a.putFunctionConcurrency},
 		{"DELETE /2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency", a.deleteFunctionConcurrency},
 		{"GET /2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency", a.getFunctionConcurrency},
@@ -115,7 +118,6 @@ func (a *API) routes() []route {
 		{"GET /2017-03-31/tags/{Resource}", "ListTags", a.listTags},
 		// Reads the Terraform provider and the CLI issue for a function.
 		{"GET /2020-06-30/functions/{FunctionName}/code-signing-config", "GetFunctionCodeSigningConfig", a.getFunctionCodeSigningConfig},
-		{"GET /2015-03-31/functions/{FunctionName}/policy", "GetPolicy", a.getPolicy},
 		{"GET /2021-07-20/functions/{FunctionName}/runtime-management-config", "GetRuntimeManagementConfig", a.getRuntimeManagementConfig},
 		{"GET /2024-08-31/functions/{FunctionName}/recursion-config", "GetFunctionRecursionConfig", a.getRecursionConfig},
 		{"GET /2021-10-31/functions/{FunctionName}/urls", "ListFunctionUrlConfigs", a.listFunctionURLConfigs},
@@ -223,6 +225,8 @@ func wireError(e *lambda.Error) *awsproto.Error {
 		out.Status, out.Code = 400, "InvalidZipFileException"
 	case lambda.KindInvalidRuntime:
 		out.Status, out.Code = 502, "InvalidRuntimeException"
+	case lambda.KindPolicyLengthExceeded:
+		out.Status, out.Code = 400, "PolicyLengthExceededException"
 	case lambda.KindServiceUnavailable:
 		out.Status, out.Code, out.TypeValue = 503, "ServiceException", "Service"
 	default:

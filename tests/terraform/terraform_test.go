@@ -53,6 +53,10 @@ func TestTerraform(t *testing.T) {
 		t.Parallel()
 		testEventInvokeConfig(t, tc)
 	})
+	t.Run("Permission", func(t *testing.T) {
+		t.Parallel()
+		testPermission(t, tc)
+	})
 	t.Run("IAMPolicy", func(t *testing.T) {
 		t.Parallel()
 		testIAMPolicy(t, tc)

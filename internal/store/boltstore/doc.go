@@ -92,7 +92,9 @@
 //	                  aliases (map name -> aliasRecord), reserved_concurrency
 //	                  (absent: no reservation; 0 is a reservation),
 //	                  provisioned (map qualifier -> provisionedRecord), tags,
-//	                  event_invoke (map qualifier -> eventInvokeRecord)
+//	                  event_invoke (map qualifier -> eventInvokeRecord),
+//	                  policies (map qualifier -> []statementRecord, in the
+//	                  order added; $LATEST is the unqualified function's)
 //	configRecord      version, description, runtime, handler, role,
 //	                  memory_size_mb, timeout_s, ephemeral_storage_mb,
 //	                  architectures, package_type, environment, tracing_mode,
@@ -106,6 +108,10 @@
 //	eventInvokeRecord qualifier, max_retry_attempts, max_event_age_s (each
 //	                  absent: not set), on_success, on_failure (destination
 //	                  ARNs; absent: none), last_modified
+//	statementRecord   sid, action, principal (as AddPermission was sent
+//	                  it), source_arn, source_account, event_source_token,
+//	                  principal_org_id, function_url_auth_type,
+//	                  invoked_via_function_url (each absent: no condition)
 //	roleRecord        account, name, id, path, assume_role_policy_document,
 //	                  description, max_session_duration_s, create_date, tags,
 //	                  inline_policies (map policy name -> document),
@@ -149,7 +155,7 @@
 // as "" and zero. Empty maps and slices are omitted and load as nil, except a
 // function's aliases, provisioned and tags, which load as empty maps. A field
 // added to a record without changing the meaning of the others (a role's
-// inline_policies and attached_policies, a configuration's logging, a function's event_invoke) keeps the version: records written
+// inline_policies and attached_policies, a configuration's logging, a function's event_invoke and policies) keeps the version: records written
 // before it lack the field and load it as empty. So does a meta key that
 // only this release reads (code_url_key): older releases ignore it.
 //

@@ -24,6 +24,21 @@ type functionRecord struct {
 	Provisioned         map[string]provisionedRecord `json:"provisioned,omitempty"`
 	Tags                map[string]string            `json:"tags,omitempty"`
 	EventInvoke         map[string]eventInvokeRecord `json:"event_invoke,omitempty"`
+	Policies            map[string][]statementRecord `json:"policies,omitempty"`
+}
+
+// statementRecord is one resource policy statement, as AddPermission was
+// sent it; an absent condition member is one it does not have.
+type statementRecord struct {
+	Sid                   string `json:"sid"`
+	Action                string `json:"action"`
+	Principal             string `json:"principal"`
+	SourceArn             string `json:"source_arn,omitempty"`
+	SourceAccount         string `json:"source_account,omitempty"`
+	EventSourceToken      string `json:"event_source_token,omitempty"`
+	PrincipalOrgID        string `json:"principal_org_id,omitempty"`
+	FunctionURLAuthType   string `json:"function_url_auth_type,omitempty"`
+	InvokedViaFunctionURL bool   `json:"invoked_via_function_url,omitempty"`
 }
 
 // eventInvokeRecord is one qualifier's event invoke config; an absent limit
@@ -161,6 +176,18 @@ func functionToRecord(fn *lambda.Function) (functionRecord, error) {
 			}
 		}
 	}
+	if len(fn.Policies) > 0 {
+		rec.Policies = make(map[string][]statementRecord, len(fn.Policies))
+		for q, sts := range fn.Policies {
+			out := make([]statementRecord, len(sts))
+			for i, st := range sts {
+				out[i] = statementRecord{Sid: st.Sid, Action: st.Action, Principal: st.Principal, SourceArn: st.SourceArn,
+					SourceAccount: st.SourceAccount, EventSourceToken: st.EventSourceToken, PrincipalOrgID: st.PrincipalOrgID,
+					FunctionURLAuthType: st.FunctionURLAuthType, InvokedViaFunctionURL: st.InvokedViaFunctionURL}
+			}
+			rec.Policies[q] = out
+		}
+	}
 	return rec, nil
 }
 
@@ -272,6 +299,18 @@ func (rec functionRecord) toDomain() *lambda.Function {
 				OnFailure:                c.OnFailure,
 				LastModified:             c.LastModified,
 			}
+		}
+	}
+	if len(rec.Policies) > 0 {
+		fn.Policies = make(map[string][]lambda.Statement, len(rec.Policies))
+		for q, sts := range rec.Policies {
+			out := make([]lambda.Statement, len(sts))
+			for i, st := range sts {
+				out[i] = lambda.Statement{Sid: st.Sid, Action: st.Action, Principal: st.Principal, SourceArn: st.SourceArn,
+					SourceAccount: st.SourceAccount, EventSourceToken: st.EventSourceToken, PrincipalOrgID: st.PrincipalOrgID,
+					FunctionURLAuthType: st.FunctionURLAuthType, InvokedViaFunctionURL: st.InvokedViaFunctionURL}
+			}
+			fn.Policies[q] = out
 		}
 	}
 	return fn

@@ -24,7 +24,8 @@ import (
 func knownFields() map[reflect.Type]int {
 	return map[reflect.Type]int{
 		reflect.TypeFor[lambda.Scope]():                2,
-		reflect.TypeFor[lambda.Function]():             11,
+		reflect.TypeFor[lambda.Function]():             12,
+		reflect.TypeFor[lambda.Statement]():            9,
 		reflect.TypeFor[lambda.EventInvokeConfig]():    6,
 		reflect.TypeFor[lambda.Config]():               18,
 		reflect.TypeFor[lambda.Alias]():                5,
@@ -172,6 +173,11 @@ func AssertFunction(t testing.TB, got, want *lambda.Function) {
 		ec.eq("OnSuccess", ge.OnSuccess, we.OnSuccess)
 		ec.eq("OnFailure", ge.OnFailure, we.OnFailure)
 		ec.time("LastModified", ge.LastModified, we.LastModified)
+	}
+
+	c.eq("policy qualifiers", sortedKeys(got.Policies), sortedKeys(want.Policies))
+	for q, ws := range want.Policies {
+		c.eq(fmt.Sprintf("Policies[%q]", q), fmt.Sprintf("%+v", got.Policies[q]), fmt.Sprintf("%+v", ws))
 	}
 
 	eqMap(c, "Tags", got.Tags, want.Tags)

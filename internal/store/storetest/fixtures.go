@@ -106,6 +106,17 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 				LastModified:         base.Add(40 * time.Minute),
 			},
 		},
+		Policies: map[string][]lambda.Statement{
+			lambda.LatestVersion: {
+				{Sid: "s3", Action: "lambda:InvokeFunction", Principal: "s3.amazonaws.com",
+					SourceArn: "arn:aws:s3:::bucket", SourceAccount: scope.Account},
+				{Sid: "xaccount", Action: "lambda:*", Principal: "210987654321", PrincipalOrgID: "o-abcdefghij",
+					EventSourceToken: "tok.en", InvokedViaFunctionURL: true},
+			},
+			"live": {
+				{Sid: "url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionURLAuthType: "NONE"},
+			},
+		},
 	}
 }
 
