@@ -13,8 +13,7 @@ import (
 // Application Auto Scaling records live in one bucket, as JSON, under keys
 // "<kind>\x00<account>\x00<region>\x00<resource id>[\x00<name or id>]",
 // kind one of t (target), p (policy), s (scheduled action), a (activity).
-// The values are the domain's structs encoded by encoding/json (their Go
-// field names are the record's keys; renaming one is a schema change).
+// The values are the records of autoscaling_records.go as JSON.
 
 func asKey(kind string, sc autoscaling.Scope, r autoscaling.ResourceID, name string) []byte {
 	k := kind + "\x00" + sc.Account + "\x00" + sc.Region + "\x00" + r.String()
@@ -37,24 +36,24 @@ func (s *Store) LoadAutoscaling(ctx context.Context) (autoscaling.Snapshot, erro
 			var err error
 			switch k[0] {
 			case 't':
-				var t autoscaling.Target
-				if err = json.Unmarshal(v, &t); err == nil {
-					snap.Targets = append(snap.Targets, t)
+				var r asTargetRecord
+				if err = json.Unmarshal(v, &r); err == nil {
+					snap.Targets = append(snap.Targets, r.target())
 				}
 			case 'p':
-				var p autoscaling.Policy
-				if err = json.Unmarshal(v, &p); err == nil {
-					snap.Policies = append(snap.Policies, p)
+				var r asPolicyRecord
+				if err = json.Unmarshal(v, &r); err == nil {
+					snap.Policies = append(snap.Policies, r.policy())
 				}
 			case 's':
-				var a autoscaling.ScheduledAction
-				if err = json.Unmarshal(v, &a); err == nil {
-					snap.Actions = append(snap.Actions, a)
+				var r asActionRecord
+				if err = json.Unmarshal(v, &r); err == nil {
+					snap.Actions = append(snap.Actions, r.action())
 				}
 			case 'a':
-				var a autoscaling.Activity
-				if err = json.Unmarshal(v, &a); err == nil {
-					snap.Activities = append(snap.Activities, a)
+				var r asActivityRecord
+				if err = json.Unmarshal(v, &r); err == nil {
+					snap.Activities = append(snap.Activities, r.activity())
 				}
 			default:
 				err = fmt.Errorf("unknown record kind %q", k[0])
@@ -82,22 +81,22 @@ func (s *Store) SaveAutoscaling(ctx context.Context, c autoscaling.Change) error
 		return nil
 	}
 	for _, t := range c.Targets {
-		if err := put(asKey("t", t.Scope, t.Resource, ""), t); err != nil {
+		if err := put(asKey("t", t.Scope, t.Resource, ""), toTargetRecord(t)); err != nil {
 			return err
 		}
 	}
 	for _, p := range c.Policies {
-		if err := put(asKey("p", p.Scope, p.Resource, p.Name), p); err != nil {
+		if err := put(asKey("p", p.Scope, p.Resource, p.Name), toPolicyRecord(p)); err != nil {
 			return err
 		}
 	}
 	for _, a := range c.Actions {
-		if err := put(asKey("s", a.Scope, a.Resource, a.Name), a); err != nil {
+		if err := put(asKey("s", a.Scope, a.Resource, a.Name), toActionRecord(a)); err != nil {
 			return err
 		}
 	}
 	for _, a := range c.Activities {
-		if err := put(asKey("a", a.Scope, a.Resource, a.ID), a); err != nil {
+		if err := put(asKey("a", a.Scope, a.Resource, a.ID), toActivityRecord(a)); err != nil {
 			return err
 		}
 	}

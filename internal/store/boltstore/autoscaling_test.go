@@ -3,6 +3,7 @@ package boltstore_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,6 +47,13 @@ func TestMigratesSchemaV6(t *testing.T) {
 	mustClose(t, s)
 	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
 		t.Errorf("schema_version after the migration = %q, want 7", v)
+	}
+	// The value is the record (doc.go's schema), not the domain type.
+	v := rawGet(t, path, "autoscaling", "t\x00123456789012\x00us-east-1\x00function:fn:live")
+	for _, key := range []string{`"account":"123456789012"`, `"function":"fn"`, `"qualifier":"live"`, `"suspended_in":true`, `"last_scale_out":`} {
+		if !strings.Contains(v, key) {
+			t.Errorf("stored target %s lacks %s", v, key)
+		}
 	}
 	s = mustOpen(t, path)
 	defer mustClose(t, s)

@@ -32,8 +32,9 @@
 //	           (the name is the last part and may hold "/")
 //	cw_history "<account>/<region>/"<time><seq> -> cwHistoryRecord (JSON)
 //	autoscaling <kind>\x00<account>\x00<region>\x00<resource id>[\x00<name>]
-//	           -> a scalable target, scaling policy, scheduled action or
-//	           scaling activity (JSON; version 7; see autoscaling.go)
+//	           -> asTargetRecord (kind t), asPolicyRecord (p, name the
+//	           policy's), asActionRecord (s, the scheduled action's) or
+//	           asActivityRecord (a, the activity's ID) (JSON; version 7)
 //
 // In the log buckets, <group id>, <stream id>, <timestamp> and <seq> are
 // 8-byte big-endian unsigned integers, so a group's streams are one key range
@@ -148,6 +149,22 @@
 //	                  stat_period, stat, stat_unit), expression, label,
 //	                  return_data (absent: true), period, account_id
 //	cwHistoryRecord   alarm_name, alarm_type, type, summary, data
+//	asTargetRecord    account, region, function, qualifier, id, min, max,
+//	                  suspended_in, suspended_out, suspended_scheduled, created,
+//	                  tags, last_scale_out, last_scale_in, scale_out_from
+//	asPolicyRecord    account, region, function, qualifier, name, id, type,
+//	                  target_tracking {target_value, predefined,
+//	                  resource_label, customized {namespace, metric_name,
+//	                  dimensions, statistic, unit}, scale_out_cooldown_s,
+//	                  scale_in_cooldown_s, disable_scale_in}, step_scaling
+//	                  {adjustment_type, steps [{lower, upper, adjustment}],
+//	                  min_adjustment_magnitude, cooldown_s,
+//	                  metric_aggregation_type}, alarms [{name, arn}], created
+//	asActionRecord    account, region, function, qualifier, name, id, schedule,
+//	                  timezone, start, end (zero: none), min, max (absent: not
+//	                  set), created, last_fired (the due time it last ran for)
+//	asActivityRecord  account, region, function, qualifier, id, description,
+//	                  cause, start, end (zero: in progress), status, message
 //
 // Times are RFC 3339 with nanoseconds, in UTC. Only the requested count and
 // modification time of a provisioned concurrency config are stored: its status
