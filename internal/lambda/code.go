@@ -20,6 +20,8 @@ type codeGC struct {
 	deleting map[string]chan struct{} // digest → closed when its deletion ended
 }
 
+// Lock order: mu before the layer index's mu.
+
 // pinCode keeps digest from being collected until unpin is called: from
 // before an upload stores the package until the function referencing it is
 // published (or the upload failed). If the package is being deleted, it first
@@ -78,6 +80,8 @@ func (s *Service) collectCode(ctx context.Context, candidates ...string) []strin
 				}
 			}
 		}
+		// A layer version's zip is kept while the version exists.
+		s.layers.eachDigest(func(d string) { delete(doomed, d) })
 	}
 	if g.deleting == nil {
 		g.deleting = map[string]chan struct{}{}

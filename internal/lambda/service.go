@@ -76,6 +76,8 @@ type Service struct {
 
 	code codeGC // which packages may be deleted: pins and deletions under way
 
+	layers layerIndex // every layer, by scope and name
+
 	mu     sync.RWMutex // guards scopes (the index, not the functions)
 	scopes map[Scope]map[string]*entry
 }
@@ -137,6 +139,7 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		check:    o.CheckCode,
 		runtimes: o.Runtimes,
 		scopes:   make(map[Scope]map[string]*entry),
+		layers:   layerIndex{write: make(chan struct{}, 1)},
 	}
 	fns, err := o.Store.LoadFunctions(ctx)
 	if err != nil {
@@ -158,6 +161,13 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		for q, pc := range fn.Provisioned {
 			s.acct.SetProvisioned(cs, fn.Name, q, pc.Requested)
 		}
+	}
+	layers, err := o.Store.LoadLayers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load layers: %w", err)
+	}
+	for _, l := range layers {
+		s.layers.set(l)
 	}
 	s.async = newAsyncQueue(s, o.Async)
 	s.pending = events

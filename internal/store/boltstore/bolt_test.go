@@ -116,8 +116,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "6" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "6")
+	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
+		t.Errorf("meta/schema_version = %q, want %q", v, "8")
 	}
 }
 
@@ -199,7 +199,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"7", "newer release"},
+		{"9", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -250,7 +250,7 @@ func TestMigratesSchemaV1(t *testing.T) {
 	}
 	mustClose(t, s)
 	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 1 wrote
-		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history", "policies"} {
+		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history", "policies", "layers"} {
 			if err := tx.DeleteBucket([]byte(b)); err != nil {
 				return err
 			}
@@ -272,8 +272,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "6" {
-		t.Errorf("schema_version after the migration = %q, want 6", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
+		t.Errorf("schema_version after the migration = %q, want 8", v)
 	}
 }
 

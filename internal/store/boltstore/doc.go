@@ -3,13 +3,13 @@
 // read-write transaction, fsync'd on commit, so a change is durable when the
 // method returns nil and absent when it returns an error (or the process dies).
 //
-// # Schema, version 6
+// # Schema, version 8
 //
-// The file holds thirteen top-level buckets. Keys outside the log and
+// The file holds fourteen top-level buckets. Keys outside the log and
 // CloudWatch buckets are UTF-8 strings; "/" separates key parts, so no part may be empty or contain
 // "/".
 //
-//	meta       "schema_version" -> "6" (ASCII decimal)
+//	meta       "schema_version" -> "8" (ASCII decimal)
 //	           "code_url_key" -> 32 random bytes: the secret that signs
 //	           GetFunction's Code.Location URLs (written once, on first use)
 //	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
@@ -31,6 +31,8 @@
 //	cw_alarms  "<account>/<region>/<alarm name>" -> cwAlarmRecord (JSON)
 //	           (the name is the last part and may hold "/")
 //	cw_history "<account>/<region>/"<time><seq> -> cwHistoryRecord (JSON)
+//	layers     "<account>/<region>/<layer name>" -> layerRecord (JSON): a
+//	           layer with its versions (version 8)
 //
 // In the log buckets, <group id>, <stream id>, <timestamp> and <seq> are
 // 8-byte big-endian unsigned integers, so a group's streams are one key range
@@ -139,6 +141,14 @@
 //	                  stat_period, stat, stat_unit), expression, label,
 //	                  return_data (absent: true), period, account_id
 //	cwHistoryRecord   alarm_name, alarm_type, type, summary, data
+//	layerRecord       account, region, name, last_version (the newest
+//	                  number ever published; kept after every version is
+//	                  deleted), versions ([]layerVersionRecord, oldest first)
+//	layerVersionRecord version, description, license_info,
+//	                  compatible_runtimes, compatible_architectures,
+//	                  code_sha256 (the zip, in the code bucket), code_size,
+//	                  created_date, policy ([]{sid, action, principal,
+//	                  organization_id}, in the order added), policy_revision
 //
 // Times are RFC 3339 with nanoseconds, in UTC. Only the requested count and
 // modification time of a provisioned concurrency config are stored: its status
@@ -153,8 +163,9 @@
 // Any change to the layout or to the meaning of a record field bumps
 // schema_version, and Open migrates older files: a version 1 file (no async
 // bucket), version 2 file (no log buckets), version 3 file (no CloudWatch
-// buckets) or version 4 file (no policies bucket) gets the missing buckets
-// and version 6. Versions 3 to 5 stored one key per log event, valued its
+// buckets), version 4 file (no policies bucket), version 6 file or version 7
+// file (no layers bucket; 7 is the autoscaling release's schema, whose
+// buckets come with it) gets the missing buckets and version 8. Versions 3 to 5 stored one key per log event, valued its
 // ingestion time (uvarint) and message, under the key a block of it has:
 // Open rewrites each such value as a block of one event, in the transaction
 // that stamps version 6 (an old file's events stay one per block; new

@@ -40,8 +40,8 @@ func TestMigratesSchemaV4(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "6" {
-		t.Errorf("schema_version after the migration = %q, want 6", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
+		t.Errorf("schema_version after the migration = %q, want 8", v)
 	}
 	if v := rawGet(t, path, "policies", "123456789012/p"); v == "" {
 		t.Error("policy missing after the migration")

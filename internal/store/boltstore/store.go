@@ -38,8 +38,11 @@ const (
 	// migrates version 1 files (which have no async bucket), version 2
 	// files (which have no log buckets), version 3 files (which have no
 	// CloudWatch buckets), version 4 files (which have no policies bucket)
-	// and version 5 files (one key per log event rather than blocks).
-	SchemaVersion = 6
+	// version 5 files (one key per log event rather than blocks), version 6
+	// files (no layers bucket) and version 7 files (no layers bucket either:
+	// 7 is the Application Auto Scaling schema, whose buckets this release
+	// creates only when it has them in allBuckets).
+	SchemaVersion = 8
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -58,6 +61,7 @@ const (
 	bucketCWData    = "cw_data"
 	bucketCWAlarms  = "cw_alarms"
 	bucketCWHistory = "cw_history"
+	bucketLayers    = "layers"
 
 	keySchemaVersion = "schema_version"
 )
@@ -164,7 +168,7 @@ func (s *Store) commit() {
 // allBuckets returns the top-level buckets of the schema, meta first.
 func allBuckets() []string {
 	return []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles, bucketAsync,
-		bucketLogGroups, bucketStreams, bucketEvents, bucketCWSeries, bucketCWData, bucketCWAlarms, bucketCWHistory, bucketPolicies}
+		bucketLogGroups, bucketStreams, bucketEvents, bucketCWSeries, bucketCWData, bucketCWAlarms, bucketCWHistory, bucketPolicies, bucketLayers}
 }
 
 // initSchema checks the schema version of an existing file, or stamps a new
@@ -186,10 +190,12 @@ func initSchema(tx *bolt.Tx) error {
 			}
 		}
 	case string(got) == want:
-	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4", string(got) == "5":
+	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4", string(got) == "5",
+		string(got) == "6", string(got) == "7":
 		// Version 2 added the async bucket, version 3 the log buckets,
 		// version 4 the CloudWatch buckets, version 5 the policies bucket,
-		// all created below; version 6 stores log events in blocks, migrated
+		// version 7 the autoscaling buckets, version 8 the layers bucket, all
+		// created below; version 6 stores log events in blocks, migrated
 		// below.
 	default:
 		n, err := strconv.Atoi(string(got))

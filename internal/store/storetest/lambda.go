@@ -43,6 +43,7 @@ func RunLambdaStoreContract(t *testing.T, newStore func(t *testing.T) lambda.Sto
 	t.Run("CanceledContext", func(t *testing.T) { testLambdaCanceled(t, newStore(t)) })
 	t.Run("ConcurrentSaves", func(t *testing.T) { testConcurrentSaves(t, newStore(t)) })
 	t.Run("AsyncEvents", func(t *testing.T) { testAsyncEvents(t, newStore(t)) })
+	runLayerContract(t, newStore)
 }
 
 // testAsyncEvents: events round-trip whole, a resave replaces, a delete
