@@ -170,10 +170,10 @@ var (
 
 // Limits of layers.
 const (
-	MaxFunctionLayers   = 5
-	maxLayerRuntimes    = 15
-	maxLayerArchs       = 2
-	maxLayerListItems   = 50
+	MaxFunctionLayers = 5
+	maxLayerRuntimes  = 15
+	maxLayerArchs     = 2
+	maxLayerListItems = 50
 )
 
 // Messages AWS sends about layers.

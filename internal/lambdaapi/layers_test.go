@@ -41,8 +41,8 @@ func TestSDKLayerLifecycle(t *testing.T) {
 	before := time.Now().Add(-time.Second)
 	out, err := c.PublishLayerVersion(ctx, &awslambda.PublishLayerVersionInput{
 		LayerName: aws.String("deps"), Description: aws.String("shared deps"), LicenseInfo: aws.String("MIT"),
-		Content:            &types.LayerVersionContentInput{ZipFile: zipA},
-		CompatibleRuntimes: []types.Runtime{types.RuntimePython312, types.RuntimePython313},
+		Content:                 &types.LayerVersionContentInput{ZipFile: zipA},
+		CompatibleRuntimes:      []types.Runtime{types.RuntimePython312, types.RuntimePython313},
 		CompatibleArchitectures: []types.Architecture{types.ArchitectureX8664},
 	})
 	if err != nil {
