@@ -126,14 +126,25 @@ func (s *Service) sweepCode(ctx context.Context) {
 }
 
 // eachDigest calls f with the digest of every package fn references: its
-// $LATEST, its versions, and the $LATEST an update in progress replaces.
+// $LATEST, its versions, and the $LATEST an update in progress replaces,
+// with their layers.
 func (fn *Function) eachDigest(f func(string)) {
-	f(fn.Latest.CodeSha256)
+	fn.Latest.eachDigest(f)
 	for _, v := range fn.Versions {
-		f(v.CodeSha256)
+		v.eachDigest(f)
 	}
 	if fn.running != nil {
-		f(fn.running.CodeSha256)
+		fn.running.eachDigest(f)
+	}
+}
+
+// eachDigest calls f with the digest of the configuration's package and of
+// each of its layers: a function keeps the layer versions it runs with
+// even once they are deleted, as on AWS.
+func (c *Config) eachDigest(f func(string)) {
+	f(c.CodeSha256)
+	for _, l := range c.Layers {
+		f(l.CodeSha256)
 	}
 }
 

@@ -69,8 +69,11 @@ type Config struct {
 	Logging          Logging
 	CodeSha256       string // base64 of the SHA-256 of the zip, as AWS reports it
 	CodeSize         int64
-	LastModified     time.Time
-	RevisionID       string
+	// Layers are the layer versions the configuration runs with, in order
+	// (later ones overwrite earlier ones under /opt); nil: none.
+	Layers       []LayerRef
+	LastModified time.Time
+	RevisionID   string
 	// Phase is where the configuration stands in AWS's function states. It
 	// is never stored: the store only ever holds settled functions.
 	Phase Phase

@@ -425,6 +425,7 @@ func (fn *Function) clone() *Function {
 func (c Config) clone() Config {
 	out := c
 	out.Architectures = slices.Clone(c.Architectures)
+	out.Layers = slices.Clone(c.Layers)
 	if c.Environment != nil {
 		out.Environment = make(map[string]string, len(c.Environment))
 		for k, v := range c.Environment {

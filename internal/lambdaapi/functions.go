@@ -32,6 +32,7 @@ type functionConfigIn struct {
 	TracingConfig    *tracingConfig    `json:"TracingConfig"`
 	EphemeralStorage *ephemeralStorage `json:"EphemeralStorage"`
 	LoggingConfig    *loggingConfigIn  `json:"LoggingConfig"`
+	Layers           []string          `json:"Layers"`
 	RevisionID       string            `json:"RevisionId"`
 }
 
@@ -39,7 +40,7 @@ func (c functionConfigIn) domain(name string) lambda.FunctionInput {
 	in := lambda.FunctionInput{
 		FunctionName: name, Runtime: c.Runtime, Role: c.Role, Handler: c.Handler,
 		Description: c.Description, Timeout: c.Timeout, MemorySize: c.MemorySize,
-		RevisionID: c.RevisionID,
+		RevisionID: c.RevisionID, Layers: c.Layers,
 	}
 	if c.Environment != nil {
 		in.Environment = c.Environment.Variables

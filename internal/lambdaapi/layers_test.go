@@ -1,7 +1,11 @@
 package lambdaapi_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
 	"context"
+	"io"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -242,4 +246,189 @@ func TestLayerWire(t *testing.T) {
 	if r := c.do("POST", "/2018-10-31/layers/w/versions", map[string]any{}); r.status != http.StatusBadRequest {
 		t.Errorf("publish without content: %d %v", r.status, r.body)
 	}
+}
+
+// zerosZip is a zip of one file of n zero bytes, deflated (a few hundred KB
+// for 100 MB).
+func zerosZip(t *testing.T, name string, n int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
+	w, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	for n > 0 {
+		k := min(n, len(chunk))
+		if _, err := w.Write(chunk[:k]); err != nil {
+			t.Fatal(err)
+		}
+		n -= k
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestSDKFunctionLayers: a function's Layers are checked as AWS checks them
+// (at most five, existing, in its region, shared when of another account,
+// one version per layer, 250 MB unzipped with the code), shown back as
+// {Arn, CodeSize}, kept by published versions, and their zips outlive the
+// layer versions while a function uses them.
+func TestSDKFunctionLayers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate", DataDir: dir})
+	c := sdkClient(t, srv)
+	zipA := zipOf(t, map[string]string{"python/a.py": "A = 1\n"})
+	zipB := zipOf(t, map[string]string{"python/b.py": "B = 2\n"})
+	a1 := publishLayer(t, c, "a", zipA, nil, nil)
+	b1 := publishLayer(t, c, "b", zipB, nil, nil)
+	create := func(name string, layers ...string) (*awslambda.CreateFunctionOutput, error) {
+		return c.CreateFunction(ctx, &awslambda.CreateFunctionInput{
+			FunctionName: aws.String(name), Runtime: types.RuntimePython312, Handler: aws.String("handler.handler"),
+			Role: aws.String(callerRole(t, c)), Code: &types.FunctionCode{ZipFile: zipOf(t, echoZip)}, Layers: layers,
+		})
+	}
+	out, err := create("f", layerARN+"a:1", layerARN+"b:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []types.Layer{{Arn: aws.String(layerARN + "a:1"), CodeSize: a1.Content.CodeSize}, {Arn: aws.String(layerARN + "b:1"), CodeSize: b1.Content.CodeSize}}
+	sameLayers := func(what string, got []types.Layer, want []types.Layer) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: layers %d, want %d", what, len(got), len(want))
+			return
+		}
+		for i := range got {
+			if aws.ToString(got[i].Arn) != aws.ToString(want[i].Arn) || got[i].CodeSize != want[i].CodeSize {
+				t.Errorf("%s: layer %d = %s %d, want %s %d", what, i, aws.ToString(got[i].Arn), got[i].CodeSize, aws.ToString(want[i].Arn), want[i].CodeSize)
+			}
+		}
+	}
+	sameLayers("create", out.Layers, want)
+	gf, err := c.GetFunction(ctx, &awslambda.GetFunctionInput{FunctionName: aws.String("f")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLayers("GetFunction", gf.Configuration.Layers, want)
+	if _, err := c.PublishVersion(ctx, &awslambda.PublishVersionInput{FunctionName: aws.String("f")}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Refusals, each changing nothing.
+	six := []string{layerARN + "a:1", layerARN + "b:1", layerARN + "c:1", layerARN + "d:1", layerARN + "e:1", layerARN + "g:1"}
+	_, err = create("g", six...)
+	wantAPIError(t, "six layers", err, "InvalidParameterValueException", "Cannot reference more than 5 layers.")
+	_, err = create("g", layerARN+"a:7")
+	wantAPIError(t, "missing version", err, "InvalidParameterValueException", "Layer version "+layerARN+"a:7 does not exist.")
+	_, err = create("g", "arn:aws:lambda:eu-west-1:123456789012:layer:a:1")
+	wantAPIError(t, "other region", err, "InvalidParameterValueException", "Layers are not in the same region as the function. Layers are expected to be in region us-east-1.")
+	_, err = create("g", layerARN+"a:1", layerARN+"a:1")
+	wantAPIError(t, "same layer twice", err, "InvalidParameterValueException", "Two different versions of the same layer are not allowed")
+	_, err = create("g", "a")
+	wantAPIError(t, "not an ARN", err, "ValidationException", "at 'layers' failed to satisfy constraint")
+	_, err = c.UpdateFunctionConfiguration(ctx, &awslambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("f"), Layers: six})
+	wantAPIError(t, "update six", err, "InvalidParameterValueException", "Cannot reference more than 5 layers.")
+	if _, err := c.GetFunction(ctx, &awslambda.GetFunctionInput{FunctionName: aws.String("g")}); err == nil {
+		t.Error("a refused CreateFunction created g")
+	}
+
+	// Another account's layer: refused until its owner shares it.
+	other := awslambda.NewFromConfig(srv.AWSConfigFor("210987654321", "us-east-1"))
+	shared, err := other.PublishLayerVersion(ctx, &awslambda.PublishLayerVersionInput{LayerName: aws.String("shared"),
+		Content: &types.LayerVersionContentInput{ZipFile: zipOf(t, map[string]string{"bin/tool": "#!/bin/sh\n"})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = create("g", aws.ToString(shared.LayerVersionArn))
+	wantAPIError(t, "unshared layer", err, "AccessDeniedException", "is not authorized to perform: lambda:GetLayerVersion on resource: "+aws.ToString(shared.LayerVersionArn))
+	if _, err := other.AddLayerVersionPermission(ctx, &awslambda.AddLayerVersionPermissionInput{LayerName: aws.String("shared"), VersionNumber: aws.Int64(1),
+		StatementId: aws.String("us"), Action: aws.String("lambda:GetLayerVersion"), Principal: aws.String("123456789012")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := create("g", aws.ToString(shared.LayerVersionArn)); err != nil {
+		t.Errorf("shared layer: %v", err)
+	}
+
+	// An update replaces the layers; version 1 keeps those it was published with.
+	a2 := publishLayer(t, c, "a", zipOf(t, map[string]string{"python/a.py": "A = 2\n"}), nil, nil)
+	up, err := c.UpdateFunctionConfiguration(ctx, &awslambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("f"), Layers: []string{layerARN + "a:2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLayers("update", up.Layers, []types.Layer{{Arn: aws.String(layerARN + "a:2"), CodeSize: a2.Content.CodeSize}})
+	v1, err := c.GetFunctionConfiguration(ctx, &awslambda.GetFunctionConfigurationInput{FunctionName: aws.String("f"), Qualifier: aws.String("1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameLayers("version 1", v1.Layers, want)
+	// Deleting the layer versions keeps their zips while a function uses them.
+	for _, n := range []int64{1, 2} {
+		if _, err := c.DeleteLayerVersion(ctx, &awslambda.DeleteLayerVersionInput{LayerName: aws.String("a"), VersionNumber: aws.Int64(n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.DeleteLayerVersion(ctx, &awslambda.DeleteLayerVersionInput{LayerName: aws.String("b"), VersionNumber: aws.Int64(1)}); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() []string {
+		t.Helper()
+		if err := srv.Close(); err != nil {
+			t.Fatal(err)
+		}
+		d := storedDigests(t, dir)
+		srv = reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate", DataDir: dir})
+		c = sdkClient(t, srv)
+		return d
+	}
+	code := createWith(t, c, "plain", zipOf(t, echoZip)) // f's and g's code too
+	wantDigests := sorted(code, aws.ToString(a1.Content.CodeSha256), aws.ToString(a2.Content.CodeSha256), aws.ToString(b1.Content.CodeSha256), aws.ToString(shared.Content.CodeSha256))
+	if got := stored(); !slices.Equal(got, wantDigests) {
+		t.Errorf("stored after deleting the layer versions f uses: %v, want %v", got, wantDigests)
+	}
+	// With f's version 1 and f gone, only g's shared layer and the code stay.
+	if _, err := c.DeleteFunction(ctx, &awslambda.DeleteFunctionInput{FunctionName: aws.String("f")}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stored(), sorted(code, aws.ToString(shared.Content.CodeSha256)); !slices.Equal(got, want) {
+		t.Errorf("stored after deleting f: %v, want %v", got, want)
+	}
+}
+
+// TestSDKLayersSizeLimit: the function's code and its layers unzip to at
+// most 250 MB together, checked with AWS's message at CreateFunction,
+// UpdateFunctionConfiguration and UpdateFunctionCode.
+func TestSDKLayersSizeLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("deflates 330 MB of zeros")
+	}
+	ctx := context.Background()
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
+	c := sdkClient(t, srv)
+	const mb = 1 << 20
+	publishLayer(t, c, "big1", zerosZip(t, "one", 130*mb), nil, nil)
+	publishLayer(t, c, "big2", zerosZip(t, "two", 110*mb), nil, nil)
+	code := zerosZip(t, "code", 15*mb)
+	_, err := c.CreateFunction(ctx, &awslambda.CreateFunctionInput{
+		FunctionName: aws.String("f"), Runtime: types.RuntimePython312, Handler: aws.String("handler.handler"),
+		Role: aws.String(callerRole(t, c)), Code: &types.FunctionCode{ZipFile: code}, Layers: []string{layerARN + "big1:1", layerARN + "big2:1"},
+	})
+	wantAPIError(t, "create", err, "InvalidParameterValueException",
+		"Function code combined with layers exceeds the maximum allowed size of 262144000 bytes. The actual size is 267386880 bytes.")
+	if _, err := c.CreateFunction(ctx, &awslambda.CreateFunctionInput{
+		FunctionName: aws.String("f"), Runtime: types.RuntimePython312, Handler: aws.String("handler.handler"),
+		Role: aws.String(callerRole(t, c)), Code: &types.FunctionCode{ZipFile: code}, Layers: []string{layerARN + "big1:1"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UpdateFunctionConfiguration(ctx, &awslambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("f"),
+		Layers: []string{layerARN + "big1:1", layerARN + "big2:1"}})
+	wantAPIError(t, "update configuration", err, "InvalidParameterValueException", "Function code combined with layers exceeds the maximum allowed size")
+	_, err = c.UpdateFunctionCode(ctx, &awslambda.UpdateFunctionCodeInput{FunctionName: aws.String("f"), ZipFile: zerosZip(t, "code", 125*mb)})
+	wantAPIError(t, "update code", err, "InvalidParameterValueException", "The actual size is 267386880 bytes.")
 }

@@ -96,7 +96,9 @@
 //	                  memory_size_mb, timeout_s, ephemeral_storage_mb,
 //	                  architectures, package_type, environment, tracing_mode,
 //	                  logging (loggingRecord; absent: Text to the default
-//	                  group), code_sha256, code_size, last_modified, revision_id
+//	                  group), code_sha256, code_size, layers ([]{arn,
+//	                  code_sha256, code_size}, in order; absent: none),
+//	                  last_modified, revision_id
 //	loggingRecord     format, application_log_level, system_log_level,
 //	                  log_group (absent: /aws/lambda/<name>)
 //	aliasRecord       name, function_version, description, revision_id,
@@ -156,7 +158,7 @@
 // as "" and zero. Empty maps and slices are omitted and load as nil, except a
 // function's aliases, provisioned and tags, which load as empty maps. A field
 // added to a record without changing the meaning of the others (a role's
-// inline_policies and attached_policies, a configuration's logging, a function's event_invoke) keeps the version: records written
+// inline_policies and attached_policies, a configuration's logging and layers, a function's event_invoke) keeps the version: records written
 // before it lack the field and load it as empty. So does a meta key that
 // only this release reads (code_url_key): older releases ignore it.
 //

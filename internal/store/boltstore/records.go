@@ -53,8 +53,32 @@ type configRecord struct {
 	Logging          *loggingRecord    `json:"logging,omitempty"`
 	CodeSha256       string            `json:"code_sha256,omitempty"`
 	CodeSize         int64             `json:"code_size"`
+	Layers           []layerRefRecord  `json:"layers,omitempty"`
 	LastModified     time.Time         `json:"last_modified"`
 	RevisionID       string            `json:"revision_id,omitempty"`
+}
+
+// layerRefRecord is one layer of a configuration.
+type layerRefRecord struct {
+	Arn        string `json:"arn"`
+	CodeSha256 string `json:"code_sha256"`
+	CodeSize   int64  `json:"code_size"`
+}
+
+func layerRefsToRecord(ls []lambda.LayerRef) []layerRefRecord {
+	var out []layerRefRecord
+	for _, l := range ls {
+		out = append(out, layerRefRecord{Arn: l.Arn, CodeSha256: l.CodeSha256, CodeSize: l.CodeSize})
+	}
+	return out
+}
+
+func layerRefsFromRecord(ls []layerRefRecord) []lambda.LayerRef {
+	var out []lambda.LayerRef
+	for _, l := range ls {
+		out = append(out, lambda.LayerRef{Arn: l.Arn, CodeSha256: l.CodeSha256, CodeSize: l.CodeSize})
+	}
+	return out
 }
 
 // loggingRecord is a configuration's LoggingConfig; absent, AWS's default
@@ -189,6 +213,7 @@ func configToRecord(c lambda.Config) configRecord {
 		Logging:          loggingToRecord(c.Logging),
 		CodeSha256:       c.CodeSha256,
 		CodeSize:         c.CodeSize,
+		Layers:           layerRefsToRecord(c.Layers),
 		LastModified:     utc(c.LastModified),
 		RevisionID:       c.RevisionID,
 	}
@@ -299,6 +324,7 @@ func (rec configRecord) toDomain() lambda.Config {
 		Logging:          logging,
 		CodeSha256:       rec.CodeSha256,
 		CodeSize:         rec.CodeSize,
+		Layers:           layerRefsFromRecord(rec.Layers),
 		LastModified:     rec.LastModified,
 		RevisionID:       rec.RevisionID,
 	}

@@ -26,12 +26,13 @@ func knownFields() map[reflect.Type]int {
 		reflect.TypeFor[lambda.Scope]():                2,
 		reflect.TypeFor[lambda.Function]():             11,
 		reflect.TypeFor[lambda.EventInvokeConfig]():    6,
-		reflect.TypeFor[lambda.Config]():               18,
+		reflect.TypeFor[lambda.Config]():               19,
 		reflect.TypeFor[lambda.Alias]():                5,
 		reflect.TypeFor[lambda.ProvisionedConfig]():    7,
 		reflect.TypeFor[lambda.Layer]():                4,
 		reflect.TypeFor[lambda.LayerVersion]():         10,
 		reflect.TypeFor[lambda.LayerStatement]():       4,
+		reflect.TypeFor[lambda.LayerRef]():             3,
 		reflect.TypeFor[iam.Role]():                    11,
 		reflect.TypeFor[iam.ManagedPolicy]():           11,
 		reflect.TypeFor[iam.PolicyVersion]():           3,
@@ -205,6 +206,7 @@ func assertConfig(c checker, got, want lambda.Config) {
 	c.eq("Logging", got.Logging, want.Logging)
 	c.eq("CodeSha256", got.CodeSha256, want.CodeSha256)
 	c.eq("CodeSize", got.CodeSize, want.CodeSize)
+	eqSlice(c, "Layers", got.Layers, want.Layers)
 	c.time("LastModified", got.LastModified, want.LastModified)
 	c.eq("RevisionID", got.RevisionID, want.RevisionID)
 	c.eq("Phase", got.Phase, lambda.Settled) // never stored: loaded settled

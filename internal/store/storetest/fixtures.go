@@ -34,8 +34,12 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 			Logging:          lambda.Logging{Format: lambda.LogFormatText, LogGroup: "/custom/" + name + "/" + version},
 			CodeSha256:       "c2hhMjU2LW9mLXZlcnNpb24t/" + version + "+=",
 			CodeSize:         int64(1000 + n),
-			LastModified:     base.Add(time.Duration(n) * time.Hour),
-			RevisionID:       "rev-" + version,
+			Layers: []lambda.LayerRef{
+				{Arn: scope.LayerARN("deps") + ":" + version, CodeSha256: "bGF5ZXI=/" + version, CodeSize: int64(10 + n)},
+				{Arn: scope.LayerARN("tools") + ":1", CodeSha256: "dG9vbHM=", CodeSize: 7},
+			},
+			LastModified: base.Add(time.Duration(n) * time.Hour),
+			RevisionID:   "rev-" + version,
 		}
 	}
 	latest := config(lambda.LatestVersion, 9)
