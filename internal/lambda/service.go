@@ -503,6 +503,7 @@ func (s *Service) provision(h *held, qualifier string, n int) {
 		lp.status, lp.reason, lp.allocated = ProvisionedInProgress, "", min(lp.allocated, n)
 		target.Config = cfg
 		target.Code = s.codeLoader(cfg.CodeSha256)
+		target.LayerCode = s.loadPackage
 	}
 	e.liveMu.Unlock()
 	cs := cscope(fn.Scope)

@@ -63,6 +63,9 @@ type launch struct {
 type layout struct {
 	task, rtDir      string
 	taskView, rtView string
+	// opt is the merged tree of the layers ("" without layers); optView
+	// is /opt when isolated, else opt itself.
+	opt, optView string
 }
 
 // launcher prepares the runtime of spec: it finds the executable (writing
@@ -191,12 +194,21 @@ const telemetryFDVar = "_LAMBDA_TELEMETRY_LOG_FD"
 // environment is the complete environment of the runtime process: Lambda's
 // defaults, the function's variables, Lambda's reserved variables (which the
 // function cannot override), then Options.ExtraEnv.
-func (e *env) environment(apiAddr, task, rtDir, execEnv string) []string {
+func (e *env) environment(apiAddr string, lay layout, execEnv string) []string {
+	task, rtDir, opt := lay.taskView, lay.rtView, lay.optView
+	if opt == "" {
+		opt = optView
+	}
 	vars := map[string]string{
-		"PATH":            "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-		"LD_LIBRARY_PATH": task + ":" + filepath.Join(task, "lib") + ":/lib64:/usr/lib64:" + rtDir + ":/opt/lib",
+		"PATH":            "/usr/local/bin:/usr/bin/:/bin:" + filepath.Join(opt, "bin"),
+		"LD_LIBRARY_PATH": task + ":" + filepath.Join(task, "lib") + ":/lib64:/usr/lib64:" + rtDir + ":" + filepath.Join(opt, "lib"),
 		"LANG":            "en_US.UTF-8",
 		"TZ":              ":UTC",
+	}
+	if lay.opt != "" {
+		for k, v := range layerVars(e.spec.Runtime, opt) {
+			vars[k] = v
+		}
 	}
 	for k, v := range e.spec.Env {
 		vars[k] = v

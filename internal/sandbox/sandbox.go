@@ -105,6 +105,11 @@ type Spec struct {
 	// Code returns the deployment package (a zip). It is called once per
 	// environment start.
 	Code func(ctx context.Context) ([]byte, error)
+	// Layers are the digests of the function's layer zips, in order: their
+	// contents are merged (a later layer's file replaces an earlier one's)
+	// into the tree the environment sees at /opt. LayerCode loads one.
+	Layers    []string
+	LayerCode func(ctx context.Context, digest string) ([]byte, error)
 }
 
 // FunctionARN is the ARN of the spec's version ($LATEST gives the unqualified ARN).
