@@ -33,6 +33,9 @@ func (s *Service) resolveLayers(ctx context.Context, sc Scope, arns []string, co
 	seen := map[string]string{} // layer ARN → the version ARN naming it
 	for _, arn := range arns {
 		owner, name, version, ok := ParseLayerVersionARN(arn)
+		if !ok && functionLayerRE.MatchString(arn) { // an AWS-owned layer: none here
+			return nil, newErr(KindInvalidParameterValue, "Layer version %s does not exist.", arn)
+		}
 		if !ok || !functionLayerRE.MatchString(arn) {
 			var v Validation
 			v.Add(Quote("["+arn+"]"), "layers", "Member must satisfy constraint: [Member must have length less than or equal to 2048, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: "+functionLayersPattern+", Member must not be null]")

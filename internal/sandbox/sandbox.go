@@ -177,6 +177,7 @@ func (s Spec) identity() string {
 	fmt.Fprintf(h, "%q %q %q %q %q %q %d %d %q %q %q %t %q %q\n", s.Account, s.Region, s.FunctionName, s.Version,
 		s.Runtime, s.Handler, s.MemoryMB, s.Timeout, s.CodeSha256, s.RevisionID,
 		s.Logging.LogGroup, s.Logging.JSON, s.Logging.ApplicationLogLevel, s.Logging.SystemLogLevel)
+	fmt.Fprintf(h, "layers %q\n", s.Layers)
 	keys := make([]string, 0, len(s.Env))
 	for k := range s.Env {
 		keys = append(keys, k)
