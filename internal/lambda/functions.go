@@ -47,6 +47,7 @@ type FunctionInput struct {
 	Architectures    []string
 	EphemeralStorage *int
 	Layers           []string // layer version ARNs; nil: not sent, empty: none
+	Settings         SettingsInput
 	TracingMode      *string
 	Logging          *LoggingInput // nil: not sent
 	PackageType      *string
@@ -114,6 +115,7 @@ func validateConfig(in *FunctionInput, v *Validation) {
 		v.Add(Quote(*in.TracingMode), "tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]")
 	}
 	validateLogging(in.Logging, v)
+	validateSettings(&in.Settings, v)
 }
 
 // checkMemoryQuota refuses more memory than a function may have (checked
@@ -276,6 +278,9 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 	if in.Architectures != nil {
 		cfg.Architectures = slices.Clone(in.Architectures)
 	}
+	if err := applySettings(&cfg, &in.Settings); err != nil {
+		return Config{}, err
+	}
 	pending := &Function{Scope: sc, Name: ref.Name, Latest: cfg, Tags: in.Tags}
 	normalize(pending)
 	if in.Publish {
@@ -398,7 +403,7 @@ func sameCode(a, b Config) bool {
 		a.Role == b.Role && a.MemorySize == b.MemorySize && a.Timeout == b.Timeout &&
 		a.EphemeralStorage == b.EphemeralStorage && slices.Equal(a.Architectures, b.Architectures) &&
 		maps.Equal(a.Environment, b.Environment) && a.TracingMode == b.TracingMode && a.Logging == b.Logging &&
-		slices.Equal(a.Layers, b.Layers)
+		slices.Equal(a.Layers, b.Layers) && a.sameSettings(b)
 }
 
 // FunctionView is what GetFunction returns.
@@ -556,7 +561,7 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 			return err
 		}
 		c.Logging = logging
-		return nil
+		return applySettings(c, &in.Settings)
 	}, nil, false)
 	if err != nil {
 		return Config{}, err

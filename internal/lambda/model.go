@@ -46,6 +46,10 @@ type Function struct {
 	// version number or an alias name).
 	EventInvoke map[string]*EventInvokeConfig
 
+	// RecursiveLoop is PutFunctionRecursionConfig's setting ("" is
+	// Terminate, AWS's default).
+	RecursiveLoop string
+
 	// running is the settled $LATEST that invocations run while Latest is
 	// being updated (Latest.Phase is Updating); nil otherwise. It lives only
 	// in the in-memory snapshot shown during the update.
@@ -71,9 +75,19 @@ type Config struct {
 	CodeSize         int64
 	// Layers are the layer versions the configuration runs with, in order
 	// (later ones overwrite earlier ones under /opt); nil: none.
-	Layers       []LayerRef
-	LastModified time.Time
-	RevisionID   string
+	Layers []LayerRef
+	// Settings stored and shown, without effect here (settings.go).
+	Vpc              *VpcConfig // nil: never given
+	DeadLetterTarget string
+	SnapStartApplyOn string // "" is None
+	FileSystems      []FileSystem
+	KMSKeyArn        string
+	// RuntimeUpdateOn is PutRuntimeManagementConfig's UpdateRuntimeOn
+	// ("" is Auto); RuntimeVersionArn its RuntimeVersionArn (Manual only).
+	RuntimeUpdateOn   string
+	RuntimeVersionArn string
+	LastModified      time.Time
+	RevisionID        string
 	// Phase is where the configuration stands in AWS's function states. It
 	// is never stored: the store only ever holds settled functions.
 	Phase Phase

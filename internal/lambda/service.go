@@ -426,6 +426,11 @@ func (c Config) clone() Config {
 	out := c
 	out.Architectures = slices.Clone(c.Architectures)
 	out.Layers = slices.Clone(c.Layers)
+	out.FileSystems = slices.Clone(c.FileSystems)
+	if c.Vpc != nil {
+		vpc := VpcConfig{SubnetIDs: slices.Clone(c.Vpc.SubnetIDs), SecurityGroupIDs: slices.Clone(c.Vpc.SecurityGroupIDs), IPv6DualStack: c.Vpc.IPv6DualStack}
+		out.Vpc = &vpc
+	}
 	if c.Environment != nil {
 		out.Environment = make(map[string]string, len(c.Environment))
 		for k, v := range c.Environment {

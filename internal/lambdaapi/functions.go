@@ -34,13 +34,14 @@ type functionConfigIn struct {
 	LoggingConfig    *loggingConfigIn  `json:"LoggingConfig"`
 	Layers           []string          `json:"Layers"`
 	RevisionID       string            `json:"RevisionId"`
+	settingsIn
 }
 
 func (c functionConfigIn) domain(name string) lambda.FunctionInput {
 	in := lambda.FunctionInput{
 		FunctionName: name, Runtime: c.Runtime, Role: c.Role, Handler: c.Handler,
 		Description: c.Description, Timeout: c.Timeout, MemorySize: c.MemorySize,
-		RevisionID: c.RevisionID, Layers: c.Layers,
+		RevisionID: c.RevisionID, Layers: c.Layers, Settings: c.settingsIn.domain(),
 	}
 	if c.Environment != nil {
 		in.Environment = c.Environment.Variables

@@ -15,7 +15,9 @@ import (
 
 // allRoutes is the route table with the layer routes, which live beside
 // their handlers.
-func (a *API) allRoutes() []route { return append(a.routes(), a.layerRoutes()...) }
+func (a *API) allRoutes() []route {
+	return append(append(a.routes(), a.layerRoutes()...), a.settingsRoutes()...)
+}
 
 // layerRoutes serves the layer operations (botocore's 2018-10-31 paths).
 // GET /2018-10-31/layers is ListLayers, or GetLayerVersionByArn with

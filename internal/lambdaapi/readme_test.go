@@ -83,6 +83,4 @@ var unsupportedBindings = map[string]string{
 	"DeleteFunctionUrlConfig":      "DELETE /2021-10-31/functions/f/url",
 	"InvokeAsync":                  "POST /2014-11-13/functions/f/invoke-async",
 	"InvokeWithResponseStream":     "POST /2021-11-15/functions/f/response-streaming-invocations",
-	"PutRuntimeManagementConfig":   "PUT /2021-07-20/functions/f/runtime-management-config",
-	"PutFunctionRecursionConfig":   "PUT /2024-08-31/functions/f/recursion-config",
 }

@@ -87,6 +87,7 @@ type functionConfiguration struct {
 	RuntimeVersionConfig runtimeVersionConfig `json:"RuntimeVersionConfig"`
 	LoggingConfig        loggingConfig        `json:"LoggingConfig"`
 	Layers               []layerOut           `json:"Layers,omitempty"`
+	settingsOut
 	functionStates
 }
 
@@ -167,10 +168,11 @@ func toConfiguration(fn *lambda.Function, c lambda.Config, qualifier string) fun
 		PackageType:          c.PackageType,
 		Architectures:        c.Architectures,
 		EphemeralStorage:     ephemeralStorageOut{Size: c.EphemeralStorage},
-		SnapStart:            snapStartOut{ApplyOn: "None", OptimizationStatus: "Off"},
+		SnapStart:            toSnapStart(c),
 		RuntimeVersionConfig: runtimeVersionConfig{RuntimeVersionArn: "arn:aws:lambda:" + fn.Scope.Region + "::runtime:" + hex.EncodeToString(sum[:])},
 		LoggingConfig:        toLoggingConfig(fn.Name, c.Logging),
 		Layers:               toLayers(c.Layers),
+		settingsOut:          toSettings(c),
 	}
 }
 

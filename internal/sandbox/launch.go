@@ -35,7 +35,24 @@ func runtimeFamily(runtime string) (string, error) {
 		digits(strings.TrimSuffix(strings.TrimPrefix(runtime, "nodejs"), ".x")):
 		return familyNode, nil
 	}
-	return "", fmt.Errorf("%w: %q", ErrUnsupportedRuntime, runtime)
+	return "", fmt.Errorf("%w: %q: %s", ErrUnsupportedRuntime, runtime, missingFor(runtime))
+}
+
+// missingFor says what Reservoir lacks to run a runtime it has no engine for.
+func missingFor(runtime string) string {
+	const runs = "; Reservoir runs provided.al2023, provided.al2, provided and go1.x (the function's own executable), python3.x (with python3) and nodejs*.x (with node) functions"
+	lang := ""
+	switch {
+	case strings.HasPrefix(runtime, "java"):
+		lang = "a Java runtime client (a JVM and AWS's aws-lambda-java-runtime-interface-client)"
+	case strings.HasPrefix(runtime, "dotnet"):
+		lang = "a .NET runtime client (the .NET runtime and Amazon.Lambda.RuntimeSupport)"
+	case strings.HasPrefix(runtime, "ruby"):
+		lang = "a Ruby runtime client (ruby and the aws_lambda_ric gem)"
+	default:
+		return "no engine for this runtime" + runs
+	}
+	return "missing " + lang + runs
 }
 
 // digits reports whether s is a non-empty run of ASCII digits.

@@ -91,14 +91,20 @@
 //	                  aliases (map name -> aliasRecord), reserved_concurrency
 //	                  (absent: no reservation; 0 is a reservation),
 //	                  provisioned (map qualifier -> provisionedRecord), tags,
-//	                  event_invoke (map qualifier -> eventInvokeRecord)
+//	                  event_invoke (map qualifier -> eventInvokeRecord),
+//	                  recursive_loop (absent: Terminate)
 //	configRecord      version, description, runtime, handler, role,
 //	                  memory_size_mb, timeout_s, ephemeral_storage_mb,
 //	                  architectures, package_type, environment, tracing_mode,
 //	                  logging (loggingRecord; absent: Text to the default
 //	                  group), code_sha256, code_size, layers ([]{arn,
 //	                  code_sha256, code_size}, in order; absent: none),
-//	                  last_modified, revision_id
+//	                  vpc ({subnet_ids, security_group_ids,
+//	                  ipv6_dual_stack}; absent: never given),
+//	                  dead_letter_target, snap_start_apply_on (absent:
+//	                  None), file_systems ([]{arn, local_mount_path}),
+//	                  kms_key_arn, runtime_update_on (absent: Auto),
+//	                  runtime_version_arn, last_modified, revision_id
 //	loggingRecord     format, application_log_level, system_log_level,
 //	                  log_group (absent: /aws/lambda/<name>)
 //	aliasRecord       name, function_version, description, revision_id,
@@ -158,7 +164,8 @@
 // as "" and zero. Empty maps and slices are omitted and load as nil, except a
 // function's aliases, provisioned and tags, which load as empty maps. A field
 // added to a record without changing the meaning of the others (a role's
-// inline_policies and attached_policies, a configuration's logging and layers, a function's event_invoke) keeps the version: records written
+// inline_policies and attached_policies, a configuration's logging, layers and the settings from vpc to
+// runtime_version_arn, a function's event_invoke and recursive_loop) keeps the version: records written
 // before it lack the field and load it as empty. So does a meta key that
 // only this release reads (code_url_key): older releases ignore it.
 //
