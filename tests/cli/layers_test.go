@@ -10,7 +10,7 @@ type layerVersion struct {
 	CompatibleRuntimes                                  []string
 	Content                                             struct {
 		Location, CodeSha256 string
-		CodeSize            int
+		CodeSize             int
 	}
 }
 
