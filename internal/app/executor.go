@@ -14,8 +14,13 @@ import (
 // Executor interface.
 type processExecutor struct{ m *sandbox.Manager }
 
-func specOf(sc lambda.Scope, function string, c lambda.Config, code lambda.CodeLoader) sandbox.Spec {
+func specOf(sc lambda.Scope, function string, c lambda.Config, code lambda.CodeLoader, layerCode lambda.PackageLoader) sandbox.Spec {
+	var layers []string
+	for _, l := range c.Layers {
+		layers = append(layers, l.CodeSha256)
+	}
 	return sandbox.Spec{
+		Layers: layers, LayerCode: layerCode,
 		Account: sc.Account, Region: sc.Region, FunctionName: function, Version: c.Version,
 		Runtime: c.Runtime, Handler: c.Handler, MemoryMB: c.MemorySize,
 		Timeout: time.Duration(c.Timeout) * time.Second, Env: c.Environment,
@@ -30,7 +35,7 @@ func specOf(sc lambda.Scope, function string, c lambda.Config, code lambda.CodeL
 func (e processExecutor) Provision(t lambda.ProvisionTarget, n int, report func(lambda.ProvisionProgress)) {
 	var spec sandbox.Spec
 	if n > 0 {
-		spec = specOf(t.Scope, t.FunctionName, t.Config, t.Code)
+		spec = specOf(t.Scope, t.FunctionName, t.Config, t.Code, t.LayerCode)
 	}
 	e.m.Provision(t.Key(), spec, n, func(p sandbox.Progress) {
 		report(lambda.ProvisionProgress{Allocated: p.Allocated, Ready: p.Ready, Failed: p.Failed, Reason: p.Reason})
@@ -47,7 +52,7 @@ func (e processExecutor) Start(t lambda.InvocationTarget, inv lambda.Invocation,
 		b, _ := base64.StdEncoding.DecodeString(inv.ClientContext) // validated by the domain
 		clientContext = string(b)
 	}
-	run, err := e.m.Start(specOf(t.Scope, t.FunctionName, t.Config, t.Code), t.ProvisionedKey, sandbox.Invocation{
+	run, err := e.m.Start(specOf(t.Scope, t.FunctionName, t.Config, t.Code, t.LayerCode), t.ProvisionedKey, sandbox.Invocation{
 		RequestID: inv.RequestID, Payload: inv.Payload, InvokedFunctionARN: inv.InvokedARN, ClientContext: clientContext,
 		SkipLogTail: !inv.LogTail,
 	}, sandbox.Admit(admit))

@@ -2,15 +2,12 @@ package app
 
 import (
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/internal/sandbox"
 )
-
-// msgNoSuchRuntime is what Reservoir lacks for a runtime it has no engine for.
-const msgNoSuchRuntime = "Reservoir runs provided.al2023, provided.al2, provided and go1.x (the function's own executable), " +
-	"python3.x (with python3) and nodejs*.x (with node) functions only"
 
 // runtimeChecker tells the domain which runtimes the sandbox can run on
 // this machine. What it finds is kept, except a missing interpreter, which
@@ -37,8 +34,8 @@ func (c *runtimeChecker) CheckRuntime(runtime string) lambda.RuntimeCheck {
 	switch {
 	case errors.Is(err, sandbox.ErrRuntimeUnavailable):
 		return lambda.RuntimeCheck{Missing: err.Error()}
-	case err != nil:
-		r.Missing = msgNoSuchRuntime
+	case err != nil: // the sandbox's error says what is missing
+		r.Missing = strings.TrimPrefix(err.Error(), "sandbox: ")
 	case !s.Matches():
 		r.Substitute = s.Interpreter + " " + s.Version
 	}

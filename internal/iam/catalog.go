@@ -13,6 +13,10 @@ import (
 // description, creation and edit times, default version and that version's
 // document, as AWS's managed policy reference
 // (docs.aws.amazon.com/aws-managed-policy/latest/reference/) publishes them.
+// AWSLambda_FullAccess (v2) and AWSLambda_ReadOnlyAccess (v5) are the
+// reference's documents verbatim; AWSLambdaSQSQueueExecutionRole's v1 (its
+// only version, 2018-06-14 21:50 UTC) is IAM's own document, laid out as the
+// reference lays out the others.
 //
 //go:embed catalog.json
 var catalogJSON []byte

@@ -29,6 +29,7 @@ func iamRoutes(svc *iam.Service) map[string]operation {
 		"UpdateRoleDescription":       roles.updateRoleDescription,
 		"UpdateAssumeRolePolicy":      roles.updateAssumeRolePolicy,
 		"ListInstanceProfilesForRole": roles.listInstanceProfilesForRole,
+		"GetUser":                     userHandlers{svc: svc}.getUser,
 
 		"TagRole":      tags.tagRole,
 		"UntagRole":    tags.untagRole,

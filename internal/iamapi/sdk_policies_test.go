@@ -251,3 +251,59 @@ func wantAPIError(t *testing.T, call func() error, status int, code, msg string)
 		t.Errorf("error = %s %q, want %s %q", apiErr.ErrorCode(), apiErr.ErrorMessage(), code, msg)
 	}
 }
+
+// TestSDKLambdaManagedPolicies: the Lambda managed policies added for issue
+// 12 answer with their reference documents, paths and versions.
+func TestSDKLambdaManagedPolicies(t *testing.T) {
+	srv := newTestServer(t)
+	c := srv.iamClient("AKIATEST")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		arn, name, path, version, created, action string
+	}{
+		{"arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole", "AWSLambdaSQSQueueExecutionRole", "/service-role/", "v1", "2018-06-14T21:50", `"sqs:ReceiveMessage"`},
+		{"arn:aws:iam::aws:policy/AWSLambda_FullAccess", "AWSLambda_FullAccess", "/", "v2", "2020-11-17T21:14", `"lambda:*"`},
+		{"arn:aws:iam::aws:policy/AWSLambda_ReadOnlyAccess", "AWSLambda_ReadOnlyAccess", "/", "v5", "2020-11-17T21:10", `"lambda:List*"`},
+	} {
+		p, err := c.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: aws.String(tc.arn)})
+		if err != nil {
+			t.Fatalf("GetPolicy %s: %v", tc.name, err)
+		}
+		if aws.ToString(p.Policy.PolicyName) != tc.name || aws.ToString(p.Policy.Path) != tc.path ||
+			aws.ToString(p.Policy.DefaultVersionId) != tc.version || aws.ToTime(p.Policy.CreateDate).Format("2006-01-02T15:04") != tc.created {
+			t.Errorf("GetPolicy %s = %+v", tc.name, p.Policy)
+		}
+		v, err := c.GetPolicyVersion(ctx, &iamsdk.GetPolicyVersionInput{PolicyArn: aws.String(tc.arn), VersionId: aws.String(tc.version)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := url.QueryUnescape(aws.ToString(v.PolicyVersion.Document))
+		if err != nil || !strings.Contains(doc, tc.action) {
+			t.Errorf("%s document = %q (%v)", tc.name, doc, err)
+		}
+		if _, err := c.AttachRolePolicy(ctx, &iamsdk.AttachRolePolicyInput{RoleName: aws.String("nope"), PolicyArn: aws.String(tc.arn)}); err == nil {
+			t.Errorf("attach %s to a missing role succeeded", tc.name)
+		}
+	}
+}
+
+// TestSDKGetUser: GetUser without a UserName answers for the caller, the
+// account's root user, as STS GetCallerIdentity does; a named user does not
+// exist.
+func TestSDKGetUser(t *testing.T) {
+	srv := newTestServer(t)
+	c := srv.iamClient("123456789012")
+	ctx := context.Background()
+	out, err := c.GetUser(ctx, &iamsdk.GetUserInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.User.Arn) != "arn:aws:iam::123456789012:root" || aws.ToString(out.User.UserId) != "123456789012" ||
+		out.User.UserName != nil || out.User.CreateDate == nil {
+		t.Errorf("GetUser = %+v", out.User)
+	}
+	wantAPIError(t, func() error {
+		_, err := c.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("alice")})
+		return err
+	}, 404, "NoSuchEntity", "The user with name alice cannot be found.")
+}

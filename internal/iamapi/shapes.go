@@ -123,6 +123,17 @@ type listInstanceProfilesForRoleResult struct {
 // emptyResult is the result element of an action whose output has no members.
 type emptyResult struct{}
 
+// getUserResult is GetUser's answer for a root user: no UserName, no Path.
+type getUserResult struct {
+	User userShape `xml:"User"`
+}
+
+type userShape struct {
+	UserID     string `xml:"UserId"`
+	Arn        string `xml:"Arn"`
+	CreateDate string `xml:"CreateDate"`
+}
+
 type getCallerIdentityResult struct {
 	Arn     string `xml:"Arn"`
 	UserID  string `xml:"UserId"`

@@ -20,6 +20,8 @@ type codeGC struct {
 	deleting map[string]chan struct{} // digest → closed when its deletion ended
 }
 
+// Lock order: mu before the layer index's mu.
+
 // pinCode keeps digest from being collected until unpin is called: from
 // before an upload stores the package until the function referencing it is
 // published (or the upload failed). If the package is being deleted, it first
@@ -78,6 +80,8 @@ func (s *Service) collectCode(ctx context.Context, candidates ...string) []strin
 				}
 			}
 		}
+		// A layer version's zip is kept while the version exists.
+		s.layers.eachDigest(func(d string) { delete(doomed, d) })
 	}
 	if g.deleting == nil {
 		g.deleting = map[string]chan struct{}{}
@@ -122,14 +126,25 @@ func (s *Service) sweepCode(ctx context.Context) {
 }
 
 // eachDigest calls f with the digest of every package fn references: its
-// $LATEST, its versions, and the $LATEST an update in progress replaces.
+// $LATEST, its versions, and the $LATEST an update in progress replaces,
+// with their layers.
 func (fn *Function) eachDigest(f func(string)) {
-	f(fn.Latest.CodeSha256)
+	fn.Latest.eachDigest(f)
 	for _, v := range fn.Versions {
-		f(v.CodeSha256)
+		v.eachDigest(f)
 	}
 	if fn.running != nil {
-		f(fn.running.CodeSha256)
+		fn.running.eachDigest(f)
+	}
+}
+
+// eachDigest calls f with the digest of the configuration's package and of
+// each of its layers: a function keeps the layer versions it runs with
+// even once they are deleted, as on AWS.
+func (c *Config) eachDigest(f func(string)) {
+	f(c.CodeSha256)
+	for _, l := range c.Layers {
+		f(l.CodeSha256)
 	}
 }
 

@@ -8,6 +8,9 @@ import (
 // CodeLoader returns a version's deployment package.
 type CodeLoader func(ctx context.Context) ([]byte, error)
 
+// PackageLoader returns a stored package (a layer version's zip) by digest.
+type PackageLoader func(ctx context.Context, digest string) ([]byte, error)
+
 // ProvisionTarget names a provisioned concurrency config and the version
 // configuration its environments run.
 type ProvisionTarget struct {
@@ -16,6 +19,7 @@ type ProvisionTarget struct {
 	Qualifier    string // the config's qualifier: a version number or an alias name
 	Config       Config // the version the qualifier resolves to (zero when releasing)
 	Code         CodeLoader
+	LayerCode    PackageLoader // the zips of Config.Layers
 }
 
 // Key identifies the config across scopes.
@@ -44,6 +48,7 @@ type InvocationTarget struct {
 	FunctionName string
 	Config       Config // the version that runs
 	Code         CodeLoader
+	LayerCode    PackageLoader // the zips of Config.Layers
 	// ProvisionedKey is the provisioned config whose free environment may
 	// serve the invocation ("" when none may: $LATEST, no config, or an alias
 	// routing this call to its additional version).

@@ -46,6 +46,8 @@ type FunctionInput struct {
 	Environment      map[string]string // nil: not sent
 	Architectures    []string
 	EphemeralStorage *int
+	Layers           []string // layer version ARNs; nil: not sent, empty: none
+	Settings         SettingsInput
 	TracingMode      *string
 	Logging          *LoggingInput // nil: not sent
 	PackageType      *string
@@ -113,6 +115,7 @@ func validateConfig(in *FunctionInput, v *Validation) {
 		v.Add(Quote(*in.TracingMode), "tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]")
 	}
 	validateLogging(in.Logging, v)
+	validateSettings(&in.Settings, v)
 }
 
 // checkMemoryQuota refuses more memory than a function may have (checked
@@ -240,6 +243,15 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 	if err != nil {
 		return Config{}, err
 	}
+	layers, err := s.resolveLayers(ctx, sc, in.Layers, unzippedSize(in.ZipFile))
+	if err != nil {
+		return Config{}, err
+	}
+	unpinLayers, err := s.pinLayers(ctx, layers)
+	if err != nil {
+		return Config{}, err
+	}
+	defer unpinLayers()
 
 	now := s.now()
 	cfg := Config{
@@ -258,12 +270,16 @@ func (s *Service) CreateFunction(ctx context.Context, sc Scope, in FunctionInput
 		Logging:          logging,
 		CodeSha256:       digest,
 		CodeSize:         int64(len(in.ZipFile)),
+		Layers:           layers,
 		LastModified:     now,
 		RevisionID:       newRevisionID(),
 		Phase:            Creating,
 	}
 	if in.Architectures != nil {
 		cfg.Architectures = slices.Clone(in.Architectures)
+	}
+	if err := applySettings(&cfg, &in.Settings); err != nil {
+		return Config{}, err
 	}
 	pending := &Function{Scope: sc, Name: ref.Name, Latest: cfg, Tags: in.Tags}
 	normalize(pending)
@@ -386,7 +402,8 @@ func sameCode(a, b Config) bool {
 	return a.CodeSha256 == b.CodeSha256 && a.Runtime == b.Runtime && a.Handler == b.Handler &&
 		a.Role == b.Role && a.MemorySize == b.MemorySize && a.Timeout == b.Timeout &&
 		a.EphemeralStorage == b.EphemeralStorage && slices.Equal(a.Architectures, b.Architectures) &&
-		maps.Equal(a.Environment, b.Environment) && a.TracingMode == b.TracingMode && a.Logging == b.Logging
+		maps.Equal(a.Environment, b.Environment) && a.TracingMode == b.TracingMode && a.Logging == b.Logging &&
+		slices.Equal(a.Layers, b.Layers) && a.sameSettings(b)
 }
 
 // FunctionView is what GetFunction returns.
@@ -501,11 +518,33 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 			}
 		}
 	}
+	var layers []LayerRef
+	if in.Layers != nil {
+		_, cur := s.lookup(sc, ref.Name)
+		if cur == nil {
+			return Config{}, errFunctionNotFound(sc.FunctionARN(ref.Name))
+		}
+		codeSize, err := s.storedUnzippedSize(ctx, cur.Latest.CodeSha256)
+		if err != nil {
+			return Config{}, err
+		}
+		if layers, err = s.resolveLayers(ctx, sc, in.Layers, codeSize); err != nil {
+			return Config{}, err
+		}
+		unpin, err := s.pinLayers(ctx, layers)
+		if err != nil {
+			return Config{}, err
+		}
+		defer unpin()
+	}
 	shown, _, err := s.updateLatest(ctx, sc, ref.Name, func(fn *Function) error {
 		if err := s.checkRevision(fn.Latest.RevisionID, in.RevisionID, "GetFunction/GetAlias"); err != nil {
 			return err
 		}
 		c := &fn.Latest
+		if in.Layers != nil {
+			c.Layers = layers
+		}
 		setIf(&c.Runtime, in.Runtime)
 		setIf(&c.Role, in.Role)
 		setIf(&c.Handler, in.Handler)
@@ -522,7 +561,7 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, sc Scope, in 
 			return err
 		}
 		c.Logging = logging
-		return nil
+		return applySettings(c, &in.Settings)
 	}, nil, false)
 	if err != nil {
 		return Config{}, err
@@ -623,6 +662,13 @@ func (s *Service) updateLatest(ctx context.Context, sc Scope, name string, chang
 	if prev.CodeSha256 != next.Latest.CodeSha256 {
 		s.collectCode(ctx, prev.CodeSha256)
 	}
+	if !slices.Equal(prev.Layers, next.Latest.Layers) {
+		var gone []string
+		for _, l := range prev.Layers {
+			gone = append(gone, l.CodeSha256)
+		}
+		s.collectCode(ctx, gone...)
+	}
 	return shown, next, nil
 }
 
@@ -672,6 +718,11 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, sc Scope, in FunctionI
 		c := view.Config
 		c.CodeSha256, c.CodeSize = digest, int64(len(in.ZipFile))
 		return c, nil
+	}
+	if _, cur := s.lookup(sc, ref.Name); cur != nil && len(cur.Latest.Layers) > 0 {
+		if err := s.checkLayersSize(ctx, cur.Latest.Layers, unzippedSize(in.ZipFile)); err != nil {
+			return Config{}, err
+		}
 	}
 	shown, done, err := s.updateLatest(ctx, sc, ref.Name, func(fn *Function) error {
 		if err := s.checkRevision(fn.Latest.RevisionID, in.RevisionID, "GetFunction/GetAlias"); err != nil {
@@ -820,7 +871,9 @@ func (s *Service) deleteVersion(ctx context.Context, sc Scope, ref FunctionRef) 
 	if err != nil {
 		return err
 	}
-	s.collectCode(ctx, gone.CodeSha256)
+	var digests []string
+	gone.eachDigest(func(d string) { digests = append(digests, d) })
+	s.collectCode(ctx, digests...)
 	return nil
 }
 

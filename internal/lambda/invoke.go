@@ -330,7 +330,7 @@ func (s *Service) start(p prepared, in InvokeInput) (*started, error) {
 		st.provisioned = provisioned
 		return func() { s.acct.Release(lease) }, nil
 	}
-	target := InvocationTarget{Scope: p.sc, FunctionName: p.fn.Name, Config: p.cfg, Code: st.loadCode}
+	target := InvocationTarget{Scope: p.sc, FunctionName: p.fn.Name, Config: p.cfg, Code: st.loadCode, LayerCode: s.loadPackage}
 	if p.provQualifier != "" {
 		target.ProvisionedKey = ProvisionKey(p.sc, p.fn.Name, p.provQualifier)
 	}
@@ -420,6 +420,11 @@ func (st *started) observe(res InvocationResult) {
 		r.Async, r.AsyncEventAge = true, max(0, st.at.Sub(st.received))
 	}
 	st.s.observer.Invoked(st.p.sc, st.p.fn.Name, r)
+}
+
+// loadPackage is a PackageLoader over the store.
+func (s *Service) loadPackage(ctx context.Context, digest string) ([]byte, error) {
+	return s.codeLoader(digest)(ctx)
 }
 
 func (s *Service) codeLoader(digest string) CodeLoader {

@@ -50,6 +50,9 @@ type Function struct {
 	// were added, by qualifier ($LATEST for the unqualified function, a
 	// version number or an alias name); a policy has at least one.
 	Policies map[string][]Statement
+	// RecursiveLoop is PutFunctionRecursionConfig's setting ("" is
+	// Terminate, AWS's default).
+	RecursiveLoop string
 
 	// running is the settled $LATEST that invocations run while Latest is
 	// being updated (Latest.Phase is Updating); nil otherwise. It lives only
@@ -74,8 +77,21 @@ type Config struct {
 	Logging          Logging
 	CodeSha256       string // base64 of the SHA-256 of the zip, as AWS reports it
 	CodeSize         int64
-	LastModified     time.Time
-	RevisionID       string
+	// Layers are the layer versions the configuration runs with, in order
+	// (later ones overwrite earlier ones under /opt); nil: none.
+	Layers []LayerRef
+	// Settings stored and shown, without effect here (settings.go).
+	Vpc              *VpcConfig // nil: never given
+	DeadLetterTarget string
+	SnapStartApplyOn string // "" is None
+	FileSystems      []FileSystem
+	KMSKeyArn        string
+	// RuntimeUpdateOn is PutRuntimeManagementConfig's UpdateRuntimeOn
+	// ("" is Auto); RuntimeVersionArn its RuntimeVersionArn (Manual only).
+	RuntimeUpdateOn   string
+	RuntimeVersionArn string
+	LastModified      time.Time
+	RevisionID        string
 	// Phase is where the configuration stands in AWS's function states. It
 	// is never stored: the store only ever holds settled functions.
 	Phase Phase

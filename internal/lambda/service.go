@@ -76,6 +76,8 @@ type Service struct {
 
 	code codeGC // which packages may be deleted: pins and deletions under way
 
+	layers layerIndex // every layer, by scope and name
+
 	mu     sync.RWMutex // guards scopes (the index, not the functions)
 	scopes map[Scope]map[string]*entry
 }
@@ -137,6 +139,7 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		check:    o.CheckCode,
 		runtimes: o.Runtimes,
 		scopes:   make(map[Scope]map[string]*entry),
+		layers:   layerIndex{write: make(chan struct{}, 1)},
 	}
 	fns, err := o.Store.LoadFunctions(ctx)
 	if err != nil {
@@ -158,6 +161,13 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		for q, pc := range fn.Provisioned {
 			s.acct.SetProvisioned(cs, fn.Name, q, pc.Requested)
 		}
+	}
+	layers, err := o.Store.LoadLayers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load layers: %w", err)
+	}
+	for _, l := range layers {
+		s.layers.set(l)
 	}
 	s.async = newAsyncQueue(s, o.Async)
 	s.pending = events
@@ -421,6 +431,12 @@ func (fn *Function) clone() *Function {
 func (c Config) clone() Config {
 	out := c
 	out.Architectures = slices.Clone(c.Architectures)
+	out.Layers = slices.Clone(c.Layers)
+	out.FileSystems = slices.Clone(c.FileSystems)
+	if c.Vpc != nil {
+		vpc := VpcConfig{SubnetIDs: slices.Clone(c.Vpc.SubnetIDs), SecurityGroupIDs: slices.Clone(c.Vpc.SecurityGroupIDs), IPv6DualStack: c.Vpc.IPv6DualStack}
+		out.Vpc = &vpc
+	}
 	if c.Environment != nil {
 		out.Environment = make(map[string]string, len(c.Environment))
 		for k, v := range c.Environment {
@@ -498,6 +514,7 @@ func (s *Service) provision(h *held, qualifier string, n int) {
 		lp.status, lp.reason, lp.allocated = ProvisionedInProgress, "", min(lp.allocated, n)
 		target.Config = cfg
 		target.Code = s.codeLoader(cfg.CodeSha256)
+		target.LayerCode = s.loadPackage
 	}
 	e.liveMu.Unlock()
 	cs := cscope(fn.Scope)

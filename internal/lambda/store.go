@@ -33,6 +33,12 @@ type Store interface {
 	// DeleteCode removes a package; deleting a missing one is not an error.
 	DeleteCode(ctx context.Context, digest string) error
 
+	// LoadLayers returns every stored layer of every scope, in any order.
+	LoadLayers(ctx context.Context) ([]*Layer, error)
+	// SaveLayer stores l with all its versions, replacing any layer with
+	// the same scope and name.
+	SaveLayer(ctx context.Context, l *Layer) error
+
 	// SaveAsyncEvent stores ev under its RequestID, replacing an earlier
 	// state of the same event.
 	SaveAsyncEvent(ctx context.Context, ev AsyncEvent) error

@@ -32,14 +32,16 @@ type functionConfigIn struct {
 	TracingConfig    *tracingConfig    `json:"TracingConfig"`
 	EphemeralStorage *ephemeralStorage `json:"EphemeralStorage"`
 	LoggingConfig    *loggingConfigIn  `json:"LoggingConfig"`
+	Layers           []string          `json:"Layers"`
 	RevisionID       string            `json:"RevisionId"`
+	settingsIn
 }
 
 func (c functionConfigIn) domain(name string) lambda.FunctionInput {
 	in := lambda.FunctionInput{
 		FunctionName: name, Runtime: c.Runtime, Role: c.Role, Handler: c.Handler,
 		Description: c.Description, Timeout: c.Timeout, MemorySize: c.MemorySize,
-		RevisionID: c.RevisionID,
+		RevisionID: c.RevisionID, Layers: c.Layers, Settings: c.settingsIn.domain(),
 	}
 	if c.Environment != nil {
 		in.Environment = c.Environment.Variables

@@ -40,9 +40,9 @@ func (a *API) listTags(w http.ResponseWriter, r *http.Request, c awsproto.Caller
 }
 
 // The reads below answer for features Reservoir does not model (code
-// signing, runtime management,
-// recursion control, function URLs) with what AWS answers for a function
-// that has none of them configured.
+// signing, function URLs) with what AWS answers for a function that has none
+// of them configured; resource policies (permissions.go), runtime management
+// and recursion control (settings.go) are stored.
 
 func (a *API) getFunctionCodeSigningConfig(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
 	view, err := a.svc.GetFunction(r.Context(), scope(c), r.PathValue("FunctionName"), "")
@@ -57,24 +57,22 @@ func (a *API) getFunctionCodeSigningConfig(w http.ResponseWriter, r *http.Reques
 }
 
 func (a *API) getRuntimeManagementConfig(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
-	view, err := a.svc.GetFunction(r.Context(), scope(c), r.PathValue("FunctionName"), r.URL.Query().Get("Qualifier"))
+	rm, err := a.svc.GetRuntimeManagementConfig(r.Context(), scope(c), r.PathValue("FunctionName"), r.URL.Query().Get("Qualifier"))
 	if err != nil {
 		return err
 	}
-	awsproto.WriteJSON(w, http.StatusOK, struct {
-		UpdateRuntimeOn string `json:"UpdateRuntimeOn"`
-		FunctionArn     string `json:"FunctionArn"`
-	}{UpdateRuntimeOn: "Auto", FunctionArn: toConfiguration(view.Function, view.Config, view.Qualifier).FunctionArn})
+	awsproto.WriteJSON(w, http.StatusOK, runtimeManagementOut{UpdateRuntimeOn: rm.UpdateRuntimeOn, FunctionArn: rm.FunctionARN, RuntimeVersionArn: rm.RuntimeVersionArn})
 	return nil
 }
 
 func (a *API) getRecursionConfig(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
-	if _, err := a.svc.GetFunction(r.Context(), scope(c), r.PathValue("FunctionName"), ""); err != nil {
+	loop, err := a.svc.GetFunctionRecursionConfig(r.Context(), scope(c), r.PathValue("FunctionName"))
+	if err != nil {
 		return err
 	}
 	awsproto.WriteJSON(w, http.StatusOK, struct {
 		RecursiveLoop string `json:"RecursiveLoop"`
-	}{RecursiveLoop: "Terminate"})
+	}{RecursiveLoop: loop})
 	return nil
 }
 

@@ -62,7 +62,7 @@ func Register(mux *http.ServeMux, svc *lambda.Service, logger *slog.Logger, opts
 		return fmt.Errorf("code URLs: %w", err)
 	}
 	a := &API{svc: svc, log: logger, code: codeURLs{base: strings.TrimSuffix(opts.BaseURL, "/"), signer: signer}}
-	for _, rt := range a.routes() {
+	for _, rt := range a.allRoutes() {
 		op, _, _ := strings.Cut(rt.ops, " ")
 		mux.Handle(rt.pattern, a.serve(op, rt.h))
 	}

@@ -86,7 +86,23 @@ type functionConfiguration struct {
 	SnapStart            snapStartOut         `json:"SnapStart"`
 	RuntimeVersionConfig runtimeVersionConfig `json:"RuntimeVersionConfig"`
 	LoggingConfig        loggingConfig        `json:"LoggingConfig"`
+	Layers               []layerOut           `json:"Layers,omitempty"`
+	settingsOut
 	functionStates
+}
+
+// layerOut is one of a configuration's layers, as AWS shows it.
+type layerOut struct {
+	Arn      string `json:"Arn"`
+	CodeSize int64  `json:"CodeSize"`
+}
+
+func toLayers(ls []lambda.LayerRef) []layerOut {
+	var out []layerOut
+	for _, l := range ls {
+		out = append(out, layerOut{Arn: l.Arn, CodeSize: l.CodeSize})
+	}
+	return out
 }
 
 // functionStates are a configuration's state members: AWS sends no
@@ -152,9 +168,11 @@ func toConfiguration(fn *lambda.Function, c lambda.Config, qualifier string) fun
 		PackageType:          c.PackageType,
 		Architectures:        c.Architectures,
 		EphemeralStorage:     ephemeralStorageOut{Size: c.EphemeralStorage},
-		SnapStart:            snapStartOut{ApplyOn: "None", OptimizationStatus: "Off"},
+		SnapStart:            toSnapStart(c),
 		RuntimeVersionConfig: runtimeVersionConfig{RuntimeVersionArn: "arn:aws:lambda:" + fn.Scope.Region + "::runtime:" + hex.EncodeToString(sum[:])},
 		LoggingConfig:        toLoggingConfig(fn.Name, c.Logging),
+		Layers:               toLayers(c.Layers),
+		settingsOut:          toSettings(c),
 	}
 }
 

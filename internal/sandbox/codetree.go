@@ -29,14 +29,22 @@ type codeTree struct {
 // acquireCode returns the unzipped tree of spec's code, extracting it on
 // first use, and a release to call when the environment is done with it.
 func (m *Manager) acquireCode(ctx context.Context, spec Spec) (string, func(), error) {
+	return m.acquireTree(ctx, spec.CodeSha256, "code", func(dir string) error { return extractReadOnly(ctx, spec, dir) })
+}
+
+// acquireTree returns the tree stored under key, making it with extract on
+// first use, and a release to call when the environment is done with it.
+// Code trees are keyed by their digest, layer trees by layerKey, which no
+// digest can equal.
+func (m *Manager) acquireTree(ctx context.Context, key, kind string, extract func(dir string) error) (string, func(), error) {
 	m.codeMu.Lock()
-	t := m.codes[spec.CodeSha256]
+	t := m.codes[key]
 	if t == nil {
-		sum := sha256.Sum256([]byte(spec.CodeSha256)) // the digest is base64: it may hold '/'
+		sum := sha256.Sum256([]byte(key)) // the digest is base64: it may hold '/'
 		m.codeTrees++
-		name := fmt.Sprintf("code-%s-%d", hex.EncodeToString(sum[:12]), m.codeTrees)
+		name := fmt.Sprintf("%s-%s-%d", kind, hex.EncodeToString(sum[:12]), m.codeTrees)
 		t = &codeTree{dir: filepath.Join(m.workDir, name)}
-		m.codes[spec.CodeSha256] = t
+		m.codes[key] = t
 	}
 	t.refs++
 	m.codeMu.Unlock()
@@ -45,8 +53,8 @@ func (m *Manager) acquireCode(ctx context.Context, spec Spec) (string, func(), e
 		m.codeMu.Lock()
 		t.refs--
 		last := t.refs == 0
-		if last && m.codes[spec.CodeSha256] == t {
-			delete(m.codes, spec.CodeSha256)
+		if last && m.codes[key] == t {
+			delete(m.codes, key)
 		}
 		m.codeMu.Unlock()
 		if !last {
@@ -57,7 +65,7 @@ func (m *Manager) acquireCode(ctx context.Context, spec Spec) (string, func(), e
 			m.log.Warn("removing code directory", "dir", t.dir, "err", err)
 		}
 	}
-	t.once.Do(func() { t.err = extractReadOnly(ctx, spec, t.dir) })
+	t.once.Do(func() { t.err = extract(t.dir) })
 	if t.err != nil {
 		release()
 		return "", nil, t.err
@@ -74,7 +82,12 @@ func extractReadOnly(ctx context.Context, spec Spec, dir string) error {
 		_ = removeReadOnly(dir)
 		return err
 	}
-	// Directories keep their execute bit, files their own; nobody writes.
+	return makeReadOnly(dir)
+}
+
+// makeReadOnly takes the write bits off a tree: directories keep their
+// execute bit, files their own; nobody writes.
+func makeReadOnly(dir string) error {
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.Type()&fs.ModeSymlink != 0 {
 			return err

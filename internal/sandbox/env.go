@@ -193,6 +193,14 @@ func (e *env) start() (*initFailure, error) {
 		return nil, err
 	}
 	e.releaseCode = release
+	opt, releaseLayers, err := m.acquireLayers(e.ctx, e.spec)
+	if err != nil {
+		if m.ctx.Err() != nil {
+			return nil, ErrClosed
+		}
+		return nil, err
+	}
+	e.releaseCode = func() { release(); releaseLayers() }
 	dir, err := os.MkdirTemp(m.workDir, "env-")
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -202,11 +210,14 @@ func (e *env) start() (*initFailure, error) {
 	if err := os.Mkdir(rtDir, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	lay := layout{task: task, rtDir: rtDir, taskView: task, rtView: rtDir}
+	lay := layout{task: task, rtDir: rtDir, taskView: task, rtView: rtDir, opt: opt, optView: opt}
 	var iso *process.Isolation
 	if m.isolated {
 		lay.taskView, lay.rtView = taskView, runtimeView
-		if iso, err = m.isolation(e, dir, task, rtDir); err != nil {
+		if opt != "" {
+			lay.optView = optView
+		}
+		if iso, err = m.isolation(e, dir, lay); err != nil {
 			return nil, err
 		}
 	}
@@ -228,7 +239,7 @@ func (e *env) start() (*initFailure, error) {
 	proc, err := process.Start(process.Config{
 		Path:      l.path,
 		Args:      l.args,
-		Env:       e.environment(api.Addr(), lay.taskView, lay.rtView, l.execEnv),
+		Env:       e.environment(api.Addr(), lay, l.execEnv),
 		Dir:       lay.taskView,
 		Stdout:    e.line,
 		Stderr:    e.line,

@@ -32,6 +32,7 @@ const (
 //
 //	/var/task     its function's code, read-only (LAMBDA_TASK_ROOT)
 //	/var/runtime  the runtime client, read-only (LAMBDA_RUNTIME_DIR)
+//	/opt          its function's layers merged, read-only (when it has any)
 //	/var          otherwise empty
 //	/tmp          its own, empty at start, removed with the environment
 //	/dev/shm      its own, empty
@@ -117,9 +118,11 @@ func (m *Manager) IsolationKind() string {
 }
 
 // isolation prepares the isolated view of environment e, whose directory
-// is dir, running the code tree task with the runtime directory rtDir. It
-// records e's uid, which teardown gives back.
-func (m *Manager) isolation(e *env, dir, task, rtDir string) (*process.Isolation, error) {
+// is dir, running the code tree lay.task with the runtime directory
+// lay.rtDir and the layers lay.opt (at /opt). It records e's uid, which
+// teardown gives back.
+func (m *Manager) isolation(e *env, dir string, lay layout) (*process.Isolation, error) {
+	task, rtDir := lay.task, lay.rtDir
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -133,6 +136,9 @@ func (m *Manager) isolation(e *env, dir, task, rtDir string) (*process.Isolation
 			{Source: rtDir, Target: runtimeView, ReadOnly: true},
 		},
 		Hide: m.hide,
+	}
+	if lay.opt != "" {
+		iso.Binds = append(iso.Binds, process.Bind{Source: lay.opt, Target: optView, ReadOnly: true})
 	}
 	if m.hasShm {
 		iso.Tmpfs = append(iso.Tmpfs, process.Tmpfs{Target: "/dev/shm", Mode: 0o1777})

@@ -35,7 +35,24 @@ func runtimeFamily(runtime string) (string, error) {
 		digits(strings.TrimSuffix(strings.TrimPrefix(runtime, "nodejs"), ".x")):
 		return familyNode, nil
 	}
-	return "", fmt.Errorf("%w: %q", ErrUnsupportedRuntime, runtime)
+	return "", fmt.Errorf("%w: %q: %s", ErrUnsupportedRuntime, runtime, missingFor(runtime))
+}
+
+// missingFor says what Reservoir lacks to run a runtime it has no engine for.
+func missingFor(runtime string) string {
+	const runs = "; Reservoir runs provided.al2023, provided.al2, provided and go1.x (the function's own executable), python3.x (with python3) and nodejs*.x (with node) functions"
+	lang := ""
+	switch {
+	case strings.HasPrefix(runtime, "java"):
+		lang = "a Java runtime client (a JVM and AWS's aws-lambda-java-runtime-interface-client)"
+	case strings.HasPrefix(runtime, "dotnet"):
+		lang = "a .NET runtime client (the .NET runtime and Amazon.Lambda.RuntimeSupport)"
+	case strings.HasPrefix(runtime, "ruby"):
+		lang = "a Ruby runtime client (ruby and the aws_lambda_ric gem)"
+	default:
+		return "no engine for this runtime" + runs
+	}
+	return "missing " + lang + runs
 }
 
 // digits reports whether s is a non-empty run of ASCII digits.
@@ -63,6 +80,9 @@ type launch struct {
 type layout struct {
 	task, rtDir      string
 	taskView, rtView string
+	// opt is the merged tree of the layers ("" without layers); optView
+	// is /opt when isolated, else opt itself.
+	opt, optView string
 }
 
 // launcher prepares the runtime of spec: it finds the executable (writing
@@ -191,12 +211,21 @@ const telemetryFDVar = "_LAMBDA_TELEMETRY_LOG_FD"
 // environment is the complete environment of the runtime process: Lambda's
 // defaults, the function's variables, Lambda's reserved variables (which the
 // function cannot override), then Options.ExtraEnv.
-func (e *env) environment(apiAddr, task, rtDir, execEnv string) []string {
+func (e *env) environment(apiAddr string, lay layout, execEnv string) []string {
+	task, rtDir, opt := lay.taskView, lay.rtView, lay.optView
+	if opt == "" {
+		opt = optView
+	}
 	vars := map[string]string{
-		"PATH":            "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-		"LD_LIBRARY_PATH": task + ":" + filepath.Join(task, "lib") + ":/lib64:/usr/lib64:" + rtDir + ":/opt/lib",
+		"PATH":            "/usr/local/bin:/usr/bin/:/bin:" + filepath.Join(opt, "bin"),
+		"LD_LIBRARY_PATH": task + ":" + filepath.Join(task, "lib") + ":/lib64:/usr/lib64:" + rtDir + ":" + filepath.Join(opt, "lib"),
 		"LANG":            "en_US.UTF-8",
 		"TZ":              ":UTC",
+	}
+	if lay.opt != "" {
+		for k, v := range layerVars(e.spec.Runtime, opt) {
+			vars[k] = v
+		}
 	}
 	for k, v := range e.spec.Env {
 		vars[k] = v

@@ -105,6 +105,11 @@ type Spec struct {
 	// Code returns the deployment package (a zip). It is called once per
 	// environment start.
 	Code func(ctx context.Context) ([]byte, error)
+	// Layers are the digests of the function's layer zips, in order: their
+	// contents are merged (a later layer's file replaces an earlier one's)
+	// into the tree the environment sees at /opt. LayerCode loads one.
+	Layers    []string
+	LayerCode func(ctx context.Context, digest string) ([]byte, error)
 }
 
 // FunctionARN is the ARN of the spec's version ($LATEST gives the unqualified ARN).
@@ -172,6 +177,7 @@ func (s Spec) identity() string {
 	fmt.Fprintf(h, "%q %q %q %q %q %q %d %d %q %q %q %t %q %q\n", s.Account, s.Region, s.FunctionName, s.Version,
 		s.Runtime, s.Handler, s.MemoryMB, s.Timeout, s.CodeSha256, s.RevisionID,
 		s.Logging.LogGroup, s.Logging.JSON, s.Logging.ApplicationLogLevel, s.Logging.SystemLogLevel)
+	fmt.Fprintf(h, "layers %q\n", s.Layers)
 	keys := make([]string, 0, len(s.Env))
 	for k := range s.Env {
 		keys = append(keys, k)

@@ -61,6 +61,10 @@ func TestTerraform(t *testing.T) {
 		t.Parallel()
 		testIAMPolicy(t, tc)
 	})
+	t.Run("Layers", func(t *testing.T) {
+		t.Parallel()
+		testLayers(t, tc)
+	})
 }
 
 // testAlarm applies an aws_cloudwatch_metric_alarm on a function's

@@ -13,7 +13,7 @@ import (
 )
 
 // TestMigratesSchemaV6: a version 6 file (no autoscaling bucket) opens as
-// version 7 with an empty autoscaling bucket and its other records as they
+// version 8 with an empty autoscaling bucket and its other records as they
 // were, and takes scalable targets.
 func TestMigratesSchemaV6(t *testing.T) {
 	ctx := context.Background()
@@ -45,8 +45,8 @@ func TestMigratesSchemaV6(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
-		t.Errorf("schema_version after the migration = %q, want 7", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
+		t.Errorf("schema_version after the migration = %q, want 8", v)
 	}
 	// The value is the record (doc.go's schema), not the domain type.
 	v := rawGet(t, path, "autoscaling", "t\x00123456789012\x00us-east-1\x00function:fn:live")

@@ -117,8 +117,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "7")
+	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
+		t.Errorf("meta/schema_version = %q, want %q", v, "8")
 	}
 }
 
@@ -200,7 +200,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"8", "newer release"},
+		{"9", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -239,7 +239,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 }
 
 // TestMigratesSchemaV1: a version 1 file (no async bucket, no log buckets,
-// no CloudWatch buckets, no policies bucket, no autoscaling bucket) opens as version 7 with empty new buckets and every
+// no CloudWatch buckets, no policies bucket, no autoscaling bucket) opens as version 8 with empty new buckets and every
 // record as it was.
 func TestMigratesSchemaV1(t *testing.T) {
 	ctx := context.Background()
@@ -251,7 +251,7 @@ func TestMigratesSchemaV1(t *testing.T) {
 	}
 	mustClose(t, s)
 	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 1 wrote
-		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history", "policies"} {
+		for _, b := range []string{"async", "log_groups", "log_streams", "log_events", "cw_series", "cw_data", "cw_alarms", "cw_history", "policies", "layers"} {
 			if err := tx.DeleteBucket([]byte(b)); err != nil {
 				return err
 			}
@@ -273,8 +273,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
-		t.Errorf("schema_version after the migration = %q, want 7", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
+		t.Errorf("schema_version after the migration = %q, want 8", v)
 	}
 }
 

@@ -84,7 +84,7 @@ func TestMigratesSchemaV3(t *testing.T) {
 	}
 	mustClose(t, s)
 	rawUpdate(t, path, func(tx *bolt.Tx) error { // what version 3 wrote
-		for _, b := range []string{"cw_series", "cw_data", "cw_alarms", "cw_history", "policies"} {
+		for _, b := range []string{"cw_series", "cw_data", "cw_alarms", "cw_history", "policies", "layers"} {
 			if err := tx.DeleteBucket([]byte(b)); err != nil {
 				return err
 			}
@@ -102,7 +102,7 @@ func TestMigratesSchemaV3(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
-		t.Errorf("schema_version after the migration = %q, want 7", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
+		t.Errorf("schema_version after the migration = %q, want 8", v)
 	}
 }

@@ -3,13 +3,13 @@
 // read-write transaction, fsync'd on commit, so a change is durable when the
 // method returns nil and absent when it returns an error (or the process dies).
 //
-// # Schema, version 7
+// # Schema, version 8
 //
-// The file holds fourteen top-level buckets. Keys outside the log and
+// The file holds fifteen top-level buckets. Keys outside the log and
 // CloudWatch buckets are UTF-8 strings; "/" separates key parts, so no part may be empty or contain
 // "/".
 //
-//	meta       "schema_version" -> "7" (ASCII decimal)
+//	meta       "schema_version" -> "8" (ASCII decimal)
 //	           "code_url_key" -> 32 random bytes: the secret that signs
 //	           GetFunction's Code.Location URLs (written once, on first use)
 //	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
@@ -35,6 +35,8 @@
 //	           -> asTargetRecord (kind t), asPolicyRecord (p, name the
 //	           policy's), asActionRecord (s, the scheduled action's) or
 //	           asActivityRecord (a, the activity's ID) (JSON; version 7)
+//	layers     "<account>/<region>/<layer name>" -> layerRecord (JSON): a
+//	           layer with its versions (version 8)
 //
 // In the log buckets, <group id>, <stream id>, <timestamp> and <seq> are
 // 8-byte big-endian unsigned integers, so a group's streams are one key range
@@ -96,11 +98,19 @@
 //	                  event_invoke (map qualifier -> eventInvokeRecord),
 //	                  policies (map qualifier -> []statementRecord, in the
 //	                  order added; $LATEST is the unqualified function's)
+//	                  recursive_loop (absent: Terminate)
 //	configRecord      version, description, runtime, handler, role,
 //	                  memory_size_mb, timeout_s, ephemeral_storage_mb,
 //	                  architectures, package_type, environment, tracing_mode,
 //	                  logging (loggingRecord; absent: Text to the default
-//	                  group), code_sha256, code_size, last_modified, revision_id
+//	                  group), code_sha256, code_size, layers ([]{arn,
+//	                  code_sha256, code_size}, in order; absent: none),
+//	                  vpc ({subnet_ids, security_group_ids,
+//	                  ipv6_dual_stack}; absent: never given),
+//	                  dead_letter_target, snap_start_apply_on (absent:
+//	                  None), file_systems ([]{arn, local_mount_path}),
+//	                  kms_key_arn, runtime_update_on (absent: Auto),
+//	                  runtime_version_arn, last_modified, revision_id
 //	loggingRecord     format, application_log_level, system_log_level,
 //	                  log_group (absent: /aws/lambda/<name>)
 //	aliasRecord       name, function_version, description, revision_id,
@@ -165,6 +175,14 @@
 //	                  set), created, last_fired (the due time it last ran for)
 //	asActivityRecord  account, region, function, qualifier, id, description,
 //	                  cause, start, end (zero: in progress), status, message
+//	layerRecord       account, region, name, last_version (the newest
+//	                  number ever published; kept after every version is
+//	                  deleted), versions ([]layerVersionRecord, oldest first)
+//	layerVersionRecord version, description, license_info,
+//	                  compatible_runtimes, compatible_architectures,
+//	                  code_sha256 (the zip, in the code bucket), code_size,
+//	                  created_date, policy ([]{sid, action, principal,
+//	                  organization_id}, in the order added), policy_revision
 //
 // Times are RFC 3339 with nanoseconds, in UTC. Only the requested count and
 // modification time of a provisioned concurrency config are stored: its status
@@ -172,19 +190,20 @@
 // as "" and zero. Empty maps and slices are omitted and load as nil, except a
 // function's aliases, provisioned and tags, which load as empty maps. A field
 // added to a record without changing the meaning of the others (a role's
-// inline_policies and attached_policies, a configuration's logging, a function's event_invoke and policies) keeps the version: records written
+// inline_policies and attached_policies, a configuration's logging, layers and the settings from vpc to
+// runtime_version_arn, a function's event_invoke, policies and recursive_loop) keeps the version: records written
 // before it lack the field and load it as empty. So does a meta key that
 // only this release reads (code_url_key): older releases ignore it.
 //
 // Any change to the layout or to the meaning of a record field bumps
 // schema_version, and Open migrates older files: a version 1 file (no async
 // bucket), version 2 file (no log buckets), version 3 file (no CloudWatch
-// buckets), version 4 file (no policies bucket), version 5 file or version 6
-// file (no autoscaling bucket) gets the missing buckets and version 7.
-// Versions 3 to 5 stored one key per log event, valued its ingestion time
-// (uvarint) and message, under the key a block of it has: Open rewrites each
-// such value as a block of one event, in the transaction that stamps version
-// 7 (an old file's events stay one per block; new appends are stored in
-// blocks). Other records are untouched.
+// buckets), version 4 file (no policies bucket), version 5 file, version 6
+// file (no autoscaling bucket) or version 7 file (no layers bucket) gets the
+// missing buckets and version 8. Versions 3 to 5 stored one key per log
+// event, valued its ingestion time (uvarint) and message, under the key a
+// block of it has: Open rewrites each such value as a block of one event, in
+// the transaction that stamps the new version (an old file's events stay one
+// per block; new appends are stored in blocks). Other records are untouched.
 // Open refuses a file whose version it does not know, so an older binary never rewrites newer data.
 package boltstore

@@ -11,7 +11,7 @@ import (
 )
 
 // TestMigratesSchemaV4: a version 4 file (no policies bucket) opens as
-// version 7 with an empty policies bucket and its roles as they were.
+// version 8 with an empty policies bucket and its roles as they were.
 func TestMigratesSchemaV4(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "reservoir.db")
@@ -40,8 +40,8 @@ func TestMigratesSchemaV4(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "7" {
-		t.Errorf("schema_version after the migration = %q, want 7", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
+		t.Errorf("schema_version after the migration = %q, want 8", v)
 	}
 	if v := rawGet(t, path, "policies", "123456789012/p"); v == "" {
 		t.Error("policy missing after the migration")

@@ -25,6 +25,7 @@ type functionRecord struct {
 	Tags                map[string]string            `json:"tags,omitempty"`
 	EventInvoke         map[string]eventInvokeRecord `json:"event_invoke,omitempty"`
 	Policies            map[string][]statementRecord `json:"policies,omitempty"`
+	RecursiveLoop       string                       `json:"recursive_loop,omitempty"`
 }
 
 // statementRecord is one resource policy statement, as AddPermission was
@@ -53,23 +54,96 @@ type eventInvokeRecord struct {
 }
 
 type configRecord struct {
-	Version          string            `json:"version"`
-	Description      string            `json:"description,omitempty"`
-	Runtime          string            `json:"runtime,omitempty"`
-	Handler          string            `json:"handler,omitempty"`
-	Role             string            `json:"role,omitempty"`
-	MemorySize       int               `json:"memory_size_mb"`
-	Timeout          int               `json:"timeout_s"`
-	EphemeralStorage int               `json:"ephemeral_storage_mb"`
-	Architectures    []string          `json:"architectures,omitempty"`
-	PackageType      string            `json:"package_type,omitempty"`
-	Environment      map[string]string `json:"environment,omitempty"`
-	TracingMode      string            `json:"tracing_mode,omitempty"`
-	Logging          *loggingRecord    `json:"logging,omitempty"`
-	CodeSha256       string            `json:"code_sha256,omitempty"`
-	CodeSize         int64             `json:"code_size"`
-	LastModified     time.Time         `json:"last_modified"`
-	RevisionID       string            `json:"revision_id,omitempty"`
+	Version           string             `json:"version"`
+	Description       string             `json:"description,omitempty"`
+	Runtime           string             `json:"runtime,omitempty"`
+	Handler           string             `json:"handler,omitempty"`
+	Role              string             `json:"role,omitempty"`
+	MemorySize        int                `json:"memory_size_mb"`
+	Timeout           int                `json:"timeout_s"`
+	EphemeralStorage  int                `json:"ephemeral_storage_mb"`
+	Architectures     []string           `json:"architectures,omitempty"`
+	PackageType       string             `json:"package_type,omitempty"`
+	Environment       map[string]string  `json:"environment,omitempty"`
+	TracingMode       string             `json:"tracing_mode,omitempty"`
+	Logging           *loggingRecord     `json:"logging,omitempty"`
+	CodeSha256        string             `json:"code_sha256,omitempty"`
+	CodeSize          int64              `json:"code_size"`
+	Layers            []layerRefRecord   `json:"layers,omitempty"`
+	Vpc               *vpcRecord         `json:"vpc,omitempty"`
+	DeadLetterTarget  string             `json:"dead_letter_target,omitempty"`
+	SnapStartApplyOn  string             `json:"snap_start_apply_on,omitempty"`
+	FileSystems       []fileSystemRecord `json:"file_systems,omitempty"`
+	KMSKeyArn         string             `json:"kms_key_arn,omitempty"`
+	RuntimeUpdateOn   string             `json:"runtime_update_on,omitempty"`
+	RuntimeVersionArn string             `json:"runtime_version_arn,omitempty"`
+	LastModified      time.Time          `json:"last_modified"`
+	RevisionID        string             `json:"revision_id,omitempty"`
+}
+
+// vpcRecord is a configuration's VpcConfig (absent: never given).
+type vpcRecord struct {
+	SubnetIDs        []string `json:"subnet_ids,omitempty"`
+	SecurityGroupIDs []string `json:"security_group_ids,omitempty"`
+	IPv6DualStack    bool     `json:"ipv6_dual_stack,omitempty"`
+}
+
+func vpcToRecord(v *lambda.VpcConfig) *vpcRecord {
+	if v == nil {
+		return nil
+	}
+	return &vpcRecord{SubnetIDs: cloneSlice(v.SubnetIDs), SecurityGroupIDs: cloneSlice(v.SecurityGroupIDs), IPv6DualStack: v.IPv6DualStack}
+}
+
+func (r *vpcRecord) toDomain() *lambda.VpcConfig {
+	if r == nil {
+		return nil
+	}
+	return &lambda.VpcConfig{SubnetIDs: r.SubnetIDs, SecurityGroupIDs: r.SecurityGroupIDs, IPv6DualStack: r.IPv6DualStack}
+}
+
+type fileSystemRecord struct {
+	Arn            string `json:"arn"`
+	LocalMountPath string `json:"local_mount_path"`
+}
+
+func fileSystemsToRecord(fs []lambda.FileSystem) []fileSystemRecord {
+	var out []fileSystemRecord
+	for _, f := range fs {
+		out = append(out, fileSystemRecord{Arn: f.Arn, LocalMountPath: f.LocalMountPath})
+	}
+	return out
+}
+
+func fileSystemsFromRecord(fs []fileSystemRecord) []lambda.FileSystem {
+	var out []lambda.FileSystem
+	for _, f := range fs {
+		out = append(out, lambda.FileSystem{Arn: f.Arn, LocalMountPath: f.LocalMountPath})
+	}
+	return out
+}
+
+// layerRefRecord is one layer of a configuration.
+type layerRefRecord struct {
+	Arn        string `json:"arn"`
+	CodeSha256 string `json:"code_sha256"`
+	CodeSize   int64  `json:"code_size"`
+}
+
+func layerRefsToRecord(ls []lambda.LayerRef) []layerRefRecord {
+	var out []layerRefRecord
+	for _, l := range ls {
+		out = append(out, layerRefRecord{Arn: l.Arn, CodeSha256: l.CodeSha256, CodeSize: l.CodeSize})
+	}
+	return out
+}
+
+func layerRefsFromRecord(ls []layerRefRecord) []lambda.LayerRef {
+	var out []lambda.LayerRef
+	for _, l := range ls {
+		out = append(out, lambda.LayerRef{Arn: l.Arn, CodeSha256: l.CodeSha256, CodeSize: l.CodeSize})
+	}
+	return out
 }
 
 // loggingRecord is a configuration's LoggingConfig; absent, AWS's default
@@ -115,12 +189,13 @@ type roleRecord struct {
 
 func functionToRecord(fn *lambda.Function) (functionRecord, error) {
 	rec := functionRecord{
-		Account:     fn.Scope.Account,
-		Region:      fn.Scope.Region,
-		Name:        fn.Name,
-		Latest:      configToRecord(fn.Latest),
-		LastVersion: fn.LastVersion,
-		Tags:        cloneMap(fn.Tags),
+		Account:       fn.Scope.Account,
+		Region:        fn.Scope.Region,
+		Name:          fn.Name,
+		Latest:        configToRecord(fn.Latest),
+		LastVersion:   fn.LastVersion,
+		Tags:          cloneMap(fn.Tags),
+		RecursiveLoop: fn.RecursiveLoop,
 	}
 	if fn.ReservedConcurrency != nil {
 		n := *fn.ReservedConcurrency
@@ -201,23 +276,31 @@ func cloneInt(p *int) *int {
 
 func configToRecord(c lambda.Config) configRecord {
 	return configRecord{
-		Version:          c.Version,
-		Description:      c.Description,
-		Runtime:          c.Runtime,
-		Handler:          c.Handler,
-		Role:             c.Role,
-		MemorySize:       c.MemorySize,
-		Timeout:          c.Timeout,
-		EphemeralStorage: c.EphemeralStorage,
-		Architectures:    cloneSlice(c.Architectures),
-		PackageType:      c.PackageType,
-		Environment:      cloneMap(c.Environment),
-		TracingMode:      c.TracingMode,
-		Logging:          loggingToRecord(c.Logging),
-		CodeSha256:       c.CodeSha256,
-		CodeSize:         c.CodeSize,
-		LastModified:     utc(c.LastModified),
-		RevisionID:       c.RevisionID,
+		Version:           c.Version,
+		Description:       c.Description,
+		Runtime:           c.Runtime,
+		Handler:           c.Handler,
+		Role:              c.Role,
+		MemorySize:        c.MemorySize,
+		Timeout:           c.Timeout,
+		EphemeralStorage:  c.EphemeralStorage,
+		Architectures:     cloneSlice(c.Architectures),
+		PackageType:       c.PackageType,
+		Environment:       cloneMap(c.Environment),
+		TracingMode:       c.TracingMode,
+		Logging:           loggingToRecord(c.Logging),
+		CodeSha256:        c.CodeSha256,
+		CodeSize:          c.CodeSize,
+		Layers:            layerRefsToRecord(c.Layers),
+		Vpc:               vpcToRecord(c.Vpc),
+		DeadLetterTarget:  c.DeadLetterTarget,
+		SnapStartApplyOn:  c.SnapStartApplyOn,
+		FileSystems:       fileSystemsToRecord(c.FileSystems),
+		KMSKeyArn:         c.KMSKeyArn,
+		RuntimeUpdateOn:   c.RuntimeUpdateOn,
+		RuntimeVersionArn: c.RuntimeVersionArn,
+		LastModified:      utc(c.LastModified),
+		RevisionID:        c.RevisionID,
 	}
 }
 
@@ -249,13 +332,14 @@ func roleToRecord(r iam.Role) roleRecord {
 
 func (rec functionRecord) toDomain() *lambda.Function {
 	fn := &lambda.Function{
-		Scope:       lambda.Scope{Account: rec.Account, Region: rec.Region},
-		Name:        rec.Name,
-		Latest:      rec.Latest.toDomain(),
-		LastVersion: rec.LastVersion,
-		Aliases:     make(map[string]*lambda.Alias, len(rec.Aliases)),
-		Provisioned: make(map[string]*lambda.ProvisionedConfig, len(rec.Provisioned)),
-		Tags:        make(map[string]string, len(rec.Tags)),
+		Scope:         lambda.Scope{Account: rec.Account, Region: rec.Region},
+		Name:          rec.Name,
+		Latest:        rec.Latest.toDomain(),
+		LastVersion:   rec.LastVersion,
+		RecursiveLoop: rec.RecursiveLoop,
+		Aliases:       make(map[string]*lambda.Alias, len(rec.Aliases)),
+		Provisioned:   make(map[string]*lambda.ProvisionedConfig, len(rec.Provisioned)),
+		Tags:          make(map[string]string, len(rec.Tags)),
 	}
 	if rec.ReservedConcurrency != nil {
 		n := *rec.ReservedConcurrency
@@ -323,23 +407,31 @@ func (rec configRecord) toDomain() lambda.Config {
 			SystemLogLevel: l.SystemLogLevel, LogGroup: l.LogGroup}
 	}
 	return lambda.Config{
-		Version:          rec.Version,
-		Description:      rec.Description,
-		Runtime:          rec.Runtime,
-		Handler:          rec.Handler,
-		Role:             rec.Role,
-		MemorySize:       rec.MemorySize,
-		Timeout:          rec.Timeout,
-		EphemeralStorage: rec.EphemeralStorage,
-		Architectures:    rec.Architectures,
-		PackageType:      rec.PackageType,
-		Environment:      rec.Environment,
-		TracingMode:      rec.TracingMode,
-		Logging:          logging,
-		CodeSha256:       rec.CodeSha256,
-		CodeSize:         rec.CodeSize,
-		LastModified:     rec.LastModified,
-		RevisionID:       rec.RevisionID,
+		Version:           rec.Version,
+		Description:       rec.Description,
+		Runtime:           rec.Runtime,
+		Handler:           rec.Handler,
+		Role:              rec.Role,
+		MemorySize:        rec.MemorySize,
+		Timeout:           rec.Timeout,
+		EphemeralStorage:  rec.EphemeralStorage,
+		Architectures:     rec.Architectures,
+		PackageType:       rec.PackageType,
+		Environment:       rec.Environment,
+		TracingMode:       rec.TracingMode,
+		Logging:           logging,
+		CodeSha256:        rec.CodeSha256,
+		CodeSize:          rec.CodeSize,
+		Layers:            layerRefsFromRecord(rec.Layers),
+		Vpc:               rec.Vpc.toDomain(),
+		DeadLetterTarget:  rec.DeadLetterTarget,
+		SnapStartApplyOn:  rec.SnapStartApplyOn,
+		FileSystems:       fileSystemsFromRecord(rec.FileSystems),
+		KMSKeyArn:         rec.KMSKeyArn,
+		RuntimeUpdateOn:   rec.RuntimeUpdateOn,
+		RuntimeVersionArn: rec.RuntimeVersionArn,
+		LastModified:      rec.LastModified,
+		RevisionID:        rec.RevisionID,
 	}
 }
 

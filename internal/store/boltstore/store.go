@@ -38,9 +38,10 @@ const (
 	// migrates version 1 files (which have no async bucket), version 2
 	// files (which have no log buckets), version 3 files (which have no
 	// CloudWatch buckets), version 4 files (which have no policies bucket),
-	// version 5 files (one key per log event rather than blocks) and version
-	// 6 files (which have no Application Auto Scaling bucket).
-	SchemaVersion = 7
+	// version 5 files (one key per log event rather than blocks), version
+	// 6 files (which have no Application Auto Scaling bucket) and version 7
+	// files (which have no layers bucket).
+	SchemaVersion = 8
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -60,6 +61,7 @@ const (
 	bucketCWAlarms    = "cw_alarms"
 	bucketCWHistory   = "cw_history"
 	bucketAutoscaling = "autoscaling"
+	bucketLayers      = "layers"
 
 	keySchemaVersion = "schema_version"
 )
@@ -167,7 +169,7 @@ func (s *Store) commit() {
 func allBuckets() []string {
 	return []string{bucketMeta, bucketFunctions, bucketCode, bucketRoles, bucketAsync,
 		bucketLogGroups, bucketStreams, bucketEvents, bucketCWSeries, bucketCWData, bucketCWAlarms, bucketCWHistory, bucketPolicies,
-		bucketAutoscaling}
+		bucketAutoscaling, bucketLayers}
 }
 
 // initSchema checks the schema version of an existing file, or stamps a new
@@ -189,11 +191,13 @@ func initSchema(tx *bolt.Tx) error {
 			}
 		}
 	case string(got) == want:
-	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4", string(got) == "5", string(got) == "6":
+	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4", string(got) == "5",
+		string(got) == "6", string(got) == "7":
 		// Version 2 added the async bucket, version 3 the log buckets,
 		// version 4 the CloudWatch buckets, version 5 the policies bucket,
-		// version 7 the autoscaling bucket, all created below; version 6
-		// stores log events in blocks, migrated below.
+		// version 7 the autoscaling bucket, version 8 the layers bucket, all
+		// created below; version 6 stores log events in blocks, migrated
+		// below.
 	default:
 		n, err := strconv.Atoi(string(got))
 		if err == nil && n > SchemaVersion {

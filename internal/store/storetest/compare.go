@@ -24,12 +24,18 @@ import (
 func knownFields() map[reflect.Type]int {
 	return map[reflect.Type]int{
 		reflect.TypeFor[lambda.Scope]():                2,
-		reflect.TypeFor[lambda.Function]():             12,
+		reflect.TypeFor[lambda.Function]():             13,
 		reflect.TypeFor[lambda.Statement]():            9,
 		reflect.TypeFor[lambda.EventInvokeConfig]():    6,
-		reflect.TypeFor[lambda.Config]():               18,
+		reflect.TypeFor[lambda.Config]():               26,
 		reflect.TypeFor[lambda.Alias]():                5,
 		reflect.TypeFor[lambda.ProvisionedConfig]():    7,
+		reflect.TypeFor[lambda.Layer]():                4,
+		reflect.TypeFor[lambda.LayerVersion]():         10,
+		reflect.TypeFor[lambda.LayerStatement]():       4,
+		reflect.TypeFor[lambda.LayerRef]():             3,
+		reflect.TypeFor[lambda.VpcConfig]():            3,
+		reflect.TypeFor[lambda.FileSystem]():           2,
 		reflect.TypeFor[iam.Role]():                    11,
 		reflect.TypeFor[iam.ManagedPolicy]():           11,
 		reflect.TypeFor[iam.PolicyVersion]():           3,
@@ -160,6 +166,7 @@ func AssertFunction(t testing.TB, got, want *lambda.Function) {
 		pc.eq("Available", gp.Available, 0)
 	}
 
+	c.eq("RecursiveLoop", got.RecursiveLoop, want.RecursiveLoop)
 	c.eq("event invoke qualifiers", sortedKeys(got.EventInvoke), sortedKeys(want.EventInvoke))
 	for q, we := range want.EventInvoke {
 		ge := got.EventInvoke[q]
@@ -208,6 +215,19 @@ func assertConfig(c checker, got, want lambda.Config) {
 	c.eq("Logging", got.Logging, want.Logging)
 	c.eq("CodeSha256", got.CodeSha256, want.CodeSha256)
 	c.eq("CodeSize", got.CodeSize, want.CodeSize)
+	eqSlice(c, "Layers", got.Layers, want.Layers)
+	c.eq("Vpc != nil", got.Vpc != nil, want.Vpc != nil)
+	if got.Vpc != nil && want.Vpc != nil {
+		eqSlice(c, "Vpc.SubnetIDs", got.Vpc.SubnetIDs, want.Vpc.SubnetIDs)
+		eqSlice(c, "Vpc.SecurityGroupIDs", got.Vpc.SecurityGroupIDs, want.Vpc.SecurityGroupIDs)
+		c.eq("Vpc.IPv6DualStack", got.Vpc.IPv6DualStack, want.Vpc.IPv6DualStack)
+	}
+	c.eq("DeadLetterTarget", got.DeadLetterTarget, want.DeadLetterTarget)
+	c.eq("SnapStartApplyOn", got.SnapStartApplyOn, want.SnapStartApplyOn)
+	eqSlice(c, "FileSystems", got.FileSystems, want.FileSystems)
+	c.eq("KMSKeyArn", got.KMSKeyArn, want.KMSKeyArn)
+	c.eq("RuntimeUpdateOn", got.RuntimeUpdateOn, want.RuntimeUpdateOn)
+	c.eq("RuntimeVersionArn", got.RuntimeVersionArn, want.RuntimeVersionArn)
 	c.time("LastModified", got.LastModified, want.LastModified)
 	c.eq("RevisionID", got.RevisionID, want.RevisionID)
 	c.eq("Phase", got.Phase, lambda.Settled) // never stored: loaded settled

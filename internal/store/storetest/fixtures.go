@@ -34,8 +34,19 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 			Logging:          lambda.Logging{Format: lambda.LogFormatText, LogGroup: "/custom/" + name + "/" + version},
 			CodeSha256:       "c2hhMjU2LW9mLXZlcnNpb24t/" + version + "+=",
 			CodeSize:         int64(1000 + n),
-			LastModified:     base.Add(time.Duration(n) * time.Hour),
-			RevisionID:       "rev-" + version,
+			Layers: []lambda.LayerRef{
+				{Arn: scope.LayerARN("deps") + ":" + version, CodeSha256: "bGF5ZXI=/" + version, CodeSize: int64(10 + n)},
+				{Arn: scope.LayerARN("tools") + ":1", CodeSha256: "dG9vbHM=", CodeSize: 7},
+			},
+			Vpc:               &lambda.VpcConfig{SubnetIDs: []string{"subnet-1", "subnet-2"}, SecurityGroupIDs: []string{"sg-" + version}, IPv6DualStack: n%2 == 0},
+			DeadLetterTarget:  "arn:aws:sqs:" + scope.Region + ":" + scope.Account + ":dlq-" + name,
+			SnapStartApplyOn:  "PublishedVersions",
+			FileSystems:       []lambda.FileSystem{{Arn: "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-0123456789abcdef0", LocalMountPath: "/mnt/efs"}},
+			KMSKeyArn:         "arn:aws:kms:" + scope.Region + ":" + scope.Account + ":key/" + version,
+			RuntimeUpdateOn:   "Manual",
+			RuntimeVersionArn: "arn:aws:lambda:" + scope.Region + "::runtime:abc" + version,
+			LastModified:      base.Add(time.Duration(n) * time.Hour),
+			RevisionID:        "rev-" + version,
 		}
 	}
 	latest := config(lambda.LatestVersion, 9)
@@ -90,7 +101,8 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 				Available:    3,
 			},
 		},
-		Tags: map[string]string{"team": "platform", "cost-center": "42", "empty": ""},
+		Tags:          map[string]string{"team": "platform", "cost-center": "42", "empty": ""},
+		RecursiveLoop: "Allow",
 		EventInvoke: map[string]*lambda.EventInvokeConfig{
 			lambda.LatestVersion: {
 				Qualifier:                lambda.LatestVersion,

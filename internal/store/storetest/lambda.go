@@ -28,7 +28,8 @@ func RunLambdaStoreContract(t *testing.T, newStore func(t *testing.T) lambda.Sto
 		checkFieldsCovered(t,
 			reflect.TypeFor[lambda.Scope](), reflect.TypeFor[lambda.Function](), reflect.TypeFor[lambda.Config](),
 			reflect.TypeFor[lambda.Alias](), reflect.TypeFor[lambda.ProvisionedConfig](),
-			reflect.TypeFor[lambda.EventInvokeConfig](), reflect.TypeFor[lambda.Statement]())
+			reflect.TypeFor[lambda.EventInvokeConfig](), reflect.TypeFor[lambda.Statement](), reflect.TypeFor[lambda.LayerRef](),
+			reflect.TypeFor[lambda.VpcConfig](), reflect.TypeFor[lambda.FileSystem]())
 	})
 	t.Run("Empty", func(t *testing.T) { testEmpty(t, newStore(t)) })
 	t.Run("RoundTripFullFunction", func(t *testing.T) { testRoundTripFull(t, newStore(t)) })
@@ -43,6 +44,7 @@ func RunLambdaStoreContract(t *testing.T, newStore func(t *testing.T) lambda.Sto
 	t.Run("CanceledContext", func(t *testing.T) { testLambdaCanceled(t, newStore(t)) })
 	t.Run("ConcurrentSaves", func(t *testing.T) { testConcurrentSaves(t, newStore(t)) })
 	t.Run("AsyncEvents", func(t *testing.T) { testAsyncEvents(t, newStore(t)) })
+	runLayerContract(t, newStore)
 }
 
 // testAsyncEvents: events round-trip whole, a resave replaces, a delete
