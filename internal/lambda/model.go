@@ -46,6 +46,10 @@ type Function struct {
 	// version number or an alias name).
 	EventInvoke map[string]*EventInvokeConfig
 
+	// URLs holds the function URL configs by qualifier ($LATEST for the
+	// unqualified function, or an alias name).
+	URLs map[string]*FunctionURLConfig
+
 	// running is the settled $LATEST that invocations run while Latest is
 	// being updated (Latest.Phase is Updating); nil otherwise. It lives only
 	// in the in-memory snapshot shown during the update.

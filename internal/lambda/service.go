@@ -76,6 +76,8 @@ type Service struct {
 
 	code codeGC // which packages may be deleted: pins and deletions under way
 
+	urls urlIndex // function URL IDs to their functions
+
 	mu     sync.RWMutex // guards scopes (the index, not the functions)
 	scopes map[Scope]map[string]*entry
 }
@@ -157,6 +159,9 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		}
 		for q, pc := range fn.Provisioned {
 			s.acct.SetProvisioned(cs, fn.Name, q, pc.Requested)
+		}
+		for q, u := range fn.URLs {
+			s.urls.add(u.URLID, urlEntry{scope: fn.Scope, function: fn.Name, qualifier: q})
 		}
 	}
 	s.async = newAsyncQueue(s, o.Async)
@@ -403,6 +408,12 @@ func (fn *Function) clone() *Function {
 		c.EventInvoke = make(map[string]*EventInvokeConfig, len(fn.EventInvoke))
 		for k, e := range fn.EventInvoke {
 			c.EventInvoke[k] = e.clone()
+		}
+	}
+	if fn.URLs != nil {
+		c.URLs = make(map[string]*FunctionURLConfig, len(fn.URLs))
+		for k, u := range fn.URLs {
+			c.URLs[k] = u.clone()
 		}
 	}
 	c.Tags = make(map[string]string, len(fn.Tags))

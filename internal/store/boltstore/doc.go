@@ -89,7 +89,9 @@
 //	                  aliases (map name -> aliasRecord), reserved_concurrency
 //	                  (absent: no reservation; 0 is a reservation),
 //	                  provisioned (map qualifier -> provisionedRecord), tags,
-//	                  event_invoke (map qualifier -> eventInvokeRecord)
+//	                  event_invoke (map qualifier -> eventInvokeRecord),
+//	                  urls (map qualifier -> functionURLRecord; absent in
+//	                  records written before function URLs: none)
 //	configRecord      version, description, runtime, handler, role,
 //	                  memory_size_mb, timeout_s, ephemeral_storage_mb,
 //	                  architectures, package_type, environment, tracing_mode,
@@ -103,6 +105,12 @@
 //	eventInvokeRecord qualifier, max_retry_attempts, max_event_age_s (each
 //	                  absent: not set), on_success, on_failure (destination
 //	                  ARNs; absent: none), last_modified
+//	functionURLRecord qualifier ($LATEST or an alias), url_id, auth_type,
+//	                  cors (corsRecord; absent: none), invoke_mode,
+//	                  creation_time, last_modified_time
+//	corsRecord        allow_credentials, allow_headers, allow_methods,
+//	                  allow_origins, expose_headers, max_age_s (each absent:
+//	                  unset)
 //	roleRecord        account, name, id, path, assume_role_policy_document,
 //	                  description, max_session_duration_s, create_date, tags,
 //	                  inline_policies (map policy name -> document),
