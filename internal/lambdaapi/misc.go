@@ -42,7 +42,7 @@ func (a *API) listTags(w http.ResponseWriter, r *http.Request, c awsproto.Caller
 
 // The reads below answer for features Reservoir does not model (code
 // signing, resource policies, runtime management,
-// recursion control, function URLs) with what AWS answers for a function
+// recursion control) with what AWS answers for a function
 // that has none of them configured.
 
 func (a *API) getFunctionCodeSigningConfig(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
@@ -83,15 +83,5 @@ func (a *API) getRecursionConfig(w http.ResponseWriter, r *http.Request, c awspr
 	awsproto.WriteJSON(w, http.StatusOK, struct {
 		RecursiveLoop string `json:"RecursiveLoop"`
 	}{RecursiveLoop: "Terminate"})
-	return nil
-}
-
-func (a *API) listFunctionURLConfigs(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
-	if _, err := a.svc.GetFunction(r.Context(), scope(c), r.PathValue("FunctionName"), ""); err != nil {
-		return err
-	}
-	awsproto.WriteJSON(w, http.StatusOK, struct {
-		FunctionURLConfigs []struct{} `json:"FunctionUrlConfigs"`
-	}{FunctionURLConfigs: []struct{}{}})
 	return nil
 }
