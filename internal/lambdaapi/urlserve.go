@@ -390,7 +390,7 @@ func (u *URLServer) event(r *http.Request, t lambda.URLTarget, id string, body [
 		Cookies: cookies, Headers: headers, QueryStringParameters: query,
 		RequestContext: urlRequestContext{
 			AccountID: "anonymous", APIID: id, DomainName: host, DomainPrefix: id,
-			HTTP: urlHTTP{Method: r.Method, Path: path, Protocol: r.Proto, SourceIP: sourceIP, UserAgent: r.UserAgent()},
+			HTTP:      urlHTTP{Method: r.Method, Path: path, Protocol: r.Proto, SourceIP: sourceIP, UserAgent: r.UserAgent()},
 			RequestID: reqID, RouteKey: "$default", Stage: "$default",
 			Time: now.Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 		},

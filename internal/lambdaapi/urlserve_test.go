@@ -386,7 +386,9 @@ func TestFunctionURLIAM(t *testing.T) {
 		Body           string
 		RequestContext struct {
 			AccountID  string
-			Authorizer struct{ IAM struct{ AccessKey, AccountID, UserArn string } }
+			Authorizer struct {
+				IAM struct{ AccessKey, AccountID, UserArn string }
+			}
 		}
 	}
 	if a.status != 200 || json.Unmarshal(a.body, &ev) != nil || ev.Body != string(body) || ev.RequestContext.AccountID != "123456789012" ||
