@@ -60,7 +60,9 @@ func TestFunctionURLs(t *testing.T) {
 		}
 		var ev struct {
 			RawPath, RawQueryString, Body string
-			RequestContext             struct{ HTTP struct{ Method, UserAgent string } }
+			RequestContext                struct {
+				HTTP struct{ Method, UserAgent string }
+			}
 		}
 		if err := json.Unmarshal(out, &ev); err != nil || ev.RawPath != "/hello" || ev.RawQueryString != "name=curl" ||
 			ev.Body != `{"from":"curl"}` || ev.RequestContext.HTTP.Method != "POST" || !strings.HasPrefix(ev.RequestContext.HTTP.UserAgent, "curl/") {
