@@ -176,9 +176,9 @@ func (a *API) listFunctionURLConfigs(w http.ResponseWriter, r *http.Request, c a
 // isURLHost reports whether a request's Host names a function URL:
 // <32 characters>.lambda-url.<region>.<anything>, and returns its ID.
 func isURLHost(host string) (string, bool) {
-	id, rest, ok := strings.Cut(host, ".")
+	id, rest, ok := strings.Cut(strings.ToLower(host), ".")
 	if !ok || len(id) != lambda.URLIDLength || !strings.HasPrefix(rest, "lambda-url.") {
 		return "", false
 	}
-	return strings.ToLower(id), true
+	return id, true
 }
