@@ -33,12 +33,17 @@ import (
 //   - an AWS_IAM URL called without a valid SigV4 signature (service lambda;
 //     checked under --auth sigv4 only), or a call the permission check
 //     refuses: 403, AccessDeniedException, {"Message":"Forbidden"};
-//   - throttled: 429, TooManyRequestsException, {"Message":"Rate Exceeded."};
+//   - throttled: 429, TooManyRequestsException, {"Message":"Rate Exceeded."}
+//     (AWS documents the 429; the body, Invoke's message in the shape of the
+//     other answers here, is Reservoir's choice);
 //   - a request body over 6 MB: 413, RequestEntityTooLargeException;
 //   - a function error, an answer that is not JSON or a malformed custom
 //     response (statusCode not an integer from 100 to 599, a body flagged
 //     base64 that is not): 502 with the body Internal Server Error;
-//   - RESPONSE_STREAM URLs are answered buffered, once the function returns.
+//   - RESPONSE_STREAM URLs are answered buffered, once the function returns;
+//   - a CORS preflight the settings do not allow: 200 without
+//     Access-Control-Allow-* headers (the browser refuses it); with no CORS
+//     settings, an OPTIONS request goes to the function like any other.
 
 // URLAuthorizer decides whether a call through a function URL may invoke
 // the function. On AWS, calling a URL needs lambda:InvokeFunctionUrl: for
