@@ -404,6 +404,13 @@ func TestFunctionURLIAM(t *testing.T) {
 	if a := call(t, hc, newReq(t, "GET", u+"?mode=bare", nil)); a.status != 200 {
 		t.Fatalf("NONE unsigned: %d %s", a.status, a.body)
 	}
+	// Without CORS settings, a preflight is the function's to answer.
+	pre := newReq(t, "OPTIONS", u+"?mode=bare", nil)
+	pre.Header.Set("Origin", "https://app.example")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	if a := call(t, hc, pre); a.status != 200 || string(a.body) != `"Hello, world!"` || a.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("OPTIONS without CORS settings: %d %v %s", a.status, a.header, a.body)
+	}
 	// The API itself still needs signatures: the Host routing opened nothing.
 	apiURL, _ := url.Parse(srv.URL)
 	if a := call(t, hc, newReq(t, "GET", apiURL.String()+"/2015-03-31/functions", nil)); a.status != 403 {
