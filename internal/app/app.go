@@ -305,7 +305,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Close(ctx)
 		return nil, err
 	}
-	counted := awsproto.Middleware(cfg.Logger, router)
+	// Function URLs are routed by their Host before the AWS API router.
+	counted := awsproto.Middleware(cfg.Logger, a.functionURLs(cfg, ln.Addr()).Route(router))
 	a.server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a.handling.Add(1)
@@ -448,6 +449,21 @@ func (a *App) routes(cfg Config, iamSvc *iam.Service, metricsHandler http.Handle
 		router.RegisterRPC(autoscalingapi.Service(a.as)),
 	)
 	return router, err
+}
+
+// functionURLs is the server of calls through function URLs. Under --auth
+// sigv4 an AWS_IAM URL's calls must be signed with the server's
+// credentials. Every call is allowed by lambda:InvokeFunctionUrl for now:
+// wire the resource policy check here (lambdaapi.URLOptions.Authorizer).
+func (a *App) functionURLs(cfg Config, addr net.Addr) *lambdaapi.URLServer {
+	o := lambdaapi.URLOptions{}
+	if cfg.Auth == AuthSigV4 {
+		o.Credentials = cfg.Credentials
+	}
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		o.Port = strconv.Itoa(tcp.Port)
+	}
+	return lambdaapi.NewURLServer(a.svc, cfg.Logger, o)
 }
 
 // health answers a bare GET / (a browser, a health probe) with a short

@@ -191,6 +191,7 @@ func (s *Service) DeleteAlias(ctx context.Context, sc Scope, name, alias string)
 			delete(fn.Aliases, alias)
 			delete(fn.EventInvoke, alias)
 			delete(fn.Policies, alias)
+			delete(fn.URLs, alias)
 			pc, ok := fn.Provisioned[alias]
 			if !ok {
 				return nil, nil, nil

@@ -53,6 +53,9 @@ type Function struct {
 	// RecursiveLoop is PutFunctionRecursionConfig's setting ("" is
 	// Terminate, AWS's default).
 	RecursiveLoop string
+	// URLs holds the function URL configs by qualifier ($LATEST for the
+	// unqualified function, or an alias name).
+	URLs map[string]*FunctionURLConfig
 
 	// running is the settled $LATEST that invocations run while Latest is
 	// being updated (Latest.Phase is Updating); nil otherwise. It lives only

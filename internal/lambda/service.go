@@ -77,6 +77,7 @@ type Service struct {
 	code codeGC // which packages may be deleted: pins and deletions under way
 
 	layers layerIndex // every layer, by scope and name
+	urls   urlIndex   // function URL IDs to their functions
 
 	mu     sync.RWMutex // guards scopes (the index, not the functions)
 	scopes map[Scope]map[string]*entry
@@ -160,6 +161,9 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		}
 		for q, pc := range fn.Provisioned {
 			s.acct.SetProvisioned(cs, fn.Name, q, pc.Requested)
+		}
+		for q, u := range fn.URLs {
+			s.urls.add(u.URLID, urlEntry{scope: fn.Scope, function: fn.Name, qualifier: q})
 		}
 	}
 	layers, err := o.Store.LoadLayers(ctx)
@@ -419,6 +423,12 @@ func (fn *Function) clone() *Function {
 		c.Policies = make(map[string][]Statement, len(fn.Policies))
 		for k, sts := range fn.Policies {
 			c.Policies[k] = slices.Clone(sts)
+		}
+	}
+	if fn.URLs != nil {
+		c.URLs = make(map[string]*FunctionURLConfig, len(fn.URLs))
+		for k, u := range fn.URLs {
+			c.URLs[k] = u.clone()
 		}
 	}
 	c.Tags = make(map[string]string, len(fn.Tags))

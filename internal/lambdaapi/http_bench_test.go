@@ -347,3 +347,79 @@ func BenchmarkHTTPUpdateFunctionCode(b *testing.B) {
 		return err
 	})
 }
+
+// BenchmarkFunctionURL compares a call through a function URL with the same
+// Invoke, side by side on one server and one function (the echo function,
+// warm, reserved concurrency 8): via=invoke POSTs the payload to Invoke,
+// via=url POSTs it to the function's URL, which wraps it in the payload
+// format 2.0 event and maps the answer back (the function echoes the event,
+// an object without statusCode: a 200 with the event as body). Issue 12's
+// target is url ≤ 1.1 × invoke. docs/BENCHMARKS.md runs the pairs
+// alternately:
+//
+//	go test -c -o /tmp/lambdaapi.test ./internal/lambdaapi
+//	cd internal/lambdaapi && for i in 1 2 3 4 5 6; do for v in invoke url; do
+//	  /tmp/lambdaapi.test -test.run '^$' -test.bench "BenchmarkFunctionURL/.*/via=$v" -test.benchtime 2s >>$v.txt; done; done
+//	sed -i 's,/via=url,,' url.txt; sed -i 's,/via=invoke,,' invoke.txt; benchstat invoke.txt url.txt
+func BenchmarkFunctionURL(b *testing.B) {
+	for _, clients := range []int{1, 4} {
+		for _, via := range []string{"invoke", "url"} {
+			b.Run(fmt.Sprintf("clients=%d/via=%s", clients, via), func(b *testing.B) { benchFunctionURL(b, clients, via) })
+		}
+	}
+}
+
+func benchFunctionURL(b *testing.B, clients int, via string) {
+	srv := reservoirtest.Start(b)
+	h := newHTTPBench(b, srv)
+	h.createFunction(b, "echo", httpBenchEchoZip(b))
+	h.mustDo(b, "PUT", "/2017-10-31/functions/echo/concurrency", []byte(`{"ReservedConcurrentExecutions":8}`), 200)
+	out := h.mustDo(b, "POST", "/2021-10-31/functions/echo/url", []byte(`{"AuthType":"NONE"}`), 201)
+	var cfg struct{ FunctionUrl string }
+	if err := json.Unmarshal(out, &cfg); err != nil {
+		b.Fatal(err)
+	}
+	// The URL's host name is sent to the server's address, as curl --resolve does.
+	host := strings.TrimSuffix(strings.TrimPrefix(cfg.FunctionUrl, "http://"), "/")
+	call := func() error {
+		req, err := http.NewRequest("POST", h.base+"/?a=1", bytes.NewReader(httpBenchPayload))
+		if err != nil {
+			return err
+		}
+		req.Host = host
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := h.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && (resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"body":"{\"hello\":\"world\",\"n\":42}"`))) {
+			err = fmt.Errorf("URL answer %d %q", resp.StatusCode, body)
+		}
+		return err
+	}
+	if via == "invoke" {
+		call = func() error {
+			out, err := h.do("POST", "/2015-03-31/functions/echo/invocations", httpBenchPayload, 200)
+			if err == nil && !bytes.Equal(out, httpBenchPayload) {
+				err = fmt.Errorf("answer %q", out)
+			}
+			return err
+		}
+	}
+	for range 3 { // pre-warm one environment per client
+		var wg sync.WaitGroup
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := call(); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	benchLoop(b, clients, call)
+}

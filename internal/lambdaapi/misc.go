@@ -40,9 +40,9 @@ func (a *API) listTags(w http.ResponseWriter, r *http.Request, c awsproto.Caller
 }
 
 // The reads below answer for features Reservoir does not model (code
-// signing, function URLs) with what AWS answers for a function that has none
-// of them configured; resource policies (permissions.go), runtime management
-// and recursion control (settings.go) are stored.
+// signing) with what AWS answers for a function that has none configured;
+// resource policies (permissions.go), function URLs (functionurl.go), runtime
+// management and recursion control (settings.go) are stored.
 
 func (a *API) getFunctionCodeSigningConfig(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
 	view, err := a.svc.GetFunction(r.Context(), scope(c), r.PathValue("FunctionName"), "")
@@ -73,15 +73,5 @@ func (a *API) getRecursionConfig(w http.ResponseWriter, r *http.Request, c awspr
 	awsproto.WriteJSON(w, http.StatusOK, struct {
 		RecursiveLoop string `json:"RecursiveLoop"`
 	}{RecursiveLoop: loop})
-	return nil
-}
-
-func (a *API) listFunctionURLConfigs(w http.ResponseWriter, r *http.Request, c awsproto.Caller) error {
-	if _, err := a.svc.GetFunction(r.Context(), scope(c), r.PathValue("FunctionName"), ""); err != nil {
-		return err
-	}
-	awsproto.WriteJSON(w, http.StatusOK, struct {
-		FunctionURLConfigs []struct{} `json:"FunctionUrlConfigs"`
-	}{FunctionURLConfigs: []struct{}{}})
 	return nil
 }

@@ -21,6 +21,7 @@ type API struct {
 	svc  *lambda.Service
 	log  *slog.Logger
 	code codeURLs
+	urls urlHost // builds function URLs
 }
 
 // Options configure the wire layer.
@@ -61,7 +62,8 @@ func Register(mux *http.ServeMux, svc *lambda.Service, logger *slog.Logger, opts
 	if err := CheckBaseURL(opts.BaseURL); err != nil {
 		return fmt.Errorf("code URLs: %w", err)
 	}
-	a := &API{svc: svc, log: logger, code: codeURLs{base: strings.TrimSuffix(opts.BaseURL, "/"), signer: signer}}
+	a := &API{svc: svc, log: logger, code: codeURLs{base: strings.TrimSuffix(opts.BaseURL, "/"), signer: signer},
+		urls: newURLHost(opts.BaseURL)}
 	for _, rt := range a.allRoutes() {
 		op, _, _ := strings.Cut(rt.ops, " ")
 		mux.Handle(rt.pattern, a.serve(op, rt.h))
@@ -111,6 +113,11 @@ func (a *API) routes() []route {
 		{"GET /2019-09-25/functions/{FunctionName}/event-invoke-config", "GetFunctionEventInvokeConfig", a.getEventInvokeConfig},
 		{"DELETE /2019-09-25/functions/{FunctionName}/event-invoke-config", "DeleteFunctionEventInvokeConfig", a.deleteEventInvokeConfig},
 		{"GET /2019-09-25/functions/{FunctionName}/event-invoke-config/list", "ListFunctionEventInvokeConfigs", a.listEventInvokeConfigs},
+		{"POST /2021-10-31/functions/{FunctionName}/url", "CreateFunctionUrlConfig", a.createFunctionURLConfig},
+		{"GET /2021-10-31/functions/{FunctionName}/url", "GetFunctionUrlConfig", a.getFunctionURLConfig},
+		{"PUT /2021-10-31/functions/{FunctionName}/url", "UpdateFunctionUrlConfig", a.updateFunctionURLConfig},
+		{"DELETE /2021-10-31/functions/{FunctionName}/url", "DeleteFunctionUrlConfig", a.deleteFunctionURLConfig},
+		{"GET /2021-10-31/functions/{FunctionName}/urls", "ListFunctionUrlConfigs", a.listFunctionURLConfigs},
 		{"GET /2016-08-19/account-settings", "GetAccountSettings", a.getAccountSettings},
 		{"GET /2016-08-19/account-settings/", "GetAccountSettings", a.getAccountSettings},
 		{"POST /2017-03-31/tags/{Resource}", "TagResource", a.tagResource},
@@ -120,7 +127,6 @@ func (a *API) routes() []route {
 		{"GET /2020-06-30/functions/{FunctionName}/code-signing-config", "GetFunctionCodeSigningConfig", a.getFunctionCodeSigningConfig},
 		{"GET /2021-07-20/functions/{FunctionName}/runtime-management-config", "GetRuntimeManagementConfig", a.getRuntimeManagementConfig},
 		{"GET /2024-08-31/functions/{FunctionName}/recursion-config", "GetFunctionRecursionConfig", a.getRecursionConfig},
-		{"GET /2021-10-31/functions/{FunctionName}/urls", "ListFunctionUrlConfigs", a.listFunctionURLConfigs},
 		// Code.Location of GetFunction: the package, for any HTTP client
 		// holding a URL GetFunction issued (presigned, so exempt from SigV4).
 		{"GET /_reservoir/code/{Account}/{Region}/{FunctionName}/{Version}", "", a.downloadCode},

@@ -65,6 +65,10 @@ func TestTerraform(t *testing.T) {
 		t.Parallel()
 		testLayers(t, tc)
 	})
+	t.Run("FunctionURL", func(t *testing.T) {
+		t.Parallel()
+		testFunctionURL(t, tc)
+	})
 }
 
 // testAlarm applies an aws_cloudwatch_metric_alarm on a function's

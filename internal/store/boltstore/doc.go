@@ -99,6 +99,8 @@
 //	                  policies (map qualifier -> []statementRecord, in the
 //	                  order added; $LATEST is the unqualified function's)
 //	                  recursive_loop (absent: Terminate)
+//	                  urls (map qualifier -> functionURLRecord; absent in
+//	                  records written before function URLs: none)
 //	configRecord      version, description, runtime, handler, role,
 //	                  memory_size_mb, timeout_s, ephemeral_storage_mb,
 //	                  architectures, package_type, environment, tracing_mode,
@@ -123,6 +125,12 @@
 //	                  it), source_arn, source_account, event_source_token,
 //	                  principal_org_id, function_url_auth_type,
 //	                  invoked_via_function_url (each absent: no condition)
+//	functionURLRecord qualifier ($LATEST or an alias), url_id, auth_type,
+//	                  cors (corsRecord; absent: none), invoke_mode,
+//	                  creation_time, last_modified_time
+//	corsRecord        allow_credentials, allow_headers, allow_methods,
+//	                  allow_origins, expose_headers, max_age_s (each absent:
+//	                  unset)
 //	roleRecord        account, name, id, path, assume_role_policy_document,
 //	                  description, max_session_duration_s, create_date, tags,
 //	                  inline_policies (map policy name -> document),

@@ -26,6 +26,7 @@ type functionRecord struct {
 	EventInvoke         map[string]eventInvokeRecord `json:"event_invoke,omitempty"`
 	Policies            map[string][]statementRecord `json:"policies,omitempty"`
 	RecursiveLoop       string                       `json:"recursive_loop,omitempty"`
+	URLs                map[string]functionURLRecord `json:"urls,omitempty"`
 }
 
 // statementRecord is one resource policy statement, as AddPermission was
@@ -40,6 +41,53 @@ type statementRecord struct {
 	PrincipalOrgID        string `json:"principal_org_id,omitempty"`
 	FunctionURLAuthType   string `json:"function_url_auth_type,omitempty"`
 	InvokedViaFunctionURL bool   `json:"invoked_via_function_url,omitempty"`
+}
+
+// functionURLRecord is one function URL (qualifier $LATEST or an alias).
+type functionURLRecord struct {
+	Qualifier        string      `json:"qualifier"`
+	URLID            string      `json:"url_id"`
+	AuthType         string      `json:"auth_type"`
+	Cors             *corsRecord `json:"cors,omitempty"`
+	InvokeMode       string      `json:"invoke_mode"`
+	CreationTime     time.Time   `json:"creation_time"`
+	LastModifiedTime time.Time   `json:"last_modified_time"`
+}
+
+// corsRecord is a function URL's CORS settings; absent members are unset.
+type corsRecord struct {
+	AllowCredentials *bool    `json:"allow_credentials,omitempty"`
+	AllowHeaders     []string `json:"allow_headers,omitempty"`
+	AllowMethods     []string `json:"allow_methods,omitempty"`
+	AllowOrigins     []string `json:"allow_origins,omitempty"`
+	ExposeHeaders    []string `json:"expose_headers,omitempty"`
+	MaxAge           *int     `json:"max_age_s,omitempty"`
+}
+
+func corsToRecord(c *lambda.Cors) *corsRecord {
+	if c == nil {
+		return nil
+	}
+	out := &corsRecord{AllowHeaders: cloneSlice(c.AllowHeaders), AllowMethods: cloneSlice(c.AllowMethods),
+		AllowOrigins: cloneSlice(c.AllowOrigins), ExposeHeaders: cloneSlice(c.ExposeHeaders), MaxAge: cloneInt(c.MaxAge)}
+	if c.AllowCredentials != nil {
+		b := *c.AllowCredentials
+		out.AllowCredentials = &b
+	}
+	return out
+}
+
+func (c *corsRecord) toDomain() *lambda.Cors {
+	if c == nil {
+		return nil
+	}
+	out := &lambda.Cors{AllowHeaders: cloneSlice(c.AllowHeaders), AllowMethods: cloneSlice(c.AllowMethods),
+		AllowOrigins: cloneSlice(c.AllowOrigins), ExposeHeaders: cloneSlice(c.ExposeHeaders), MaxAge: cloneInt(c.MaxAge)}
+	if c.AllowCredentials != nil {
+		b := *c.AllowCredentials
+		out.AllowCredentials = &b
+	}
+	return out
 }
 
 // eventInvokeRecord is one qualifier's event invoke config; an absent limit
@@ -263,6 +311,23 @@ func functionToRecord(fn *lambda.Function) (functionRecord, error) {
 			rec.Policies[q] = out
 		}
 	}
+	if len(fn.URLs) > 0 {
+		rec.URLs = make(map[string]functionURLRecord, len(fn.URLs))
+		for q, u := range fn.URLs {
+			if u == nil {
+				return functionRecord{}, fmt.Errorf("function URL config %q is nil", q)
+			}
+			rec.URLs[q] = functionURLRecord{
+				Qualifier:        u.Qualifier,
+				URLID:            u.URLID,
+				AuthType:         u.AuthType,
+				Cors:             corsToRecord(u.Cors),
+				InvokeMode:       u.InvokeMode,
+				CreationTime:     utc(u.CreationTime),
+				LastModifiedTime: utc(u.LastModifiedTime),
+			}
+		}
+	}
 	return rec, nil
 }
 
@@ -395,6 +460,20 @@ func (rec functionRecord) toDomain() *lambda.Function {
 					FunctionURLAuthType: st.FunctionURLAuthType, InvokedViaFunctionURL: st.InvokedViaFunctionURL}
 			}
 			fn.Policies[q] = out
+		}
+	}
+	if len(rec.URLs) > 0 {
+		fn.URLs = make(map[string]*lambda.FunctionURLConfig, len(rec.URLs))
+		for q, u := range rec.URLs {
+			fn.URLs[q] = &lambda.FunctionURLConfig{
+				Qualifier:        u.Qualifier,
+				URLID:            u.URLID,
+				AuthType:         u.AuthType,
+				Cors:             u.Cors.toDomain(),
+				InvokeMode:       u.InvokeMode,
+				CreationTime:     u.CreationTime,
+				LastModifiedTime: u.LastModifiedTime,
+			}
 		}
 	}
 	return fn

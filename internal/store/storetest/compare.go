@@ -24,8 +24,10 @@ import (
 func knownFields() map[reflect.Type]int {
 	return map[reflect.Type]int{
 		reflect.TypeFor[lambda.Scope]():                2,
-		reflect.TypeFor[lambda.Function]():             13,
+		reflect.TypeFor[lambda.Function]():             14,
 		reflect.TypeFor[lambda.Statement]():            9,
+		reflect.TypeFor[lambda.FunctionURLConfig]():    7,
+		reflect.TypeFor[lambda.Cors]():                 6,
 		reflect.TypeFor[lambda.EventInvokeConfig]():    6,
 		reflect.TypeFor[lambda.Config]():               26,
 		reflect.TypeFor[lambda.Alias]():                5,
@@ -186,8 +188,40 @@ func AssertFunction(t testing.TB, got, want *lambda.Function) {
 	for q, ws := range want.Policies {
 		c.eq(fmt.Sprintf("Policies[%q]", q), fmt.Sprintf("%+v", got.Policies[q]), fmt.Sprintf("%+v", ws))
 	}
+	c.eq("URL qualifiers", sortedKeys(got.URLs), sortedKeys(want.URLs))
+	for q, wu := range want.URLs {
+		gu := got.URLs[q]
+		uc := c.at(".URLs[%q]", q)
+		if gu == nil {
+			continue
+		}
+		uc.eq("Qualifier", gu.Qualifier, wu.Qualifier)
+		uc.eq("URLID", gu.URLID, wu.URLID)
+		uc.eq("AuthType", gu.AuthType, wu.AuthType)
+		uc.eq("InvokeMode", gu.InvokeMode, wu.InvokeMode)
+		uc.time("CreationTime", gu.CreationTime, wu.CreationTime)
+		uc.time("LastModifiedTime", gu.LastModifiedTime, wu.LastModifiedTime)
+		uc.eq("Cors set", gu.Cors != nil, wu.Cors != nil)
+		if gu.Cors != nil && wu.Cors != nil {
+			cc := uc.at(".Cors")
+			cc.eq("AllowCredentials", fmt.Sprint(derefBool(gu.Cors.AllowCredentials)), fmt.Sprint(derefBool(wu.Cors.AllowCredentials)))
+			cc.eq("AllowHeaders", fmt.Sprint(gu.Cors.AllowHeaders), fmt.Sprint(wu.Cors.AllowHeaders))
+			cc.eq("AllowMethods", fmt.Sprint(gu.Cors.AllowMethods), fmt.Sprint(wu.Cors.AllowMethods))
+			cc.eq("AllowOrigins", fmt.Sprint(gu.Cors.AllowOrigins), fmt.Sprint(wu.Cors.AllowOrigins))
+			cc.eq("ExposeHeaders", fmt.Sprint(gu.Cors.ExposeHeaders), fmt.Sprint(wu.Cors.ExposeHeaders))
+			cc.eq("MaxAge", fmt.Sprint(derefInt(gu.Cors.MaxAge)), fmt.Sprint(derefInt(wu.Cors.MaxAge)))
+		}
+	}
 
 	eqMap(c, "Tags", got.Tags, want.Tags)
+}
+
+// derefBool renders an optional bool: "unset" or its value.
+func derefBool(p *bool) any {
+	if p == nil {
+		return "unset"
+	}
+	return *p
 }
 
 // derefInt renders an optional int: "unset" or its value.

@@ -17,6 +17,7 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 	base := time.Date(2024, 5, 17, 9, 30, 15, 123456789, zone)
 	reserved := 7
 	zero, one, maxAge := 0, 1, 21600
+	yes, corsAge := true, 600
 	config := func(version string, n int) lambda.Config {
 		return lambda.Config{
 			Version:          version,
@@ -127,6 +128,27 @@ func FullFunction(scope lambda.Scope, name string) *lambda.Function {
 			},
 			"live": {
 				{Sid: "url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionURLAuthType: "NONE"},
+			},
+		},
+		URLs: map[string]*lambda.FunctionURLConfig{
+			lambda.LatestVersion: {
+				Qualifier:  lambda.LatestVersion,
+				URLID:      lambda.NewURLID(scope, name, lambda.LatestVersion),
+				AuthType:   lambda.URLAuthNone,
+				InvokeMode: lambda.InvokeModeBuf,
+				Cors: &lambda.Cors{AllowCredentials: &yes, AllowHeaders: []string{"x-custom", "content-type"},
+					AllowMethods: []string{"GET", "POST"}, AllowOrigins: []string{"https://example.com", "*"},
+					ExposeHeaders: []string{"x-request-id"}, MaxAge: &corsAge},
+				CreationTime:     base.Add(50 * time.Minute),
+				LastModifiedTime: base.Add(55 * time.Minute),
+			},
+			"live": {
+				Qualifier:        "live",
+				URLID:            lambda.NewURLID(scope, name, "live"),
+				AuthType:         lambda.URLAuthIAM,
+				InvokeMode:       lambda.InvokeModeStream,
+				CreationTime:     base.Add(60 * time.Minute),
+				LastModifiedTime: base.Add(60 * time.Minute),
 			},
 		},
 	}

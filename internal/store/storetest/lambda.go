@@ -29,7 +29,8 @@ func RunLambdaStoreContract(t *testing.T, newStore func(t *testing.T) lambda.Sto
 			reflect.TypeFor[lambda.Scope](), reflect.TypeFor[lambda.Function](), reflect.TypeFor[lambda.Config](),
 			reflect.TypeFor[lambda.Alias](), reflect.TypeFor[lambda.ProvisionedConfig](),
 			reflect.TypeFor[lambda.EventInvokeConfig](), reflect.TypeFor[lambda.Statement](), reflect.TypeFor[lambda.LayerRef](),
-			reflect.TypeFor[lambda.VpcConfig](), reflect.TypeFor[lambda.FileSystem]())
+			reflect.TypeFor[lambda.VpcConfig](), reflect.TypeFor[lambda.FileSystem](), reflect.TypeFor[lambda.FunctionURLConfig](),
+			reflect.TypeFor[lambda.Cors]())
 	})
 	t.Run("Empty", func(t *testing.T) { testEmpty(t, newStore(t)) })
 	t.Run("RoundTripFullFunction", func(t *testing.T) { testRoundTripFull(t, newStore(t)) })
