@@ -42,7 +42,18 @@ const maxLineBytes = maxEventBytes - eventOverhead
 // buffer fills up). Lines that do not fit in the buffer, empty lines and
 // lines for a group or stream name AWS would refuse are dropped and counted.
 func (s *Service) Ingest(scope Scope, group, stream string, lines []Line) {
-	s.ingest.add(streamRef{scope: scope, group: group, stream: stream}, lines)
+	s.ingest.add(streamRef{scope: scope, group: group, stream: stream}, len(lines), func(i int) (int64, string) {
+		return Millis(lines[i].Time), lines[i].Message
+	})
+}
+
+// IngestAt is Ingest of messages all written at t (the lines of one read
+// of a function's output): one call, and one lock, for all of them.
+func (s *Service) IngestAt(scope Scope, group, stream string, t time.Time, messages []string) {
+	ms := Millis(t)
+	s.ingest.add(streamRef{scope: scope, group: group, stream: stream}, len(messages), func(i int) (int64, string) {
+		return ms, messages[i]
+	})
 }
 
 // IngestDropped is the number of lines Ingest has dropped since the service
@@ -108,18 +119,20 @@ func newIngester(s *Service, o IngestOptions) *ingester {
 	return in
 }
 
-func (in *ingester) add(ref streamRef, lines []Line) {
+// add queues n lines of ref; line(i) is the i-th line's timestamp and
+// message.
+func (in *ingester) add(ref streamRef, n int, line func(i int) (int64, string)) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
-		in.dropped.Add(uint64(len(lines)))
+		in.dropped.Add(uint64(n))
 		return
 	}
 	events := in.pending[ref] // nil until the stream's first line is kept
 	room := in.maxBytes - in.pendingB - in.flushing
 	var dropped uint64
-	for i, l := range lines {
-		msg := l.Message
+	for i := range n {
+		ts, msg := line(i)
 		if msg == "" {
 			dropped++
 			continue
@@ -130,7 +143,7 @@ func (in *ingester) add(ref streamRef, lines []Line) {
 		size := EventSize(msg)
 		if size > room {
 			// Keep the lines that fit; drop the rest.
-			dropped += uint64(len(lines) - i)
+			dropped += uint64(n - i)
 			break
 		}
 		room -= size
@@ -140,7 +153,7 @@ func (in *ingester) add(ref streamRef, lines []Line) {
 			in.pending[ref] = events
 			in.order = append(in.order, ref)
 		}
-		*events = append(*events, InputEvent{Timestamp: Millis(l.Time), Message: msg})
+		*events = append(*events, InputEvent{Timestamp: ts, Message: msg})
 	}
 	if dropped > 0 {
 		in.dropped.Add(dropped)
