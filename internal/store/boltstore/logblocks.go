@@ -64,6 +64,18 @@ type blockArena struct {
 	chunks [][]byte
 	cur    int // chunks[cur] is being filled
 	off    int // from chunks[cur][off]
+	evs    []blockEvent
+	used   int // evs[:used] may hold messages
+}
+
+// events returns a slice of n events to fill, the one events returned
+// before (no longer in use once its blocks are encoded).
+func (a *blockArena) events(n int) []blockEvent {
+	if len(a.evs) < n {
+		a.evs = make([]blockEvent, n)
+	}
+	a.used = max(a.used, n)
+	return a.evs[:n]
 }
 
 const (
@@ -91,6 +103,8 @@ func (a *blockArena) take(n int) []byte {
 // holds what take returned.
 func (a *blockArena) reset() {
 	a.cur, a.off = 0, 0
+	clear(a.evs[:a.used]) // the messages
+	a.used = 0
 	if len(a.chunks) > arenaKeep {
 		clear(a.chunks[arenaKeep:])
 		a.chunks = a.chunks[:arenaKeep]

@@ -78,7 +78,12 @@ func TestBlockArena(t *testing.T) {
 	if len(a.chunks) <= arenaKeep {
 		t.Fatalf("%d chunks: the test should use more than %d", len(a.chunks), arenaKeep)
 	}
+	evs := a.events(3)
+	evs[2].msg = "kept until reset"
 	a.reset()
+	if evs[2].msg != "" || len(a.events(2)) != 2 {
+		t.Errorf("events after reset: %+v", evs)
+	}
 	if len(a.chunks) != arenaKeep || a.cur != 0 || a.off != 0 {
 		t.Errorf("after reset: %d chunks, at %d+%d", len(a.chunks), a.cur, a.off)
 	}

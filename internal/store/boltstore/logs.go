@@ -458,7 +458,7 @@ func (s *Store) AppendLogEvents(ctx context.Context, batches []logs.Append) ([]l
 			if len(b.Events) == 0 {
 				continue
 			}
-			evs := make([]blockEvent, len(b.Events))
+			evs := s.scratch.events(len(b.Events))
 			for j, ev := range b.Events {
 				seq++
 				evs[j] = blockEvent{key: logs.EventKey{Timestamp: ev.Timestamp, Seq: seq}, msg: ev.Message}
