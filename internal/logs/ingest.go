@@ -85,7 +85,7 @@ type ingester struct {
 	// pending holds the lines of each stream not yet taken by a flush, in
 	// arrival order, streams in the order of first arrival (order). Lines
 	// of one stream share one slice, however many calls brought them:
-	// functions' output arrives a line per call.
+	// functions' output arrives a pipe read per call.
 	pending map[streamRef]*[]InputEvent
 	// spare holds the emptied slices of the last flush, which the next
 	// lines of the same streams fill again instead of growing new ones
