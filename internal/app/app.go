@@ -96,7 +96,7 @@ type Config struct {
 	StrictRoles bool
 	// LogSink, if set, also receives every log event of every function, as
 	// sandbox.Options.LogSink describes (tests watch function output with it).
-	LogSink func(sandbox.LogLine)
+	LogSink func(sandbox.LogLines)
 	// Clock drives the minutes of AWS/Lambda's metrics, CloudWatch's alarm
 	// evaluation and Application Auto Scaling (nil: the real clock); tests
 	// pass a fake one to run a scale-out in seconds.
@@ -344,23 +344,25 @@ func checkPackage(zip []byte) error {
 // functionOutput logs every line functions print, at Debug (--log-level
 // debug), where Lambda would send it to CloudWatch Logs; nil (nothing to
 // do per line) at any other level.
-func functionOutput(ctx context.Context, l *slog.Logger) func(sandbox.LogLine) {
+func functionOutput(ctx context.Context, l *slog.Logger) func(sandbox.LogLines) {
 	if !l.Enabled(ctx, slog.LevelDebug) {
 		return nil
 	}
-	return func(line sandbox.LogLine) {
-		l.Debug("function output", "function", line.FunctionName, "version", line.Version, "group", line.LogGroup,
-			"stream", line.LogStream, "line", line.Text)
+	return func(b sandbox.LogLines) {
+		for _, text := range b.Texts {
+			l.Debug("function output", "function", b.FunctionName, "version", b.Version, "group", b.LogGroup,
+				"stream", b.LogStream, "line", text)
+		}
 	}
 }
 
-// ingestSink sends each function log line to CloudWatch Logs: the group
-// and stream the sandbox names, in the function's account and region.
-// Ingest never blocks; the lines are searchable after the next flush.
-func ingestSink(l *logs.Service) func(sandbox.LogLine) {
-	return func(line sandbox.LogLine) {
-		l.Ingest(logs.Scope{Account: line.Account, Region: line.Region}, line.LogGroup, line.LogStream,
-			[]logs.Line{{Time: line.Time, Message: line.Text}})
+// ingestSink sends function log lines to CloudWatch Logs: the group and
+// stream the sandbox names, in the function's account and region, one
+// IngestAt per batch. Ingest never blocks; the lines are searchable after
+// the next flush.
+func ingestSink(l *logs.Service) func(sandbox.LogLines) {
+	return func(b sandbox.LogLines) {
+		l.IngestAt(logs.Scope{Account: b.Account, Region: b.Region}, b.LogGroup, b.LogStream, b.Time, b.Texts)
 	}
 }
 
@@ -371,38 +373,45 @@ func ingestSink(l *logs.Service) func(sandbox.LogLine) {
 // the specification is still a log line (ingestSink stores it); it yields
 // no metric and counts as AWS/Logs EMFParsingErrors or EMFValidationErrors
 // of its log group, as on AWS. Publish never blocks.
-func emfSink(cw *cloudwatch.Service, l *slog.Logger) func(sandbox.LogLine) {
-	return func(line sandbox.LogLine) {
-		data, err := cloudwatch.ExtractEMF(line.Text, line.Time)
-		if err == nil && len(data) == 0 {
-			return
+func emfSink(cw *cloudwatch.Service, l *slog.Logger) func(sandbox.LogLines) {
+	return func(b sandbox.LogLines) {
+		for _, text := range b.Texts {
+			extractEMF(cw, l, &b, text)
 		}
-		scope := cloudwatch.Scope{Account: line.Account, Region: line.Region}
-		if err != nil {
-			metric := "EMFValidationErrors"
-			if e := (*cloudwatch.EMFError)(nil); errors.As(err, &e) && e.Parse {
-				metric = "EMFParsingErrors"
-			}
-			cw.Publish(scope, []cloudwatch.Datum{{Namespace: "AWS/Logs", MetricName: metric,
-				Dimensions: []cloudwatch.Dimension{{Name: "LogGroupName", Value: line.LogGroup}}, Unit: cloudwatch.UnitNone,
-				Timestamp: line.Time, Values: []float64{1}}})
-			l.Debug("function printed an embedded metric format line CloudWatch would not extract", "function", line.FunctionName,
-				"group", line.LogGroup, "err", err)
-			return
-		}
-		cw.Publish(scope, data)
 	}
 }
 
-// bothSinks hands each line to both sinks (either may be nil).
-func bothSinks(a, b func(sandbox.LogLine)) func(sandbox.LogLine) {
+// extractEMF publishes the metrics of one line of b, if it is EMF.
+func extractEMF(cw *cloudwatch.Service, l *slog.Logger, line *sandbox.LogLines, text string) {
+	data, err := cloudwatch.ExtractEMF(text, line.Time)
+	if err == nil && len(data) == 0 {
+		return
+	}
+	scope := cloudwatch.Scope{Account: line.Account, Region: line.Region}
+	if err != nil {
+		metric := "EMFValidationErrors"
+		if e := (*cloudwatch.EMFError)(nil); errors.As(err, &e) && e.Parse {
+			metric = "EMFParsingErrors"
+		}
+		cw.Publish(scope, []cloudwatch.Datum{{Namespace: "AWS/Logs", MetricName: metric,
+			Dimensions: []cloudwatch.Dimension{{Name: "LogGroupName", Value: line.LogGroup}}, Unit: cloudwatch.UnitNone,
+			Timestamp: line.Time, Values: []float64{1}}})
+		l.Debug("function printed an embedded metric format line CloudWatch would not extract", "function", line.FunctionName,
+			"group", line.LogGroup, "err", err)
+		return
+	}
+	cw.Publish(scope, data)
+}
+
+// bothSinks hands each batch to both sinks (either may be nil).
+func bothSinks(a, b func(sandbox.LogLines)) func(sandbox.LogLines) {
 	switch {
 	case a == nil:
 		return b
 	case b == nil:
 		return a
 	}
-	return func(l sandbox.LogLine) {
+	return func(l sandbox.LogLines) {
 		a(l)
 		b(l)
 	}

@@ -72,8 +72,8 @@ func benchLogSinkEMF(b *testing.B, text string, now time.Time, extract bool) {
 	if extract {
 		sink = bothSinks(sink, emfSink(cw, slog.New(slog.DiscardHandler)))
 	}
-	line := sandbox.LogLine{Account: "123456789012", Region: "us-east-1", FunctionName: "f", Version: "$LATEST",
-		LogGroup: "/aws/lambda/f", LogStream: "2026/03/01/[$LATEST]0123456789abcdef0123456789abcdef", Time: now, Text: text}
+	line := sandbox.LogLines{Account: "123456789012", Region: "us-east-1", FunctionName: "f", Version: "$LATEST",
+		LogGroup: "/aws/lambda/f", LogStream: "2026/03/01/[$LATEST]0123456789abcdef0123456789abcdef", Time: now, Texts: []string{text}}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {

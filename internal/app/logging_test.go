@@ -27,9 +27,11 @@ type logCollector struct {
 	lines []sandbox.LogLine
 }
 
-func (c *logCollector) add(l sandbox.LogLine) {
+func (c *logCollector) add(b sandbox.LogLines) {
 	c.mu.Lock()
-	c.lines = append(c.lines, l)
+	for l := range b.Lines() {
+		c.lines = append(c.lines, l)
+	}
 	c.mu.Unlock()
 }
 

@@ -42,7 +42,18 @@ const maxLineBytes = maxEventBytes - eventOverhead
 // buffer fills up). Lines that do not fit in the buffer, empty lines and
 // lines for a group or stream name AWS would refuse are dropped and counted.
 func (s *Service) Ingest(scope Scope, group, stream string, lines []Line) {
-	s.ingest.add(streamRef{scope: scope, group: group, stream: stream}, lines)
+	s.ingest.add(streamRef{scope: scope, group: group, stream: stream}, len(lines), func(i int) (int64, string) {
+		return Millis(lines[i].Time), lines[i].Message
+	})
+}
+
+// IngestAt is Ingest of messages all written at t (the lines of one read
+// of a function's output): one call, and one lock, for all of them.
+func (s *Service) IngestAt(scope Scope, group, stream string, t time.Time, messages []string) {
+	ms := Millis(t)
+	s.ingest.add(streamRef{scope: scope, group: group, stream: stream}, len(messages), func(i int) (int64, string) {
+		return ms, messages[i]
+	})
 }
 
 // IngestDropped is the number of lines Ingest has dropped since the service
@@ -74,8 +85,12 @@ type ingester struct {
 	// pending holds the lines of each stream not yet taken by a flush, in
 	// arrival order, streams in the order of first arrival (order). Lines
 	// of one stream share one slice, however many calls brought them:
-	// functions' output arrives a line per call.
-	pending  map[streamRef]*[]InputEvent
+	// functions' output arrives a pipe read per call.
+	pending map[streamRef]*[]InputEvent
+	// spare holds the emptied slices of the last flush, which the next
+	// lines of the same streams fill again instead of growing new ones
+	// (growing them was most of Ingest's cost at 1,000 lines per call).
+	spare    map[streamRef]*[]InputEvent
 	order    []streamRef
 	pendingB int64 // EventSize of the pending lines
 	flushing int64 // EventSize of the lines a flush has taken and not yet written
@@ -108,18 +123,20 @@ func newIngester(s *Service, o IngestOptions) *ingester {
 	return in
 }
 
-func (in *ingester) add(ref streamRef, lines []Line) {
+// add queues n lines of ref; line(i) is the i-th line's timestamp and
+// message.
+func (in *ingester) add(ref streamRef, n int, line func(i int) (int64, string)) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.closed {
-		in.dropped.Add(uint64(len(lines)))
+		in.dropped.Add(uint64(n))
 		return
 	}
 	events := in.pending[ref] // nil until the stream's first line is kept
 	room := in.maxBytes - in.pendingB - in.flushing
 	var dropped uint64
-	for i, l := range lines {
-		msg := l.Message
+	for i := range n {
+		ts, msg := line(i)
 		if msg == "" {
 			dropped++
 			continue
@@ -130,17 +147,21 @@ func (in *ingester) add(ref streamRef, lines []Line) {
 		size := EventSize(msg)
 		if size > room {
 			// Keep the lines that fit; drop the rest.
-			dropped += uint64(len(lines) - i)
+			dropped += uint64(n - i)
 			break
 		}
 		room -= size
 		in.pendingB += size
 		if events == nil {
-			events = new([]InputEvent)
+			if events = in.spare[ref]; events != nil {
+				delete(in.spare, ref)
+			} else {
+				events = new([]InputEvent)
+			}
 			in.pending[ref] = events
 			in.order = append(in.order, ref)
 		}
-		*events = append(*events, InputEvent{Timestamp: Millis(l.Time), Message: msg})
+		*events = append(*events, InputEvent{Timestamp: ts, Message: msg})
 	}
 	if dropped > 0 {
 		in.dropped.Add(dropped)
@@ -205,8 +226,15 @@ func (in *ingester) flush(ctx context.Context) error {
 	in.flushing += taken
 	in.mu.Unlock()
 	defer func() {
+		// The store has copied the lines (or dropped them): the slices
+		// are spares now.
+		for _, events := range pending {
+			clear(*events)
+			*events = (*events)[:0]
+		}
 		in.mu.Lock()
 		in.flushing -= taken
+		in.spare = pending
 		in.mu.Unlock()
 		if d := in.dropped.Load(); d != in.reported {
 			in.s.log.Warn("logs: function output dropped", "lines", d-in.reported, "total", d)

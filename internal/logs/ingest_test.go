@@ -94,6 +94,37 @@ func TestIngestDropsWhatAWSWouldRefuse(t *testing.T) {
 	}
 }
 
+// IngestAt queues messages written at one time as Ingest would: in order,
+// all with that timestamp, empty ones dropped and counted.
+func TestIngestAtSharesOneTime(t *testing.T) {
+	e := newEnv(t)
+	at := epoch().Add(-time.Second)
+	e.svc.IngestAt(scopeA(), "/aws/lambda/f", lambdaStream, at, []string{"one", "", "two", "three"})
+	e.svc.IngestAt(scopeA(), "/aws/lambda/f", lambdaStream, at.Add(time.Millisecond), []string{"four"})
+	if err := e.svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.svc.IngestDropped(); d != 1 {
+		t.Errorf("%d lines dropped, want 1 (the empty one)", d)
+	}
+	got, err := e.svc.GetLogEvents(e.ctx, scopeA(), logs.GetLogEventsInput{Group: "/aws/lambda/f", Stream: lambdaStream, StartFromHead: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs := outputMessages(got.Events); !slices.Equal(msgs, []string{"one", "two", "three", "four"}) {
+		t.Fatalf("events: %q", msgs)
+	}
+	for i, ev := range got.Events {
+		want := logs.Millis(at)
+		if i == 3 {
+			want++
+		}
+		if ev.Timestamp != want {
+			t.Errorf("event %d at %d, want %d", i, ev.Timestamp, want)
+		}
+	}
+}
+
 func TestIngestTruncatesLongLines(t *testing.T) {
 	e := newEnv(t)
 	long := strings.Repeat("é", 1<<20) // 2 MiB of two-byte characters

@@ -100,7 +100,8 @@ type Store interface {
 	// batch's timestamps, LastIngestionTime becomes the batch's. It returns
 	// each batch's stream as it then is, in the order of the batches. Every
 	// stream must exist; if one does not, nothing is written. A batch may
-	// be empty, and several may name one stream.
+	// be empty, and several may name one stream. It keeps nothing of
+	// batches once it returns: the ingester reuses their slices.
 	AppendLogEvents(ctx context.Context, batches []Append) ([]Stream, error)
 	// DeleteLogEvents removes a stream's oldest events (by key), at most max
 	// of them, all with Timestamp < before, and returns the stream's figures

@@ -43,10 +43,13 @@ type Config struct {
 	Env  []string // the complete environment, "KEY=value"; nothing is inherited
 	Dir  string   // working directory
 
-	// Stdout and Stderr receive each line the process writes, without the
-	// line ending. They are called from one goroutine per stream, never after
-	// Done is closed. Nil discards the stream.
-	Stdout, Stderr func(line string)
+	// Stdout and Stderr receive the lines the process writes, without their
+	// line endings: each call brings the complete lines of one read of the
+	// pipe, in order (one call per line would cost a call, and a string, per
+	// line of a function printing thousands). The slice is reused once the
+	// call returns; the strings are not. They are called from one goroutine
+	// per stream, never after Done is closed. Nil discards the stream.
+	Stdout, Stderr func(lines []string)
 
 	// Records, if set, gives the process a third output, file descriptor
 	// RecordsFD, on which it writes records framed as Lambda's runtimes write
@@ -139,7 +142,7 @@ func start(cfg Config) (*Process, error) {
 	}
 	for _, stream := range []struct {
 		set  func(*os.File)
-		sink func(string)
+		sink func([]string)
 	}{
 		{func(f *os.File) { cmd.Stdout = f }, cfg.Stdout},
 		{func(f *os.File) { cmd.Stderr = f }, cfg.Stderr},
@@ -368,37 +371,57 @@ type outReader struct {
 	finished bool            // the stream ended; drain requests are answered at once
 }
 
-// newLineReader splits a stream into lines (without their "\n" or "\r\n").
-func newLineReader(f *os.File, sink func(string)) *outReader {
-	emit := func(line []byte) {
-		if sink != nil {
-			sink(string(bytes.TrimSuffix(line, []byte("\r"))))
+// newLineReader splits a stream into lines (without their "\n" or "\r\n")
+// and hands the complete lines of each read to sink at once.
+func newLineReader(f *os.File, sink func([]string)) *outReader {
+	var batch []string
+	consume := func(p []byte) []byte {
+		if sink == nil {
+			return dropLines(p)
 		}
+		var rest []byte
+		batch, rest = splitLines(p, batch[:0])
+		if len(batch) > 0 {
+			sink(batch)
+		}
+		return rest
 	}
-	return &outReader{f: f, consume: func(p []byte) []byte { return splitLines(p, emit) },
+	return &outReader{f: f, consume: consume,
 		finish: func(p []byte) {
-			if len(p) > 0 {
-				emit(p)
+			if len(p) > 0 && sink != nil {
+				sink([]string{string(bytes.TrimSuffix(p, []byte("\r")))})
 			}
 		}}
 }
 
-// splitLines emits the complete lines of p, and lines of maxLine bytes from
-// an overlong one, and returns the rest.
-func splitLines(p []byte, emit func([]byte)) []byte {
-	for {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			break
+// splitLines appends the complete lines of p to dst, then lines of maxLine
+// bytes from an overlong one, and returns them and the rest of p. The
+// complete lines share one string: one copy and one allocation per read,
+// whatever the number of lines.
+func splitLines(p []byte, dst []string) ([]string, []byte) {
+	if end := bytes.LastIndexByte(p, '\n'); end >= 0 {
+		s := string(p[:end+1])
+		p = p[end+1:]
+		for len(s) > 0 {
+			i := strings.IndexByte(s, '\n')
+			dst = append(dst, strings.TrimSuffix(s[:i], "\r"))
+			s = s[i+1:]
 		}
-		emit(p[:i])
-		p = p[i+1:]
 	}
 	for len(p) >= maxLine {
-		emit(p[:maxLine])
+		dst = append(dst, strings.TrimSuffix(string(p[:maxLine]), "\r"))
 		p = p[maxLine:]
 	}
-	return p
+	return dst, p
+}
+
+// dropLines is splitLines for a stream nobody reads: the rest of p it
+// would keep.
+func dropLines(p []byte) []byte {
+	if end := bytes.LastIndexByte(p, '\n'); end >= 0 {
+		p = p[end+1:]
+	}
+	return p[len(p)-len(p)%maxLine:]
 }
 
 // newRecordReader decodes a stream of frames (see Record). Once it meets
@@ -424,7 +447,12 @@ func newRecordReader(f *os.File, sink func(Record)) *outReader {
 			p = p[frameHeader+int(n):]
 		}
 		if lines {
-			return splitLines(p, emitLine)
+			var texts []string
+			texts, p = splitLines(p, nil)
+			for _, t := range texts {
+				sink(Record{Text: t})
+			}
+			return p
 		}
 		return p
 	}

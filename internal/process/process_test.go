@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,9 +23,9 @@ type lines struct {
 	l  []string
 }
 
-func (c *lines) add(s string) {
+func (c *lines) add(ls []string) {
 	c.mu.Lock()
-	c.l = append(c.l, s)
+	c.l = append(c.l, ls...)
 	c.mu.Unlock()
 }
 
@@ -223,6 +224,57 @@ func TestLongLinesAreSplit(t *testing.T) {
 	}
 	if total != 600000 {
 		t.Errorf("got %d bytes", total)
+	}
+}
+
+// splitLines hands over every complete line of a read, a CR before the LF
+// dropped, overlong pieces cut at maxLine, and keeps the partial rest.
+func TestSplitLines(t *testing.T) {
+	long := strings.Repeat("x", 2*maxLine+5)
+	for _, tc := range []struct {
+		in   string
+		want []string
+		rest string
+	}{
+		{"", nil, ""},
+		{"partial", nil, "partial"},
+		{"a\nb\r\n\nc", []string{"a", "b", ""}, "c"},
+		{"one\ntwo\n", []string{"one", "two"}, ""},
+		{"x\r\r\n", []string{"x\r"}, ""},
+		{long, []string{long[:maxLine], long[maxLine : 2*maxLine]}, "xxxxx"},
+		{"end\n" + long, []string{"end", long[:maxLine], long[maxLine : 2*maxLine]}, "xxxxx"},
+	} {
+		reuse := []string{"stale"}
+		got, rest := splitLines([]byte(tc.in), reuse[:0])
+		if !slices.Equal(got, tc.want) || string(rest) != tc.rest {
+			t.Errorf("splitLines(%.20q) = %.20q, rest %.20q; want %.20q, rest %.20q", tc.in, got, rest, tc.want, tc.rest)
+		}
+		if string(dropLines([]byte(tc.in))) != tc.rest {
+			t.Errorf("dropLines(%.20q) = %.20q, want %.20q", tc.in, dropLines([]byte(tc.in)), tc.rest)
+		}
+	}
+}
+
+// The lines of one write reach the callback in one call (a write of less
+// than PIPE_BUF is read whole), not one call per line.
+func TestLinesOfOneReadInOneCall(t *testing.T) {
+	var mu sync.Mutex
+	var calls [][]string
+	p, err := Start(Config{Path: "/bin/sh", Args: []string{"-c", `printf 'a\nb\nc\n'`}, Env: []string{"PATH=/usr/bin:/bin"},
+		Stdout: func(ls []string) {
+			mu.Lock()
+			calls = append(calls, slices.Clone(ls))
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Kill)
+	_ = wait(t, p)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 1 || !slices.Equal(calls[0], []string{"a", "b", "c"}) {
+		t.Errorf("calls %q, want one call with a, b, c", calls)
 	}
 }
 

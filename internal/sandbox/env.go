@@ -241,8 +241,8 @@ func (e *env) start() (*initFailure, error) {
 		Args:      l.args,
 		Env:       e.environment(api.Addr(), lay, l.execEnv),
 		Dir:       lay.taskView,
-		Stdout:    e.line,
-		Stderr:    e.line,
+		Stdout:    e.lines,
+		Stderr:    e.lines,
 		Records:   e.record,
 		Grace:     m.opts.StopGrace,
 		Isolation: iso,
@@ -450,8 +450,8 @@ func (e *env) teardown() {
 	})
 }
 
-// line receives a line of the process's stdout or stderr.
-func (e *env) line(text string) { e.emit(time.Now(), text) }
+// lines receives the lines of one read of the process's stdout or stderr.
+func (e *env) lines(texts []string) { e.emitAll(time.Now(), texts) }
 
 // record receives a record the runtime client wrote to its telemetry pipe
 // (a line, when what it wrote there was not framed). With LogFormat JSON,
@@ -468,14 +468,20 @@ func (e *env) record(r process.Record) {
 }
 
 // emit hands one log event to the sink and to the tail being captured.
-func (e *env) emit(t time.Time, text string) {
+func (e *env) emit(t time.Time, text string) { e.emitAll(t, []string{text}) }
+
+// emitAll hands log events written at t to the sink, in one call, and to
+// the tail being captured.
+func (e *env) emitAll(t time.Time, texts []string) {
 	if sink := e.m.opts.LogSink; sink != nil {
-		sink(LogLine{Account: e.spec.Account, Region: e.spec.Region, FunctionName: e.spec.FunctionName,
-			Version: e.spec.Version, LogGroup: e.logGroup, LogStream: e.logStream, Time: t, Text: text})
+		sink(LogLines{Account: e.spec.Account, Region: e.spec.Region, FunctionName: e.spec.FunctionName,
+			Version: e.spec.Version, LogGroup: e.logGroup, LogStream: e.logStream, Time: t, Texts: texts})
 	}
 	e.logMu.Lock()
 	if e.capture != nil {
-		e.capture.add(text)
+		for _, text := range texts {
+			e.capture.add(text)
+		}
 	}
 	e.logMu.Unlock()
 }

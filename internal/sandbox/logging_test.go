@@ -15,9 +15,11 @@ type sinkLog struct {
 	lines []LogLine
 }
 
-func (s *sinkLog) sink(l LogLine) {
+func (s *sinkLog) sink(b LogLines) {
 	s.mu.Lock()
-	s.lines = append(s.lines, l)
+	for l := range b.Lines() {
+		s.lines = append(s.lines, l)
+	}
 	s.mu.Unlock()
 }
 

@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"os"
 	"sort"
@@ -263,6 +264,32 @@ type LogLine struct {
 	Text string // without its line ending
 }
 
+// LogLines are log events of one environment that come together: the
+// lines of one read of the function's output, one record, or one line of
+// Lambda's own. A function printing a thousand lines per call hands them
+// over in a few calls rather than a thousand.
+type LogLines struct {
+	Account, Region       string
+	FunctionName, Version string
+	LogGroup, LogStream   string    // as in LogLine
+	Time                  time.Time // of every event, as LogLine.Time
+	// Texts are the events in order, without their line endings. The slice
+	// is reused once the sink returns (the strings are not).
+	Texts []string
+}
+
+// Lines yields the events one LogLine at a time.
+func (b LogLines) Lines() iter.Seq[LogLine] {
+	return func(yield func(LogLine) bool) {
+		for _, t := range b.Texts {
+			if !yield(LogLine{Account: b.Account, Region: b.Region, FunctionName: b.FunctionName, Version: b.Version,
+				LogGroup: b.LogGroup, LogStream: b.LogStream, Time: b.Time, Text: t}) {
+				return
+			}
+		}
+	}
+}
+
 // Options configure a Manager.
 type Options struct {
 	// WorkDir holds one directory per environment. Empty: a new temporary
@@ -295,10 +322,10 @@ type Options struct {
 	ExtraEnv map[string]string
 	Logger   *slog.Logger
 	// LogSink, if set, receives every log event of every function as it
-	// comes, from the goroutines reading the environments' output and
-	// running their invocations: it must be safe for concurrent use and
-	// should not block.
-	LogSink func(LogLine)
+	// comes (in batches: LogLines), from the goroutines reading the
+	// environments' output and running their invocations: it must be safe
+	// for concurrent use and should not block.
+	LogSink func(LogLines)
 	// Clock times what the manager decides on: idle reaping, the backoff
 	// after provisioned init failures, the init timeout, and the date in log
 	// stream names (default: the real clock). What measures or bounds a

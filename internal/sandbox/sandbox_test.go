@@ -637,14 +637,16 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 	// The sink counts the on-demand inits and the invocations begun.
 	var sinkMu sync.Mutex
 	inits, starts := 0, 0
-	sink := func(l LogLine) {
+	sink := func(b LogLines) {
 		sinkMu.Lock()
 		defer sinkMu.Unlock()
-		switch {
-		case l.Text == "init starting: on-demand":
-			inits++
-		case strings.HasPrefix(l.Text, "START RequestId: "):
-			starts++
+		for _, text := range b.Texts {
+			switch {
+			case text == "init starting: on-demand":
+				inits++
+			case strings.HasPrefix(text, "START RequestId: "):
+				starts++
+			}
 		}
 	}
 	m, err := NewManager(Options{Logger: testLogger(t), WorkDir: t.TempDir() + "/work", LogSink: sink})
@@ -800,9 +802,11 @@ func TestProvisionedCrashIsReplaced(t *testing.T) {
 func TestLogSinkAndTail(t *testing.T) {
 	var mu sync.Mutex
 	var lines []LogLine
-	m := newManager(t, Options{LogSink: func(l LogLine) {
+	m := newManager(t, Options{LogSink: func(b LogLines) {
 		mu.Lock()
-		lines = append(lines, l)
+		for l := range b.Lines() {
+			lines = append(lines, l)
+		}
 		mu.Unlock()
 	}})
 	s := goSpec(t, "sink", nil)

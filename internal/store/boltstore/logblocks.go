@@ -34,12 +34,13 @@ const (
 // difference from the previous one (uvarint; the first's from the key's),
 // its seq's difference from the previous one (varint; likewise), the
 // message's length (uvarint) and the message.
-func encodeBlock(ingestion int64, evs []blockEvent) []byte {
+// The block is written into memory a takes it from (a nil a: its own).
+func encodeBlock(a *blockArena, ingestion int64, evs []blockEvent) []byte {
 	size := 3 * binary.MaxVarintLen64
 	for _, e := range evs {
 		size += 3*binary.MaxVarintLen64 + len(e.msg)
 	}
-	b := make([]byte, 0, size)
+	b := a.take(size)
 	first, last := evs[0].key, evs[len(evs)-1].key
 	b = binary.AppendUvarint(b, uint64(ingestion))
 	b = binary.AppendUvarint(b, uint64(last.Timestamp-first.Timestamp))
@@ -53,6 +54,61 @@ func encodeBlock(ingestion int64, evs []blockEvent) []byte {
 		prev = e.key
 	}
 	return b
+}
+
+// blockArena hands out the memory of encoded blocks from a few reused
+// chunks instead of a new zeroed buffer per block: bbolt keeps a value
+// until its transaction ends, so the chunks are reused only once it has
+// (reset). It belongs to one goroutine.
+type blockArena struct {
+	chunks [][]byte
+	cur    int // chunks[cur] is being filled
+	off    int // from chunks[cur][off]
+	evs    []blockEvent
+	used   int // evs[:used] may hold messages
+}
+
+// events returns a slice of n events to fill, the one events returned
+// before (no longer in use once its blocks are encoded).
+func (a *blockArena) events(n int) []blockEvent {
+	if len(a.evs) < n {
+		a.evs = make([]blockEvent, n)
+	}
+	a.used = max(a.used, n)
+	return a.evs[:n]
+}
+
+const (
+	arenaChunk = 1 << 20
+	arenaKeep  = 8 // chunks kept by reset
+)
+
+// take returns an empty slice with room for n bytes.
+func (a *blockArena) take(n int) []byte {
+	if a == nil || n > arenaChunk {
+		return make([]byte, 0, n)
+	}
+	if a.cur < len(a.chunks) && a.off+n > arenaChunk {
+		a.cur, a.off = a.cur+1, 0
+	}
+	if a.cur == len(a.chunks) {
+		a.chunks = append(a.chunks, make([]byte, arenaChunk))
+	}
+	b := a.chunks[a.cur][a.off : a.off : a.off+n]
+	a.off += n
+	return b
+}
+
+// reset makes every chunk free again: call it only once no transaction
+// holds what take returned.
+func (a *blockArena) reset() {
+	a.cur, a.off = 0, 0
+	clear(a.evs[:a.used]) // the messages
+	a.used = 0
+	if len(a.chunks) > arenaKeep {
+		clear(a.chunks[arenaKeep:])
+		a.chunks = a.chunks[:arenaKeep]
+	}
 }
 
 // blockEvent is an event to encode.
@@ -113,7 +169,7 @@ func decodeBlock(k, v []byte, dst []logs.StoredEvent) ([]logs.StoredEvent, error
 
 // putBlocks stores events (in arrival order, each already given its key)
 // as blocks of one stream, and returns the largest span of a block written.
-func putBlocks(events *bolt.Bucket, streamID uint64, ingestion int64, evs []blockEvent) (span int64, err error) {
+func putBlocks(events *bolt.Bucket, a *blockArena, streamID uint64, ingestion int64, evs []blockEvent) (span int64, err error) {
 	if !slices.IsSortedFunc(evs, cmpBlockEvents) {
 		slices.SortFunc(evs, cmpBlockEvents)
 	}
@@ -124,7 +180,7 @@ func putBlocks(events *bolt.Bucket, streamID uint64, ingestion int64, evs []bloc
 			size += len(evs[n].msg)
 			n++
 		}
-		if err := events.Put(eventKey(streamID, evs[0].key), encodeBlock(ingestion, evs[:n])); err != nil {
+		if err := events.Put(eventKey(streamID, evs[0].key), encodeBlock(a, ingestion, evs[:n])); err != nil {
 			return span, err
 		}
 		span = max(span, evs[n-1].key.Timestamp-evs[0].key.Timestamp)
@@ -335,7 +391,7 @@ func migrateEventsToBlocks(events *bolt.Bucket) error {
 		if size <= 0 {
 			return fmt.Errorf("migrate log event %x: corrupt value", k)
 		}
-		block := encodeBlock(int64(ingestion), []blockEvent{{key: decodeEventKey(k), msg: string(v[size:])}})
+		block := encodeBlock(nil, int64(ingestion), []blockEvent{{key: decodeEventKey(k), msg: string(v[size:])}})
 		// Replacing the value of the cursor's own key keeps its place.
 		k = bytes.Clone(k)
 		if err := events.Put(k, block); err != nil {

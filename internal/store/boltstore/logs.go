@@ -211,7 +211,7 @@ func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max in
 		}
 		var rewritten []byte
 		if len(keep) > 0 { // encode before the delete: the messages point into v
-			rewritten = encodeBlock(ingestion, keep)
+			rewritten = encodeBlock(nil, ingestion, keep)
 		}
 		if err := c.Delete(); err != nil {
 			return 0, 0, err
@@ -458,7 +458,7 @@ func (s *Store) AppendLogEvents(ctx context.Context, batches []logs.Append) ([]l
 			if len(b.Events) == 0 {
 				continue
 			}
-			evs := make([]blockEvent, len(b.Events))
+			evs := s.scratch.events(len(b.Events))
 			for j, ev := range b.Events {
 				seq++
 				evs[j] = blockEvent{key: logs.EventKey{Timestamp: ev.Timestamp, Seq: seq}, msg: ev.Message}
@@ -471,7 +471,7 @@ func (s *Store) AppendLogEvents(ctx context.Context, batches []logs.Append) ([]l
 				t.rec.Events++
 				t.rec.StoredBytes += logs.EventSize(ev.Message)
 			}
-			span, err := putBlocks(lb.events, t.rec.ID, b.IngestionTime, evs)
+			span, err := putBlocks(lb.events, &s.scratch, t.rec.ID, b.IngestionTime, evs)
 			if err != nil {
 				return err
 			}

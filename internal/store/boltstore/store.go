@@ -79,7 +79,10 @@ type Store struct {
 	db   *bolt.DB
 	path string
 
-	writes        chan commitRequest
+	writes chan commitRequest
+	// scratch is the committer's: the writes it runs encode log blocks in
+	// it, and it is reset once their transaction has ended.
+	scratch       blockArena
 	stop          chan struct{} // closed by Close
 	committerDone chan struct{}
 	closeOnce     sync.Once
@@ -91,6 +94,13 @@ type commitRequest struct {
 	fn   func(*bolt.Tx) error
 	done chan error // buffered: the committer never blocks on it
 }
+
+// initialMmapSize is how much of the file bbolt maps from the start. It
+// reserves address space, not memory. Below it a growing file is never
+// remapped: a remap waits for every read transaction to end and blocks new
+// ones, which a file grown by function logs (tens of MB per second) would
+// otherwise do at each doubling up to 1 GiB.
+const initialMmapSize = 1 << (30 * (strconv.IntSize / 64)) // 1 GiB; none on 32 bits
 
 // maxGroup bounds how many writes share one transaction.
 const maxGroup = 256
@@ -108,7 +118,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	// NoSync stays false: every commit is fsync'd before Update returns.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout, InitialMmapSize: initialMmapSize})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: %w (file lock not acquired within %s): %w",
 			path, ErrInUse, openTimeout, err)
@@ -145,6 +155,7 @@ func (s *Store) commit() {
 				break gather
 			}
 		}
+		s.scratch.reset() // the previous transaction has ended
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for _, r := range group {
 				if err := r.fn(tx); err != nil {
