@@ -462,10 +462,11 @@ func (a *App) routes(cfg Config, iamSvc *iam.Service, metricsHandler http.Handle
 
 // functionURLs is the server of calls through function URLs. Under --auth
 // sigv4 an AWS_IAM URL's calls must be signed with the server's
-// credentials. Every call is allowed by lambda:InvokeFunctionUrl for now:
-// wire the resource policy check here (lambdaapi.URLOptions.Authorizer).
+// credentials. Under either mode every call must be allowed by the
+// function's resource-based policy (lambda:InvokeFunctionUrl and
+// lambda:InvokeFunction), as lambdaapi.PolicyAuthorizer checks.
 func (a *App) functionURLs(cfg Config, addr net.Addr) *lambdaapi.URLServer {
-	o := lambdaapi.URLOptions{}
+	o := lambdaapi.URLOptions{Authorizer: lambdaapi.PolicyAuthorizer{Service: a.svc}}
 	if cfg.Auth == AuthSigV4 {
 		o.Credentials = cfg.Credentials
 	}

@@ -375,6 +375,9 @@ func benchFunctionURL(b *testing.B, clients int, via string) {
 	h.createFunction(b, "echo", httpBenchEchoZip(b))
 	h.mustDo(b, "PUT", "/2017-10-31/functions/echo/concurrency", []byte(`{"ReservedConcurrentExecutions":8}`), 200)
 	out := h.mustDo(b, "POST", "/2021-10-31/functions/echo/url", []byte(`{"AuthType":"NONE"}`), 201)
+	// A NONE URL answers only once the policy grants both actions to everyone.
+	h.mustDo(b, "POST", "/2015-03-31/functions/echo/policy", []byte(`{"StatementId":"url","Action":"lambda:InvokeFunctionUrl","Principal":"*","FunctionUrlAuthType":"NONE"}`), 201)
+	h.mustDo(b, "POST", "/2015-03-31/functions/echo/policy", []byte(`{"StatementId":"invoke","Action":"lambda:InvokeFunction","Principal":"*","InvokedViaFunctionUrl":true}`), 201)
 	var cfg struct{ FunctionUrl string }
 	if err := json.Unmarshal(out, &cfg); err != nil {
 		b.Fatal(err)

@@ -46,13 +46,7 @@ import (
 //     settings, an OPTIONS request goes to the function like any other.
 
 // URLAuthorizer decides whether a call through a function URL may invoke
-// the function. On AWS, calling a URL needs lambda:InvokeFunctionUrl: for
-// AuthType NONE, the function's resource-based policy must allow it to
-// everyone (Principal "*", with Condition lambda:FunctionUrlAuthType NONE,
-// as the console and Terraform add it); for AWS_IAM, the signed caller must
-// be allowed by its identity policy (same account) or by the function's
-// resource-based policy (another account), with lambda:FunctionUrlAuthType
-// AWS_IAM. A false answer is a 403 Forbidden.
+// the function. A false answer is a 403 Forbidden.
 type URLAuthorizer interface {
 	AllowURLInvoke(ctx context.Context, req URLAuthRequest) (bool, error)
 }
@@ -68,19 +62,41 @@ type URLAuthRequest struct {
 	CallerAccount string
 }
 
-// AllowAllURLs allows every call: what Reservoir does until resource
-// policies are enforced.
-type AllowAllURLs struct{}
+// PolicyAuthorizer is AWS's rule for function URLs, checked against the
+// function's resource-based policy on the URL's qualifier (the alias, or
+// the unqualified function). Since October 2025 a call through a URL needs
+// both lambda:InvokeFunctionUrl and lambda:InvokeFunction:
+//   - AuthType NONE: the policy must grant both to everyone (the caller is
+//     anonymous). The statements usually carry the conditions
+//     lambda:FunctionUrlAuthType NONE (InvokeFunctionUrl) and
+//     lambda:InvokedViaFunctionUrl true (InvokeFunction), and both
+//     conditions are evaluated as for any statement: one naming AWS_IAM
+//     does not open a NONE URL.
+//   - AuthType AWS_IAM: a caller of the function's own account is allowed
+//     (on AWS its identity policy decides; Reservoir has none to evaluate),
+//     one of another account needs both permissions from the policy.
+type PolicyAuthorizer struct{ Service *lambda.Service }
 
 // AllowURLInvoke implements URLAuthorizer.
-func (AllowAllURLs) AllowURLInvoke(context.Context, URLAuthRequest) (bool, error) { return true, nil }
+func (p PolicyAuthorizer) AllowURLInvoke(ctx context.Context, req URLAuthRequest) (bool, error) {
+	for _, action := range []string{"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"} {
+		ok, err := p.Service.PolicyAllows(ctx, req.Scope, req.Function, req.Qualifier, lambda.PolicyRequest{
+			Action: action, PrincipalAccount: req.CallerAccount,
+			FunctionURLAuthType: req.AuthType, ViaFunctionURL: true})
+		if err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
 
 // URLOptions configure the function URL server.
 type URLOptions struct {
 	// Credentials, if set, are what AWS_IAM URLs' SigV4 signatures must
 	// verify against (--auth sigv4); nil accepts any caller, as the API does.
 	Credentials awsproto.Credentials
-	// Authorizer checks lambda:InvokeFunctionUrl (nil: AllowAllURLs).
+	// Authorizer decides whether a call may invoke the function (nil:
+	// PolicyAuthorizer, the function's resource-based policy).
 	Authorizer URLAuthorizer
 	// Now is the clock of signature checks and event times (nil: time.Now).
 	Now func() time.Time
@@ -98,7 +114,7 @@ type URLServer struct {
 // NewURLServer returns the function URL server.
 func NewURLServer(svc *lambda.Service, logger *slog.Logger, o URLOptions) *URLServer {
 	if o.Authorizer == nil {
-		o.Authorizer = AllowAllURLs{}
+		o.Authorizer = PolicyAuthorizer{Service: svc}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -163,6 +179,11 @@ func (u *URLServer) serve(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	allowed, err := u.opts.Authorizer.AllowURLInvoke(r.Context(), URLAuthRequest{Scope: t.Scope, Function: t.FunctionName,
 		Qualifier: t.Qualifier, AuthType: t.Config.AuthType, CallerAccount: caller.Account})
+	var de *lambda.Error
+	if errors.As(err, &de) && de.Kind == lambda.KindResourceNotFound {
+		urlFault(w, http.StatusForbidden, "AccessDeniedException", bodyUnknown) // deleted meanwhile
+		return
+	}
 	if err != nil {
 		awsproto.Logger(r.Context()).Error("function URL permission check", "err", err)
 		urlFault(w, http.StatusInternalServerError, "InternalFailure", `{"Message":"Internal Server Error"}`)

@@ -61,6 +61,14 @@ func FuzzFunctionURL(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	for _, st := range []lambda.Statement{
+		{Sid: "url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionURLAuthType: lambda.URLAuthNone},
+		{Sid: "invoke", Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionURL: true},
+	} {
+		if _, err := svc.AddPermission(ctx, sc, lambda.PermissionInput{FunctionName: "fn1", Statement: st}); err != nil {
+			f.Fatal(err)
+		}
+	}
 	host := cfg.URLID + ".lambda-url.us-east-1.localhost:9001"
 	h := awsproto.Middleware(logger, lambdaapi.NewURLServer(svc, logger, lambdaapi.URLOptions{Port: "9001"}).Route(http.NotFoundHandler()))
 

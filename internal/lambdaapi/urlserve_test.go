@@ -76,8 +76,20 @@ func needPython(t *testing.T) {
 	}
 }
 
-// createWeb creates the web function and gives it a URL.
+// createWeb creates the web function and gives it a URL; a NONE URL's
+// function gets the two permissions that open it to everyone.
 func createWeb(t *testing.T, c *lambda.Client, name string, in *lambda.CreateFunctionUrlConfigInput) string {
+	t.Helper()
+	u := createWebClosed(t, c, name, in)
+	if in.AuthType == types.FunctionUrlAuthTypeNone {
+		grantPublicURL(t, c, name, "")
+	}
+	return u
+}
+
+// createWebClosed creates the web function and gives it a URL, without
+// permissions.
+func createWebClosed(t *testing.T, c *lambda.Client, name string, in *lambda.CreateFunctionUrlConfigInput) string {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Runtime: types.RuntimePython312,
@@ -91,6 +103,30 @@ func createWeb(t *testing.T, c *lambda.Client, name string, in *lambda.CreateFun
 		t.Fatal(err)
 	}
 	return aws.ToString(out.FunctionUrl)
+}
+
+// grantPublicURL adds the two statements AWS documents for a NONE URL
+// (aws lambda add-permission ... --function-url-auth-type NONE and
+// ... --invoked-via-function-url).
+func grantPublicURL(t *testing.T, c *lambda.Client, name, qualifier string) {
+	t.Helper()
+	addURLPermission(t, c, name, qualifier, "url", "lambda:InvokeFunctionUrl", "*", types.FunctionUrlAuthTypeNone, false)
+	addURLPermission(t, c, name, qualifier, "invoke", "lambda:InvokeFunction", "*", "", true)
+}
+
+func addURLPermission(t *testing.T, c *lambda.Client, name, qualifier, sid, action, principal string, authType types.FunctionUrlAuthType, via bool) {
+	t.Helper()
+	in := &lambda.AddPermissionInput{FunctionName: aws.String(name), StatementId: aws.String(sid), Action: aws.String(action),
+		Principal: aws.String(principal), FunctionUrlAuthType: authType}
+	if qualifier != "" {
+		in.Qualifier = aws.String(qualifier)
+	}
+	if via {
+		in.InvokedViaFunctionUrl = aws.Bool(true)
+	}
+	if _, err := c.AddPermission(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
 }
 
 type answer struct {
@@ -396,11 +432,12 @@ func TestFunctionURLIAM(t *testing.T) {
 		t.Fatalf("signed: %d %s", a.status, a.body)
 	}
 
-	// A NONE URL under sigv4: anyone.
+	// A NONE URL under sigv4: anyone, once the policy grants it.
 	if _, err := c.UpdateFunctionUrlConfig(context.Background(), &lambda.UpdateFunctionUrlConfigInput{FunctionName: aws.String("private"),
 		AuthType: types.FunctionUrlAuthTypeNone}); err != nil {
 		t.Fatal(err)
 	}
+	grantPublicURL(t, c, "private", "")
 	if a := call(t, hc, newReq(t, "GET", u+"?mode=bare", nil)); a.status != 200 {
 		t.Fatalf("NONE unsigned: %d %s", a.status, a.body)
 	}

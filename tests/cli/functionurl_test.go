@@ -18,7 +18,8 @@ type functionURLConfig struct {
 }
 
 // TestFunctionURLs: the AWS CLI's create/get/update/list/delete of function
-// URL configs and their errors, then curl on the URL as the CLI printed it.
+// URL configs and their errors, then curl on the URL as the CLI printed it,
+// refused until add-permission grants both actions a NONE URL needs.
 func TestFunctionURLs(t *testing.T) {
 	c := start(t)
 	const fn = "cli-web"
@@ -50,11 +51,26 @@ func TestFunctionURLs(t *testing.T) {
 	}
 
 	// curl on the URL exactly as printed: curl resolves *.localhost itself.
+	// Without the two permissions README documents, AWS's 403; with them,
+	// the function's answer.
 	if curl, err := exec.LookPath("curl"); err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, curl, "-sS", "--fail-with-body", "-H", "Content-Type: application/json",
-			"-d", `{"from":"curl"}`, created.FunctionUrl+"hello?name=curl").Output()
+		curlURL := func() ([]byte, error) {
+			return exec.CommandContext(ctx, curl, "-sS", "--fail-with-body", "-H", "Content-Type: application/json",
+				"-d", `{"from":"curl"}`, created.FunctionUrl+"hello?name=curl").Output()
+		}
+		if out, err := curlURL(); err == nil || string(out) != `{"Message":"Forbidden"}` {
+			t.Fatalf("curl without permissions: %v %s", err, out)
+		}
+		c.json(nil, "add-permission", "--function-name", fn, "--statement-id", "url", "--action", "lambda:InvokeFunctionUrl",
+			"--principal", "*", "--function-url-auth-type", "NONE")
+		if out, err := curlURL(); err == nil || string(out) != `{"Message":"Forbidden"}` {
+			t.Fatalf("curl with lambda:InvokeFunctionUrl only: %v %s", err, out)
+		}
+		c.json(nil, "add-permission", "--function-name", fn, "--statement-id", "invoke", "--action", "lambda:InvokeFunction",
+			"--principal", "*", "--invoked-via-function-url")
+		out, err := curlURL()
 		if err != nil {
 			t.Fatalf("curl %s: %v\n%s", created.FunctionUrl, err, out)
 		}

@@ -2,6 +2,8 @@ package terraform
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
@@ -18,9 +21,8 @@ import (
 )
 
 // functionURLHCL is a function with a `live` alias and an
-// aws_lambda_function_url on the alias. The URL is AWS_IAM: for a NONE URL
-// the provider also calls AddPermission (FunctionURLAllowPublicAccess),
-// which Reservoir does not serve yet.
+// aws_lambda_function_url on the alias. The URL is AWS_IAM, called by its
+// own account (which needs no statement).
 const functionURLHCL = providerHCL + `
 resource "aws_lambda_function" "web" {
   function_name    = "{{.Function}}"
@@ -104,8 +106,13 @@ func testFunctionURL(t *testing.T, tc *toolchain) {
 		if got := strings.TrimSpace(w.must("output", "-raw", "-no-color", "url")); got != u {
 			t.Errorf("output url = %q, want %q", got, u)
 		}
-		// The URL answers (under --auth none an AWS_IAM URL takes any caller).
-		status, body := getURL(t, u)
+		// The URL answers a call signed by the function's account (under
+		// --auth none the signature is not verified, the account is the
+		// access key's); unsigned, the caller is no account's: 403.
+		if status, body := getURL(t, u, ""); status != 403 || body != `{"Message":"Forbidden"}` {
+			t.Errorf("unsigned GET %s = %d %s", u, status, body)
+		}
+		status, body := getURL(t, u, account)
 		if status != 200 || body != `{"ok": true}` {
 			t.Errorf("GET %s = %d %s", u, status, body)
 		}
@@ -138,8 +145,9 @@ func testFunctionURL(t *testing.T, tc *toolchain) {
 }
 
 // getURL GETs a function URL, resolving *.localhost to the loopback
-// address as curl and browsers do.
-func getURL(t *testing.T, u string) (int, string) {
+// address as curl and browsers do; signed for lambda with accessKey (and
+// any secret) unless it is "".
+func getURL(t *testing.T, u, accessKey string) (int, string) {
 	t.Helper()
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -148,7 +156,18 @@ func getURL(t *testing.T, u string) (int, string) {
 		}
 		return d.DialContext(ctx, network, addr)
 	}}}
-	resp, err := hc.Get(u)
+	req, err := http.NewRequestWithContext(t.Context(), "GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if accessKey != "" {
+		sum := sha256.Sum256(nil)
+		if err := v4.NewSigner().SignHTTP(t.Context(), aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "x"}, req,
+			hex.EncodeToString(sum[:]), "lambda", region, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}

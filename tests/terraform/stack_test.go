@@ -33,10 +33,10 @@ import (
 // group, created after its group and its role's policy), a `live` alias
 // with provisioned concurrency, and alarms on Throttles and on provisioned
 // concurrency spillover. Variables and outputs as a module has them; the
-// test changes the variables through terraform.tfvars. Of issue 12's stack,
-// the customer-managed policy, autoscaling, the event invoke config, the
-// permissions and the function URL are left out: Reservoir does not serve
-// them yet.
+// test changes the variables through terraform.tfvars. A NONE function URL
+// on the alias with the permission it needs answers a real request. Of issue
+// 12's stack, the customer-managed policy, autoscaling and the event invoke
+// config are left out (each has its own scenario).
 const stackHCL = providerHCL + `
 variable "function_name" {
   type = string
@@ -143,6 +143,24 @@ resource "aws_lambda_provisioned_concurrency_config" "live" {
   provisioned_concurrent_executions = var.provisioned_concurrency
 }
 
+# A public URL on the alias. The provider itself grants lambda:InvokeFunctionUrl
+# to everyone (statement FunctionURLAllowPublicAccess) after creating a NONE
+# URL; since October 2025 a URL also needs lambda:InvokeFunction, which
+# provider 5.100.0 can only grant without the InvokedViaFunctionUrl condition.
+resource "aws_lambda_function_url" "live" {
+  function_name      = aws_lambda_alias.live.function_name
+  qualifier          = aws_lambda_alias.live.name
+  authorization_type = "NONE"
+}
+
+resource "aws_lambda_permission" "url_invoke" {
+  statement_id  = "FunctionURLInvokeAllowPublicAccess"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_alias.live.function_name
+  qualifier     = aws_lambda_alias.live.name
+  principal     = "*"
+}
+
 resource "aws_cloudwatch_metric_alarm" "throttles" {
   alarm_name          = "${var.function_name}-throttles"
   alarm_description   = "${var.function_name} is being throttled"
@@ -188,6 +206,10 @@ output "function_version" {
 
 output "alias_arn" {
   value = aws_lambda_alias.live.arn
+}
+
+output "function_url" {
+  value = aws_lambda_function_url.live.function_url
 }
 
 output "log_group_name" {
@@ -297,7 +319,7 @@ func testStack(t *testing.T, tc *toolchain) {
 		w.writeFile("main.tf", render(t, stackHCL, conf))
 		w.writeFile("terraform.tfvars", tfvars(14, 10))
 		w.must("init", "-input=false", "-no-color")
-		wantOutput(t, w.apply(), "Resources: 8 added, 0 changed, 0 destroyed.")
+		wantOutput(t, w.apply(), "Resources: 10 added, 0 changed, 0 destroyed.")
 
 		var outputs map[string]struct{ Value any }
 		if err := json.Unmarshal([]byte(w.must("output", "-json")), &outputs); err != nil {
@@ -515,8 +537,50 @@ func testStack(t *testing.T, tc *toolchain) {
 		w.planIsClean()
 	})
 
+	// After the load, so that its call counts in no metric the alarms watch.
+	step("FunctionURL", func(t *testing.T, w *workdir) {
+		var outputs map[string]struct{ Value any }
+		if err := json.Unmarshal([]byte(w.must("output", "-json")), &outputs); err != nil {
+			t.Fatalf("terraform output -json: %v", err)
+		}
+		u, _ := outputs["function_url"].Value.(string)
+		cfg, err := lc.GetFunctionUrlConfig(t.Context(), &lambda.GetFunctionUrlConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+		if err != nil || aws.ToString(cfg.FunctionUrl) != u || cfg.AuthType != types.FunctionUrlAuthTypeNone {
+			t.Fatalf("GetFunctionUrlConfig = %+v, %v; output function_url %q", cfg, err, u)
+		}
+		// The alias's policy: the provider's own statement and ours.
+		pol, err := lc.GetPolicy(t.Context(), &lambda.GetPolicyInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+		if err != nil {
+			t.Fatalf("GetPolicy live: %v", err)
+		}
+		var doc struct {
+			Statement []struct {
+				Sid, Action string
+				Condition   map[string]map[string]string
+			}
+		}
+		if err := json.Unmarshal([]byte(aws.ToString(pol.Policy)), &doc); err != nil {
+			t.Fatalf("policy %s: %v", aws.ToString(pol.Policy), err)
+		}
+		got := map[string]string{}
+		for _, st := range doc.Statement {
+			got[st.Sid] = st.Action
+			if st.Sid == "FunctionURLAllowPublicAccess" && st.Condition["StringEquals"]["lambda:FunctionUrlAuthType"] != "NONE" {
+				t.Errorf("the provider's statement %+v lacks lambda:FunctionUrlAuthType NONE", st)
+			}
+		}
+		if !maps.Equal(got, map[string]string{"FunctionURLAllowPublicAccess": "lambda:InvokeFunctionUrl",
+			"FunctionURLInvokeAllowPublicAccess": "lambda:InvokeFunction"}) {
+			t.Errorf("live's policy %s", aws.ToString(pol.Policy))
+		}
+		if status, body := getURL(t, u, ""); status != 200 || body != `{"ok": true}` {
+			t.Errorf("GET %s = %d %s", u, status, body)
+		}
+		w.planIsClean()
+	})
+
 	step("Destroy", func(t *testing.T, w *workdir) {
-		wantOutput(t, w.must("destroy", "-auto-approve", "-input=false", "-no-color"), "Resources: 8 destroyed.")
+		wantOutput(t, w.must("destroy", "-auto-approve", "-input=false", "-no-color"), "Resources: 10 destroyed.")
 		_, err := lc.GetFunction(t.Context(), &lambda.GetFunctionInput{FunctionName: aws.String(fn)})
 		var nf *types.ResourceNotFoundException
 		if !errors.As(err, &nf) {
