@@ -2,7 +2,9 @@ package lambda
 
 import (
 	"context"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -309,6 +311,19 @@ func (s *Service) DeleteFunctionEventInvokeConfig(ctx context.Context, sc Scope,
 // ListFunctionEventInvokeConfigs lists a function's configs, $LATEST first,
 // then versions in number order, then aliases by name.
 func (s *Service) ListFunctionEventInvokeConfigs(ctx context.Context, sc Scope, name, marker string, maxItems int) ([]EventInvokeView, string, error) {
+	return listPerQualifier(s, sc, name, marker, maxItems, msgEventInvokeNoFunction,
+		func(fn *Function) map[string]*EventInvokeConfig { return fn.EventInvoke },
+		func(fn *Function, q string, c *EventInvokeConfig) EventInvokeView {
+			return EventInvokeView{FunctionARN: sc.FunctionARN(fn.Name) + ":" + q, EventInvokeConfig: *c.clone()}
+		})
+}
+
+// listPerQualifier pages one of a function's per-qualifier maps (its URLs,
+// its event invoke configs) in qualifierLess order, at most 50 a page, as
+// the List operations over them do; missing is the message for a function
+// that does not exist.
+func listPerQualifier[C any, V any](s *Service, sc Scope, name, marker string, maxItems int, missing string,
+	entries func(*Function) map[string]C, view func(*Function, string, C) V) ([]V, string, error) {
 	if err := checkMaxItems(maxItems, 50); err != nil {
 		return nil, "", err
 	}
@@ -318,20 +333,18 @@ func (s *Service) ListFunctionEventInvokeConfigs(ctx context.Context, sc Scope, 
 	}
 	_, fn := s.lookup(sc, ref.Name)
 	if fn == nil {
-		return nil, "", newErr(KindResourceNotFound, msgEventInvokeNoFunction)
+		return nil, "", newErr(KindResourceNotFound, "%s", missing)
 	}
-	qs := make([]string, 0, len(fn.EventInvoke))
-	for q := range fn.EventInvoke {
-		qs = append(qs, q)
-	}
+	m := entries(fn)
+	qs := slices.Collect(maps.Keys(m))
 	sort.Slice(qs, func(i, j int) bool { return qualifierLess(qs[i], qs[j]) })
 	start, end, next, err := page(len(qs), marker, maxItems, 50)
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]EventInvokeView, 0, end-start)
+	out := make([]V, 0, end-start)
 	for _, q := range qs[start:end] {
-		out = append(out, EventInvokeView{FunctionARN: sc.FunctionARN(fn.Name) + ":" + q, EventInvokeConfig: *fn.EventInvoke[q].clone()})
+		out = append(out, view(fn, q, m[q]))
 	}
 	return out, next, nil
 }

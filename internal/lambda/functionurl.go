@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -328,31 +327,11 @@ func (s *Service) DeleteFunctionUrlConfig(ctx context.Context, sc Scope, name, q
 // ListFunctionUrlConfigs lists a function's URLs: the unqualified
 // function's first, then its aliases' by name.
 func (s *Service) ListFunctionUrlConfigs(ctx context.Context, sc Scope, name, marker string, maxItems int) ([]FunctionURLView, string, error) {
-	if err := checkMaxItems(maxItems, 50); err != nil {
-		return nil, "", err
-	}
-	ref, err := s.functionOnly(sc, name)
-	if err != nil {
-		return nil, "", err
-	}
-	_, fn := s.lookup(sc, ref.Name)
-	if fn == nil {
-		return nil, "", newErr(KindResourceNotFound, msgURLNoFunction)
-	}
-	qs := make([]string, 0, len(fn.URLs))
-	for q := range fn.URLs {
-		qs = append(qs, q)
-	}
-	sort.Slice(qs, func(i, j int) bool { return qualifierLess(qs[i], qs[j]) })
-	start, end, next, err := page(len(qs), marker, maxItems, 50)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]FunctionURLView, 0, end-start)
-	for _, q := range qs[start:end] {
-		out = append(out, FunctionURLView{FunctionARN: urlARN(sc, fn.Name, q), FunctionURLConfig: *fn.URLs[q].clone()})
-	}
-	return out, next, nil
+	return listPerQualifier(s, sc, name, marker, maxItems, msgURLNoFunction,
+		func(fn *Function) map[string]*FunctionURLConfig { return fn.URLs },
+		func(fn *Function, q string, c *FunctionURLConfig) FunctionURLView {
+			return FunctionURLView{FunctionARN: urlARN(sc, fn.Name, q), FunctionURLConfig: *c.clone()}
+		})
 }
 
 // URLTarget is what a function URL invokes.

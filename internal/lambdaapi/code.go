@@ -54,24 +54,32 @@ func (a *API) downloadCode(w http.ResponseWriter, r *http.Request, _ awsproto.Ca
 	if err != nil {
 		return err
 	}
-	noSuchKey := &awsproto.S3Error{Status: http.StatusNotFound, Code: "NoSuchKey", Message: "The specified key does not exist.",
-		Fields: [][2]string{{"Key", strings.Join([]string{account, region, name, version}, "/")}}}
 	b, err := a.svc.Code(r.Context(), lambda.Scope{Account: account, Region: region}, name, version)
+	return serveZip(w, b, err, params.Get(codeURLSha), account, region, name, version)
+}
+
+// serveZip answers a code download whose URL was verified: zip, with the
+// error of reading it, must still be the package the URL's sha (base64 of
+// its SHA-256) was issued for, or the answer is S3's NoSuchKey for the key
+// made of the parts, as S3 answers for a deleted object. Hashing what is
+// served (not comparing the current digest) leaves no window in which a
+// concurrent update could slip in.
+func serveZip(w http.ResponseWriter, zip []byte, readErr error, sha string, key ...string) error {
+	noSuchKey := &awsproto.S3Error{Status: http.StatusNotFound, Code: "NoSuchKey", Message: "The specified key does not exist.",
+		Fields: [][2]string{{"Key", strings.Join(key, "/")}}}
 	var de *lambda.Error
-	if errors.As(err, &de) && de.Kind == lambda.KindResourceNotFound {
+	if errors.As(readErr, &de) && de.Kind == lambda.KindResourceNotFound {
 		return noSuchKey
 	}
-	if err != nil {
-		return err
+	if readErr != nil {
+		return readErr
 	}
-	// Hashing what is served (not comparing the version's current digest)
-	// leaves no window in which a concurrent update could slip in.
-	sum := sha256.Sum256(b)
-	if base64.StdEncoding.EncodeToString(sum[:]) != params.Get(codeURLSha) {
+	sum := sha256.Sum256(zip)
+	if base64.StdEncoding.EncodeToString(sum[:]) != sha {
 		return noSuchKey
 	}
 	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = w.Write(b)
+	w.Header().Set("Content-Length", strconv.Itoa(len(zip)))
+	_, _ = w.Write(zip)
 	return nil
 }

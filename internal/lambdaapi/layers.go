@@ -1,13 +1,9 @@
 package lambdaapi
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
@@ -280,25 +276,10 @@ func (a *API) downloadLayer(w http.ResponseWriter, r *http.Request, _ awsproto.C
 	if err != nil {
 		return err
 	}
-	noSuchKey := &awsproto.S3Error{Status: http.StatusNotFound, Code: "NoSuchKey", Message: "The specified key does not exist.",
-		Fields: [][2]string{{"Key", strings.Join([]string{"layers", account, region, name, version}, "/")}}}
+	key := []string{"layers", account, region, name, version}
 	if convErr != nil {
-		return noSuchKey
+		return serveZip(w, nil, &lambda.Error{Kind: lambda.KindResourceNotFound}, "", key...)
 	}
 	b, err := a.svc.LayerCode(r.Context(), lambda.Scope{Account: account, Region: region}, name, n)
-	var de *lambda.Error
-	if errors.As(err, &de) && de.Kind == lambda.KindResourceNotFound {
-		return noSuchKey
-	}
-	if err != nil {
-		return err
-	}
-	sum := sha256.Sum256(b)
-	if base64.StdEncoding.EncodeToString(sum[:]) != params.Get(codeURLSha) {
-		return noSuchKey
-	}
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	_, _ = w.Write(b)
-	return nil
+	return serveZip(w, b, err, params.Get(codeURLSha), key...)
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,3 +170,34 @@ func OperationNames(text string) map[string]bool {
 }
 
 var operationRE = regexp.MustCompile(`\b(?:(?:Create|Get|Update|Delete|List|Put|Publish|Tag|Untag|Invoke|Add|Remove|Attach|Detach|Set)[A-Z][A-Za-z0-9]*|Invoke)\b`)
+
+// CheckREADMERow fails t unless the row of the README section under
+// heading whose line starts with rowPrefix names (as op matches them)
+// exactly the operations in served: one error per operation served but not
+// named and per operation named but not served.
+func CheckREADMERow(t testing.TB, heading, rowPrefix string, op *regexp.Regexp, served []string) {
+	t.Helper()
+	var row string
+	for _, line := range strings.Split(READMESection(t, heading), "\n") {
+		if strings.HasPrefix(line, rowPrefix) {
+			row = line
+		}
+	}
+	if row == "" {
+		t.Fatalf("README's %q has no row starting %q", heading, rowPrefix)
+	}
+	named := map[string]bool{}
+	for _, m := range op.FindAllString(row, -1) {
+		named[m] = true
+	}
+	for _, s := range served {
+		if !named[s] {
+			t.Errorf("README's row %q does not name %s, which is served", rowPrefix, s)
+		}
+	}
+	for n := range named {
+		if !slices.Contains(served, n) {
+			t.Errorf("README's row %q names %s, which is not served", rowPrefix, n)
+		}
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 )
 
@@ -42,26 +40,6 @@ func (s *Store) DeleteAsyncEvent(ctx context.Context, requestID string) error {
 
 // LoadAsyncEvents returns every stored event, ordered by request ID.
 func (s *Store) LoadAsyncEvents(ctx context.Context) ([]lambda.AsyncEvent, error) {
-	events := []lambda.AsyncEvent{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketAsync)
-		if err != nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var rec asyncRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode async event %s: %w", k, err)
-			}
-			if rec.RequestID != string(k) {
-				return fmt.Errorf("decode async event %s: record names %q", k, rec.RequestID)
-			}
-			events = append(events, rec.toDomain())
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load async events: %w", err)
-	}
-	return events, nil
+	return loadAll(s, ctx, bucketAsync, "async event",
+		func(r asyncRecord) ([]byte, error) { return []byte(r.RequestID), nil }, asyncRecord.toDomain)
 }

@@ -498,26 +498,9 @@ func (r cwAlarmRecord) toDomain() cloudwatch.Alarm {
 
 // LoadAlarms returns every stored alarm, ordered by account, region, name.
 func (s *Store) LoadAlarms(ctx context.Context) ([]cloudwatch.Alarm, error) {
-	var out []cloudwatch.Alarm
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketCWAlarms)
-		if err != nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var rec cwAlarmRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode alarm %s: %w", k, err)
-			}
-			a := rec.toDomain()
-			if want, err := alarmKey(a.Scope, a.AlarmName); err != nil || !bytes.Equal(want, k) {
-				return fmt.Errorf("decode alarm %s: record names %s/%s/%s", k, rec.Account, rec.Region, rec.Name)
-			}
-			out = append(out, a)
-			return nil
-		})
-	})
-	return out, err
+	return loadAll(s, ctx, bucketCWAlarms, "alarm", func(r cwAlarmRecord) ([]byte, error) {
+		return alarmKey(cloudwatch.Scope{Account: r.Account, Region: r.Region}, r.Name)
+	}, cwAlarmRecord.toDomain)
 }
 
 // SaveAlarm stores an alarm and appends history, in one write.

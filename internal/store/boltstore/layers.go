@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/reservoir-dev/reservoir/internal/lambda"
 )
 
@@ -43,29 +41,8 @@ type layerStatementRecord struct {
 
 // LoadLayers returns every stored layer, ordered by account, region and name.
 func (s *Store) LoadLayers(ctx context.Context) ([]*lambda.Layer, error) {
-	out := []*lambda.Layer{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketLayers)
-		if err != nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var rec layerRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode layer %s: %w", k, err)
-			}
-			want, err := makeKey(rec.Account, rec.Region, rec.Name)
-			if err != nil || string(want) != string(k) {
-				return fmt.Errorf("decode layer %s: record names %s/%s/%s", k, rec.Account, rec.Region, rec.Name)
-			}
-			out = append(out, rec.toDomain())
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load layers: %w", err)
-	}
-	return out, nil
+	return loadAll(s, ctx, bucketLayers, "layer",
+		func(r layerRecord) ([]byte, error) { return makeKey(r.Account, r.Region, r.Name) }, layerRecord.toDomain)
 }
 
 // SaveLayer stores l, replacing any layer with the same scope and name.

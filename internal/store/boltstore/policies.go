@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/reservoir-dev/reservoir/internal/iam"
 )
 
@@ -73,32 +71,8 @@ func (rec policyRecord) toDomain() iam.ManagedPolicy {
 // LoadPolicies returns every stored customer managed policy, ordered by
 // account and name.
 func (s *Store) LoadPolicies(ctx context.Context) ([]iam.ManagedPolicy, error) {
-	policies := []iam.ManagedPolicy{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketPolicies)
-		if err != nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var rec policyRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode policy %s: %w", k, err)
-			}
-			want, err := makeKey(rec.Account, rec.Name)
-			if err != nil || string(want) != string(k) {
-				return fmt.Errorf("decode policy %s: record names %s/%s", k, rec.Account, rec.Name)
-			}
-			policies = append(policies, rec.toDomain())
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load policies: %w", err)
-	}
-	return policies, nil
+	return loadAll(s, ctx, bucketPolicies, "policy",
+		func(r policyRecord) ([]byte, error) { return makeKey(r.Account, r.Name) }, policyRecord.toDomain)
 }
 
 // SavePolicy stores p, replacing any policy with the same account and name.

@@ -5,39 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/reservoir-dev/reservoir/internal/iam"
 )
 
 // LoadRoles returns every stored role, ordered by account and name.
 func (s *Store) LoadRoles(ctx context.Context) ([]iam.Role, error) {
-	roles := []iam.Role{}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketRoles)
-		if err != nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var rec roleRecord
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode role %s: %w", k, err)
-			}
-			want, err := makeKey(rec.Account, rec.Name)
-			if err != nil || string(want) != string(k) {
-				return fmt.Errorf("decode role %s: record names %s/%s", k, rec.Account, rec.Name)
-			}
-			roles = append(roles, rec.toDomain())
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load roles: %w", err)
-	}
-	return roles, nil
+	return loadAll(s, ctx, bucketRoles, "role",
+		func(r roleRecord) ([]byte, error) { return makeKey(r.Account, r.Name) }, roleRecord.toDomain)
 }
 
 // SaveRole stores r, replacing any role with the same account and name.

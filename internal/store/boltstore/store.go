@@ -3,6 +3,7 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -302,6 +303,38 @@ func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 }
 
 // bucket returns a top-level bucket that initSchema created.
+// loadAll decodes every JSON record of the bucket in key order, checks
+// that each is stored under the key its own fields make (a record under
+// another key is corruption, not something to load), and converts it.
+// what names a record in errors.
+func loadAll[R, T any](s *Store, ctx context.Context, name, what string, key func(R) ([]byte, error), conv func(R) T) ([]T, error) {
+	out := []T{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, name)
+		if err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var rec R
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("decode %s %q: %w", what, k, err)
+			}
+			if want, err := key(rec); err != nil || !bytes.Equal(want, k) {
+				return fmt.Errorf("decode %s %q: the record's own fields make another key (%q)", what, k, want)
+			}
+			out = append(out, conv(rec))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load %ss: %w", what, err)
+	}
+	return out, nil
+}
+
 func bucket(tx *bolt.Tx, name string) (*bolt.Bucket, error) {
 	b := tx.Bucket([]byte(name))
 	if b == nil {
