@@ -18,6 +18,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
@@ -314,4 +318,66 @@ type staticCreds struct{ akid, secret string }
 
 func (s staticCreds) Retrieve(context.Context) (aws.Credentials, error) {
 	return aws.Credentials{AccessKeyID: s.akid, SecretAccessKey: s.secret}, nil
+}
+
+// TestTimeline: a target-tracking policy's high alarm set to ALARM shows on
+// the function's timeline as an alarm state change, and the scale-out it
+// triggers as a scaling activity of the alias.
+func TestTimeline(t *testing.T) {
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
+	cfg := srv.AWSConfig(t)
+	ctx := context.Background()
+	c := lambda.NewFromConfig(cfg)
+	createFunction(t, c, "123456789012", "orders", -1)
+	v, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("orders"), Name: aws.String("live"), FunctionVersion: v.Version}); err != nil {
+		t.Fatal(err)
+	}
+	as := aas.NewFromConfig(cfg)
+	ns, dim, rid := aastypes.ServiceNamespaceLambda, aastypes.ScalableDimensionLambdaFunctionProvisionedConcurrency, "function:orders:live"
+	if _, err := as.RegisterScalableTarget(ctx, &aas.RegisterScalableTargetInput{ServiceNamespace: ns, ResourceId: aws.String(rid),
+		ScalableDimension: dim, MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(10)}); err != nil {
+		t.Fatal(err)
+	}
+	put, err := as.PutScalingPolicy(ctx, &aas.PutScalingPolicyInput{ServiceNamespace: ns, ResourceId: aws.String(rid), ScalableDimension: dim,
+		PolicyName: aws.String("util"), PolicyType: aastypes.PolicyTypeTargetTrackingScaling,
+		TargetTrackingScalingPolicyConfiguration: &aastypes.TargetTrackingScalingPolicyConfiguration{TargetValue: aws.Float64(0.7),
+			PredefinedMetricSpecification: &aastypes.PredefinedMetricSpecification{PredefinedMetricType: aastypes.MetricTypeLambdaProvisionedConcurrencyUtilization}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var high string
+	for _, a := range put.Alarms {
+		if strings.Contains(aws.ToString(a.AlarmName), "AlarmHigh") {
+			high = aws.ToString(a.AlarmName)
+		}
+	}
+	if _, err := cloudwatch.NewFromConfig(cfg).SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(high),
+		StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("test")}); err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	var d dashboard.Detail
+	waitFor(t, "the alarm and the scale-out on the timeline", func() bool {
+		code, b := get(t, hc, srv.URL+"/_reservoir/api/functions/orders")
+		if code != 200 {
+			return false
+		}
+		d = dashboard.Detail{}
+		_ = json.Unmarshal(b, &d)
+		var alarm, scaling bool
+		for _, ev := range d.Timeline {
+			alarm = alarm || (ev.Kind == dashboard.TimelineAlarm && ev.Name == high && ev.State == "ALARM")
+			scaling = scaling || (ev.Kind == dashboard.TimelineScaling && ev.Qualifier == "live")
+		}
+		return alarm && scaling
+	})
+	for i := 1; i < len(d.Timeline); i++ {
+		if d.Timeline[i].Time.Before(d.Timeline[i-1].Time) {
+			t.Errorf("timeline not oldest first: %+v", d.Timeline)
+		}
+	}
 }
