@@ -157,6 +157,13 @@ func TestSnapshotAPI(t *testing.T) {
 	if d.Function.Name != "zeta" || len(d.Seconds.Inflight) != 900 || d.Seconds.Reserved[899] == nil || *d.Seconds.Reserved[899] != 3 {
 		t.Errorf("detail: %s, %d points, last reserved %v", d.Function.Name, len(d.Seconds.Inflight), d.Seconds.Reserved[899])
 	}
+	for _, bad := range []string{"functions/a%20b", "functions/" + strings.Repeat("x", 65), "functions/a%20b/logs", "functions/zeta?region=moon"} {
+		if code, b := get(t, hc, base+bad); code != 400 {
+			t.Errorf("%s: %d", bad, code)
+		} else {
+			messageOf(t, b)
+		}
+	}
 	if code, b := get(t, hc, base+"functions/nope?account=123456789012&region=us-east-1"); code != 404 {
 		t.Errorf("unknown function: %d", code)
 	} else {
