@@ -39,6 +39,23 @@ type LiveProvisioned struct {
 // high-water marks at the current counts. It is meant for one reader.
 // The answer is sorted by scope, function and qualifier.
 func (a *Accountant) Live() []LiveScope {
+	out := a.live()
+	// Sorted outside the lock admissions take.
+	for i := range out {
+		fs := out[i].Functions
+		for j := range fs {
+			slices.SortFunc(fs[j].Provisioned, func(x, y LiveProvisioned) int { return cmp.Compare(x.Qualifier, y.Qualifier) })
+		}
+		slices.SortFunc(fs, func(x, y LiveFunction) int { return cmp.Compare(x.Name, y.Name) })
+	}
+	slices.SortFunc(out, func(x, y LiveScope) int {
+		return cmp.Or(cmp.Compare(x.Scope.Account, y.Scope.Account), cmp.Compare(x.Scope.Region, y.Scope.Region))
+	})
+	return out
+}
+
+// live copies the figures and starts the next interval, under the lock.
+func (a *Accountant) live() []LiveScope {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := make([]LiveScope, 0, len(a.scopes))
@@ -52,14 +69,9 @@ func (a *Accountant) Live() []LiveScope {
 			for q, p := range f.prov {
 				lf.Provisioned = append(lf.Provisioned, LiveProvisioned{Qualifier: q, Requested: p.requested, Allocated: p.allocated, InFlight: p.inFlight})
 			}
-			slices.SortFunc(lf.Provisioned, func(x, y LiveProvisioned) int { return cmp.Compare(x.Qualifier, y.Qualifier) })
 			ls.Functions = append(ls.Functions, lf)
 		}
-		slices.SortFunc(ls.Functions, func(x, y LiveFunction) int { return cmp.Compare(x.Name, y.Name) })
 		out = append(out, ls)
 	}
-	slices.SortFunc(out, func(x, y LiveScope) int {
-		return cmp.Or(cmp.Compare(x.Scope.Account, y.Scope.Account), cmp.Compare(x.Scope.Region, y.Scope.Region))
-	})
 	return out
 }
