@@ -1,0 +1,261 @@
+package top
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/lipgloss/table"
+)
+
+// SortKey is an order of the table. The zero value is SortInflight.
+type SortKey int
+
+// The orders, in the order `s` cycles through them.
+const (
+	SortInflight SortKey = iota
+	SortName
+	SortThrottles
+	SortInvocations
+	SortErrors
+	numSortKeys
+)
+
+var sortNames = [numSortKeys]string{"inflight", "name", "throttles", "invocations", "errors"}
+
+func (k SortKey) String() string { return sortNames[k] }
+
+// Next is the order after k, as `s` cycles.
+func (k SortKey) Next() SortKey { return (k + 1) % numSortKeys }
+
+// SortKeyNames lists the names ParseSortKey takes.
+func SortKeyNames() []string { return sortNames[:] }
+
+// ParseSortKey reads the name of an order (--sort).
+func ParseSortKey(s string) (SortKey, error) {
+	for k, name := range sortNames {
+		if s == name {
+			return SortKey(k), nil
+		}
+	}
+	return 0, fmt.Errorf("want one of %s, got %q", strings.Join(sortNames[:], ", "), s)
+}
+
+// Sort orders fns by k: name ascending, every other key descending, ties
+// by name. Throttles, invocations and errors compare their per-minute
+// figures, then their totals.
+func Sort(fns []Function, k SortKey) {
+	slices.SortStableFunc(fns, func(a, b Function) int {
+		var c int
+		switch k {
+		case SortInflight:
+			c = cmp.Compare(b.Inflight, a.Inflight)
+		case SortThrottles:
+			c = cmp.Or(cmp.Compare(b.ThrottlesPerMinute, a.ThrottlesPerMinute), cmp.Compare(b.Throttles, a.Throttles))
+		case SortInvocations:
+			c = cmp.Or(cmp.Compare(b.InvocationsPerMinute, a.InvocationsPerMinute), cmp.Compare(b.Invocations, a.Invocations))
+		case SortErrors:
+			c = cmp.Or(cmp.Compare(b.ErrorsPerMinute, a.ErrorsPerMinute), cmp.Compare(b.Errors, a.Errors))
+		}
+		return cmp.Or(c, cmp.Compare(a.Name, b.Name))
+	})
+}
+
+// SparkMetric is the series the table's sparkline column shows.
+type SparkMetric int
+
+const (
+	SparkInflight SparkMetric = iota
+	SparkInvocations
+)
+
+func (m SparkMetric) String() string {
+	if m == SparkInvocations {
+		return "invocations"
+	}
+	return "inflight"
+}
+
+func (m SparkMetric) series(f Function) []float64 {
+	if m == SparkInvocations {
+		return f.Sparklines.Invocations
+	}
+	return f.Sparklines.Inflight
+}
+
+// SparkWidth is the sparkline's width: 15 minutes.
+const SparkWidth = 15
+
+var sparkLevels = []rune("▁▂▃▄▅▆▇█")
+
+// Sparkline draws values as one line of SparkWidth block characters, the
+// newest on the right, scaled to the largest: zero is the lowest block,
+// anything above zero at least the second, the largest the full block.
+// Fewer values are padded with spaces on the left; only the last
+// SparkWidth are drawn.
+func Sparkline(values []float64) string {
+	if len(values) > SparkWidth {
+		values = values[len(values)-SparkWidth:]
+	}
+	peak := 0.0
+	for _, v := range values {
+		if v > peak {
+			peak = v
+		}
+	}
+	var b strings.Builder
+	b.WriteString(strings.Repeat(" ", SparkWidth-len(values)))
+	top := len(sparkLevels) - 1
+	for _, v := range values {
+		level := 0
+		if v > 0 && peak > 0 { // NaN is neither
+			level = min(top, max(1, int(math.Ceil(v/peak*float64(top)))))
+		}
+		b.WriteRune(sparkLevels[level])
+	}
+	return b.String()
+}
+
+// View is what a frame shows besides the snapshot.
+type View struct {
+	Sort  SortKey
+	Spark SparkMetric
+	// Selected is the highlighted function's name ("" for none).
+	Selected string
+	// Height, when above 0, is how many function rows fit; the rows scroll
+	// to keep Selected in sight.
+	Height int
+}
+
+// Styles are the frame's styles, made by one renderer: a renderer writing
+// to something other than a terminal styles nothing (no escape codes).
+type Styles struct {
+	Header, Selected, Dim, Error lipgloss.Style
+}
+
+// NewStyles makes the styles of r.
+func NewStyles(r *lipgloss.Renderer) Styles {
+	return Styles{
+		Header:   r.NewStyle().Bold(true),
+		Selected: r.NewStyle().Reverse(true),
+		Dim:      r.NewStyle().Faint(true),
+		Error:    r.NewStyle().Foreground(lipgloss.Color("9")).Bold(true),
+	}
+}
+
+// Columns are the table's headers, in order.
+var Columns = []string{"FUNCTION", "RESERVED", "PROVISIONED", "INFLIGHT", "INV/MIN", "ERR/MIN", "THR/MIN", "SPILL/MIN", "P99 MS", ""}
+
+// PoolLine is the account's pool, the frame's first line.
+func PoolLine(s *Snapshot) string {
+	return fmt.Sprintf("account %s %s  limit %d  unreserved %d (minimum %d)  reserved %d  in flight %d  throttles/min %s (total %d)  at %s",
+		s.Account, s.Region, s.Pool.Limit, s.Pool.Unreserved, s.Pool.UnreservedMinimum, s.Pool.Reserved, s.Pool.Inflight,
+		number(s.Pool.ThrottlesPerMinute), s.Pool.Throttles, s.Time.UTC().Format("15:04:05"))
+}
+
+// Frame is the pool line and the table of s's functions, sorted by v.Sort
+// (fns are sorted in place).
+func Frame(s *Snapshot, v View, st Styles) string {
+	Sort(s.Functions, v.Sort)
+	var b strings.Builder
+	b.WriteString(PoolLine(s) + "\n")
+	if len(s.Functions) == 0 {
+		b.WriteString(st.Dim.Render("no functions in this account and region") + "\n")
+		return b.String()
+	}
+	b.WriteString(Table(s.Functions, v, st))
+	return b.String()
+}
+
+// Table renders fns (already sorted) as rows under Columns.
+func Table(fns []Function, v View, st Styles) string {
+	headers := slices.Clone(Columns)
+	headers[len(headers)-1] = strings.ToUpper(v.Spark.String()) + " 15M"
+	selected := slices.IndexFunc(fns, func(f Function) bool { return f.Name == v.Selected })
+	t := table.New().
+		Border(lipgloss.HiddenBorder()).
+		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
+		BorderHeader(false).BorderColumn(true).
+		Headers(headers...).
+		StyleFunc(func(row, col int) lipgloss.Style {
+			s := lipgloss.NewStyle()
+			switch {
+			case row == table.HeaderRow:
+				s = st.Header
+			case row == selected:
+				s = st.Selected
+			}
+			if col >= 1 && col != 2 && col < len(headers)-1 {
+				s = s.Align(lipgloss.Right)
+			}
+			return s
+		})
+	for _, f := range fns {
+		t.Row(Row(f, v.Spark)...)
+	}
+	if v.Height > 0 && len(fns) > v.Height {
+		t.Height(v.Height + 1) // + the header
+		if selected >= v.Height {
+			t.Offset(selected - v.Height + 1)
+		}
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(t.Render(), "\n") {
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	return b.String()
+}
+
+// Row is f's cells under Columns.
+func Row(f Function, spark SparkMetric) []string {
+	return []string{
+		f.Name,
+		optionalInt(f.Reserved),
+		provisionedCell(f.Provisioned),
+		strconv.FormatInt(f.Inflight, 10),
+		number(f.InvocationsPerMinute),
+		number(f.ErrorsPerMinute),
+		number(f.ThrottlesPerMinute),
+		number(f.SpilloverPerMinute),
+		optionalMs(f.P99DurationMs),
+		Sparkline(spark.series(f)),
+	}
+}
+
+// provisionedCell is each config as `qualifier requested/allocated STATUS`.
+func provisionedCell(ps []Provisioned) string {
+	if len(ps) == 0 {
+		return "-"
+	}
+	cells := make([]string, len(ps))
+	for i, p := range ps {
+		cells[i] = fmt.Sprintf("%s %d/%d %s", p.Qualifier, p.Requested, p.Allocated, p.Status)
+	}
+	return strings.Join(cells, ", ")
+}
+
+func optionalInt(p *int64) string {
+	if p == nil {
+		return "-"
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+func optionalMs(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*p, 'f', 1, 64)
+}
+
+// number prints a whole figure without decimals, another with one.
+func number(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
