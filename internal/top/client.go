@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -153,10 +152,4 @@ func (c *Client) Snapshot(ctx context.Context, account, region string) (*Snapsho
 		return nil, fmt.Errorf("the server's snapshot is not what top reads: %w", err)
 	}
 	return &s, nil
-}
-
-// IsAPIError reports whether err is an answer of the server (not a network failure).
-func IsAPIError(err error) bool {
-	var a *APIError
-	return errors.As(err, &a)
 }

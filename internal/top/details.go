@@ -16,13 +16,13 @@ func Details(f Function, st Styles) string {
 		name     string
 		perMin   string
 		total    string
-		sparking []float64
+		sparking []int64
 	}{
 		{"in flight", fmt.Sprint(f.Inflight), "", f.Sparklines.Inflight},
-		{"invocations", number(f.InvocationsPerMinute), fmt.Sprint(f.Invocations), f.Sparklines.Invocations},
-		{"errors", number(f.ErrorsPerMinute), fmt.Sprint(f.Errors), f.Sparklines.Errors},
-		{"throttles", number(f.ThrottlesPerMinute), fmt.Sprint(f.Throttles), f.Sparklines.Throttles},
-		{"spillover", number(f.SpilloverPerMinute), fmt.Sprint(f.Spillover), f.Sparklines.Spillover},
+		{"invocations", fmt.Sprint(f.InvocationsPerMinute), fmt.Sprint(f.Invocations), f.Sparklines.Invocations},
+		{"errors", fmt.Sprint(f.ErrorsPerMinute), fmt.Sprint(f.Errors), f.Sparklines.Errors},
+		{"throttles", fmt.Sprint(f.ThrottlesPerMinute), fmt.Sprint(f.Throttles), f.Sparklines.Throttles},
+		{"spillover", fmt.Sprint(f.SpilloverPerMinute), fmt.Sprint(f.Spillover), f.Sparklines.Spillover},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(&b, "%-12s %10s %12s  %s\n", r.name, r.perMin, r.total, Sparkline(r.sparking))

@@ -80,7 +80,7 @@ func (m SparkMetric) String() string {
 	return "inflight"
 }
 
-func (m SparkMetric) series(f Function) []float64 {
+func (m SparkMetric) series(f Function) []int64 {
 	if m == SparkInvocations {
 		return f.Sparklines.Invocations
 	}
@@ -97,11 +97,11 @@ var sparkLevels = []rune("▁▂▃▄▅▆▇█")
 // anything above zero at least the second, the largest the full block.
 // Fewer values are padded with spaces on the left; only the last
 // SparkWidth are drawn.
-func Sparkline(values []float64) string {
+func Sparkline(values []int64) string {
 	if len(values) > SparkWidth {
 		values = values[len(values)-SparkWidth:]
 	}
-	peak := 0.0
+	var peak int64
 	for _, v := range values {
 		if v > peak {
 			peak = v
@@ -112,8 +112,8 @@ func Sparkline(values []float64) string {
 	top := len(sparkLevels) - 1
 	for _, v := range values {
 		level := 0
-		if v > 0 && peak > 0 { // NaN is neither
-			level = min(top, max(1, int(math.Ceil(v/peak*float64(top)))))
+		if v > 0 {
+			level = min(top, max(1, int(math.Ceil(float64(v)/float64(peak)*float64(top)))))
 		}
 		b.WriteRune(sparkLevels[level])
 	}
@@ -152,9 +152,9 @@ var Columns = []string{"FUNCTION", "RESERVED", "PROVISIONED", "INFLIGHT", "INV/M
 
 // PoolLine is the account's pool, the frame's first line.
 func PoolLine(s *Snapshot) string {
-	return fmt.Sprintf("account %s %s  limit %d  unreserved %d (minimum %d)  reserved %d  in flight %d  throttles/min %s (total %d)  at %s",
+	return fmt.Sprintf("account %s %s  limit %d  unreserved %d (minimum %d)  reserved %d  in flight %d  throttles/min %d (total %d)  at %s",
 		s.Account, s.Region, s.Pool.Limit, s.Pool.Unreserved, s.Pool.UnreservedMinimum, s.Pool.Reserved, s.Pool.Inflight,
-		number(s.Pool.ThrottlesPerMinute), s.Pool.Throttles, s.Time.UTC().Format("15:04:05"))
+		s.Pool.ThrottlesPerMinute, s.Pool.Throttles, s.Time.UTC().Format("15:04:05"))
 }
 
 // Frame is the pool line and the table of s's functions, sorted by v.Sort
@@ -176,6 +176,12 @@ func Table(fns []Function, v View, st Styles) string {
 	headers := slices.Clone(Columns)
 	headers[len(headers)-1] = strings.ToUpper(v.Spark.String()) + " 15M"
 	selected := slices.IndexFunc(fns, func(f Function) bool { return f.Name == v.Selected })
+	if v.Height > 0 && len(fns) > v.Height {
+		// The window of v.Height rows that holds the selection.
+		from := max(0, selected-v.Height+1)
+		fns = fns[from : from+v.Height]
+		selected -= from
+	}
 	t := table.New().
 		Border(lipgloss.HiddenBorder()).
 		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
@@ -197,12 +203,6 @@ func Table(fns []Function, v View, st Styles) string {
 	for _, f := range fns {
 		t.Row(Row(f, v.Spark)...)
 	}
-	if v.Height > 0 && len(fns) > v.Height {
-		t.Height(v.Height + 1) // + the header
-		if selected >= v.Height {
-			t.Offset(selected - v.Height + 1)
-		}
-	}
 	var b strings.Builder
 	for _, line := range strings.Split(t.Render(), "\n") {
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
@@ -216,11 +216,11 @@ func Row(f Function, spark SparkMetric) []string {
 		f.Name,
 		optionalInt(f.Reserved),
 		provisionedCell(f.Provisioned),
-		strconv.FormatInt(f.Inflight, 10),
-		number(f.InvocationsPerMinute),
-		number(f.ErrorsPerMinute),
-		number(f.ThrottlesPerMinute),
-		number(f.SpilloverPerMinute),
+		strconv.Itoa(f.Inflight),
+		strconv.FormatInt(f.InvocationsPerMinute, 10),
+		strconv.FormatInt(f.ErrorsPerMinute, 10),
+		strconv.FormatInt(f.ThrottlesPerMinute, 10),
+		strconv.FormatInt(f.SpilloverPerMinute, 10),
 		optionalMs(f.P99DurationMs),
 		Sparkline(spark.series(f)),
 	}
@@ -238,11 +238,11 @@ func provisionedCell(ps []Provisioned) string {
 	return strings.Join(cells, ", ")
 }
 
-func optionalInt(p *int64) string {
+func optionalInt(p *int) string {
 	if p == nil {
 		return "-"
 	}
-	return strconv.FormatInt(*p, 10)
+	return strconv.Itoa(*p)
 }
 
 func optionalMs(p *float64) string {
@@ -250,12 +250,4 @@ func optionalMs(p *float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(*p, 'f', 1, 64)
-}
-
-// number prints a whole figure without decimals, another with one.
-func number(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatInt(int64(v), 10)
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64)
 }
