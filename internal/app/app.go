@@ -28,6 +28,7 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/cloudwatch"
 	"github.com/reservoir-dev/reservoir/internal/cloudwatchapi"
 	"github.com/reservoir-dev/reservoir/internal/concurrency"
+	"github.com/reservoir-dev/reservoir/internal/dashboard"
 	"github.com/reservoir-dev/reservoir/internal/iam"
 	"github.com/reservoir-dev/reservoir/internal/iamapi"
 	"github.com/reservoir-dev/reservoir/internal/lambda"
@@ -146,8 +147,10 @@ type App struct {
 	lambdaMetrics *lambdametrics.Recorder
 	sim           *simulate.Executor
 	sandbox       *sandbox.Manager
-	listener      net.Listener
-	server        *http.Server
+	// dash samples the live state for the dashboard under /_reservoir/.
+	dash     *dashboard.Server
+	listener net.Listener
+	server   *http.Server
 	// stopReserve is the part of a shutdown's time kept for stopping the
 	// functions that still run when the time for requests is up.
 	stopReserve time.Duration
@@ -191,6 +194,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.noLogIngest {
 		ingest = nil
 	}
+	// The dashboard's log tail sees each batch as it is ingested.
+	tap := dashboard.NewLogTap()
+	ingest = bothSinks(ingest, tapSink(tap))
 	// Alarm actions naming a scaling policy go to Application Auto Scaling,
 	// which is made after CloudWatch (it creates its policies' alarms).
 	var scaler atomic.Pointer[autoscaling.Service]
@@ -257,6 +263,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// AWS/Lambda's metrics: every minute, what the invocations and the
 	// concurrency books saw goes into CloudWatch.
 	a.lambdaMetrics = lambdametrics.New(lambdametrics.Options{Sink: a.cw.Publish, Books: acct, Clock: cfg.Clock})
+	// The dashboard's per-function counters, read once a second.
+	dashCounters := &dashboard.Counters{}
 	iamSvc, err := iam.NewService(ctx, st, time.Now)
 	if err != nil {
 		a.Close(ctx)
@@ -267,7 +275,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		runtimes = newRuntimeChecker(a.sandbox)
 	}
 	a.svc, err = lambda.NewService(ctx, lambda.Options{
-		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: lambda.Observers{m, a.lambdaMetrics}, Async: cfg.Async,
+		Store: st, Executor: exec, Accountant: acct, Logger: cfg.Logger, Observer: lambda.Observers{m, a.lambdaMetrics, dashCounters}, Async: cfg.Async,
 		Roles: lambdaRoles{iamSvc}, StrictRoles: cfg.StrictRoles, CheckCode: checkPackage, Runtimes: runtimes,
 	})
 	if err != nil {
@@ -287,6 +295,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	scaler.Store(a.as)
 
+	a.dash = dashboard.New(dashboard.Options{
+		Source:   dashboard.Source{Books: acct, Lambda: a.svc, Counters: dashCounters},
+		Timeline: dashboardTimeline{as: a.as, cw: a.cw}, Logs: dashboardLogs{a.logs}, Tap: tap,
+		Credentials: dashboardCredentials(cfg), Logger: cfg.Logger,
+	})
+
 	// Code.Location is built from the listen address: listen first.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -305,8 +319,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Close(ctx)
 		return nil, err
 	}
-	// Function URLs are routed by their Host before the AWS API router.
-	counted := awsproto.Middleware(cfg.Logger, a.functionURLs(cfg, ln.Addr()).Route(router))
+	// Function URLs are routed by their Host before the AWS API router;
+	// the dashboard's paths before the AWS API router too, whose REST
+	// routes would take them for Lambda's.
+	dash := a.dash.Handler()
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if dashboard.Owns(r.URL.Path) {
+			dash.ServeHTTP(w, r)
+			return
+		}
+		router.ServeHTTP(w, r)
+	})
+	counted := awsproto.Middleware(cfg.Logger, a.functionURLs(cfg, ln.Addr()).Route(api))
 	a.server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a.handling.Add(1)
@@ -322,6 +346,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Close(ctx)
 		return nil, err
 	}
+	a.dash.Start()
 	return a, nil
 }
 
@@ -401,6 +426,22 @@ func extractEMF(cw *cloudwatch.Service, l *slog.Logger, line *sandbox.LogLines, 
 		return
 	}
 	cw.Publish(scope, data)
+}
+
+// tapSink hands each batch to the dashboard's log tail.
+func tapSink(t *dashboard.LogTap) func(sandbox.LogLines) {
+	return func(b sandbox.LogLines) {
+		t.Publish(b.Account, b.Region, b.LogGroup, b.LogStream, b.Time, b.Texts)
+	}
+}
+
+// dashboardCredentials are the keys the dashboard's login checks: none
+// (every account, read-only) without --auth sigv4.
+func dashboardCredentials(cfg Config) awsproto.Credentials {
+	if cfg.Auth != AuthSigV4 {
+		return nil
+	}
+	return cfg.Credentials
 }
 
 // bothSinks hands each batch to both sinks (either may be nil).
@@ -524,6 +565,11 @@ func (a *App) Close(ctx context.Context) error {
 		var errs []error
 		if a.svc != nil {
 			a.svc.Stop()
+		}
+		if a.dash != nil {
+			// Its streams never end by themselves: end them before waiting
+			// for requests.
+			a.dash.Close()
 		}
 		shutdown := make(chan error, 1)
 		if a.server != nil {

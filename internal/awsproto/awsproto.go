@@ -70,10 +70,17 @@ func ParseCaller(r *http.Request) Caller {
 	} else if parts := strings.Split(r.URL.Query().Get("X-Amz-Credential"), "/"); len(parts) == 5 && parts[4] == "aws4_request" && parts[0] != "" && parts[2] != "" {
 		c.AccessKey, c.Region, c.Service = parts[0], parts[2], parts[3]
 	}
-	if accountKeyRE.MatchString(c.AccessKey) {
-		c.Account = c.AccessKey
-	}
+	c.Account = AccountOfKey(c.AccessKey)
 	return c
+}
+
+// AccountOfKey is the account an access key acts in: the key itself when it
+// is 12 digits, else DefaultAccount.
+func AccountOfKey(accessKey string) string {
+	if accountKeyRE.MatchString(accessKey) {
+		return accessKey
+	}
+	return DefaultAccount
 }
 
 type ctxKey int
@@ -197,6 +204,10 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap lets http.ResponseController reach the connection (to flush a
+// stream).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code

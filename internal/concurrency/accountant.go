@@ -75,6 +75,7 @@ type funcBook struct {
 	removed          bool // RemoveFunction took it out of its scope
 	footprint        int  // what it takes out of the scope (see take)
 	peakInFlight     int  // high-water mark of inFlight since the last TakePeaks
+	livePeak         int  // high-water mark of inFlight since the last Live
 }
 
 // provBook is one provisioned config. A deleted config whose executions are

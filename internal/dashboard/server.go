@@ -1,0 +1,656 @@
+package dashboard
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/awsproto"
+)
+
+//go:embed static
+var staticFiles embed.FS
+
+// Options configure a Server.
+type Options struct {
+	Source Source
+	// Timeline gives a function's scaling activities and alarm state
+	// changes (nil: none).
+	Timeline Timeline
+	// Logs gives a log group's recent lines (nil: none); Tap its new ones.
+	Logs LogHistory
+	Tap  *LogTap
+	// Credentials, when set (--auth sigv4), are what the login form and
+	// signed requests are checked against; each key sees only its account.
+	Credentials awsproto.Credentials
+	Logger      *slog.Logger
+	// Interval between samples (0: one second); Now reads the clock (nil: time.Now).
+	Interval time.Duration
+	Now      func() time.Time
+}
+
+// Timeline lists a function's timeline events since a time, oldest first.
+type Timeline interface {
+	Timeline(ctx context.Context, ar AccountRegion, function string, since time.Time) ([]TimelineEvent, error)
+}
+
+// LogHistory lists up to limit of a log group's latest lines since a time,
+// oldest first.
+type LogHistory interface {
+	Recent(ctx context.Context, ar AccountRegion, group string, since time.Time, limit int) ([]LogLine, error)
+}
+
+// Server samples the live state once per interval and serves the
+// dashboard: its page, its snapshot and detail API and their event
+// streams, under /_reservoir/.
+type Server struct {
+	o   Options
+	log *slog.Logger
+
+	mu      sync.Mutex // guards sampler (its histories are read by detail requests)
+	sampler *sampler
+
+	latest atomic.Pointer[tick]
+
+	subMu sync.Mutex
+	subs  map[chan *tick]struct{}
+
+	sessions sessions
+
+	done      chan struct{}
+	stopped   chan struct{}
+	startOnce sync.Once
+	closeOnce sync.Once
+}
+
+// New returns a server that has taken its first sample; Start starts the
+// sampling.
+func New(o Options) *Server {
+	if o.Interval <= 0 {
+		o.Interval = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Tap == nil {
+		o.Tap = NewLogTap()
+	}
+	s := &Server{o: o, log: o.Logger, sampler: newSampler(o.Source, o.Credentials != nil),
+		subs: map[chan *tick]struct{}{}, done: make(chan struct{}), stopped: make(chan struct{}),
+		sessions: sessions{m: map[string]session{}}}
+	s.Sample()
+	return s
+}
+
+// Start samples every interval until Close.
+func (s *Server) Start() {
+	s.startOnce.Do(func() {
+		go func() {
+			defer close(s.stopped)
+			t := time.NewTicker(s.o.Interval)
+			defer t.Stop()
+			for {
+				select {
+				case <-s.done:
+					return
+				case <-t.C:
+					s.Sample()
+				}
+			}
+		}()
+	})
+}
+
+// Close stops sampling and ends every open stream.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		started := true
+		s.startOnce.Do(func() { started = false })
+		if started {
+			<-s.stopped
+		}
+	})
+}
+
+// Sample takes one sample now and hands it to the streams.
+func (s *Server) Sample() {
+	s.mu.Lock()
+	t := s.sampler.sample(s.o.Now())
+	s.mu.Unlock()
+	s.latest.Store(t)
+	s.subMu.Lock()
+	for ch := range s.subs {
+		select { // the latest tick wins: a slow stream skips ticks, never blocks
+		case ch <- t:
+		default:
+			select {
+			case <-ch:
+			default:
+			}
+			select {
+			case ch <- t:
+			default:
+			}
+		}
+	}
+	s.subMu.Unlock()
+}
+
+// Subscribers is how many streams are open.
+func (s *Server) Subscribers() int {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	return len(s.subs)
+}
+
+func (s *Server) subscribe() (chan *tick, func()) {
+	ch := make(chan *tick, 1)
+	s.subMu.Lock()
+	s.subs[ch] = struct{}{}
+	s.subMu.Unlock()
+	return ch, func() {
+		s.subMu.Lock()
+		delete(s.subs, ch)
+		s.subMu.Unlock()
+	}
+}
+
+// Owns reports whether path is the dashboard's (the rest of /_reservoir/,
+// such as code downloads, is not).
+func Owns(path string) bool {
+	if path == "/_reservoir" || path == "/_reservoir/" {
+		return true
+	}
+	for _, p := range []string{"/_reservoir/api/", "/_reservoir/fn/", "/_reservoir/static/", "/_reservoir/login", "/_reservoir/logout"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Handler serves the dashboard's paths.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_reservoir", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/_reservoir/", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("GET /_reservoir/{$}", s.page)
+	mux.HandleFunc("GET /_reservoir/fn/{name}", s.page)
+	static, _ := fs.Sub(staticFiles, "static")
+	mux.Handle("GET /_reservoir/static/", http.StripPrefix("/_reservoir/static/", http.FileServerFS(static)))
+	mux.HandleFunc("POST /_reservoir/login", s.login)
+	mux.HandleFunc("POST /_reservoir/logout", s.logout)
+	mux.HandleFunc("GET /_reservoir/api/snapshot", s.api(s.snapshot))
+	mux.HandleFunc("GET /_reservoir/api/events", s.api(s.events))
+	mux.HandleFunc("GET /_reservoir/api/functions/{name}", s.api(s.detail))
+	mux.HandleFunc("GET /_reservoir/api/functions/{name}/logs", s.api(s.logs))
+	mux.HandleFunc("/_reservoir/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such dashboard path")
+	})
+	return mux
+}
+
+// viewer is who is asking: every account, or one.
+type viewer struct {
+	all     bool
+	account string
+}
+
+var (
+	accountRE = regexp.MustCompile(`^\d{12}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
+	nameRE    = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+)
+
+// apiError is an answer other than 200: the status and its message.
+type apiError struct {
+	status  int
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func writeError(w http.ResponseWriter, status int, message string) {
+	w.Header().Set("Cache-Control", "no-store")
+	awsproto.WriteJSON(w, status, map[string]string{"message": message})
+}
+
+// api authenticates the caller, resolves the account and region asked for
+// and runs h; h's error is the answer.
+func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, ar AccountRegion) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := s.who(r)
+		if err == nil {
+			var ar AccountRegion
+			if ar, err = s.scopeOf(r, v); err == nil {
+				err = h(w, r, ar)
+			}
+		}
+		if err != nil {
+			var e *apiError
+			if !errors.As(err, &e) {
+				s.log.Error("dashboard request failed", "path", r.URL.Path, "err", err)
+				e = &apiError{http.StatusInternalServerError, "internal error"}
+			}
+			writeError(w, e.status, e.message)
+		}
+	}
+}
+
+// who authenticates r: without credentials everyone sees every account;
+// with them, a session cookie or a SigV4 signature (service lambda) names
+// the key and so the account.
+func (s *Server) who(r *http.Request) (viewer, error) {
+	if s.o.Credentials == nil {
+		return viewer{all: true}, nil
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if sess, ok := s.sessions.get(c.Value, s.o.Now()); ok {
+			return viewer{account: sess.account}, nil
+		}
+	}
+	if r.Header.Get("Authorization") != "" {
+		if awsproto.VerifySigV4(r, s.o.Credentials, s.o.Now(), "lambda") {
+			return viewer{account: awsproto.ParseCaller(r).Account}, nil
+		}
+		return viewer{}, &apiError{http.StatusForbidden, "The request signature does not verify against the server's credentials."}
+	}
+	return viewer{}, &apiError{http.StatusUnauthorized, "Log in at /_reservoir/ or sign the request (SigV4, service lambda)."}
+}
+
+// scopeOf is the account and region r asks for: by default the caller's
+// account (or the first one with functions) and its first region.
+func (s *Server) scopeOf(r *http.Request, v viewer) (AccountRegion, error) {
+	q := r.URL.Query()
+	ar := AccountRegion{Account: q.Get("account"), Region: q.Get("region")}
+	if ar.Account != "" && !accountRE.MatchString(ar.Account) {
+		return ar, &apiError{http.StatusBadRequest, "account must be 12 digits"}
+	}
+	if ar.Region != "" && !regionRE.MatchString(ar.Region) {
+		return ar, &apiError{http.StatusBadRequest, "region must be a region name such as us-east-1"}
+	}
+	t := s.latest.Load()
+	if ar.Account == "" {
+		switch {
+		case !v.all:
+			ar.Account = v.account
+		case len(t.all) > 0:
+			ar.Account = t.all[0].Account
+		default:
+			ar.Account = awsproto.DefaultAccount
+		}
+	}
+	if !v.all && ar.Account != v.account {
+		return ar, &apiError{http.StatusForbidden, "this key may see account " + v.account + " only"}
+	}
+	if ar.Region == "" {
+		ar.Region = awsproto.DefaultRegion
+		for _, sc := range t.all {
+			if sc.Account == ar.Account {
+				ar.Region = sc.Region
+				break
+			}
+		}
+	}
+	return ar, nil
+}
+
+// scopeTick returns the scope's snapshot in t, an empty one for a scope
+// without functions.
+func (s *Server) scopeTick(t *tick, ar AccountRegion) *scopeTick {
+	if st := t.scopes[ar]; st != nil {
+		return st
+	}
+	limit := s.o.Source.Books.Limit()
+	st := &scopeTick{snap: Snapshot{Time: t.time.UTC(), Account: ar.Account, Region: ar.Region, Functions: []Function{},
+		Accounts: s.sampler.visible(t.all, ar.Account),
+		Pool:     Pool{Limit: limit, UnreservedMinimum: min(100, limit), Unreserved: limit}}}
+	if st.snap.Accounts == nil {
+		st.snap.Accounts = []AccountRegion{}
+	}
+	return st
+}
+
+func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+	b := s.scopeTick(s.latest.Load(), ar).JSON()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b)
+	return nil
+}
+
+// stream is an open server-sent event stream.
+type stream struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func startStream(w http.ResponseWriter) *stream {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	st := &stream{w: w, rc: http.NewResponseController(w)}
+	_ = st.rc.Flush()
+	return st
+}
+
+// send writes one event; an error means the client is gone.
+func (st *stream) send(event string, data []byte) error {
+	if _, err := st.w.Write([]byte("event: " + event + "\ndata: ")); err != nil {
+		return err
+	}
+	if _, err := st.w.Write(data); err != nil {
+		return err
+	}
+	if _, err := st.w.Write([]byte("\n\n")); err != nil {
+		return err
+	}
+	return st.rc.Flush()
+}
+
+func (st *stream) sendJSON(event string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return st.send(event, b)
+}
+
+// events streams the scope's snapshot, each tick.
+func (s *Server) events(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+	ch, cancel := s.subscribe()
+	defer cancel()
+	st := startStream(w)
+	if err := st.send("snapshot", s.scopeTick(s.latest.Load(), ar).JSON()); err != nil {
+		return nil
+	}
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-s.done:
+			return nil
+		case t := <-ch:
+			if err := st.send("snapshot", s.scopeTick(t, ar).JSON()); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// timelineSpan is how far back a function's timeline goes.
+const timelineSpan = historySeconds * time.Second
+
+func (s *Server) timeline(ctx context.Context, ar AccountRegion, name string, now time.Time) []TimelineEvent {
+	if s.o.Timeline == nil {
+		return []TimelineEvent{}
+	}
+	ev, err := s.o.Timeline.Timeline(ctx, ar, name, now.Add(-timelineSpan))
+	if err != nil {
+		s.log.Warn("dashboard timeline", "function", name, "err", err)
+	}
+	if ev == nil {
+		ev = []TimelineEvent{}
+	}
+	return ev
+}
+
+// functionDetail builds name's view from t and the histories.
+func (s *Server) functionDetail(ctx context.Context, t *tick, ar AccountRegion, name string) (Detail, error) {
+	st := s.scopeTick(t, ar)
+	i := -1
+	for j := range st.snap.Functions {
+		if st.snap.Functions[j].Name == name {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		return Detail{}, &apiError{http.StatusNotFound, "Function not found: " + name}
+	}
+	d := Detail{Time: t.time.UTC(), Account: ar.Account, Region: ar.Region, Function: st.snap.Functions[i]}
+	s.mu.Lock()
+	if h := s.sampler.histories[ar][name]; h != nil {
+		// The history may be a tick ahead of t; it ends at the sampler's tick.
+		d.Seconds = h.detailSeries(s.sampler.n, t.time.Add(time.Duration(s.sampler.n-t.n)*s.o.Interval))
+	}
+	s.mu.Unlock()
+	d.Timeline = s.timeline(ctx, ar, name, t.time)
+	return d, nil
+}
+
+// detail answers a function's view, as JSON or (Accept:
+// text/event-stream) as a stream: the view, then each tick's point, and
+// the timeline again whenever it changes.
+func (s *Server) detail(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+	name := r.PathValue("name")
+	if !nameRE.MatchString(name) {
+		return &apiError{http.StatusBadRequest, "function name must be 1 to 64 letters, digits, hyphens or underscores"}
+	}
+	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		d, err := s.functionDetail(r.Context(), s.latest.Load(), ar, name)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		awsproto.WriteJSON(w, http.StatusOK, d)
+		return nil
+	}
+	ch, cancel := s.subscribe()
+	defer cancel()
+	d, err := s.functionDetail(r.Context(), s.latest.Load(), ar, name)
+	if err != nil {
+		return err
+	}
+	st := startStream(w)
+	if err := st.sendJSON("detail", d); err != nil {
+		return nil
+	}
+	lastTimeline, _ := json.Marshal(d.Timeline)
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-s.done:
+			return nil
+		case t := <-ch:
+			sc := s.scopeTick(t, ar)
+			p, ok := sc.points[name]
+			if !ok {
+				continue // deleted: the page keeps what it has
+			}
+			ev := PointEvent{Point: p, Pool: sc.snap.Pool}
+			for _, f := range sc.snap.Functions {
+				if f.Name == name {
+					ev.Function = f
+				}
+			}
+			if err := st.sendJSON("point", ev); err != nil {
+				return nil
+			}
+			if t.n%5 == 0 {
+				b, _ := json.Marshal(s.timeline(r.Context(), ar, name, t.time))
+				if string(b) != string(lastTimeline) {
+					lastTimeline = b
+					if err := st.send("timeline", b); err != nil {
+						return nil
+					}
+				}
+			}
+		}
+	}
+}
+
+// logTail is how many earlier lines a log stream starts with.
+const logTail = 100
+
+// logs streams the function's log group: its last lines, then new ones as
+// they are ingested.
+func (s *Server) logs(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+	name := r.PathValue("name")
+	if !nameRE.MatchString(name) {
+		return &apiError{http.StatusBadRequest, "function name must be 1 to 64 letters, digits, hyphens or underscores"}
+	}
+	group, ok := s.scopeTick(s.latest.Load(), ar).logGroup[name]
+	if !ok {
+		return &apiError{http.StatusNotFound, "Function not found: " + name}
+	}
+	sub, cancel := s.o.Tap.subscribe(ar.Account, ar.Region, group)
+	defer cancel()
+	st := startStream(w)
+	recent := []LogLine{}
+	if s.o.Logs != nil {
+		lines, err := s.o.Logs.Recent(r.Context(), ar, group, s.o.Now().Add(-timelineSpan), logTail)
+		if err != nil {
+			s.log.Warn("dashboard log history", "group", group, "err", err)
+		}
+		if lines != nil {
+			recent = lines
+		}
+	}
+	if err := st.sendJSON("lines", recent); err != nil {
+		return nil
+	}
+	var reported int64
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-s.done:
+			return nil
+		case batch := <-sub.ch:
+			if err := st.sendJSON("lines", batch); err != nil {
+				return nil
+			}
+			if d := sub.dropped.Load(); d != reported {
+				reported = d
+				if err := st.sendJSON("dropped", d); err != nil {
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// Sessions: the login form's key becomes a random session id in an
+// HttpOnly, SameSite=Strict cookie; the server keeps the id's account until
+// it expires or the user logs out.
+
+const (
+	sessionCookie = "reservoir_session"
+	sessionTTL    = 12 * time.Hour
+)
+
+type session struct {
+	account string
+	expires time.Time
+}
+
+type sessions struct {
+	mu sync.Mutex
+	m  map[string]session
+}
+
+func (ss *sessions) get(id string, now time.Time) (session, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s, ok := ss.m[id]
+	if ok && now.After(s.expires) {
+		delete(ss.m, id)
+		return session{}, false
+	}
+	return s, ok
+}
+
+func (ss *sessions) add(account string, now time.Time) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	id := hex.EncodeToString(b)
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for k, s := range ss.m { // expired ones go as new ones come
+		if now.After(s.expires) {
+			delete(ss.m, k)
+		}
+	}
+	ss.m[id] = session{account: account, expires: now.Add(sessionTTL)}
+	return id
+}
+
+func (ss *sessions) remove(id string) {
+	ss.mu.Lock()
+	delete(ss.m, id)
+	ss.mu.Unlock()
+}
+
+// checkKey reports whether secret is akid's secret, in constant time.
+func (s *Server) checkKey(akid, secret string) bool {
+	want, ok := s.o.Credentials[akid]
+	if !ok {
+		want = "\x00" // compare anyway: the time does not tell which keys exist
+	}
+	return subtle.ConstantTimeCompare([]byte(want), []byte(secret)) == 1 && ok
+}
+
+var pageTmpl = template.Must(template.ParseFS(staticFiles, "static/index.html", "static/login.html"))
+
+// page serves the dashboard page, or the login form when it needs one.
+func (s *Server) page(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if _, err := s.who(r); err != nil {
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = pageTmpl.ExecuteTemplate(w, "login.html", map[string]any{"Error": ""})
+		return
+	}
+	_ = pageTmpl.ExecuteTemplate(w, "index.html", map[string]any{"Auth": s.o.Credentials != nil})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if s.o.Credentials == nil {
+		http.Redirect(w, r, "/_reservoir/", http.StatusSeeOther)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	akid, secret := r.PostFormValue("access_key_id"), r.PostFormValue("secret_access_key")
+	if !s.checkKey(akid, secret) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusUnauthorized)
+		_ = pageTmpl.ExecuteTemplate(w, "login.html", map[string]any{"Error": "That access key and secret do not match the server's credentials."})
+		return
+	}
+	id := s.sessions.add(awsproto.AccountOfKey(akid), s.o.Now())
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/_reservoir/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL / time.Second)})
+	http.Redirect(w, r, "/_reservoir/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.sessions.remove(c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/_reservoir/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	http.Redirect(w, r, "/_reservoir/", http.StatusSeeOther)
+}
