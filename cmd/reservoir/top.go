@@ -27,7 +27,7 @@ type topFlag struct {
 var topFlags = []topFlag{
 	{"endpoint", "URL", "http://127.0.0.1:9001", "the Reservoir server to watch"},
 	{"account", "ACCOUNT", "", "12-digit account to show (default: the access key's when it is 12 digits, else the server's first)"},
-	{"region", "REGION", "", "region to show and to sign for (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's; else us-east-1)"},
+	{"region", "REGION", "", "region to show and to sign for (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's, else the server's first region of the account; signed for us-east-1)"},
 	{"once", "", "false", "print one frame as plain text and exit (for scripts)"},
 	{"sort", "KEY", "inflight", "order: " + strings.Join(top.SortKeyNames(), ", ")},
 	{"interval", "DURATION", "1s", "time between refreshes"},
@@ -190,9 +190,6 @@ func topClient(ctx context.Context, o topOptions, getenv func(string) string) (*
 			account = creds.AccessKeyID
 		}
 		c.Credentials = aws.NewCredentialsCache(cfg.Credentials)
-	}
-	if region == "" && (account != "" || c.Credentials != nil) {
-		region = "us-east-1"
 	}
 	c.SigningRegion = region
 	if c.SigningRegion == "" {
