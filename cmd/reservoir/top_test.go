@@ -72,8 +72,8 @@ func TestTopOnce(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%q\nstderr:\n%s", code, out, errOut)
 	}
 	lines := strings.Split(out, "\n")
-	if !strings.HasPrefix(lines[0], "account 123456789012 us-east-1") || !strings.HasPrefix(lines[1], "FUNCTION") ||
-		!strings.HasPrefix(lines[2], "busy ") || !strings.HasPrefix(lines[3], "idle ") {
+	if !strings.HasPrefix(lines[0], "account 123456789012  region us-east-1") || !strings.HasPrefix(lines[2], "FUNCTION") ||
+		!strings.HasPrefix(lines[3], "busy ") || !strings.HasPrefix(lines[4], "idle ") {
 		t.Errorf("frame sorted by name:\n%s", out)
 	}
 	if srv.queries[0] != "/_reservoir/api/snapshot?account=123456789012&region=us-east-1" || srv.verified[0] {
@@ -81,7 +81,7 @@ func TestTopOnce(t *testing.T) {
 	}
 	// The default order is in flight, descending; no account: the server's choice.
 	code, out, _ = runTopCmd(noEnv, "--once", "--endpoint", srv.URL)
-	if lines := strings.Split(out, "\n"); code != 0 || !strings.HasPrefix(lines[2], "busy ") || srv.queries[1] != "/_reservoir/api/snapshot?" {
+	if lines := strings.Split(out, "\n"); code != 0 || !strings.HasPrefix(lines[3], "busy ") || srv.queries[1] != "/_reservoir/api/snapshot?" {
 		t.Errorf("exit %d, asked %v:\n%s", code, srv.queries, out)
 	}
 }

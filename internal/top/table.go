@@ -150,19 +150,20 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 // Columns are the table's headers, in order.
 var Columns = []string{"FUNCTION", "RESERVED", "PROVISIONED", "INFLIGHT", "INV/MIN", "ERR/MIN", "THR/MIN", "SPILL/MIN", "P99 MS", ""}
 
-// PoolLine is the account's pool, the frame's first line.
-func PoolLine(s *Snapshot) string {
-	return fmt.Sprintf("account %s %s  limit %d  unreserved %d (minimum %d)  reserved %d  in flight %d  throttles/min %d (total %d)  at %s",
-		s.Account, s.Region, s.Pool.Limit, s.Pool.Unreserved, s.Pool.UnreservedMinimum, s.Pool.Reserved, s.Pool.Inflight,
-		s.Pool.ThrottlesPerMinute, s.Pool.Throttles, s.Time.UTC().Format("15:04:05"))
+// PoolLines are the frame's first two lines: what is shown and when, and
+// the account's pool.
+func PoolLines(s *Snapshot) string {
+	return fmt.Sprintf("account %s  region %s  at %s\npool: limit %d  reserved %d  unreserved %d (minimum %d)  in flight %d  throttles/min %d (total %d)\n",
+		s.Account, s.Region, s.Time.UTC().Format("15:04:05"),
+		s.Pool.Limit, s.Pool.Reserved, s.Pool.Unreserved, s.Pool.UnreservedMinimum, s.Pool.Inflight, s.Pool.ThrottlesPerMinute, s.Pool.Throttles)
 }
 
-// Frame is the pool line and the table of s's functions, sorted by v.Sort
+// Frame is the pool lines and the table of s's functions, sorted by v.Sort
 // (fns are sorted in place).
 func Frame(s *Snapshot, v View, st Styles) string {
 	Sort(s.Functions, v.Sort)
 	var b strings.Builder
-	b.WriteString(PoolLine(s) + "\n")
+	b.WriteString(PoolLines(s))
 	if len(s.Functions) == 0 {
 		b.WriteString(st.Dim.Render("no functions in this account and region") + "\n")
 		return b.String()

@@ -46,7 +46,7 @@ func sparklines(inflight, invocations []int64) Sparklines {
 func names(t *testing.T, frame string) []string {
 	t.Helper()
 	var out []string
-	for _, line := range strings.Split(frame, "\n")[2:] { // the pool line, the headers
+	for _, line := range strings.Split(frame, "\n")[3:] { // the pool lines, the headers
 		if f := strings.Fields(line); len(f) > 0 {
 			out = append(out, f[0])
 		}
@@ -124,15 +124,17 @@ func TestFrameColumnsAndValues(t *testing.T) {
 		t.Fatalf("escape codes in a frame for a non-terminal:\n%q", frame)
 	}
 	lines := strings.Split(frame, "\n")
-	for _, want := range []string{"123456789012", "us-east-1", "limit 1000", "unreserved 990 (minimum 100)", "reserved 10",
-		"in flight 15", "throttles/min 45 (total 46)", "20:00:00"} {
-		if !strings.Contains(lines[0], want) {
-			t.Errorf("pool line lacks %q: %s", want, lines[0])
+	if lines[0] != "account 123456789012  region us-east-1  at 20:00:00" {
+		t.Errorf("first line: %s", lines[0])
+	}
+	for _, want := range []string{"limit 1000", "unreserved 990 (minimum 100)", "reserved 10", "in flight 15", "throttles/min 45 (total 46)"} {
+		if !strings.Contains(lines[1], want) {
+			t.Errorf("pool line lacks %q: %s", want, lines[1])
 		}
 	}
-	header := strings.Fields(lines[1])
+	header := strings.Fields(lines[2])
 	for _, col := range []string{"FUNCTION", "RESERVED", "PROVISIONED", "INFLIGHT", "INV/MIN", "ERR/MIN", "THR/MIN", "SPILL/MIN", "P99", "INFLIGHT 15M"} {
-		if !strings.Contains(lines[1], col) {
+		if !strings.Contains(lines[2], col) {
 			t.Errorf("header lacks %s: %v", col, header)
 		}
 	}
@@ -171,7 +173,7 @@ func TestFrameWithoutFunctions(t *testing.T) {
 	s := fixture()
 	s.Functions = nil
 	frame := Frame(s, View{}, plainStyles())
-	if lines := strings.Split(strings.TrimSpace(frame), "\n"); len(lines) != 2 || !strings.Contains(lines[1], "no functions") {
+	if lines := strings.Split(strings.TrimSpace(frame), "\n"); len(lines) != 3 || !strings.Contains(lines[2], "no functions") {
 		t.Errorf("frame of no functions:\n%s", frame)
 	}
 }

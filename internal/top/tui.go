@@ -197,14 +197,14 @@ func (m Model) View() string {
 	case m.snap == nil:
 	case m.details:
 		i := slices.IndexFunc(m.snap.Functions, func(f Function) bool { return f.Name == m.view.Selected })
-		b.WriteString(PoolLine(m.snap) + "\n\n")
+		b.WriteString(PoolLines(m.snap) + "\n")
 		b.WriteString(Details(m.snap.Functions[i], m.styles))
 		b.WriteString("\n" + m.styles.Dim.Render("esc back  q quit") + "\n")
 		return b.String()
 	default:
 		v := m.view
 		if m.height > 0 {
-			v.Height = max(1, m.height-4) // pool, header, sort and keys lines
+			v.Height = max(1, m.height-5) // two pool lines, the header, the sort and keys line
 			if m.err != nil {
 				v.Height--
 			}

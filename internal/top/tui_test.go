@@ -199,7 +199,7 @@ func TestModelSwitchesAccounts(t *testing.T) {
 		t.Errorf("the answer for the previous account was taken: %+v", m.snap.Functions)
 	}
 	m, _ = step(t, m, cmd())
-	if got := names(t, m.View()); len(got) < 1 || got[0] != "other" || !strings.Contains(m.View(), "account 210987654321 eu-west-1") {
+	if got := names(t, m.View()); len(got) < 1 || got[0] != "other" || !strings.Contains(m.View(), "account 210987654321  region eu-west-1") {
 		t.Errorf("after a:\n%s", m.View())
 	}
 	if last := f.asked[len(f.asked)-1]; last != (AccountRegion{Account: "210987654321", Region: "eu-west-1"}) {
@@ -211,12 +211,12 @@ func TestModelSwitchesAccounts(t *testing.T) {
 func TestModelHeight(t *testing.T) {
 	f := &fakeFetcher{answer: func(string, string) (*Snapshot, error) { return fixture(), nil }}
 	m := started(t, f)
-	m, _ = step(t, m, tea.WindowSizeMsg{Width: 200, Height: 6})
+	m, _ = step(t, m, tea.WindowSizeMsg{Width: 200, Height: 7})
 	for range 4 {
 		m, _ = step(t, m, key("down"))
 	}
 	v := m.View()
-	if lines := strings.Split(strings.TrimRight(v, "\n"), "\n"); len(lines) > 6 || !strings.Contains(v, "charlie") {
-		t.Errorf("a 6-line window with charlie selected (%d lines):\n%s", len(lines), v)
+	if lines := strings.Split(strings.TrimRight(v, "\n"), "\n"); len(lines) > 7 || !strings.Contains(v, "charlie") || strings.Contains(v, "bravo") {
+		t.Errorf("a 7-line window with charlie selected (%d lines):\n%s", len(lines), v)
 	}
 }
