@@ -1,0 +1,248 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+)
+
+// topBinary runs `reservoir top --once --endpoint url args...` (the built
+// binary) with env only, and returns its exit status and output.
+func topBinary(t *testing.T, env []string, url string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, reservoirBinary(t), append([]string{"top", "--once", "--endpoint", url}, args...)...)
+	cmd.Env = env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return code, o.String(), e.String()
+}
+
+// noAWSEnv is an environment with no credentials and none of the
+// developer's ~/.aws.
+func noAWSEnv(t *testing.T) []string {
+	home := t.TempDir()
+	return []string{"HOME=" + home, "AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials")}
+}
+
+// topRow is one table row of `top --once`, read by column.
+type topRow struct {
+	reserved, inflight, throttlesPerMin string
+}
+
+// parseTopRow finds fn's row in a frame; its provisioned cell must be "-"
+// (a function without configs), so that the columns split on spaces.
+func parseTopRow(t *testing.T, frame, fn string) (topRow, bool) {
+	t.Helper()
+	for _, line := range strings.Split(frame, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 9 && f[0] == fn {
+			if f[2] != "-" {
+				t.Fatalf("%s has provisioned configs:\n%s", fn, frame)
+			}
+			return topRow{reserved: f[1], inflight: f[3], throttlesPerMin: f[6]}, true
+		}
+	}
+	return topRow{}, false
+}
+
+func pythonZip(t *testing.T, code string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "index.py", Method: zip.Deflate}
+	h.SetMode(0o644)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write([]byte(code))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestTopOnceUnderLoad: against the real server, with more callers than a
+// function's reservation, every frame of `reservoir top --once` shows in
+// flight at most the reservation, it reaches the reservation while two
+// calls hold it, and the throttles it shows (the function's per minute,
+// the account's total) are the 429s the clients saw.
+func TestTopOnceUnderLoad(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3 for the function")
+	}
+	url, logs := serveBinary(t, os.Environ(), "--isolation", "off")
+	ctx := context.Background()
+	c := lambda.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("123456789012", "x", "")})
+	// A call holds its slot until the file it names exists.
+	const reserved = 2
+	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("busy"), Runtime: types.RuntimePython312,
+		Handler: aws.String("index.handler"), Role: aws.String("arn:aws:iam::123456789012:role/r"), Timeout: aws.Int32(60),
+		Code: &types.FunctionCode{ZipFile: pythonZip(t, "import os, time\n\ndef handler(event, context):\n"+
+			"    while event.get('until') and not os.path.exists(event['until']):\n        time.sleep(0.02)\n    return 1\n")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("busy"),
+		ReservedConcurrentExecutions: aws.Int32(reserved)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lambda.NewFunctionActiveV2Waiter(c).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("busy")}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	release := filepath.Join(t.TempDir(), "release")
+	env := noAWSEnv(t)
+
+	var mu sync.Mutex
+	throttled, other := 0, []error{}
+	invoke := func(payload string) {
+		_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("busy"), Payload: []byte(payload)})
+		var tooMany *types.TooManyRequestsException
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case errors.As(err, &tooMany):
+			throttled++
+		case err != nil:
+			other = append(other, err)
+		}
+	}
+	// frame runs top and checks the invariant on busy's row (which appears
+	// within a second of its creation: the server samples once a second).
+	frame := func() (topRow, bool) {
+		t.Helper()
+		code, out, errOut := topBinary(t, env, url, "--sort", "name", "--account", "123456789012")
+		if code != 0 || errOut != "" {
+			t.Fatalf("top --once: exit %d\n%s%s\nserver:\n%s", code, out, errOut, logs())
+		}
+		row, ok := parseTopRow(t, out, "busy")
+		if !ok {
+			return row, false
+		}
+		if n, err := strconv.Atoi(row.inflight); err != nil || n > reserved || row.reserved != strconv.Itoa(reserved) {
+			t.Fatalf("in flight %s over the reservation %s:\n%s", row.inflight, row.reserved, out)
+		}
+		return row, true
+	}
+	waitFrame := func(what string, ok func(topRow) bool) topRow {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			row, shown := frame()
+			if shown && ok(row) {
+				return row
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("top never showed %s; last row %+v", what, row)
+			}
+		}
+	}
+
+	// Two callers hold the reservation; top shows it full.
+	var holders sync.WaitGroup
+	for range reserved {
+		holders.Go(func() { invoke(`{"until":"` + release + `"}`) })
+	}
+	waitFrame("the reservation full", func(r topRow) bool { return r.inflight == strconv.Itoa(reserved) })
+	// Ten more callers, all at once, while it is full: each is a 429.
+	var burst sync.WaitGroup
+	for range 10 {
+		burst.Go(func() { invoke(`{}`) })
+	}
+	burst.Wait()
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	holders.Wait()
+	// And more callers than the reservation once it is free again.
+	for range 6 {
+		burst.Go(func() { invoke(`{}`) })
+	}
+	burst.Wait()
+	mu.Lock()
+	want, errs := throttled, other
+	mu.Unlock()
+	if len(errs) > 0 || want < 10 {
+		t.Fatalf("the clients saw %d 429s and other errors %v", want, errs)
+	}
+	row := waitFrame("the 429s", func(r topRow) bool { return r.throttlesPerMin == strconv.Itoa(want) && r.inflight == "0" })
+	_, out, _ := topBinary(t, env, url, "--account", "123456789012")
+	if !strings.Contains(out, "throttles/min "+strconv.Itoa(want)+" (total "+strconv.Itoa(want)+")") {
+		t.Errorf("the account's throttles are not the %d 429s the clients saw:\n%s", want, out)
+	}
+	t.Logf("clients saw %d 429s; top: %+v", want, row)
+}
+
+// TestTopUnderSigV4: against a server under --auth sigv4, top signs with
+// the key in its environment and sees that key's account; without
+// credentials, with a wrong secret or for another account it is refused
+// and exits 1.
+func TestTopUnderSigV4(t *testing.T) {
+	url, _ := serveBinary(t, os.Environ(), "--executor", "simulate", "--auth", "sigv4",
+		"--credentials", "123456789012:s3cret,210987654321:other")
+	ctx := context.Background()
+	c := lambda.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("123456789012", "s3cret", "")})
+	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("guarded"), Runtime: types.RuntimePython312,
+		Handler: aws.String("index.handler"), Role: aws.String("arn:aws:iam::123456789012:role/r"),
+		Code: &types.FunctionCode{ZipFile: pythonZip(t, "def handler(e, c):\n    return 1\n")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("guarded"),
+		ReservedConcurrentExecutions: aws.Int32(3)}); err != nil {
+		t.Fatal(err)
+	}
+	signed := append(noAWSEnv(t), "AWS_ACCESS_KEY_ID=123456789012", "AWS_SECRET_ACCESS_KEY=s3cret", "AWS_REGION=us-east-1")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, out, errOut := topBinary(t, signed, url)
+		if code != 0 {
+			t.Fatalf("signed: exit %d\n%s%s", code, out, errOut)
+		}
+		if row, ok := parseTopRow(t, out, "guarded"); ok && row.reserved == "3" && strings.HasPrefix(out, "account 123456789012  region us-east-1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the signed frame never showed guarded:\n%s", out)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"unsigned", noAWSEnv(t), nil},
+		{"wrong secret", append(noAWSEnv(t), "AWS_ACCESS_KEY_ID=123456789012", "AWS_SECRET_ACCESS_KEY=wrong"), nil},
+		{"unknown key", append(noAWSEnv(t), "AWS_ACCESS_KEY_ID=999999999999", "AWS_SECRET_ACCESS_KEY=s3cret"), nil},
+		{"another account", signed, []string{"--account", "210987654321"}},
+	} {
+		code, out, errOut := topBinary(t, tc.env, url, tc.args...)
+		if code != 1 || out != "" || !strings.Contains(errOut, "the server answered 40") || strings.Contains(errOut, "guarded") {
+			t.Errorf("%s: exit %d\nstdout:\n%s\nstderr:\n%s", tc.name, code, out, errOut)
+		}
+	}
+}
