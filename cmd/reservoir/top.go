@@ -18,20 +18,21 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/top"
 )
 
-// topFlag is one flag of `reservoir top`; README's "reservoir top" section
-// lists them (a test checks every one is there with its default).
+// topFlag is one flag of `reservoir top`. The table below makes the
+// parsing, `reservoir top --help` and the flags table of README's
+// "reservoir top" section (which a test keeps equal to topFlagsMarkdown).
 type topFlag struct {
-	name, arg, def, doc string
+	name, arg, def, doc string // arg "" for a bool flag
 }
 
 var topFlags = []topFlag{
 	{"endpoint", "URL", "http://127.0.0.1:9001", "the Reservoir server to watch"},
-	{"account", "ACCOUNT", "", "12-digit account to show (default: the access key's when it is 12 digits, else the server's first)"},
-	{"region", "REGION", "", "region to show and to sign for (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's, else the server's first region of the account; signed for us-east-1)"},
-	{"once", "", "false", "print one frame as plain text and exit (for scripts)"},
-	{"sort", "KEY", "inflight", "order: " + strings.Join(top.SortKeyNames(), ", ")},
+	{"account", "ACCOUNT", "", "12-digit account to show (default: the access key's when it is 12 digits, else the server's first account with functions)"},
+	{"region", "REGION", "", "region to show and to sign for (default: `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile's, else the server's first region of the account, signed for `us-east-1`)"},
+	{"once", "", "false", "print one frame and exit (plain text when stdout is not a terminal)"},
+	{"sort", "KEY", "inflight", "order: `" + strings.Join(top.SortKeyNames(), "`, `") + "` (the `s` key cycles them)"},
 	{"interval", "DURATION", "1s", "time between refreshes"},
-	{"profile", "NAME", "", "sign requests with this profile's credentials (~/.aws/config and ~/.aws/credentials)"},
+	{"profile", "NAME", "", "sign requests with this profile's credentials (`~/.aws/credentials`, `~/.aws/config`)"},
 }
 
 const topUsageHead = `usage: reservoir top [flags]   watch a Reservoir's concurrency in the terminal
@@ -46,6 +47,20 @@ requires.
 Flags:
 `
 
+// topFlagsMarkdown is the flags table of README's "reservoir top" section.
+func topFlagsMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| flag | default | |\n|---|---|---|\n")
+	for _, f := range topFlags {
+		def := ""
+		if f.def != "" {
+			def = "`" + f.def + "`"
+		}
+		fmt.Fprintf(&b, "| `--%s` | %s | %s |\n", f.name, def, f.doc)
+	}
+	return b.String()
+}
+
 func writeTopUsage(w io.Writer) {
 	io.WriteString(w, topUsageHead)
 	for _, f := range topFlags {
@@ -56,7 +71,7 @@ func writeTopUsage(w io.Writer) {
 		if f.def != "" && f.arg != "" {
 			head += " (default " + f.def + ")"
 		}
-		fmt.Fprintf(w, "%s\n      %s\n", head, f.doc)
+		fmt.Fprintf(w, "%s\n%s", head, wrap(plain(f.doc), "      ", 80))
 	}
 }
 
