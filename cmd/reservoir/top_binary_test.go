@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/creack/pty"
 )
 
 // topBinary runs `reservoir top --once --endpoint url args...` (the built
@@ -244,5 +245,111 @@ func TestTopUnderSigV4(t *testing.T) {
 		if code != 1 || out != "" || !strings.Contains(errOut, "the server answered 40") || strings.Contains(errOut, "guarded") {
 			t.Errorf("%s: exit %d\nstdout:\n%s\nstderr:\n%s", tc.name, code, out, errOut)
 		}
+	}
+}
+
+// TestTopInteractive runs `reservoir top` on a terminal (a pty) against the
+// real server: it draws the table, sorts by name on n, opens the selected
+// function's details on down and enter, closes them on esc and exits 0 on q.
+func TestTopInteractive(t *testing.T) {
+	url, _ := serveBinary(t, os.Environ(), "--executor", "simulate")
+	ctx := context.Background()
+	c := lambda.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("123456789012", "x", "")})
+	for _, name := range []string{"zulu", "alpha"} {
+		if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String(name), Runtime: types.RuntimePython312,
+			Handler: aws.String("index.handler"), Role: aws.String("arn:aws:iam::123456789012:role/r"),
+			Code: &types.FunctionCode{ZipFile: pythonZip(t, "def handler(e, c):\n    return 1\n")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("alpha"),
+		ReservedConcurrentExecutions: aws.Int32(7)}); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(reservoirBinary(t), "top", "--endpoint", url, "--account", "123456789012", "--sort", "inflight")
+	cmd.Env = append(noAWSEnv(t), "TERM=xterm-256color")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 140})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	// The screen so far; the terminal's answers to the queries of the
+	// background colour and the cursor position (as a terminal answers).
+	var screen syncBuffer
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			if n > 0 {
+				chunk := buf[:n]
+				screen.Write(chunk)
+				if bytes.Contains(chunk, []byte("\x1b]11;?")) {
+					_, _ = tty.Write([]byte("\x1b]11;rgb:0000/0000/0000\x1b\\"))
+				}
+				if bytes.Contains(chunk, []byte("\x1b[6n")) {
+					_, _ = tty.Write([]byte("\x1b[1;1R"))
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// shows waits until the screen, from offset from on, holds all.
+	shows := func(from int, what string, all ...string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			s := screen.String()[from:]
+			missing := false
+			for _, w := range all {
+				missing = missing || !strings.Contains(s, w)
+			}
+			if !missing {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the screen never showed %s (%q):\n%q", what, all, s)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	press := func(keys string) {
+		t.Helper()
+		if _, err := tty.Write([]byte(keys)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shows(0, "the table", "FUNCTION", "alpha", "zulu", "sorted by inflight")
+	press("n")
+	shows(0, "the name order", "sorted by name")
+	press("j")
+	press("\r")
+	shows(0, "alpha's details", "function alpha", "reserved 7", "no provisioned concurrency")
+	// esc, and only once the table is back q (an esc and a key at once are
+	// that key with alt, as in any terminal program).
+	back := len(screen.String())
+	press("\x1b")
+	shows(back, "the table again", "FUNCTION")
+	press("q")
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("top exited with %v:\n%q", err, screen.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("top did not quit on q:\n%q", screen.String())
+	}
+	if s := screen.String(); !strings.Contains(s, "\x1b[?1049h") || !strings.Contains(s, "\x1b[?1049l") {
+		t.Errorf("top did not use the alternate screen and leave it:\n%q", s)
 	}
 }
