@@ -33,7 +33,7 @@ func (k SortKey) String() string { return sortNames[k] }
 func (k SortKey) Next() SortKey { return (k + 1) % numSortKeys }
 
 // SortKeyNames lists the names ParseSortKey takes.
-func SortKeyNames() []string { return sortNames[:] }
+func SortKeyNames() []string { return slices.Clone(sortNames[:]) }
 
 // ParseSortKey reads the name of an order (--sort).
 func ParseSortKey(s string) (SortKey, error) {
@@ -158,17 +158,17 @@ func PoolLines(s *Snapshot) string {
 		s.Pool.Limit, s.Pool.Reserved, s.Pool.Unreserved, s.Pool.UnreservedMinimum, s.Pool.Inflight, s.Pool.ThrottlesPerMinute, s.Pool.Throttles)
 }
 
-// Frame is the pool lines and the table of s's functions, sorted by v.Sort
-// (fns are sorted in place).
+// Frame is the pool lines and the table of s's functions, sorted by v.Sort.
 func Frame(s *Snapshot, v View, st Styles) string {
-	Sort(s.Functions, v.Sort)
 	var b strings.Builder
 	b.WriteString(PoolLines(s))
 	if len(s.Functions) == 0 {
 		b.WriteString(st.Dim.Render("no functions in this account and region") + "\n")
 		return b.String()
 	}
-	b.WriteString(Table(s.Functions, v, st))
+	fns := slices.Clone(s.Functions)
+	Sort(fns, v.Sort)
+	b.WriteString(Table(fns, v, st))
 	return b.String()
 }
 
