@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -150,7 +151,7 @@ func runTop(args []string, getenv func(string) string, stdout, stderr io.Writer,
 	}
 	if o.once {
 		if err := top.Once(ctx, client, account, region, o.sort, stdout); err != nil {
-			fmt.Fprintf(stderr, "reservoir top: %v\n", err)
+			fmt.Fprintf(stderr, "reservoir top: %v\n%s", err, credentialsHint(err, client))
 			return 1
 		}
 		return 0
@@ -162,7 +163,7 @@ func runTop(args []string, getenv func(string) string, stdout, stderr io.Writer,
 	}
 	// A first fetch, so that an unreachable endpoint is an error, not a screen.
 	if _, err := client.Snapshot(ctx, account, region); err != nil {
-		fmt.Fprintf(stderr, "reservoir top: %v\n", err)
+		fmt.Fprintf(stderr, "reservoir top: %v\n%s", err, credentialsHint(err, client))
 		return 1
 	}
 	if err := top.Interactive(ctx, client, account, region, o.sort, o.interval, os.Stdin, out); err != nil && !errors.Is(err, context.Canceled) {
@@ -170,6 +171,16 @@ func runTop(args []string, getenv func(string) string, stdout, stderr io.Writer,
 		return 1
 	}
 	return 0
+}
+
+// credentialsHint says how to sign when an unsigned request was refused
+// for want of a signature.
+func credentialsHint(err error, c *top.Client) string {
+	var api *top.APIError
+	if c.Credentials == nil && errors.As(err, &api) && api.Status == http.StatusUnauthorized {
+		return "The server checks signatures (--auth sigv4): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (a key of its --credentials), or use --profile.\n"
+	}
+	return ""
 }
 
 // topClient makes the client and picks the account and region to show.
