@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,10 +50,14 @@ func noAWSEnv(t *testing.T) []string {
 	return []string{"HOME=" + home, "AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials")}
 }
 
-// topRow is one table row of `top --once`, read by column.
+// topRow is one table row of `top --once`, read by column, with the
+// account's total of throttles from the pool line.
 type topRow struct {
 	reserved, inflight, throttlesPerMin string
+	accountThrottles                    string
 }
+
+var poolThrottlesRE = regexp.MustCompile(`(?m)^pool: .* throttles/min \d+ \(total (\d+)\)$`)
 
 // parseTopRow finds fn's row in a frame; its provisioned cell must be "-"
 // (a function without configs), so that the columns split on spaces.
@@ -64,7 +69,11 @@ func parseTopRow(t *testing.T, frame, fn string) (topRow, bool) {
 			if f[2] != "-" {
 				t.Fatalf("%s has provisioned configs:\n%s", fn, frame)
 			}
-			return topRow{reserved: f[1], inflight: f[3], throttlesPerMin: f[6]}, true
+			row := topRow{reserved: f[1], inflight: f[3], throttlesPerMin: f[6]}
+			if m := poolThrottlesRE.FindStringSubmatch(frame); m != nil {
+				row.accountThrottles = m[1]
+			}
+			return row, true
 		}
 	}
 	return topRow{}, false
@@ -144,8 +153,8 @@ func TestTopOnceUnderLoad(t *testing.T) {
 		if !ok {
 			return row, false
 		}
-		if n, err := strconv.Atoi(row.inflight); err != nil || n > reserved || row.reserved != strconv.Itoa(reserved) {
-			t.Fatalf("in flight %s over the reservation %s:\n%s", row.inflight, row.reserved, out)
+		if n, err := strconv.Atoi(row.inflight); err != nil || n > reserved {
+			t.Fatalf("in flight %s over the reservation %d:\n%s", row.inflight, reserved, out)
 		}
 		return row, true
 	}
@@ -163,6 +172,9 @@ func TestTopOnceUnderLoad(t *testing.T) {
 		}
 	}
 
+	// The server samples once a second: busy and its reservation show
+	// within a second or so of their writes.
+	waitFrame("the reservation", func(r topRow) bool { return r.reserved == strconv.Itoa(reserved) })
 	// Two callers hold the reservation; top shows it full.
 	var holders sync.WaitGroup
 	for range reserved {
@@ -170,6 +182,7 @@ func TestTopOnceUnderLoad(t *testing.T) {
 	}
 	waitFrame("the reservation full", func(r topRow) bool { return r.inflight == strconv.Itoa(reserved) })
 	// Ten more callers, all at once, while it is full: each is a 429.
+	firstThrottle := time.Now()
 	var burst sync.WaitGroup
 	for range 10 {
 		burst.Go(func() { invoke(`{}`) })
@@ -190,10 +203,15 @@ func TestTopOnceUnderLoad(t *testing.T) {
 	if len(errs) > 0 || want < 10 {
 		t.Fatalf("the clients saw %d 429s and other errors %v", want, errs)
 	}
-	row := waitFrame("the 429s", func(r topRow) bool { return r.throttlesPerMin == strconv.Itoa(want) && r.inflight == "0" })
-	_, out, _ := topBinary(t, env, url, "--account", "123456789012")
-	if !strings.Contains(out, "throttles/min "+strconv.Itoa(want)+" (total "+strconv.Itoa(want)+")") {
-		t.Errorf("the account's throttles are not the %d 429s the clients saw:\n%s", want, out)
+	// The account's total is the 429s (it has no other function); so is the
+	// function's figure of the last 60 seconds while the first 429 is in it.
+	row := waitFrame("the 429s", func(r topRow) bool { return r.accountThrottles == strconv.Itoa(want) && r.inflight == "0" })
+	if time.Since(firstThrottle) < 50*time.Second {
+		if row.throttlesPerMin != strconv.Itoa(want) {
+			t.Errorf("busy's throttles per minute %s, the clients saw %d 429s", row.throttlesPerMin, want)
+		}
+	} else {
+		t.Logf("the 429s began %s ago, past what the per-minute figure is sure to hold", time.Since(firstThrottle))
 	}
 	t.Logf("clients saw %d 429s; top: %+v", want, row)
 }
