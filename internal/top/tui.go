@@ -18,7 +18,7 @@ type Fetcher interface {
 
 // Model is the interactive program: the last snapshot, the order, the
 // selected function and whether its details are open. It fetches a
-// snapshot at start and Interval after each answer.
+// snapshot at start and the interval after each answer.
 type Model struct {
 	fetch    Fetcher
 	interval time.Duration
