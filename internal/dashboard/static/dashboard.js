@@ -61,6 +61,7 @@
     history.replaceState(null, "", "?" + scopeQuery() + location.hash);
     state.rows.forEach((r) => r.tr.remove());
     state.rows.clear();
+    state.max.clear();
     connect();
     route();
   });
