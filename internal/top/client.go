@@ -2,8 +2,6 @@ package top
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,8 +20,9 @@ const SnapshotPath = "/_reservoir/api/snapshot"
 // maxSnapshot caps what the client reads of one answer.
 const maxSnapshot = 64 << 20
 
-// emptyPayloadHash is the SHA-256 of an empty body, what a signed GET carries.
-var emptyPayloadHash = func() string { s := sha256.Sum256(nil); return hex.EncodeToString(s[:]) }()
+// emptyPayloadHash is the hex SHA-256 of an empty body, what a signed GET
+// carries (TestClientSigns checks it against crypto/sha256).
+const emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 // Endpoint is the base URL of a Reservoir server: http or https, a host,
 // no query. Make one with ParseEndpoint.

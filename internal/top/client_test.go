@@ -2,6 +2,8 @@ package top
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -98,6 +100,9 @@ func TestClientUnreachable(t *testing.T) {
 // for lambda in the region that the server's own verifier accepts; without,
 // none.
 func TestClientSigns(t *testing.T) {
+	if sum := sha256.Sum256(nil); hex.EncodeToString(sum[:]) != emptyPayloadHash {
+		t.Fatalf("emptyPayloadHash is not the SHA-256 of nothing")
+	}
 	creds := awsproto.Credentials{"123456789012": "secret"}
 	var verified, signed bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -25,24 +25,40 @@ const (
 	numSortKeys
 )
 
-var sortNames = [numSortKeys]string{"inflight", "name", "throttles", "invocations", "errors"}
-
-func (k SortKey) String() string { return sortNames[k] }
+func (k SortKey) String() string {
+	switch k {
+	case SortName:
+		return "name"
+	case SortThrottles:
+		return "throttles"
+	case SortInvocations:
+		return "invocations"
+	case SortErrors:
+		return "errors"
+	}
+	return "inflight"
+}
 
 // Next is the order after k, as `s` cycles.
 func (k SortKey) Next() SortKey { return (k + 1) % numSortKeys }
 
-// SortKeyNames lists the names ParseSortKey takes.
-func SortKeyNames() []string { return slices.Clone(sortNames[:]) }
+// SortKeyNames lists the names ParseSortKey takes, in the order `s` cycles.
+func SortKeyNames() []string {
+	names := make([]string, numSortKeys)
+	for k := range numSortKeys {
+		names[k] = k.String()
+	}
+	return names
+}
 
 // ParseSortKey reads the name of an order (--sort).
 func ParseSortKey(s string) (SortKey, error) {
-	for k, name := range sortNames {
-		if s == name {
-			return SortKey(k), nil
+	for k := range numSortKeys {
+		if s == k.String() {
+			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("want one of %s, got %q", strings.Join(sortNames[:], ", "), s)
+	return 0, fmt.Errorf("want one of %s, got %q", strings.Join(SortKeyNames(), ", "), s)
 }
 
 // Sort orders fns by k: name ascending, every other key descending, ties
@@ -90,7 +106,8 @@ func (m SparkMetric) series(f Function) []int64 {
 // SparkWidth is the sparkline's width: 15 minutes.
 const SparkWidth = 15
 
-var sparkLevels = []rune("▁▂▃▄▅▆▇█")
+// sparkBlocks are the sparkline's levels, lowest first.
+const sparkBlocks = "▁▂▃▄▅▆▇█"
 
 // Sparkline draws values as one line of SparkWidth block characters, the
 // newest on the right, scaled to the largest: zero is the lowest block,
@@ -107,15 +124,16 @@ func Sparkline(values []int64) string {
 			peak = v
 		}
 	}
+	levels := []rune(sparkBlocks)
 	var b strings.Builder
 	b.WriteString(strings.Repeat(" ", SparkWidth-len(values)))
-	top := len(sparkLevels) - 1
+	top := len(levels) - 1
 	for _, v := range values {
 		level := 0
 		if v > 0 {
 			level = min(top, max(1, int(math.Ceil(float64(v)/float64(peak)*float64(top)))))
 		}
-		b.WriteRune(sparkLevels[level])
+		b.WriteRune(levels[level])
 	}
 	return b.String()
 }
@@ -147,8 +165,11 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 	}
 }
 
-// Columns are the table's headers, in order.
-var Columns = []string{"FUNCTION", "RESERVED", "PROVISIONED", "INFLIGHT", "INV/MIN", "ERR/MIN", "THR/MIN", "SPILL/MIN", "P99 MS", ""}
+// Columns are the table's headers, in order; the last names the sparkline's series.
+func Columns(spark SparkMetric) []string {
+	return []string{"FUNCTION", "RESERVED", "PROVISIONED", "INFLIGHT", "INV/MIN", "ERR/MIN", "THR/MIN", "SPILL/MIN", "P99 MS",
+		strings.ToUpper(spark.String()) + " 15M"}
+}
 
 // PoolLines are the frame's first two lines: what is shown and when, and
 // the account's pool.
@@ -174,8 +195,7 @@ func Frame(s *Snapshot, v View, st Styles) string {
 
 // Table renders fns (already sorted) as rows under Columns.
 func Table(fns []Function, v View, st Styles) string {
-	headers := slices.Clone(Columns)
-	headers[len(headers)-1] = strings.ToUpper(v.Spark.String()) + " 15M"
+	headers := Columns(v.Spark)
 	selected := slices.IndexFunc(fns, func(f Function) bool { return f.Name == v.Selected })
 	if v.Height > 0 && len(fns) > v.Height {
 		// The window of v.Height rows that holds the selection.
@@ -211,7 +231,7 @@ func Table(fns []Function, v View, st Styles) string {
 	return b.String()
 }
 
-// Row is f's cells under Columns.
+// Row is f's cells under Columns(spark).
 func Row(f Function, spark SparkMetric) []string {
 	return []string{
 		f.Name,
