@@ -88,6 +88,9 @@ type topOptions struct {
 
 var accountRE = regexp.MustCompile(`^\d{12}$`)
 
+// topRequestTimeout bounds each request of top, connecting included.
+const topRequestTimeout = 15 * time.Second
+
 func parseTopFlags(args []string) (topOptions, error) {
 	fs := flag.NewFlagSet("reservoir top", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -188,7 +191,8 @@ func credentialsHint(err error, c *top.Client) string {
 // finds them) only when asked for: --profile, AWS_PROFILE or
 // AWS_ACCESS_KEY_ID; otherwise requests go unsigned.
 func topClient(ctx context.Context, o topOptions, getenv func(string) string) (*top.Client, string, string, error) {
-	c := &top.Client{Endpoint: o.endpoint}
+	// A server that accepts and never answers is an error too, not a wait.
+	c := &top.Client{Endpoint: o.endpoint, HTTP: &http.Client{Timeout: topRequestTimeout}}
 	account, region := o.account, o.region
 	if region == "" {
 		region = getenv("AWS_REGION")

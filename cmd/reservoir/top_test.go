@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -64,6 +65,19 @@ func runTopCmd(getenv func(string) string, args ...string) (code int, stdout, st
 }
 
 func noEnv(string) string { return "" }
+
+// TestTopClientTimesOut: every request of top is bounded (a server that
+// never answers ends it; TestClientTimeout shows how).
+func TestTopClientTimesOut(t *testing.T) {
+	o, err := parseTopFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, _, err := topClient(context.Background(), o, noEnv)
+	if err != nil || c.HTTP == nil || c.HTTP.Timeout != topRequestTimeout || topRequestTimeout <= 0 {
+		t.Errorf("top's client: %+v %v", c, err)
+	}
+}
 
 func TestTopOnce(t *testing.T) {
 	srv := newSnapshotServer(t, 200, snapshotJSON(t), nil)

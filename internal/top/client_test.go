@@ -138,3 +138,17 @@ func TestParseEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestClientTimeout: a server that accepts and never answers is an
+// unreachable endpoint once the HTTP client's timeout passes.
+func TestClientTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer srv.Close()
+	c := client(t, srv.URL)
+	c.HTTP = &http.Client{Timeout: 100 * time.Millisecond}
+	_, err := c.Snapshot(context.Background(), "", "")
+	var u *UnreachableError
+	if !errors.As(err, &u) || !strings.Contains(err.Error(), "Client.Timeout exceeded") {
+		t.Errorf("error %v", err)
+	}
+}
