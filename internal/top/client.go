@@ -69,7 +69,7 @@ func (e *APIError) Error() string {
 	if e.Message == "" {
 		return fmt.Sprintf("the server answered %d %s", e.Status, http.StatusText(e.Status))
 	}
-	return fmt.Sprintf("the server answered %d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
+	return fmt.Sprintf("the server answered %d %s: %s", e.Status, http.StatusText(e.Status), printable(e.Message))
 }
 
 // UnreachableError is a request that got no answer at all.

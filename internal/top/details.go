@@ -9,7 +9,7 @@ import (
 // and in total, each provisioned config, and every sparkline.
 func Details(f Function, st Styles) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", st.Header.Render("function "+f.Name))
+	fmt.Fprintf(&b, "%s\n", st.Header.Render("function "+printable(f.Name)))
 	fmt.Fprintf(&b, "reserved %s  in flight %d  p99 %s ms\n\n", optionalInt(f.Reserved), f.Inflight, optionalMs(f.P99DurationMs))
 	fmt.Fprintf(&b, "%-12s %10s %12s  %s\n", "", "per minute", "total", "last 15 minutes")
 	rows := []struct {
@@ -34,7 +34,7 @@ func Details(f Function, st Styles) string {
 	}
 	fmt.Fprintf(&b, "%-20s %9s %9s  %s\n", "provisioned", "requested", "allocated", "status")
 	for _, p := range f.Provisioned {
-		fmt.Fprintf(&b, "%-20s %9d %9d  %s\n", p.Qualifier, p.Requested, p.Allocated, p.Status)
+		fmt.Fprintf(&b, "%-20s %9d %9d  %s\n", printable(p.Qualifier), p.Requested, p.Allocated, printable(p.Status))
 	}
 	return b.String()
 }

@@ -175,7 +175,7 @@ func Columns(spark SparkMetric) []string {
 // the account's pool.
 func PoolLines(s *Snapshot) string {
 	return fmt.Sprintf("account %s  region %s  at %s\npool: limit %d  reserved %d  unreserved %d (minimum %d)  in flight %d  throttles/min %d (total %d)\n",
-		s.Account, s.Region, s.Time.UTC().Format("15:04:05"),
+		printable(s.Account), printable(s.Region), s.Time.UTC().Format("15:04:05"),
 		s.Pool.Limit, s.Pool.Reserved, s.Pool.Unreserved, s.Pool.UnreservedMinimum, s.Pool.Inflight, s.Pool.ThrottlesPerMinute, s.Pool.Throttles)
 }
 
@@ -234,7 +234,7 @@ func Table(fns []Function, v View, st Styles) string {
 // Row is f's cells under Columns(spark).
 func Row(f Function, spark SparkMetric) []string {
 	return []string{
-		f.Name,
+		printable(f.Name),
 		optionalInt(f.Reserved),
 		provisionedCell(f.Provisioned),
 		strconv.Itoa(f.Inflight),
@@ -254,7 +254,7 @@ func provisionedCell(ps []Provisioned) string {
 	}
 	cells := make([]string, len(ps))
 	for i, p := range ps {
-		cells[i] = fmt.Sprintf("%s %d/%d %s", p.Qualifier, p.Requested, p.Allocated, p.Status)
+		cells[i] = fmt.Sprintf("%s %d/%d %s", printable(p.Qualifier), p.Requested, p.Allocated, printable(p.Status))
 	}
 	return strings.Join(cells, ", ")
 }

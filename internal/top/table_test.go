@@ -238,3 +238,24 @@ func TestSparkline(t *testing.T) {
 		t.Errorf("no values: %q", got)
 	}
 }
+
+// TestFrameDrawsNoServerEscapes: control characters in what the server
+// sends (a name, a qualifier, a status, an error message) are drawn as
+// U+FFFD, never passed to the terminal.
+func TestFrameDrawsNoServerEscapes(t *testing.T) {
+	s := fixture()
+	s.Account = "\x1b]0;title\x07"
+	s.Functions[0].Name = "evil\x1b[2J"
+	s.Functions[0].Provisioned = []Provisioned{{Qualifier: "q\x1b[31m", Status: "READY\r\n"}}
+	frame := Frame(s, View{}, plainStyles())
+	details := Details(s.Functions[0], plainStyles())
+	msg := (&APIError{Status: 400, Message: "bad\x1b[1m"}).Error()
+	for _, out := range []string{frame, details, msg} {
+		if strings.ContainsAny(out, "\x1b\x07\r") {
+			t.Errorf("a control character reaches the terminal: %q", out)
+		}
+	}
+	if !strings.Contains(frame, "evil\uFFFD[2J") || !strings.Contains(details, "q\uFFFD[31m") {
+		t.Errorf("names not drawn with U+FFFD:\n%s\n%s", frame, details)
+	}
+}
