@@ -44,3 +44,23 @@ func sampler100() (*sampler, any, *Counters) {
 	s, books, c := newTestSampler(fakeFunctions{sc: fns})
 	return s, books, c
 }
+
+// BenchmarkCountersInvoked is what the dashboard adds to each invocation:
+// one record, from parallel callers over 100 functions.
+func BenchmarkCountersInvoked(b *testing.B) {
+	c := &Counters{}
+	names := make([]string, 100)
+	for i := range names {
+		names[i] = fmt.Sprint("fn-", i)
+		c.Invoked(sc, names[i], lambda.InvokeRecord{})
+	}
+	rec := lambda.InvokeRecord{Qualifier: "live", Duration: 3 * time.Millisecond, Spillover: true}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			c.Invoked(sc, names[i%100], rec)
+			i++
+		}
+	})
+}
