@@ -206,7 +206,7 @@ func Table(fns []Function, v View, st Styles) string {
 	t := table.New().
 		Border(lipgloss.HiddenBorder()).
 		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
-		BorderHeader(false).BorderColumn(true).
+		BorderHeader(false).BorderColumn(false).
 		Headers(headers...).
 		StyleFunc(func(row, col int) lipgloss.Style {
 			s := lipgloss.NewStyle()
@@ -218,6 +218,9 @@ func Table(fns []Function, v View, st Styles) string {
 			}
 			if col >= 1 && col != 2 && col < len(headers)-1 {
 				s = s.Align(lipgloss.Right)
+			}
+			if col < len(headers)-1 {
+				s = s.PaddingRight(1) // the column gap, styled with its row (a selected row is one bar)
 			}
 			return s
 		})
