@@ -381,3 +381,49 @@ func TestTimeline(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseEndsStreams: open streams (snapshot events, a function's view,
+// its log tail) do not hold up a graceful stop: Close ends them and
+// returns well before the 10 s it would otherwise wait, and each client
+// sees its stream end.
+func TestCloseEndsStreams(t *testing.T) {
+	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate"})
+	createFunction(t, lambda.NewFromConfig(srv.AWSConfig(t)), "123456789012", "fn", -1)
+	hc := &http.Client{}
+	waitFor(t, "the function in the snapshot", func() bool {
+		code, _ := get(t, hc, srv.URL+"/_reservoir/api/functions/fn")
+		return code == 200
+	})
+	ended := make(chan error, 3)
+	for _, path := range []string{"events", "functions/fn", "functions/fn/logs"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/_reservoir/api/"+path, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("%s: %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		readEvents(t, res.Body, 1)
+		go func() {
+			_, err := io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			ended <- err
+		}()
+	}
+	start := time.Now()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close took %v with streams open", d)
+	}
+	for range 3 {
+		select {
+		case <-ended:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a stream did not end")
+		}
+	}
+}
