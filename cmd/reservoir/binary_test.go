@@ -30,7 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
-var update = flag.Bool("update", false, "rewrite README.md's Server flags table from serveFlags")
+var update = flag.Bool("update", false, "rewrite README.md's flags tables from serveFlags and topFlags")
 
 const readmePath = "../../README.md"
 
@@ -45,21 +45,34 @@ const (
 // makes. `go test ./cmd/reservoir -run TestREADMEFlagsTable -update`
 // rewrites it.
 func TestREADMEFlagsTable(t *testing.T) {
+	checkREADMETable(t, "\n## Server flags\n", flagsMarkdown())
+}
+
+// TestREADMETopFlagsTable: the flags table of README's reservoir top
+// section is the one topFlags makes (-update rewrites it too).
+func TestREADMETopFlagsTable(t *testing.T) {
+	checkREADMETable(t, "\n## Watch it: `reservoir top`\n", topFlagsMarkdown())
+}
+
+// checkREADMETable checks that the first table after README's heading is
+// want, or rewrites it with -update.
+func checkREADMETable(t *testing.T, heading, want string) {
+	t.Helper()
 	raw, err := os.ReadFile(readmePath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	readme := string(raw)
-	start := strings.Index(readme, "\n## Server flags\n")
+	start := strings.Index(readme, heading)
 	if start < 0 {
-		t.Fatal("README has no Server flags section")
+		t.Fatalf("README has no section %q", strings.TrimSpace(heading))
 	}
 	tableStart := start + strings.Index(readme[start:], "\n|") + 1
 	tableEnd := tableStart
 	for tableEnd < len(readme) && readme[tableEnd] == '|' {
 		tableEnd += strings.IndexByte(readme[tableEnd:], '\n') + 1
 	}
-	got, want := readme[tableStart:tableEnd], flagsMarkdown()
+	got := readme[tableStart:tableEnd]
 	if got == want {
 		return
 	}
@@ -67,10 +80,11 @@ func TestREADMEFlagsTable(t *testing.T) {
 		if err := os.WriteFile(readmePath, []byte(readme[:tableStart]+want+readme[tableEnd:]), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Log("README.md's Server flags table rewritten")
+		t.Logf("README.md's table under %q rewritten", strings.TrimSpace(heading))
 		return
 	}
-	t.Errorf("README's Server flags table differs from serveFlags (go test ./cmd/reservoir -run TestREADMEFlagsTable -update rewrites it):\n%s\nwant:\n%s", got, want)
+	t.Errorf("README's table under %q differs from its flag table (go test ./cmd/reservoir -run 'TestREADME.*FlagsTable' -update rewrites it):\n%s\nwant:\n%s",
+		strings.TrimSpace(heading), got, want)
 }
 
 // TestREADMECommands: README's first lines are the two commands, CI runs

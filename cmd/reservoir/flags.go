@@ -88,6 +88,7 @@ func flagsMarkdown() string {
 // usage is what `reservoir --help` and `reservoir serve --help` print.
 const usageHead = `usage: reservoir serve [flags]   run the service
        reservoir version         print the version and the commit it was built from
+       reservoir top [flags]     watch a server's concurrency (reservoir top --help)
 
 Reservoir is a local AWS Lambda service whose concurrency behaves like AWS's.
 Point any AWS client at it (the endpoint, any credentials). Ctrl-C stops it,

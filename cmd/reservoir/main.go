@@ -3,6 +3,7 @@
 //
 //	reservoir serve [flags]   run the service
 //	reservoir version         print the version and the commit it was built from
+//	reservoir top [flags]     watch a server's concurrency in the terminal
 //
 // `reservoir --help` lists every flag of serve with its RESERVOIR_* variable
 // and default; they are in one table, serveFlags, which also makes README's.
@@ -47,6 +48,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, si
 	}
 	switch cmd {
 	case "serve":
+	case "top":
+		return runTop(args, getenv, stdout, stderr, signals)
 	case "-h", "-help", "--help", "help":
 		writeUsage(stdout)
 		return 0
