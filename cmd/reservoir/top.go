@@ -153,7 +153,7 @@ func runTop(args []string, getenv func(string) string, stdout, stderr io.Writer,
 		return 1
 	}
 	if o.once {
-		if err := top.Once(ctx, client, account, region, o.sort, stdout); err != nil {
+		if err := top.Once(ctx, client, account, region, o.sort, stdout, os.Environ()); err != nil {
 			fmt.Fprintf(stderr, "reservoir top: %v\n%s", err, credentialsHint(err, client))
 			return 1
 		}
@@ -169,7 +169,7 @@ func runTop(args []string, getenv func(string) string, stdout, stderr io.Writer,
 		fmt.Fprintf(stderr, "reservoir top: %v\n%s", err, credentialsHint(err, client))
 		return 1
 	}
-	if err := top.Interactive(ctx, client, account, region, o.sort, o.interval, os.Stdin, out); err != nil && !errors.Is(err, context.Canceled) {
+	if err := top.Interactive(ctx, client, account, region, o.sort, o.interval, os.Stdin, out, os.Environ()); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(stderr, "reservoir top: %v\n", err)
 		return 1
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/charmbracelet/x/vt"
 	"github.com/creack/pty"
 )
 
@@ -301,34 +303,20 @@ func TestTopInteractive(t *testing.T) {
 			_ = cmd.Process.Kill()
 		}
 	})
-	// The screen so far; the terminal's answers to the queries of the
-	// background colour and the cursor position (as a terminal answers).
-	var screen syncBuffer
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			if n > 0 {
-				chunk := buf[:n]
-				screen.Write(chunk)
-				if bytes.Contains(chunk, []byte("\x1b]11;?")) {
-					_, _ = tty.Write([]byte("\x1b]11;rgb:0000/0000/0000\x1b\\"))
-				}
-				if bytes.Contains(chunk, []byte("\x1b[6n")) {
-					_, _ = tty.Write([]byte("\x1b[1;1R"))
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	// shows waits until the screen, from offset from on, holds all.
-	shows := func(from int, what string, all ...string) {
+	// A terminal: what top writes is drawn on an emulated screen (top
+	// redraws only the cells that change), and the emulator's answers to
+	// top's queries go back as a terminal's do. raw keeps every byte.
+	term := &emulatedTerminal{e: vt.NewEmulator(140, 30)}
+	defer term.close()
+	go func() { _, _ = io.Copy(tty, term.answers()) }()
+	var raw syncBuffer
+	go func() { _, _ = io.Copy(io.MultiWriter(&raw, term), tty) }()
+	// shows waits until the screen holds all.
+	shows := func(what string, all ...string) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			s := screen.String()[from:]
+			s := term.String()
 			missing := false
 			for _, w := range all {
 				missing = missing || !strings.Contains(s, w)
@@ -337,7 +325,17 @@ func TestTopInteractive(t *testing.T) {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("the screen never showed %s (%q):\n%q", what, all, s)
+				t.Fatalf("the screen never showed %s (%q):\n%s\nwritten:\n%q", what, all, s, raw.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	gone := func(what, text string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for strings.Contains(term.String(), text) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s stays on the screen:\n%s", what, term.String())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -348,27 +346,81 @@ func TestTopInteractive(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	shows(0, "the table", "FUNCTION", "alpha", "zulu", "sorted by inflight")
+	shows("the table", "FUNCTION", "alpha", "zulu", "sorted by inflight")
+	if !term.altScreen() {
+		t.Error("top does not draw on the alternate screen")
+	}
+	if !strings.Contains(raw.String(), "\x1b[1mFUNCTION") {
+		t.Errorf("the header is not bold on a terminal:\n%q", raw.String())
+	}
 	press("n")
-	shows(0, "the name order", "sorted by name")
+	shows("the name order", "sorted by name")
+	if s := term.String(); strings.Index(s, "alpha ") > strings.Index(s, "zulu ") {
+		t.Errorf("sorted by name, zulu is above alpha:\n%s", s)
+	}
 	press("j")
 	press("\r")
-	shows(0, "alpha's details", "function alpha", "reserved 7", "no provisioned concurrency")
+	shows("alpha's details", "function alpha", "reserved 7", "no provisioned concurrency")
+	gone("the table under the details", "FUNCTION")
 	// esc, and only once the table is back q (an esc and a key at once are
 	// that key with alt, as in any terminal program).
-	back := len(screen.String())
 	press("\x1b")
-	shows(back, "the table again", "FUNCTION")
+	shows("the table again", "FUNCTION")
+	gone("the details over the table", "function alpha")
 	press("q")
 	select {
 	case err := <-exited:
 		if err != nil {
-			t.Fatalf("top exited with %v:\n%q", err, screen.String())
+			t.Fatalf("top exited with %v:\n%q", err, raw.String())
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("top did not quit on q:\n%q", screen.String())
+		t.Fatalf("top did not quit on q:\n%q", raw.String())
 	}
-	if s := screen.String(); !strings.Contains(s, "\x1b[?1049h") || !strings.Contains(s, "\x1b[?1049l") {
-		t.Errorf("top did not use the alternate screen and leave it:\n%q", s)
+	// What top wrote last has reached the screen once the terminal's side
+	// reads nothing more.
+	deadline := time.Now().Add(30 * time.Second)
+	for term.altScreen() {
+		if time.Now().After(deadline) {
+			t.Fatalf("top did not leave the alternate screen:\n%q", raw.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// emulatedTerminal is a terminal emulator's screen, safe for the goroutine
+// that writes to it and the test that reads it.
+type emulatedTerminal struct {
+	mu sync.Mutex
+	e  *vt.Emulator
+}
+
+func (t *emulatedTerminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.e.Write(p)
+}
+
+// String is the screen's text.
+func (t *emulatedTerminal) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.e.String()
+}
+
+func (t *emulatedTerminal) altScreen() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.e.IsAltScreen()
+}
+
+// answers reads what the terminal answers to the program's queries,
+// until close.
+func (t *emulatedTerminal) answers() io.Reader { return t.e }
+
+// close ends answers (closing the emulator's answer pipe only: the
+// emulator's own Close would race with a Read under way).
+func (t *emulatedTerminal) close() {
+	if c, ok := t.e.InputPipe().(io.Closer); ok {
+		_ = c.Close()
 	}
 }

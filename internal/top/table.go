@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/lipgloss/table"
+	"charm.land/lipgloss/v2"
+	"charm.land/lipgloss/v2/table"
 )
 
 // SortKey is an order of the table. The zero value is SortInflight.
@@ -149,19 +149,22 @@ type View struct {
 	Height int
 }
 
-// Styles are the frame's styles, made by one renderer: a renderer writing
-// to something other than a terminal styles nothing (no escape codes).
+// Styles are the frame's styles. They always write their escape codes;
+// what reaches the screen is cut down to what the output takes by a
+// colorprofile.Writer (Once) or by bubbletea's renderer (Interactive):
+// nothing but the text when the output is not a terminal. The zero Styles
+// style nothing.
 type Styles struct {
 	Header, Selected, Dim, Error lipgloss.Style
 }
 
-// NewStyles makes the styles of r.
-func NewStyles(r *lipgloss.Renderer) Styles {
+// NewStyles makes top's styles.
+func NewStyles() Styles {
 	return Styles{
-		Header:   r.NewStyle().Bold(true),
-		Selected: r.NewStyle().Reverse(true),
-		Dim:      r.NewStyle().Faint(true),
-		Error:    r.NewStyle().Foreground(lipgloss.Color("9")).Bold(true),
+		Header:   lipgloss.NewStyle().Bold(true),
+		Selected: lipgloss.NewStyle().Reverse(true),
+		Dim:      lipgloss.NewStyle().Faint(true),
+		Error:    lipgloss.NewStyle().Foreground(lipgloss.BrightRed).Bold(true),
 	}
 }
 

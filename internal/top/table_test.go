@@ -2,14 +2,14 @@ package top
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -66,7 +66,8 @@ func row(t *testing.T, frame, name string) string {
 	return ""
 }
 
-func plainStyles() Styles { return NewStyles(lipgloss.NewRenderer(&bytes.Buffer{})) }
+// plainStyles style nothing: the frame's text alone.
+func plainStyles() Styles { return Styles{} }
 
 func TestFrameSortsByEveryKey(t *testing.T) {
 	for k, want := range map[SortKey][]string{
@@ -178,12 +179,10 @@ func TestFrameWithoutFunctions(t *testing.T) {
 	}
 }
 
-// TestFrameStylesOnATerminal: a renderer of a color terminal styles the
-// header and the selected row (the plain frame's text is the same).
+// TestFrameStylesOnATerminal: top's styles make the header bold and the
+// selected row reversed (the plain frame's text is the same).
 func TestFrameStylesOnATerminal(t *testing.T) {
-	r := lipgloss.NewRenderer(&bytes.Buffer{})
-	r.SetColorProfile(termenv.TrueColor)
-	styled := Frame(fixture(), View{Sort: SortName, Selected: "charlie"}, NewStyles(r))
+	styled := Frame(fixture(), View{Sort: SortName, Selected: "charlie"}, NewStyles())
 	if !strings.Contains(styled, "\x1b[") {
 		t.Fatalf("no escape codes for a terminal:\n%q", styled)
 	}
@@ -258,4 +257,43 @@ func TestFrameDrawsNoServerEscapes(t *testing.T) {
 	if !strings.Contains(frame, "evil\uFFFD[2J") || !strings.Contains(details, "q\uFFFD[31m") {
 		t.Errorf("names not drawn with U+FFFD:\n%s\n%s", frame, details)
 	}
+}
+
+// TestOnceStylesOnlyForATerminal: Once writes the styled frame to a
+// terminal (CLICOLOR_FORCE stands in for one here), cut down to the
+// attributes without colours under NO_COLOR, and the frame's text alone,
+// without an escape, to anything else; the text is the same in all three.
+func TestOnceStylesOnlyForATerminal(t *testing.T) {
+	s := fixture()
+	f := &fakeFetcher{answer: func(string, string) (*Snapshot, error) { return s, nil }}
+	once := func(env ...string) string {
+		t.Helper()
+		var b bytes.Buffer
+		if err := Once(context.Background(), f, "", "", SortName, &b, env); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	plain := once("TERM=xterm-256color")
+	if strings.ContainsRune(plain, '\x1b') || plain != Frame(s, View{Sort: SortName}, plainStyles()) {
+		t.Errorf("not a terminal: %q", plain)
+	}
+	styled := once("TERM=xterm-256color", "CLICOLOR_FORCE=1")
+	if !strings.Contains(styled, "\x1b[1mFUNCTION") || strings.ContainsRune(ansiStrip(styled), '\x1b') || ansiStrip(styled) != plain {
+		t.Errorf("a terminal: %q", styled)
+	}
+	noColor := once("TERM=xterm-256color", "CLICOLOR_FORCE=1", "NO_COLOR=1")
+	if ansiStrip(noColor) != plain || !strings.Contains(noColor, "\x1b[1mFUNCTION") {
+		t.Errorf("NO_COLOR: %q", noColor)
+	}
+	var b bytes.Buffer
+	failing := &fakeFetcher{answer: func(string, string) (*Snapshot, error) { return nil, errors.New("refused") }}
+	if err := Once(context.Background(), failing, "", "", SortName, &b, nil); err == nil || b.Len() != 0 {
+		t.Errorf("a failed fetch: %v, wrote %q", err, b.String())
+	}
+}
+
+// ansiStrip is s without its SGR sequences (what Frame's styles add).
+func ansiStrip(s string) string {
+	return regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(s, "")
 }

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 )
 
 // Fetcher is what the program reads snapshots from (a *Client).
@@ -91,13 +91,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.fetching = true
 			return m, m.fetchCmd()
 		}
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		return m.key(msg)
 	}
 	return m, nil
 }
 
-func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	switch k.String() {
 	case "q", "ctrl+c":
 		return m, tea.Quit
@@ -185,8 +185,15 @@ func (m Model) nextAccount() (tea.Model, tea.Cmd) {
 // keysLine is the help at the bottom.
 const keysLine = "↑/↓ select  enter details  s sort (i n t v e)  m sparkline  a account  q quit"
 
-// View is the screen.
-func (m Model) View() string {
+// View is the screen, on the terminal's alternate screen.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.screen())
+	v.AltScreen = true
+	return v
+}
+
+// screen is the screen's text.
+func (m Model) screen() string {
 	var b strings.Builder
 	if m.err != nil {
 		b.WriteString(m.styles.Error.Render(truncate(m.err.Error(), m.width)) + "\n")

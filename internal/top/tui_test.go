@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 )
 
 // fakeFetcher answers snapshots from a function and records what it was asked.
@@ -29,18 +29,33 @@ func step(t *testing.T, m Model, msg tea.Msg) (Model, tea.Cmd) {
 	return next.(Model), cmd
 }
 
-func key(s string) tea.KeyMsg {
+// key is the press of a named key or of a letter, as the terminal's
+// input decodes it.
+func key(s string) tea.KeyPressMsg {
 	switch s {
 	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
+		return tea.KeyPressMsg{Code: tea.KeyUp}
 	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
+		return tea.KeyPressMsg{Code: tea.KeyDown}
 	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
 	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+	r := []rune(s)[0]
+	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+// screen is m's view's text; the view is always on the alternate screen.
+func screen(t *testing.T, m Model) string {
+	t.Helper()
+	v := m.View()
+	if !v.AltScreen {
+		t.Error("the view is not on the alternate screen")
+	}
+	return v.Content
 }
 
 // started is a model that has received its first snapshot (fixture).
@@ -61,11 +76,11 @@ func TestModelKeys(t *testing.T) {
 	if f.asked[0] != (AccountRegion{}) || m.account != "123456789012" || m.region != "us-east-1" {
 		t.Fatalf("first fetch %v; then showing %s %s", f.asked, m.account, m.region)
 	}
-	if got := names(t, m.View()); strings.Join(got[:4], " ") != "bravo delta alpha charlie" {
-		t.Errorf("default order %v\n%s", got, m.View())
+	if got := names(t, screen(t, m)); strings.Join(got[:4], " ") != "bravo delta alpha charlie" {
+		t.Errorf("default order %v\n%s", got, screen(t, m))
 	}
-	if !strings.Contains(m.View(), "sorted by inflight") {
-		t.Errorf("the sort is not shown:\n%s", m.View())
+	if !strings.Contains(screen(t, m), "sorted by inflight") {
+		t.Errorf("the sort is not shown:\n%s", screen(t, m))
 	}
 	// down selects the first row, then the next; up goes back.
 	m, _ = step(t, m, key("down"))
@@ -80,8 +95,8 @@ func TestModelKeys(t *testing.T) {
 	}
 	// s cycles: name, throttles...; the selection follows its function.
 	m, _ = step(t, m, key("s"))
-	if m.view.Sort != SortName || strings.Join(names(t, m.View())[:4], " ") != "alpha bravo charlie delta" {
-		t.Errorf("after s: %s\n%s", m.view.Sort, m.View())
+	if m.view.Sort != SortName || strings.Join(names(t, screen(t, m))[:4], " ") != "alpha bravo charlie delta" {
+		t.Errorf("after s: %s\n%s", m.view.Sort, screen(t, m))
 	}
 	m, _ = step(t, m, key("down"))
 	if m.view.Selected != "charlie" {
@@ -95,21 +110,27 @@ func TestModelKeys(t *testing.T) {
 	}
 	// m switches the sparkline.
 	m, _ = step(t, m, key("m"))
-	if !strings.Contains(m.View(), "INVOCATIONS 15M") {
-		t.Errorf("m does not switch the sparkline:\n%s", m.View())
+	if !strings.Contains(screen(t, m), "INVOCATIONS 15M") {
+		t.Errorf("m does not switch the sparkline:\n%s", screen(t, m))
 	}
 	// enter opens charlie's details (its totals), esc closes them.
 	m, _ = step(t, m, key("enter"))
-	v := m.View()
+	v := screen(t, m)
 	if !strings.Contains(v, "function charlie") || !strings.Contains(v, "no provisioned concurrency") || strings.Contains(v, "FUNCTION") {
 		t.Errorf("details of charlie:\n%s", v)
 	}
 	m, _ = step(t, m, key("esc"))
-	if strings.Contains(m.View(), "function charlie") {
-		t.Errorf("esc does not close the details:\n%s", m.View())
+	if strings.Contains(screen(t, m), "function charlie") {
+		t.Errorf("esc does not close the details:\n%s", screen(t, m))
 	}
-	if _, cmd := step(t, m, key("q")); cmd == nil || cmd() != tea.Quit() {
-		t.Error("q does not quit")
+	for _, k := range []string{"q", "ctrl+c"} {
+		if _, cmd := step(t, m, key(k)); cmd == nil || cmd() != tea.Quit() {
+			t.Errorf("%s does not quit", k)
+		}
+	}
+	// A key's release is not a press.
+	if next, cmd := step(t, m, tea.KeyReleaseMsg{Code: 'q', Text: "q"}); cmd != nil || screen(t, next) != screen(t, m) {
+		t.Error("a key's release acts as a press")
 	}
 }
 
@@ -118,7 +139,7 @@ func TestModelDetailsShowTotalsAndConfigs(t *testing.T) {
 	m := started(t, f)
 	m, _ = step(t, m, key("down")) // bravo
 	m, _ = step(t, m, key("enter"))
-	v := m.View()
+	v := screen(t, m)
 	for _, want := range []string{"function bravo", "reserved 10", "in flight 10", "p99 12.5 ms", "live", "IN_PROGRESS"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("details lack %q:\n%s", want, v)
@@ -162,14 +183,14 @@ func TestModelKeepsTheLastSnapshotOnError(t *testing.T) {
 	if next == nil {
 		t.Fatal("no retry after an error")
 	}
-	if v := m.View(); !strings.HasPrefix(v, fail.Error()) || !strings.Contains(v, "function bravo") {
+	if v := screen(t, m); !strings.HasPrefix(v, fail.Error()) || !strings.Contains(v, "function bravo") {
 		t.Errorf("after an error:\n%s", v)
 	}
 	answer = nil
 	snap = func() *Snapshot { s := fixture(); s.Functions = s.Functions[2:]; return s } // bravo is gone
 	m, cmd = step(t, m, tickMsg{})
 	m, _ = step(t, m, cmd())
-	if v := m.View(); strings.Contains(v, fail.Error()) || strings.Contains(v, "bravo") || m.view.Selected != "" || m.details {
+	if v := screen(t, m); strings.Contains(v, fail.Error()) || strings.Contains(v, "bravo") || m.view.Selected != "" || m.details {
 		t.Errorf("after recovery without bravo (selected %q):\n%s", m.view.Selected, v)
 	}
 }
@@ -199,8 +220,8 @@ func TestModelSwitchesAccounts(t *testing.T) {
 		t.Errorf("the answer for the previous account was taken: %+v", m.snap.Functions)
 	}
 	m, _ = step(t, m, cmd())
-	if got := names(t, m.View()); len(got) < 1 || got[0] != "other" || !strings.Contains(m.View(), "account 210987654321  region eu-west-1") {
-		t.Errorf("after a:\n%s", m.View())
+	if got := names(t, screen(t, m)); len(got) < 1 || got[0] != "other" || !strings.Contains(screen(t, m), "account 210987654321  region eu-west-1") {
+		t.Errorf("after a:\n%s", screen(t, m))
 	}
 	if last := f.asked[len(f.asked)-1]; last != (AccountRegion{Account: "210987654321", Region: "eu-west-1"}) {
 		t.Errorf("asked %v", last)
@@ -215,7 +236,7 @@ func TestModelHeight(t *testing.T) {
 	for range 4 {
 		m, _ = step(t, m, key("down"))
 	}
-	v := m.View()
+	v := screen(t, m)
 	if lines := strings.Split(strings.TrimRight(v, "\n"), "\n"); len(lines) > 7 || !strings.Contains(v, "charlie") || strings.Contains(v, "bravo") {
 		t.Errorf("a 7-line window with charlie selected (%d lines):\n%s", len(lines), v)
 	}
