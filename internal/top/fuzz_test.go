@@ -1,15 +1,19 @@
 package top
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/charmbracelet/colorprofile"
 )
 
 // FuzzFrame: any snapshot the server could send (any JSON that decodes)
 // renders as a frame, each function's details and the program's screen
 // without a panic; the plain frame and details have no escape codes, even
-// from names that hold some.
+// from names that hold some, and the styled frame cut down for a
+// non-terminal is the plain frame.
 func FuzzFrame(f *testing.F) {
 	seed, err := json.Marshal(fixture())
 	if err != nil {
@@ -32,6 +36,12 @@ func FuzzFrame(f *testing.F) {
 			}
 			if strings.ContainsRune(frame, '\x1b') {
 				t.Fatalf("escape codes in a plain frame:\n%q", frame)
+			}
+			// What Once writes off a terminal: the styled frame cut down to its text.
+			var cut bytes.Buffer
+			w := &colorprofile.Writer{Forward: &cut, Profile: colorprofile.NoTTY}
+			if _, err := w.Write([]byte(Frame(&s, View{Sort: k, Selected: "a", Height: 3}, NewStyles()))); err != nil || cut.String() != frame {
+				t.Fatalf("the styled frame cut down for a non-terminal (%v):\n%q\nis not the plain frame:\n%q", err, cut.String(), frame)
 			}
 		}
 		for _, fn := range s.Functions {
