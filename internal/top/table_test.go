@@ -260,8 +260,8 @@ func TestFrameDrawsNoServerEscapes(t *testing.T) {
 }
 
 // TestOnceStylesOnlyForATerminal: Once writes the styled frame to a
-// terminal (CLICOLOR_FORCE stands in for one here), cut down to the
-// attributes without colours under NO_COLOR, and the frame's text alone,
+// terminal (CLICOLOR_FORCE stands in for one here), still bold under
+// NO_COLOR (which drops colours only), and the frame's text alone,
 // without an escape, to anything else; the text is the same in all three.
 func TestOnceStylesOnlyForATerminal(t *testing.T) {
 	s := fixture()
@@ -293,7 +293,8 @@ func TestOnceStylesOnlyForATerminal(t *testing.T) {
 	}
 }
 
-// ansiStrip is s without its SGR sequences (what Frame's styles add).
-func ansiStrip(s string) string {
-	return regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(s, "")
-}
+// sgrRE matches an SGR sequence (what Frame's styles add).
+var sgrRE = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// ansiStrip is s without its SGR sequences.
+func ansiStrip(s string) string { return sgrRE.ReplaceAllString(s, "") }
