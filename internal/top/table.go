@@ -199,7 +199,10 @@ func Frame(s *Snapshot, v View, st Styles) string {
 // Table renders fns (already sorted) as rows under Columns.
 func Table(fns []Function, v View, st Styles) string {
 	headers := Columns(v.Spark)
-	selected := slices.IndexFunc(fns, func(f Function) bool { return f.Name == v.Selected })
+	selected := -1 // none; a function the server names "" is not the absent selection
+	if v.Selected != "" {
+		selected = slices.IndexFunc(fns, func(f Function) bool { return f.Name == v.Selected })
+	}
 	if v.Height > 0 && len(fns) > v.Height {
 		// The window of v.Height rows that holds the selection.
 		from := max(0, selected-v.Height+1)

@@ -298,3 +298,13 @@ var sgrRE = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // ansiStrip is s without its SGR sequences.
 func ansiStrip(s string) string { return sgrRE.ReplaceAllString(s, "") }
+
+// TestFrameEmptyNameIsNotSelected: a function the server names "" is not
+// highlighted when nothing is selected.
+func TestFrameEmptyNameIsNotSelected(t *testing.T) {
+	s := fixture()
+	s.Functions[0].Name = ""
+	if frame := Frame(s, View{}, NewStyles()); strings.Contains(frame, "\x1b[7m") {
+		t.Errorf("a row is reversed with nothing selected:\n%q", frame)
+	}
+}
