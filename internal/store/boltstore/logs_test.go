@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -110,8 +111,8 @@ func TestMigratesSchemaV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
-		t.Errorf("schema_version after the migration = %q, want 8", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
+		t.Errorf("schema_version after the migration = %q, want %d", v, boltstore.SchemaVersion)
 	}
 }
 
