@@ -282,7 +282,8 @@ func TestIngestWaitsForAFlush(t *testing.T) {
 // TestIngestNeverBlocks: while the store is stuck in a write, the first
 // Ingest that finds the buffer full waits MaxWait, no longer; then every
 // line without room is dropped at once and counted until a flush ends;
-// nothing accepted is lost once the store recovers.
+// nothing accepted is lost once the store recovers, and lines wait for room
+// again.
 func TestIngestNeverBlocks(t *testing.T) {
 	e := newEnv(t)
 	svc, slow, clk := stuckService(t, e)
@@ -324,6 +325,20 @@ func TestIngestNeverBlocks(t *testing.T) {
 	}
 	if max := stuckBuffer/logs.EventSize(roundLines(0)[0].Message) + 1000; int64(stored) > max {
 		t.Errorf("%d lines stored: more than the buffer could hold (%d) plus the first batch", stored, max)
+	}
+	// A flush has ended: lines wait for room again instead of being
+	// dropped at once. Two rounds do not fit in the buffer together.
+	dropped = svc.IngestDropped()
+	svc.Ingest(scopeA(), "/g", "after", roundLines(21))
+	svc.Ingest(scopeA(), "/g", "after", roundLines(22))
+	if d := svc.IngestDropped(); d != dropped {
+		t.Errorf("%d lines dropped after the store recovered", d-dropped)
+	}
+	if err := svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.streamEvents(scopeA(), "/g", "after")); n != 2000 {
+		t.Errorf("%d lines stored after the store recovered, want 2000", n)
 	}
 }
 
