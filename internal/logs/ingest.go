@@ -201,9 +201,10 @@ func (in *ingester) add(ref streamRef, n int, line func(i int) (int64, string)) 
 }
 
 // waitForRoom waits, with in.mu held on entry and return, until size bytes
-// fit in the buffer. It returns false when they do not and will not in
-// time: the ingester is closed or stalled, the line can never fit, no
-// flush will make room, or maxWait ran out (which stalls the ingester).
+// fit in the buffer, waking the flusher to make room. It returns false
+// when they do not and will not in time: the ingester is closed or
+// stalled, the line can never fit, or maxWait ran out (which stalls the
+// ingester).
 func (in *ingester) waitForRoom(size int64) bool {
 	var deadline <-chan time.Time
 	for size > in.maxBytes-in.pendingB-in.flushing {

@@ -63,8 +63,9 @@ func encodeBlock(a *blockArena, ingestion int64, evs []blockEvent) []byte {
 // with, since a plain block's first field is a minimal uvarint. The codec
 // byte and the compressed plain block follow. Compression cuts what
 // storing a block costs (bbolt copies each value into its pages, then
-// writes and fsyncs them) by the compression ratio, for less CPU than the
-// copies it saves; a block it would not shrink is stored plain.
+// writes and fsyncs them) by the compression ratio, for about the CPU of
+// the copies it saves on typical log lines and far less on repetitive
+// ones (docs/BENCHMARKS.md); a block it would not shrink is stored plain.
 var blockMark = [2]byte{0x80, 0x00}
 
 // blockCodec names how a marked block's plain encoding is compressed.
