@@ -383,8 +383,10 @@ func functionOutput(ctx context.Context, l *slog.Logger) func(sandbox.LogLines) 
 
 // ingestSink sends function log lines to CloudWatch Logs: the group and
 // stream the sandbox names, in the function's account and region, one
-// IngestAt per batch. Ingest never blocks; the lines are searchable after
-// the next flush.
+// IngestAt per batch. It waits only when the ingestion buffer is full, for
+// the flush in progress (1 s at most), so a function writing faster than the
+// store takes its lines waits, as a pipe's writer does, instead of losing
+// them; the lines are searchable after the next flush.
 func ingestSink(l *logs.Service) func(sandbox.LogLines) {
 	return func(b sandbox.LogLines) {
 		l.IngestAt(logs.Scope{Account: b.Account, Region: b.Region}, b.LogGroup, b.LogStream, b.Time, b.Texts)

@@ -15,15 +15,20 @@ type IngestOptions struct {
 	// (0: DefaultFlushInterval). A kill -9 loses at most about this much.
 	FlushInterval time.Duration
 	// MaxBufferedBytes bounds the lines waiting to be written, counted as
-	// EventSize counts them (0: DefaultMaxBufferedBytes). Lines that do
-	// not fit are dropped and counted (IngestDropped).
+	// EventSize counts them (0: DefaultMaxBufferedBytes).
 	MaxBufferedBytes int64
+	// MaxWait bounds how long Ingest waits for a flush to make room in a
+	// full buffer (0: DefaultMaxWait). Lines that still do not fit are
+	// dropped and counted (IngestDropped), and until a flush ends, lines
+	// that do not fit are dropped at once.
+	MaxWait time.Duration
 }
 
 // Defaults of IngestOptions.
 const (
 	DefaultFlushInterval    = 250 * time.Millisecond
 	DefaultMaxBufferedBytes = 16 << 20
+	DefaultMaxWait          = time.Second
 )
 
 // Line is one line a function wrote, or one the platform wrote for it.
@@ -37,10 +42,14 @@ type Line struct {
 const maxLineBytes = maxEventBytes - eventOverhead
 
 // Ingest queues lines for a stream of a group, creating both when they are
-// first written, as Lambda does. It never blocks on I/O: the lines are
-// written by the next flush, a FlushInterval later at most (sooner when the
-// buffer fills up). Lines that do not fit in the buffer, empty lines and
-// lines for a group or stream name AWS would refuse are dropped and counted.
+// first written, as Lambda does. The lines are written by the next flush, a
+// FlushInterval later at most (sooner when the buffer fills up). When the
+// buffer is full, Ingest waits for a flush to make room, MaxWait at most:
+// the function's output waits, as a pipe's writer does, rather than lose
+// lines while the store is merely slower than the function. Lines still
+// without room, empty lines and lines for a group or stream name AWS would
+// refuse are dropped and counted; while the store is stuck (a wait ran out
+// and no flush has ended since), lines without room are dropped at once.
 func (s *Service) Ingest(scope Scope, group, stream string, lines []Line) {
 	s.ingest.add(streamRef{scope: scope, group: group, stream: stream}, len(lines), func(i int) (int64, string) {
 		return Millis(lines[i].Time), lines[i].Message
@@ -76,6 +85,7 @@ type ingester struct {
 	s        *Service
 	interval time.Duration
 	maxBytes int64
+	maxWait  time.Duration
 
 	// flushMu admits one flush at a time, so batches reach the store in
 	// the order they were taken.
@@ -95,6 +105,12 @@ type ingester struct {
 	pendingB int64 // EventSize of the pending lines
 	flushing int64 // EventSize of the lines a flush has taken and not yet written
 	closed   bool
+	// room is closed, and replaced, when a flush ends or the ingester
+	// closes: what a full buffer waits for.
+	room chan struct{}
+	// stalled is set when a wait for room ran out, and cleared when a
+	// flush ends: until then nobody waits.
+	stalled bool
 
 	dropped  atomic.Uint64
 	reported uint64 // dropped count last logged; flushMu guards it
@@ -110,11 +126,16 @@ func newIngester(s *Service, o IngestOptions) *ingester {
 	if o.MaxBufferedBytes <= 0 {
 		o.MaxBufferedBytes = DefaultMaxBufferedBytes
 	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = DefaultMaxWait
+	}
 	in := &ingester{
 		s:        s,
 		interval: o.FlushInterval,
 		maxBytes: o.MaxBufferedBytes,
+		maxWait:  o.MaxWait,
 		pending:  make(map[streamRef]*[]InputEvent),
+		room:     make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -146,9 +167,14 @@ func (in *ingester) add(ref streamRef, n int, line func(i int) (int64, string)) 
 		}
 		size := EventSize(msg)
 		if size > room {
-			// Keep the lines that fit; drop the rest.
-			dropped += uint64(n - i)
-			break
+			if !in.waitForRoom(size) {
+				// Keep the lines that fit; drop the rest.
+				dropped += uint64(n - i)
+				break
+			}
+			// A flush may have taken the stream's lines meanwhile.
+			events = in.pending[ref]
+			room = in.maxBytes - in.pendingB - in.flushing
 		}
 		room -= size
 		in.pendingB += size
@@ -172,6 +198,44 @@ func (in *ingester) add(ref streamRef, n int, line func(i int) (int64, string)) 
 		default:
 		}
 	}
+}
+
+// waitForRoom waits, with in.mu held on entry and return, until size bytes
+// fit in the buffer, waking the flusher to make room. It returns false
+// when they do not and will not in time: the ingester is closed or
+// stalled, the line can never fit, or maxWait ran out (which stalls the
+// ingester).
+func (in *ingester) waitForRoom(size int64) bool {
+	var deadline <-chan time.Time
+	for size > in.maxBytes-in.pendingB-in.flushing {
+		if in.closed || in.stalled || size > in.maxBytes {
+			return false
+		}
+		select { // the flush that makes room
+		case in.wake <- struct{}{}:
+		default:
+		}
+		if deadline == nil {
+			deadline = in.s.clock.After(in.maxWait)
+		}
+		room := in.room
+		in.mu.Unlock()
+		select {
+		case <-room:
+			in.mu.Lock()
+		case <-deadline:
+			in.mu.Lock()
+			in.stalled = true
+			return false
+		}
+	}
+	return true
+}
+
+// roomMade wakes the waiters for room, with in.mu held.
+func (in *ingester) roomMade() {
+	close(in.room)
+	in.room = make(chan struct{})
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
@@ -210,6 +274,7 @@ func (in *ingester) close(ctx context.Context) error {
 	<-in.done
 	in.mu.Lock()
 	in.closed = true
+	in.roomMade()
 	in.mu.Unlock()
 	return in.flush(ctx)
 }
@@ -235,6 +300,8 @@ func (in *ingester) flush(ctx context.Context) error {
 		in.mu.Lock()
 		in.flushing -= taken
 		in.spare = pending
+		in.stalled = false
+		in.roomMade()
 		in.mu.Unlock()
 		if d := in.dropped.Load(); d != in.reported {
 			in.s.log.Warn("logs: function output dropped", "lines", d-in.reported, "total", d)

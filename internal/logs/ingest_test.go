@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/reservoir-dev/reservoir/internal/logs"
 	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 )
@@ -188,48 +190,129 @@ func (s *slowStore) AppendLogEvents(ctx context.Context, b []logs.Append) ([]log
 	return s.Store.AppendLogEvents(ctx, b)
 }
 
-// TestIngestNeverBlocks: while the store is stuck in a write, Ingest keeps
-// returning at once; what does not fit in the buffer is dropped and
-// counted; nothing accepted is lost once the store recovers.
-func TestIngestNeverBlocks(t *testing.T) {
-	e := newEnv(t)
+// stuckService replaces e's service with one over a store that holds
+// every write until released, a fresh fake clock and a 64 KiB buffer, and
+// waits until its flusher and sweeper wait on that clock.
+func stuckService(t *testing.T, e *env) (*logs.Service, *slowStore, *clockwork.FakeClock) {
 	slow := &slowStore{Store: e.store, release: make(chan struct{}), entered: make(chan struct{}, 1)}
-	const maxBuffered = 64 << 10
 	if err := e.svc.Close(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := logs.NewService(e.ctx, logs.Options{Store: slow, Clock: e.clock, Ingest: logs.IngestOptions{MaxBufferedBytes: maxBuffered}})
+	clk := clockwork.NewFakeClockAt(epoch())
+	svc, err := logs.NewService(e.ctx, logs.Options{Store: slow, Clock: clk, Ingest: logs.IngestOptions{MaxBufferedBytes: stuckBuffer}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.svc = svc
-	batch := func(round int) []logs.Line {
-		msgs := make([]string, 1000)
-		for i := range msgs {
-			msgs[i] = fmt.Sprintf("round %03d line %04d", round, i)
-		}
-		return lines(epoch(), msgs...)
+	if err := clk.BlockUntilContext(e.ctx, 2); err != nil {
+		t.Fatal(err)
 	}
-	svc.Ingest(scopeA(), "/g", "s", batch(0)) // ~50 KB: under the buffer's bound
+	return svc, slow, clk
+}
+
+const stuckBuffer = 64 << 10
+
+// roundLines is 1,000 lines of about 50 bytes each, ~50 KB as EventSize
+// counts them: under stuckBuffer, but not twice.
+func roundLines(round int) []logs.Line {
+	msgs := make([]string, 1000)
+	for i := range msgs {
+		msgs[i] = fmt.Sprintf("round %03d line %04d", round, i)
+	}
+	return lines(epoch(), msgs...)
+}
+
+func (s *slowStore) unstick() {
+	s.mu.Lock()
+	close(s.release)
+	s.release = nil
+	s.mu.Unlock()
+}
+
+// TestIngestWaitsForAFlush: when the buffer is full and a flush is
+// writing, Ingest waits for that flush instead of dropping lines, and goes
+// on once it has made room: every line is stored.
+func TestIngestWaitsForAFlush(t *testing.T) {
+	e := newEnv(t)
+	svc, slow, clk := stuckService(t, e)
+	svc.Ingest(scopeA(), "/g", "s", roundLines(0))
+	flushed := make(chan error, 1)
+	go func() { flushed <- svc.Flush(e.ctx) }()
+	<-slow.entered // the flush holds round 0, stuck inside the store
+
+	ingested := make(chan struct{})
+	go func() {
+		svc.Ingest(scopeA(), "/g", "s", roundLines(1)) // does not fit beside round 0
+		close(ingested)
+	}()
+	// The flusher, the sweeper and now Ingest's bound on its wait.
+	if err := clk.BlockUntilContext(e.ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ingested:
+		t.Fatal("Ingest returned while the buffer was full and the flush stuck")
+	default:
+	}
+	slow.unstick()
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	<-ingested
+	if err := svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := svc.IngestDropped(); d != 0 {
+		t.Errorf("%d lines dropped", d)
+	}
+	got := e.streamEvents(scopeA(), "/g", "s") // in time order: the rounds' lines interleave
+	var want []string
+	for round := range 2 {
+		for _, l := range roundLines(round) {
+			want = append(want, l.Message)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("stored %d lines, want both rounds' %d", len(got), len(want))
+	}
+}
+
+// TestIngestNeverBlocks: while the store is stuck in a write, the first
+// Ingest that finds the buffer full waits MaxWait, no longer; then every
+// line without room is dropped at once and counted until a flush ends;
+// nothing accepted is lost once the store recovers, and lines wait for room
+// again.
+func TestIngestNeverBlocks(t *testing.T) {
+	e := newEnv(t)
+	svc, slow, clk := stuckService(t, e)
+	svc.Ingest(scopeA(), "/g", "s", roundLines(0)) // ~50 KB: under the buffer's bound
 	flushed := make(chan error, 1)
 	go func() { flushed <- svc.Flush(e.ctx) }()
 	<-slow.entered // the flush is now stuck inside the store
 
-	start := time.Now()
-	for round := 1; round <= 20; round++ {
-		svc.Ingest(scopeA(), "/g", "s", batch(round))
+	ingested := make(chan struct{})
+	go func() {
+		for round := 1; round <= 20; round++ {
+			svc.Ingest(scopeA(), "/g", "s", roundLines(round))
+		}
+		close(ingested)
+	}()
+	if err := clk.BlockUntilContext(e.ctx, 3); err != nil { // one Ingest waits
+		t.Fatal(err)
 	}
-	if elapsed := time.Since(start); elapsed > 5*time.Second {
-		t.Errorf("20 × 1000 lines took %s while the store was stuck", elapsed)
+	clk.Advance(logs.DefaultMaxWait)
+	select {
+	case <-ingested:
+	case <-time.After(time.Minute):
+		t.Fatal("Ingest calls still blocked after MaxWait with the store stuck")
 	}
 	dropped := svc.IngestDropped()
 	if dropped == 0 || dropped >= 20000 {
-		t.Fatalf("%d of 20000 lines dropped with a %d-byte buffer", dropped, maxBuffered)
+		t.Fatalf("%d of 20000 lines dropped with a %d-byte buffer", dropped, stuckBuffer)
 	}
-	slow.mu.Lock()
-	close(slow.release)
-	slow.release = nil
-	slow.mu.Unlock()
+	slow.unstick()
 	if err := <-flushed; err != nil {
 		t.Fatal(err)
 	}
@@ -240,8 +323,22 @@ func TestIngestNeverBlocks(t *testing.T) {
 	if uint64(stored)+svc.IngestDropped() != 21000 {
 		t.Errorf("%d stored + %d dropped, want 21000", stored, svc.IngestDropped())
 	}
-	if max := maxBuffered/logs.EventSize(batch(0)[0].Message) + 1000; int64(stored) > max {
+	if max := stuckBuffer/logs.EventSize(roundLines(0)[0].Message) + 1000; int64(stored) > max {
 		t.Errorf("%d lines stored: more than the buffer could hold (%d) plus the first batch", stored, max)
+	}
+	// A flush has ended: lines wait for room again instead of being
+	// dropped at once. Two rounds do not fit in the buffer together.
+	dropped = svc.IngestDropped()
+	svc.Ingest(scopeA(), "/g", "after", roundLines(21))
+	svc.Ingest(scopeA(), "/g", "after", roundLines(22))
+	if d := svc.IngestDropped(); d != dropped {
+		t.Errorf("%d lines dropped after the store recovered", d-dropped)
+	}
+	if err := svc.Flush(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.streamEvents(scopeA(), "/g", "after")); n != 2000 {
+		t.Errorf("%d lines stored after the store recovered, want 2000", n)
 	}
 }
 

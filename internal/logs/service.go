@@ -5,8 +5,9 @@
 //
 // Groups and streams live in memory and are written through to a Store before
 // a change is acknowledged; events live only in the store and are read from
-// it. Functions' output arrives through Ingest, which never blocks: lines are
-// buffered and written in batches a few times a second. A sweeper drops events
+// it. Functions' output arrives through Ingest, which never waits on I/O
+// unless its bounded buffer is full: lines are buffered and written in
+// batches a few times a second. A sweeper drops events
 // past their group's retention and, when the stored events outgrow a cap, the
 // oldest events first.
 package logs

@@ -324,7 +324,8 @@ type Options struct {
 	// LogSink, if set, receives every log event of every function as it
 	// comes (in batches: LogLines), from the goroutines reading the
 	// environments' output and running their invocations: it must be safe
-	// for concurrent use and should not block.
+	// for concurrent use and should not block for long (while it waits, that
+	// environment's output waits in its pipe, and so may the function).
 	LogSink func(LogLines)
 	// Clock times what the manager decides on: idle reaping, the backoff
 	// after provisioned init failures, the init timeout, and the date in log

@@ -3,17 +3,19 @@ package boltstore_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/reservoir-dev/reservoir/internal/autoscaling"
+	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 	"github.com/reservoir-dev/reservoir/internal/store/storetest"
 )
 
 // TestMigratesSchemaV6: a version 6 file (no autoscaling bucket) opens as
-// version 8 with an empty autoscaling bucket and its other records as they
+// the current version with an empty autoscaling bucket and its other records as they
 // were, and takes scalable targets.
 func TestMigratesSchemaV6(t *testing.T) {
 	ctx := context.Background()
@@ -45,8 +47,8 @@ func TestMigratesSchemaV6(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
-		t.Errorf("schema_version after the migration = %q, want 8", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
+		t.Errorf("schema_version after the migration = %q, want %d", v, boltstore.SchemaVersion)
 	}
 	// The value is the record (doc.go's schema), not the domain type.
 	v := rawGet(t, path, "autoscaling", "t\x00123456789012\x00us-east-1\x00function:fn:live")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,8 +118,8 @@ func TestOpenCreatesParentDirs(t *testing.T) {
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 		t.Errorf("database file mode = %o, want no group or other access", perm)
 	}
-	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
-		t.Errorf("meta/schema_version = %q, want %q", v, "8")
+	if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
+		t.Errorf("meta/schema_version = %q, want %d", v, boltstore.SchemaVersion)
 	}
 }
 
@@ -200,7 +201,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 		version string
 		want    string
 	}{
-		{"9", "newer release"},
+		{"10", "newer release"},
 		{"17", "newer release"},
 		{"0", `version "0"`},
 		{"banana", `version "banana"`},
@@ -239,7 +240,7 @@ func TestRefusesUnknownSchemaVersion(t *testing.T) {
 }
 
 // TestMigratesSchemaV1: a version 1 file (no async bucket, no log buckets,
-// no CloudWatch buckets, no policies bucket, no autoscaling bucket) opens as version 8 with empty new buckets and every
+// no CloudWatch buckets, no policies bucket, no autoscaling bucket) opens as the current version with empty new buckets and every
 // record as it was.
 func TestMigratesSchemaV1(t *testing.T) {
 	ctx := context.Background()
@@ -273,8 +274,8 @@ func TestMigratesSchemaV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
-		t.Errorf("schema_version after the migration = %q, want 8", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
+		t.Errorf("schema_version after the migration = %q, want %d", v, boltstore.SchemaVersion)
 	}
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/reservoir-dev/reservoir/internal/cloudwatch"
+	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 	"github.com/reservoir-dev/reservoir/internal/store/storetest"
 )
 
@@ -102,7 +104,7 @@ func TestMigratesSchemaV3(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
-		t.Errorf("schema_version after the migration = %q, want 8", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
+		t.Errorf("schema_version after the migration = %q, want %d", v, boltstore.SchemaVersion)
 	}
 }

@@ -3,13 +3,13 @@
 // read-write transaction, fsync'd on commit, so a change is durable when the
 // method returns nil and absent when it returns an error (or the process dies).
 //
-// # Schema, version 8
+// # Schema, version 9
 //
 // The file holds fifteen top-level buckets. Keys outside the log and
 // CloudWatch buckets are UTF-8 strings; "/" separates key parts, so no part may be empty or contain
 // "/".
 //
-//	meta       "schema_version" -> "8" (ASCII decimal)
+//	meta       "schema_version" -> "9" (ASCII decimal)
 //	           "code_url_key" -> 32 random bytes: the secret that signs
 //	           GetFunction's Code.Location URLs (written once, on first use)
 //	functions  "<account>/<region>/<name>" -> functionRecord (JSON)
@@ -24,7 +24,7 @@
 //	           (version 3; the name is the last part and may hold "/")
 //	log_streams <group id><stream name> -> logStreamRecord (JSON)
 //	log_events  <stream id><timestamp><seq> -> a block of events (version 6;
-//	           binary, below)
+//	           binary, below; compressed since version 9)
 //	cw_series  "<account>/<region>/"<series parts> -> cwSeriesRecord (JSON)
 //	           (version 4, as the three below)
 //	cw_data    <series id><minute> -> aggregate (binary, below)
@@ -55,7 +55,12 @@
 // number of events (uvarints), then per event the difference of its
 // timestamp from the previous event's (uvarint; the first's from the key's),
 // of its seq (varint; likewise), the message's length (uvarint) and the
-// message bytes. A stream's blocks are one key range sorted by their first
+// message bytes: that is a plain block, as versions 6 to 8 stored every
+// block. Since version 9 a block is stored compressed: the bytes 0x80 0x00
+// (an over-long uvarint zero, which no plain block starts with, since its
+// first field is a minimal uvarint), a codec byte (1: S2's block format,
+// github.com/klauspost/compress/s2) and the plain block compressed; a block
+// that compression would not make smaller is stored plain. A stream's blocks are one key range sorted by their first
 // event; blocks may overlap in time (an append may hold timestamps older
 // than an earlier append's), so scans merge them, and a stream record's
 // block_span, at least the span of each of its blocks, bounds where a block
@@ -207,8 +212,9 @@
 // schema_version, and Open migrates older files: a version 1 file (no async
 // bucket), version 2 file (no log buckets), version 3 file (no CloudWatch
 // buckets), version 4 file (no policies bucket), version 5 file, version 6
-// file (no autoscaling bucket) or version 7 file (no layers bucket) gets the
-// missing buckets and version 8. Versions 3 to 5 stored one key per log
+// file (no autoscaling bucket), version 7 file (no layers bucket) or
+// version 8 file (plain log blocks only, read as they are) gets the missing
+// buckets and version 9. Versions 3 to 5 stored one key per log
 // event, valued its ingestion time (uvarint) and message, under the key a
 // block of it has: Open rewrites each such value as a block of one event, in
 // the transaction that stamps the new version (an old file's events stay one

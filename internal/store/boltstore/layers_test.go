@@ -3,17 +3,19 @@ package boltstore_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/reservoir-dev/reservoir/internal/lambda"
+	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 	"github.com/reservoir-dev/reservoir/internal/store/storetest"
 )
 
 // TestMigratesToLayers: a version 6 file (main before layers) and a version
 // 7 file (the autoscaling release) have no layers bucket; each opens as
-// version 8 with an empty one, its functions as they were, and takes layers.
+// the current version with an empty one, its functions as they were, and takes layers.
 func TestMigratesToLayers(t *testing.T) {
 	for _, from := range []string{"6", "7"} {
 		t.Run("from"+from, func(t *testing.T) {
@@ -45,8 +47,8 @@ func TestMigratesToLayers(t *testing.T) {
 				t.Fatal(err)
 			}
 			mustClose(t, s)
-			if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
-				t.Errorf("schema_version after the migration = %q, want 8", v)
+			if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
+				t.Errorf("schema_version after the migration = %q, want %d", v, boltstore.SchemaVersion)
 			}
 			if v := rawGet(t, path, "layers", "123456789012/us-east-1/l"); v == "" {
 				t.Error("layer missing after the migration")

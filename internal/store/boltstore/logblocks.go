@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/klauspost/compress/s2"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/reservoir-dev/reservoir/internal/logs"
@@ -28,19 +29,20 @@ const (
 	blockMaxSpan = 60_000
 )
 
-// encodeBlock encodes events, sorted by key, all ingested at ingestion:
-// ingestion (uvarint), the span from the first to the last timestamp
-// (uvarint), the number of events (uvarint), then per event its timestamp's
-// difference from the previous one (uvarint; the first's from the key's),
-// its seq's difference from the previous one (varint; likewise), the
-// message's length (uvarint) and the message.
-// The block is written into memory a takes it from (a nil a: its own).
+// encodeBlock encodes events, sorted by key, all ingested at ingestion,
+// and compresses the encoding (see doc.go): ingestion (uvarint), the span
+// from the first to the last timestamp (uvarint), the number of events
+// (uvarint), then per event its timestamp's difference from the previous
+// one (uvarint; the first's from the key's), its seq's difference from the
+// previous one (varint; likewise), the message's length (uvarint) and the
+// message. The block is written into memory a takes it from (a nil a: its
+// own).
 func encodeBlock(a *blockArena, ingestion int64, evs []blockEvent) []byte {
 	size := 3 * binary.MaxVarintLen64
 	for _, e := range evs {
 		size += 3*binary.MaxVarintLen64 + len(e.msg)
 	}
-	b := a.take(size)
+	b := a.plain(size)
 	first, last := evs[0].key, evs[len(evs)-1].key
 	b = binary.AppendUvarint(b, uint64(ingestion))
 	b = binary.AppendUvarint(b, uint64(last.Timestamp-first.Timestamp))
@@ -53,7 +55,67 @@ func encodeBlock(a *blockArena, ingestion int64, evs []blockEvent) []byte {
 		b = append(b, e.msg...)
 		prev = e.key
 	}
-	return b
+	return compressBlock(a, b)
+}
+
+// A block written since version 9 starts with blockMark: an over-long
+// uvarint zero, which no plain block (every version 6 to 8 block) starts
+// with, since a plain block's first field is a minimal uvarint. The codec
+// byte and the compressed plain block follow. Compression cuts what
+// storing a block costs (bbolt copies each value into its pages, then
+// writes and fsyncs them) by the compression ratio, for about the CPU of
+// the copies it saves on typical log lines and far less on repetitive
+// ones (docs/BENCHMARKS.md); a block it would not shrink is stored plain.
+var blockMark = [2]byte{0x80, 0x00}
+
+// blockCodec names how a marked block's plain encoding is compressed.
+type blockCodec byte
+
+// codecS2 is S2's block format (github.com/klauspost/compress/s2), a
+// faster variant of Snappy's.
+const codecS2 blockCodec = 1
+
+// maxPlainBlock bounds the decoded size of a compressed block a read
+// accepts, so a corrupt length cannot ask for an unbounded buffer: a
+// block holds at most blockMaxEvents events whose messages pass
+// blockMaxBytes only when one message alone does, and a message is at most
+// 1 MiB (CloudWatch Logs' limit on an event, which internal/logs enforces).
+const maxPlainBlock = 3*binary.MaxVarintLen64 + blockMaxEvents*3*binary.MaxVarintLen64 + blockMaxBytes + 1<<20
+
+// compressBlock returns plain as stored: marked and compressed into memory
+// a hands out, or plain, copied there, when compression would not make it
+// smaller.
+func compressBlock(a *blockArena, plain []byte) []byte {
+	n := len(blockMark) + 1 + s2.MaxEncodedLen(len(plain))
+	b := a.take(n)
+	b = append(b, blockMark[0], blockMark[1], byte(codecS2))
+	b = b[:len(b)+len(s2.Encode(b[len(b):n], plain))]
+	if len(b) < len(plain) {
+		a.giveBack(n - len(b))
+		return b
+	}
+	a.giveBack(n)
+	return append(a.take(len(plain)), plain...)
+}
+
+// plainBlock returns the plain encoding of a stored block: v itself, or v
+// decompressed into a new buffer.
+func plainBlock(v []byte) ([]byte, error) {
+	if len(v) < len(blockMark)+1 || v[0] != blockMark[0] || v[1] != blockMark[1] {
+		return v, nil
+	}
+	if blockCodec(v[2]) != codecS2 {
+		return nil, fmt.Errorf("%w: unknown codec %d", errCorruptBlock, v[2])
+	}
+	n, err := s2.DecodedLen(v[3:])
+	if err != nil || n > maxPlainBlock {
+		return nil, errCorruptBlock
+	}
+	plain, err := s2.Decode(make([]byte, n), v[3:])
+	if err != nil {
+		return nil, errCorruptBlock
+	}
+	return plain, nil
 }
 
 // blockArena hands out the memory of encoded blocks from a few reused
@@ -65,7 +127,22 @@ type blockArena struct {
 	cur    int // chunks[cur] is being filled
 	off    int // from chunks[cur][off]
 	evs    []blockEvent
-	used   int // evs[:used] may hold messages
+	used   int    // evs[:used] may hold messages
+	buf    []byte // a block's plain encoding, before it is compressed
+	last   int    // take's last slice is chunks[cur][off-last:off], if last > 0
+}
+
+// plain returns an empty slice with room for n bytes, to encode a block
+// before it is compressed: the one plain returned before (no longer in use
+// once that block is compressed), unless a is nil.
+func (a *blockArena) plain(n int) []byte {
+	if a == nil {
+		return make([]byte, 0, n)
+	}
+	if cap(a.buf) < n {
+		a.buf = make([]byte, 0, max(n, 2*cap(a.buf)))
+	}
+	return a.buf[:0]
 }
 
 // events returns a slice of n events to fill, the one events returned
@@ -85,6 +162,9 @@ const (
 
 // take returns an empty slice with room for n bytes.
 func (a *blockArena) take(n int) []byte {
+	if a != nil {
+		a.last = 0
+	}
 	if a == nil || n > arenaChunk {
 		return make([]byte, 0, n)
 	}
@@ -96,13 +176,23 @@ func (a *blockArena) take(n int) []byte {
 	}
 	b := a.chunks[a.cur][a.off : a.off : a.off+n]
 	a.off += n
+	a.last = n
 	return b
+}
+
+// giveBack returns the last n bytes of what take returned last, unused:
+// the next take may hand them out again.
+func (a *blockArena) giveBack(n int) {
+	if a != nil && n <= a.last {
+		a.off -= n
+		a.last -= n
+	}
 }
 
 // reset makes every chunk free again: call it only once no transaction
 // holds what take returned.
 func (a *blockArena) reset() {
-	a.cur, a.off = 0, 0
+	a.cur, a.off, a.last = 0, 0, 0
 	clear(a.evs[:a.used]) // the messages
 	a.used = 0
 	if len(a.chunks) > arenaKeep {
@@ -119,7 +209,7 @@ type blockEvent struct {
 
 var errCorruptBlock = errors.New("corrupt event block")
 
-// blockHeader decodes a block's header: its ingestion time, span and
+// blockHeader decodes a plain block's header: its ingestion time, span and
 // number of events, and the encoded events that follow.
 func blockHeader(v []byte) (ingestion, span int64, count int, rest []byte, err error) {
 	var vals [3]uint64
@@ -136,8 +226,13 @@ func blockHeader(v []byte) (ingestion, span int64, count int, rest []byte, err e
 	return int64(vals[0]), int64(vals[1]), int(vals[2]), v, nil
 }
 
-// decodeBlock appends a block's events to dst; their messages point into v.
+// decodeBlock appends a stored block's events to dst; their messages point
+// into v when it is plain, else into a buffer of their own.
 func decodeBlock(k, v []byte, dst []logs.StoredEvent) ([]logs.StoredEvent, error) {
+	v, err := plainBlock(v)
+	if err != nil {
+		return dst, fmt.Errorf("block %x: %w", k, err)
+	}
 	ingestion, _, count, rest, err := blockHeader(v)
 	if err != nil {
 		return dst, fmt.Errorf("block %x: %w", k, err)

@@ -3,8 +3,11 @@ package boltstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -90,6 +93,124 @@ func TestBlockArena(t *testing.T) {
 	if b := (*blockArena)(nil).take(10); cap(b) != 10 {
 		t.Errorf("nil arena: cap %d", cap(b))
 	}
+	// giveBack returns the tail of the last take only: the next take
+	// starts where the kept part ends.
+	a.take(100)
+	a.giveBack(60)
+	if a.off != 40 {
+		t.Errorf("after take(100), giveBack(60): at %d, want 40", a.off)
+	}
+	a.giveBack(60) // more than the last take kept: ignored
+	if a.off != 40 {
+		t.Errorf("a second giveBack moved the arena to %d", a.off)
+	}
+	a.take(arenaChunk + 1) // not from a chunk: nothing to give back
+	a.giveBack(10)
+	if a.off != 40 {
+		t.Errorf("giveBack after a take outside the chunks moved the arena to %d", a.off)
+	}
+}
+
+// testBlockEvents returns n events with keys from (ts, seq) on and the
+// messages msg(i).
+func testBlockEvents(n int, ts int64, seq uint64, msg func(i int) string) []blockEvent {
+	evs := make([]blockEvent, n)
+	for i := range evs {
+		evs[i] = blockEvent{key: logs.EventKey{Timestamp: ts + int64(i/3), Seq: seq + uint64(i)}, msg: msg(i)}
+	}
+	return evs
+}
+
+// checkDecodes decodes v as the block of evs, ingested at ingestion.
+func checkDecodes(t *testing.T, v []byte, ingestion int64, evs []blockEvent) {
+	t.Helper()
+	got, err := decodeBlock(eventKey(1, evs[0].key), v, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(evs) {
+		t.Fatalf("decoded %d events, want %d", len(got), len(evs))
+	}
+	for i, e := range got {
+		if e.Key != evs[i].key || e.IngestionTime != ingestion || string(e.Message) != evs[i].msg {
+			t.Fatalf("event %d: %+v %q, want %+v %q ingested at %d", i, e.Key, e.Message, evs[i].key, evs[i].msg, ingestion)
+		}
+	}
+}
+
+// A block of log lines is stored compressed, marked as such, several times
+// smaller than its messages, and decodes to the same events; a block
+// compression would not shrink is stored plain, as version 8 stored every
+// block, and decodes too.
+func TestBlocksCompressed(t *testing.T) {
+	var a blockArena
+	lines := testBlockEvents(1000, 1_700_000_000_000, 42, func(i int) string {
+		return fmt.Sprintf("[INFO]\t2026-12-06T19:44:%02d.%03dZ\t8f5e2b1c-93d4-4c1e-a0b7-%012d\tprocessed order %d for customer %d in %d ms",
+			i%60, i%1000, i/10, 100000+i*7, i%97, i%250)
+	})
+	msgBytes := 0
+	for _, e := range lines {
+		msgBytes += len(e.msg)
+	}
+	v := encodeBlock(&a, 1_700_000_000_500, lines)
+	if !bytes.HasPrefix(v, []byte{blockMark[0], blockMark[1], byte(codecS2)}) {
+		t.Fatalf("block of log lines starts % x, want the mark and codec %d", v[:3], codecS2)
+	}
+	if len(v) > msgBytes/3 {
+		t.Errorf("compressed block is %d bytes for %d message bytes: less than 3 times smaller", len(v), msgBytes)
+	}
+	checkDecodes(t, v, 1_700_000_000_500, lines)
+	// A nil arena (retention's rewrites, the migration) compresses too.
+	if w := encodeBlock(nil, 1_700_000_000_500, lines); !bytes.Equal(w, v) {
+		t.Errorf("nil arena: %d bytes, differs from the arena's %d", len(w), len(v))
+	}
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	noise := testBlockEvents(50, 0, 1, func(int) string {
+		b := make([]byte, 200)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return string(b)
+	})
+	off := a.off
+	v = encodeBlock(&a, 0, noise) // ingestion 0: the plain block starts 0x00
+	if bytes.HasPrefix(v, blockMark[:]) {
+		t.Fatalf("incompressible block stored marked: % x", v[:3])
+	}
+	if a.off-off != len(v) {
+		t.Errorf("the arena kept %d bytes for a plain block of %d", a.off-off, len(v))
+	}
+	checkDecodes(t, v, 0, noise)
+}
+
+// A marked block that is corrupt, of an unknown codec, or claims more than
+// a block can hold is an error for its reader, never a panic or a huge
+// allocation.
+func TestCorruptCompressedBlocks(t *testing.T) {
+	lines := testBlockEvents(300, 1000, 1, func(i int) string { return fmt.Sprintf("line %d of 300: the same words again", i) })
+	v := encodeBlock(nil, 5, lines)
+	if !bytes.HasPrefix(v, blockMark[:]) {
+		t.Fatal("test block not compressed")
+	}
+	unknown := bytes.Clone(v)
+	unknown[2] = 0x7f
+	huge := binary.AppendUvarint([]byte{blockMark[0], blockMark[1], byte(codecS2)}, 1<<40)
+	for name, bad := range map[string][]byte{
+		"unknown codec":  unknown,
+		"truncated":      v[:len(v)/2],
+		"mark only":      v[:3],
+		"huge length":    huge,
+		"mark, no codec": blockMark[:],
+		"too long plain": binary.AppendUvarint([]byte{blockMark[0], blockMark[1], byte(codecS2)}, maxPlainBlock+1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			evs, err := decodeBlock(eventKey(1, lines[0].key), bad, nil)
+			if !errors.Is(err, errCorruptBlock) {
+				t.Errorf("decodeBlock: %d events, %v; want errCorruptBlock", len(evs), err)
+			}
+		})
+	}
 }
 
 // Appends one after another reuse the committer's arena: what an earlier
@@ -148,4 +269,41 @@ func firstDiff(a, b []string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// FuzzDecodeBlock: any stored value, plain or marked, decodes or is an
+// errCorruptBlock, never a panic; what decodes encodes back (sorted, as
+// stored blocks are) to a block that decodes to the same events.
+func FuzzDecodeBlock(f *testing.F) {
+	lines := testBlockEvents(200, 1000, 7, func(i int) string { return fmt.Sprintf("line %d: some words again", i) })
+	f.Add(encodeBlock(nil, 5, lines))
+	f.Add(encodeBlock(nil, 5, lines[:1]))
+	f.Add([]byte{blockMark[0], blockMark[1], byte(codecS2), 0})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		key := eventKey(1, logs.EventKey{Timestamp: 1000, Seq: 7})
+		evs, err := decodeBlock(key, v, nil)
+		if err != nil {
+			if !errors.Is(err, errCorruptBlock) {
+				t.Fatalf("error %v is not errCorruptBlock", err)
+			}
+			return
+		}
+		if len(evs) == 0 {
+			t.Fatal("a block decoded to no events")
+		}
+		again := make([]blockEvent, len(evs))
+		for i, e := range evs {
+			again[i] = blockEvent{key: e.Key, msg: string(e.Message)}
+		}
+		// Stored blocks sit under their first event's key.
+		got, err := decodeBlock(eventKey(1, evs[0].Key), encodeBlock(nil, evs[0].IngestionTime, again), nil)
+		if err != nil || len(got) != len(evs) {
+			t.Fatalf("re-encoded block: %d events, %v; want %d", len(got), err, len(evs))
+		}
+		for i := range got {
+			if got[i].Key != evs[i].Key || got[i].IngestionTime != evs[i].IngestionTime || !bytes.Equal(got[i].Message, evs[i].Message) {
+				t.Fatalf("event %d re-encoded as %+v, was %+v", i, got[i], evs[i])
+			}
+		}
+	})
 }

@@ -196,13 +196,11 @@ func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max in
 	c := events.Cursor()
 	var evs []logs.StoredEvent
 	for k, v := c.Seek(prefix); k != nil && bytes.Compare(k, end) <= 0; k, v = c.Seek(prefix) {
-		ingestion, _, _, _, err := blockHeader(v)
-		if err != nil {
-			return 0, 0, fmt.Errorf("block %x: %w", k, err)
-		}
+		var err error
 		if evs, err = decodeBlock(k, v, evs[:0]); err != nil {
 			return 0, 0, err
 		}
+		ingestion := evs[0].IngestionTime // a block has at least one event
 		keep := make([]blockEvent, 0, len(evs))
 		for _, e := range evs {
 			if last.Less(e.Key) {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -110,8 +112,8 @@ func TestMigratesSchemaV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
-		t.Errorf("schema_version after the migration = %q, want 8", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
+		t.Errorf("schema_version after the migration = %q, want %d", v, boltstore.SchemaVersion)
 	}
 }
 
@@ -233,5 +235,117 @@ func TestCorruptLogRecordsAreErrors(t *testing.T) {
 				t.Errorf("LoadLogGroups over a corrupt record: %+v", groups)
 			}
 		})
+	}
+}
+
+// TestReadsSchemaV8PlainBlocks pins what version 8 stored: plain blocks,
+// written here by hand. The file opens as the current version with its
+// blocks untouched; they scan in both directions merged with the
+// compressed blocks appended after the upgrade, and retention cuts both
+// kinds.
+func TestReadsSchemaV8PlainBlocks(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "reservoir.db")
+	mustClose(t, mustOpen(t, path))
+	be := func(parts ...uint64) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = binary.BigEndian.AppendUint64(b, p)
+		}
+		return b
+	}
+	const t0 = 1700000000000
+	// A plain block: ingestion, span, count (uvarints), then per event its
+	// timestamp and seq deltas, the message's length and the message.
+	plain := []byte{0xac, 0xd2, 0x95, 0xff, 0xbc, 0x31, // ingestion t0+300
+		0x64, 0x02, // span 100 ms, 2 events
+		0x00, 0x00, 0x05, 'f', 'i', 'r', 's', 't', // at t0, seq 1
+		0x64, 0x02, 0x06, 't', 'h', 'i', 'r', 'd', '!'} // at t0+100, seq 2
+	if ing, _ := binary.Uvarint(plain); ing != t0+300 {
+		t.Fatalf("hand-written ingestion decodes as %d", ing)
+	}
+	rawUpdate(t, path, func(tx *bolt.Tx) error {
+		group := `{"id":7,"account":"123456789012","region":"us-east-1","name":"/aws/lambda/v8","creation_time":1700000000000}`
+		stream := `{"id":3,"name":"s","creation_time":1700000000001,"events":2,"stored_bytes":63,
+			"first_event_timestamp":1700000000000,"last_event_timestamp":1700000000100,"last_ingestion_time":1700000000300,"block_span":100}`
+		if err := tx.Bucket([]byte("log_groups")).Put([]byte("123456789012/us-east-1//aws/lambda/v8"), []byte(group)); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("log_streams")).Put(append(be(7), 's'), []byte(stream)); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("log_events")).Put(be(3, t0, 1), plain); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("log_events")).SetSequence(2); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte("8"))
+	})
+	s := mustOpen(t, path)
+	scope := logs.Scope{Account: "123456789012", Region: "us-east-1"}
+	scan := func(reverse bool) []string {
+		t.Helper()
+		var got []string
+		err := s.ScanLogStream(ctx, scope, "/aws/lambda/v8", "s", logs.KeyRange{To: logs.EventKey{Timestamp: 1 << 62}}, reverse,
+			func(ev logs.StoredEvent) bool {
+				got = append(got, fmt.Sprintf("%d/%d/%s", ev.Key.Timestamp-t0, ev.IngestionTime-t0, ev.Message))
+				return true
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := scan(false); !slices.Equal(got, []string{"0/300/first", "100/300/third!"}) {
+		t.Fatalf("version 8 events: %q", got)
+	}
+	// 300 compressible lines between and after the old block's events.
+	var evs []logs.InputEvent
+	var want []string
+	for i := range 300 {
+		msg := fmt.Sprintf("line %d: the quick brown fox jumps over the lazy dog", i)
+		evs = append(evs, logs.InputEvent{Timestamp: t0 + 50 + int64(i), Message: msg})
+	}
+	if _, err := s.AppendLogEvents(ctx, []logs.Append{{Scope: scope, Group: "/aws/lambda/v8", Stream: "s", IngestionTime: t0 + 400, Events: evs}}); err != nil {
+		t.Fatal(err)
+	}
+	mustClose(t, s)
+	if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
+		t.Errorf("schema_version = %q, want %d", v, boltstore.SchemaVersion)
+	}
+	if v := rawGet(t, path, "log_events", string(be(3, t0, 1))); v != string(plain) {
+		t.Errorf("the version 8 block was rewritten: % x", v)
+	}
+	if v := rawGet(t, path, "log_events", string(be(3, t0+50, 3))); !strings.HasPrefix(v, "\x80\x00\x01") || len(v) > 300*20 {
+		t.Errorf("the appended block (%d bytes, starting % x) is not compressed", len(v), v[:min(len(v), 3)])
+	}
+
+	s = mustOpen(t, path)
+	defer mustClose(t, s)
+	want = []string{"0/300/first"}
+	for i, ev := range evs {
+		if i == 50 {
+			want = append(want, "100/300/third!")
+		}
+		want = append(want, fmt.Sprintf("%d/400/%s", ev.Timestamp-t0, ev.Message))
+	}
+	if got := scan(false); !slices.Equal(got, want) {
+		t.Fatalf("merged forward: %d events, want %d; first %q", len(got), len(want), got[:min(len(got), 3)])
+	}
+	backward := slices.Clone(want)
+	slices.Reverse(backward)
+	if got := scan(true); !slices.Equal(got, backward) {
+		t.Fatalf("merged backward: %d events, want %d", len(got), len(want))
+	}
+	// Retention before t0+150 removes "first", "third!" and the first 100
+	// new lines: the plain block goes, the compressed one is cut and
+	// rewritten under its first remaining event.
+	st, err := s.DeleteLogEvents(ctx, scope, "/aws/lambda/v8", "s", t0+150, 1000)
+	if err != nil || st.Events != 200 || st.FirstEventTimestamp != t0+150 {
+		t.Fatalf("DeleteLogEvents: %+v, %v", st, err)
+	}
+	if got := scan(false); !slices.Equal(got, want[102:]) {
+		t.Fatalf("after retention: %d events, want %d; first %q", len(got), len(want)-102, got[:min(len(got), 1)])
 	}
 }

@@ -3,15 +3,17 @@ package boltstore_test
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/reservoir-dev/reservoir/internal/store/boltstore"
 	"github.com/reservoir-dev/reservoir/internal/store/storetest"
 )
 
 // TestMigratesSchemaV4: a version 4 file (no policies bucket) opens as
-// version 8 with an empty policies bucket and its roles as they were.
+// the current version with an empty policies bucket and its roles as they were.
 func TestMigratesSchemaV4(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "reservoir.db")
@@ -40,8 +42,8 @@ func TestMigratesSchemaV4(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClose(t, s)
-	if v := rawGet(t, path, "meta", "schema_version"); v != "8" {
-		t.Errorf("schema_version after the migration = %q, want 8", v)
+	if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
+		t.Errorf("schema_version after the migration = %q, want %d", v, boltstore.SchemaVersion)
 	}
 	if v := rawGet(t, path, "policies", "123456789012/p"); v == "" {
 		t.Error("policy missing after the migration")

@@ -40,9 +40,10 @@ const (
 	// files (which have no log buckets), version 3 files (which have no
 	// CloudWatch buckets), version 4 files (which have no policies bucket),
 	// version 5 files (one key per log event rather than blocks), version
-	// 6 files (which have no Application Auto Scaling bucket) and version 7
-	// files (which have no layers bucket).
-	SchemaVersion = 8
+	// 6 files (which have no Application Auto Scaling bucket), version 7
+	// files (which have no layers bucket) and version 8 files (whose log
+	// blocks are all plain: they are read as they are).
+	SchemaVersion = 9
 
 	// openTimeout bounds the wait for the file lock, so a second process
 	// fails with ErrInUse instead of hanging.
@@ -204,12 +205,14 @@ func initSchema(tx *bolt.Tx) error {
 		}
 	case string(got) == want:
 	case string(got) == "1", string(got) == "2", string(got) == "3", string(got) == "4", string(got) == "5",
-		string(got) == "6", string(got) == "7":
+		string(got) == "6", string(got) == "7", string(got) == "8":
 		// Version 2 added the async bucket, version 3 the log buckets,
 		// version 4 the CloudWatch buckets, version 5 the policies bucket,
 		// version 7 the autoscaling bucket, version 8 the layers bucket, all
 		// created below; version 6 stores log events in blocks, migrated
-		// below.
+		// below; version 9 compresses new blocks, and reads plain ones as
+		// they are (the version keeps an older binary from misreading the
+		// compressed ones).
 	default:
 		n, err := strconv.Atoi(string(got))
 		if err == nil && n > SchemaVersion {
