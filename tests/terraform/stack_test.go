@@ -593,7 +593,7 @@ func testStack(t *testing.T, tc *toolchain) {
 			arns = append(arns, aws.ToString(p.PolicyArn))
 		}
 		slices.Sort(arns)
-		if !slices.Equal(arns, []string{basicExec, appPolicy}) {
+		if !slices.Equal(arns, []string{appPolicy, basicExec}) {
 			t.Errorf("policies attached to %s = %v, want %s and %s", role, arns, basicExec, appPolicy)
 		}
 		pol, err := ic.GetPolicy(t.Context(), &iam.GetPolicyInput{PolicyArn: aws.String(appPolicy)})
