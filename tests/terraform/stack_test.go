@@ -418,15 +418,11 @@ def handler(event, context):
 // destination's log group, imports every resource the provider can import
 // cleanly, and destroys it all.
 func testStack(t *testing.T, tc *toolchain) {
-	const secret = "reservoir" // providerHCL's secret_key
-	srv := reservoirtest.StartWith(t, reservoirtest.Options{
-		Credentials:     map[string]string{account: secret},
+	srv, cfg := startSigV4(t, reservoirtest.Options{ // cfg: no retries, each throttled call is one 429
 		StrictRoles:     true,
 		AsyncRetryDelay: time.Second, // AWS waits a minute before the retry
 	})
 	rec := newRecorder(t, srv.URL)
-	cfg := srv.AWSConfig(t) // no retries: each throttled call is one 429
-	cfg.Credentials = credentials.NewStaticCredentialsProvider(account, secret, "")
 	lc := lambda.NewFromConfig(cfg)
 	ic := iam.NewFromConfig(cfg)
 	cw := cloudwatch.NewFromConfig(cfg)
@@ -577,7 +573,7 @@ func testStack(t *testing.T, tc *toolchain) {
 
 		// Signatures are checked: a wrong secret is refused.
 		bad := cfg.Copy()
-		bad.Credentials = credentials.NewStaticCredentialsProvider(account, "not-"+secret, "")
+		bad.Credentials = credentials.NewStaticCredentialsProvider(account, "not-"+providerSecret, "")
 		_, err := lambda.NewFromConfig(bad).GetFunction(t.Context(), &lambda.GetFunctionInput{FunctionName: aws.String(fn)})
 		var re *awshttp.ResponseError
 		if !errors.As(err, &re) || re.HTTPStatusCode() != 403 {
@@ -866,7 +862,7 @@ func testStack(t *testing.T, tc *toolchain) {
 		}
 		// Unsigned, as a browser calls it: a NONE URL needs no signature,
 		// even under --auth sigv4.
-		if status, body := getURL(t, u, ""); status != 200 || body != `{"ok": true}` {
+		if status, body := getURL(t, u, "", ""); status != 200 || body != `{"ok": true}` {
 			t.Errorf("GET %s = %d %s", u, status, body)
 		}
 		// curl resolves *.localhost to the loopback address itself.
