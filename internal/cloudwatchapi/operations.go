@@ -1,11 +1,18 @@
 package cloudwatchapi
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/reservoir-dev/reservoir/internal/awsproto"
 	"github.com/reservoir-dev/reservoir/internal/cloudwatch"
 )
+
+// Operations names the operations served, sorted.
+func Operations() []string {
+	return slices.Sorted(maps.Keys(operations((*cloudwatch.Service)(nil))))
+}
 
 // operations is the operation table: each operation's required-member
 // check and translation in, the domain's method, and translation out.

@@ -567,7 +567,12 @@ func (s *Service) AddLayerVersionPermission(ctx context.Context, sc Scope, layer
 		if slices.ContainsFunc(lv.Policy, func(x LayerStatement) bool { return x.Sid == st.Sid }) {
 			return false, newErr(KindResourceConflict, "The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", st.Sid)
 		}
-		lv.Policy = append(lv.Policy, st)
+		next := *lv
+		next.Policy = append(slices.Clone(lv.Policy), st)
+		if err := checkPolicySize(layerPolicyDocument(l, next)); err != nil {
+			return false, err
+		}
+		lv.Policy = next.Policy
 		lv.PolicyRevision = newRevisionID()
 		rendered = string(mustJSON(layerStatementJSON(l, *lv, st)))
 		return true, nil

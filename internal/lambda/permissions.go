@@ -23,9 +23,18 @@ import (
 // invoked qualifier's policy allows it. Identity policies are not
 // evaluated, so a caller of the function's own account is always allowed.
 
-// MaxPolicySize is the largest policy document a function may have, in
-// bytes (AWS's 20 KB quota).
+// MaxPolicySize is the largest resource policy document a function, version,
+// alias or layer version may have, in bytes (AWS's 20 KB quota).
 const MaxPolicySize = 20480
+
+// checkPolicySize refuses a resource policy document over MaxPolicySize with
+// AWS's PolicyLengthExceededException; functions and layer versions share it.
+func checkPolicySize[D string | []byte](doc D) error {
+	if n := len(doc); n > MaxPolicySize {
+		return newErr(KindPolicyLengthExceeded, "The final policy size (%d) is bigger than the limit (%d).", n, MaxPolicySize)
+	}
+	return nil
+}
 
 // policyKeyUnqualified is the Function.Policies key of the unqualified
 // function's policy (which also answers for an explicit $LATEST).
@@ -325,8 +334,8 @@ func (s *Service) AddPermission(ctx context.Context, sc Scope, in PermissionInpu
 			return nil, nil, newErr(KindResourceConflict, "The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", st.Sid)
 		}
 		next := append(slices.Clone(cur), st)
-		if n := len(policyDocument(resource, next)); n > MaxPolicySize {
-			return nil, nil, newErr(KindPolicyLengthExceeded, "The final policy size (%d) is bigger than the limit (%d).", n, MaxPolicySize)
+		if err := checkPolicySize(policyDocument(resource, next)); err != nil {
+			return nil, nil, err
 		}
 		if fn.Policies == nil {
 			fn.Policies = map[string][]Statement{}

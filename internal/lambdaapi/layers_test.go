@@ -6,9 +6,11 @@ import (
 	"compress/flate"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/reservoir-dev/reservoir/internal/lambda"
 	"github.com/reservoir-dev/reservoir/reservoirtest"
 )
 
@@ -160,6 +163,7 @@ func TestSDKLayerLifecycle(t *testing.T) {
 		VersionNumber: aws.Int64(1), StatementId: aws.String("s2"), Action: aws.String("lambda:GetLayerVersion"), Principal: aws.String("*"),
 		RevisionId: aws.String("stale")})
 	wantAPIError(t, "stale revision", err, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id.")
+
 	pol, err := c.GetLayerVersionPolicy(ctx, &awslambda.GetLayerVersionPolicyInput{LayerName: aws.String("deps"), VersionNumber: aws.Int64(1)})
 	if err != nil || aws.ToString(pol.RevisionId) != aws.ToString(perm.RevisionId) {
 		t.Fatalf("GetLayerVersionPolicy: %+v %v", pol, err)
@@ -431,4 +435,50 @@ func TestSDKLayersSizeLimit(t *testing.T) {
 	wantAPIError(t, "update configuration", err, "InvalidParameterValueException", "Function code combined with layers exceeds the maximum allowed size")
 	_, err = c.UpdateFunctionCode(ctx, &awslambda.UpdateFunctionCodeInput{FunctionName: aws.String("f"), ZipFile: zerosZip(t, "code", 125*mb)})
 	wantAPIError(t, "update code", err, "InvalidParameterValueException", "The actual size is 267386880 bytes.")
+}
+
+// TestSDKLayerPolicyLimit: a layer version's policy has the 20 KB limit of a
+// function's, with AWS's PolicyLengthExceededException; the statement that
+// would pass it changes nothing, and removing one makes room again.
+func TestSDKLayerPolicyLimit(t *testing.T) {
+	srv := reservoirtest.Start(t)
+	c := awslambda.NewFromConfig(srv.AWSConfig(t))
+	ctx := t.Context()
+	publishLayer(t, c, "big", zipOf(t, map[string]string{"python/big.py": "X = 1\n"}), nil, nil)
+	var (
+		lenErr  error
+		lastRev string
+		added   int
+	)
+	for i := 0; i < 200 && lenErr == nil; i++ {
+		var out *awslambda.AddLayerVersionPermissionOutput
+		out, lenErr = c.AddLayerVersionPermission(ctx, &awslambda.AddLayerVersionPermissionInput{LayerName: aws.String("big"),
+			VersionNumber: aws.Int64(1), StatementId: aws.String(fmt.Sprintf("%03d%s", i, strings.Repeat("s", 97))),
+			Action: aws.String("lambda:GetLayerVersion"), Principal: aws.String("*"), OrganizationId: aws.String("o-" + strings.Repeat("a", 32))})
+		if lenErr == nil {
+			lastRev, added = aws.ToString(out.RevisionId), added+1
+		}
+	}
+	wantAPIError(t, "20 KB", lenErr, "PolicyLengthExceededException", "is bigger than the limit (20480).")
+	if s := httpStatus(lenErr); s != 400 {
+		t.Errorf("PolicyLengthExceededException status %d, want 400", s)
+	}
+	full, err := c.GetLayerVersionPolicy(ctx, &awslambda.GetLayerVersionPolicyInput{LayerName: aws.String("big"), VersionNumber: aws.Int64(1)})
+	if err != nil {
+		t.Fatalf("GetLayerVersionPolicy of the full policy: %v", err)
+	}
+	if n := len(aws.ToString(full.Policy)); n > lambda.MaxPolicySize || strings.Count(aws.ToString(full.Policy), `"Sid"`) != added ||
+		aws.ToString(full.RevisionId) != lastRev || added < 2 {
+		t.Errorf("after the refusal: policy of %d bytes, %d statements, revision %s; want ≤ %d bytes, the %d accepted, revision %s",
+			n, strings.Count(aws.ToString(full.Policy), `"Sid"`), aws.ToString(full.RevisionId), lambda.MaxPolicySize, added, lastRev)
+	}
+	// Removing one makes room again.
+	if _, err := c.RemoveLayerVersionPermission(ctx, &awslambda.RemoveLayerVersionPermissionInput{LayerName: aws.String("big"),
+		VersionNumber: aws.Int64(1), StatementId: aws.String(fmt.Sprintf("%03d%s", 0, strings.Repeat("s", 97)))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddLayerVersionPermission(ctx, &awslambda.AddLayerVersionPermissionInput{LayerName: aws.String("big"),
+		VersionNumber: aws.Int64(1), StatementId: aws.String("small"), Action: aws.String("lambda:GetLayerVersion"), Principal: aws.String("*")}); err != nil {
+		t.Errorf("AddLayerVersionPermission after making room: %v", err)
+	}
 }

@@ -4,6 +4,11 @@ import (
 	"strings"
 	"testing"
 	"text/template"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/reservoir-dev/reservoir/reservoirtest"
 )
 
 // Account and region of every configuration: the provider signs with the
@@ -12,6 +17,21 @@ const (
 	account = "123456789012"
 	region  = "us-east-1"
 )
+
+// providerSecret is providerHCL's secret_key.
+const providerSecret = "reservoir"
+
+// startSigV4 starts a server that checks every signature (--auth sigv4),
+// knowing the account's secret as providerHCL has it, with o's other
+// options; the SDK config it returns signs as the provider does.
+func startSigV4(t *testing.T, o reservoirtest.Options) (*reservoirtest.Server, aws.Config) {
+	t.Helper()
+	o.Credentials = map[string]string{account: providerSecret}
+	srv := reservoirtest.StartWith(t, o)
+	cfg := srv.AWSConfig(t)
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(account, providerSecret, "")
+	return srv, cfg
+}
 
 // providerHCL points the AWS provider at endpoint for Lambda, IAM, STS and
 // CloudWatch Logs.
@@ -24,7 +44,7 @@ const providerHCL = `terraform {
 provider "aws" {
   region                      = "{{.Region}}"
   access_key                  = "{{.Account}}"
-  secret_key                  = "reservoir"
+  secret_key                  = "reservoir" # providerSecret
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   skip_requesting_account_id  = false

@@ -71,9 +71,9 @@ type functionURLConfig struct {
 // clean, changes its CORS in place, imports it (name/qualifier) and
 // destroys it, checking Reservoir through the SDK.
 func testFunctionURL(t *testing.T, tc *toolchain) {
-	srv := reservoirtest.Start(t)
+	srv, cfg := startSigV4(t, reservoirtest.Options{})
 	rec := newRecorder(t, srv.URL)
-	lc := lambda.NewFromConfig(srv.AWSConfig(t))
+	lc := lambda.NewFromConfig(cfg)
 	w := tc.workdir(t)
 	conf := functionURLConfig{Endpoint: rec.URL, Zip: w.writeZip("function.zip"), Function: "tf-url", MaxAge: 300}
 	const addr = "aws_lambda_function_url.live"
@@ -106,13 +106,16 @@ func testFunctionURL(t *testing.T, tc *toolchain) {
 		if got := strings.TrimSpace(w.must("output", "-raw", "-no-color", "url")); got != u {
 			t.Errorf("output url = %q, want %q", got, u)
 		}
-		// The URL answers a call signed by the function's account (under
-		// --auth none the signature is not verified, the account is the
-		// access key's); unsigned, the caller is no account's: 403.
-		if status, body := getURL(t, u, ""); status != 403 || body != `{"Message":"Forbidden"}` {
+		// The URL answers a call signed by the function's account (which
+		// needs no statement); unsigned, or signed with a wrong secret
+		// (--auth sigv4 checks it), it is refused: 403.
+		if status, body := getURL(t, u, "", ""); status != 403 || body != `{"Message":"Forbidden"}` {
 			t.Errorf("unsigned GET %s = %d %s", u, status, body)
 		}
-		status, body := getURL(t, u, account)
+		if status, body := getURL(t, u, account, "not-"+providerSecret); status != 403 || body != `{"Message":"Forbidden"}` {
+			t.Errorf("GET %s signed with a wrong secret = %d %s", u, status, body)
+		}
+		status, body := getURL(t, u, account, providerSecret)
 		if status != 200 || body != `{"ok": true}` {
 			t.Errorf("GET %s = %d %s", u, status, body)
 		}
@@ -145,9 +148,9 @@ func testFunctionURL(t *testing.T, tc *toolchain) {
 }
 
 // getURL GETs a function URL, resolving *.localhost to the loopback
-// address as curl and browsers do; signed for lambda with accessKey (and
-// any secret) unless it is "".
-func getURL(t *testing.T, u, accessKey string) (int, string) {
+// address as curl and browsers do; signed for lambda with accessKey and
+// secret unless accessKey is "".
+func getURL(t *testing.T, u, accessKey, secret string) (int, string) {
 	t.Helper()
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	hc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -162,7 +165,7 @@ func getURL(t *testing.T, u, accessKey string) (int, string) {
 	}
 	if accessKey != "" {
 		sum := sha256.Sum256(nil)
-		if err := v4.NewSigner().SignHTTP(t.Context(), aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "x"}, req,
+		if err := v4.NewSigner().SignHTTP(t.Context(), aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secret}, req,
 			hex.EncodeToString(sum[:]), "lambda", region, time.Now()); err != nil {
 			t.Fatal(err)
 		}

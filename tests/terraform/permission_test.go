@@ -78,9 +78,9 @@ type permissionConfig struct {
 // (FUNCTION:QUALIFIER/STATEMENT_ID) and destroys them, checking the
 // policies through the SDK.
 func testPermission(t *testing.T, tc *toolchain) {
-	srv := reservoirtest.Start(t)
+	srv, cfg := startSigV4(t, reservoirtest.Options{})
 	rec := newRecorder(t, srv.URL)
-	lc := lambda.NewFromConfig(srv.AWSConfig(t))
+	lc := lambda.NewFromConfig(cfg)
 	w := tc.workdir(t)
 	conf := permissionConfig{Endpoint: rec.URL, Zip: w.writeZip("function.zip"), Function: "tf-perm", Partner: "210987654321"}
 	const partner = "aws_lambda_permission.partner"

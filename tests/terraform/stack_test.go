@@ -7,7 +7,9 @@ import (
 	"errors"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +17,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -26,17 +32,21 @@ import (
 	"github.com/reservoir-dev/reservoir/reservoirtest"
 )
 
-// stackHCL is a production-style Lambda service as a team writes it, with
-// only the resources Reservoir serves today: an execution role with AWS's
-// managed basic-execution policy, the function's log group with retention
-// and tags, the function (published, reserved concurrency, logging into its
-// group, created after its group and its role's policy), a `live` alias
-// with provisioned concurrency, and alarms on Throttles and on provisioned
-// concurrency spillover. Variables and outputs as a module has them; the
-// test changes the variables through terraform.tfvars. A NONE function URL
-// on the alias with the permission it needs answers a real request. Of issue
-// 12's stack, the customer-managed policy, autoscaling and the event invoke
-// config are left out (each has its own scenario).
+// stackHCL is a production-style Lambda service as a team writes it: an
+// execution role with AWS's managed basic-execution policy and a
+// customer-managed policy of its own (it may invoke the failure
+// destination), the function's log group with retention and tags, a layer
+// with the shared code, the function (published, reserved concurrency,
+// using the layer, logging into its group, created after its group and its
+// role's policies), a `live` alias with provisioned concurrency managed by
+// Application Auto Scaling (target tracking on
+// LambdaProvisionedConcurrencyUtilization; the config's count left to the
+// policy through ignore_changes), an event invoke config on the alias whose
+// failures go to a second function (with its own group), a NONE function
+// URL on the alias with the permission it needs, a second permission for an
+// EventBridge rule, and alarms on Throttles and on provisioned concurrency
+// spillover. Variables and outputs as a module has them; the test changes
+// the variables through terraform.tfvars.
 const stackHCL = providerHCL + `
 variable "function_name" {
   type = string
@@ -47,14 +57,29 @@ variable "log_retention_days" {
   default = 14
 }
 
+variable "timeout" {
+  type    = number
+  default = 30
+}
+
 variable "reserved_concurrency" {
   type    = number
   default = 2
 }
 
-variable "provisioned_concurrency" {
+variable "provisioned_min" {
   type    = number
   default = 1
+}
+
+variable "provisioned_max" {
+  type    = number
+  default = 2
+}
+
+variable "async_max_event_age" {
+  type    = number
+  default = 3600
 }
 
 variable "throttle_threshold" {
@@ -68,7 +93,9 @@ variable "tags" {
 }
 
 locals {
-  tags = merge(var.tags, { service = var.function_name, managed_by = "terraform" })
+  tags             = merge(var.tags, { service = var.function_name, managed_by = "terraform" })
+  failures_name    = "${var.function_name}-failures"
+  scaling_resource = "function:${aws_lambda_alias.live.function_name}:${aws_lambda_alias.live.name}"
 }
 
 data "aws_iam_policy_document" "assume_role" {
@@ -92,10 +119,46 @@ resource "aws_iam_role_policy_attachment" "basic_execution" {
   policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 }
 
+# Lambda invokes an asynchronous destination with the function's role.
+data "aws_iam_policy_document" "app" {
+  statement {
+    sid       = "InvokeFailureDestination"
+    actions   = ["lambda:InvokeFunction"]
+    resources = ["arn:aws:lambda:{{.Region}}:{{.Account}}:function:${local.failures_name}"]
+  }
+}
+
+resource "aws_iam_policy" "app" {
+  name        = "${var.function_name}-app"
+  path        = "/service/"
+  description = "what ${var.function_name} may do beyond logging"
+  policy      = data.aws_iam_policy_document.app.json
+  tags        = local.tags
+}
+
+resource "aws_iam_role_policy_attachment" "app" {
+  role       = aws_iam_role.this.name
+  policy_arn = aws_iam_policy.app.arn
+}
+
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.function_name}"
   retention_in_days = var.log_retention_days
   tags              = local.tags
+}
+
+resource "aws_cloudwatch_log_group" "failures" {
+  name              = "/aws/lambda/${local.failures_name}"
+  retention_in_days = var.log_retention_days
+  tags              = local.tags
+}
+
+resource "aws_lambda_layer_version" "shared" {
+  layer_name          = "${var.function_name}-shared"
+  filename            = "{{.LayerZip}}"
+  source_code_hash    = filebase64sha256("{{.LayerZip}}")
+  compatible_runtimes = ["python3.12"]
+  description         = "code shared by the service's functions"
 }
 
 resource "aws_lambda_function" "this" {
@@ -105,7 +168,8 @@ resource "aws_lambda_function" "this" {
   runtime                        = "python3.12"
   filename                       = "{{.Zip}}"
   source_code_hash               = filebase64sha256("{{.Zip}}")
-  timeout                        = 30
+  layers                         = [aws_lambda_layer_version.shared.arn]
+  timeout                        = var.timeout
   memory_size                    = 256
   publish                        = true
   reserved_concurrent_executions = var.reserved_concurrency
@@ -124,9 +188,27 @@ resource "aws_lambda_function" "this" {
   tags = local.tags
 
   # The group must exist before the function first logs, or Lambda would
-  # create one without retention; the role needs its policy first.
+  # create one without retention; the role needs its policies first.
   depends_on = [
     aws_cloudwatch_log_group.this,
+    aws_iam_role_policy_attachment.basic_execution,
+    aws_iam_role_policy_attachment.app,
+  ]
+}
+
+# Where the function's failed asynchronous events end up.
+resource "aws_lambda_function" "failures" {
+  function_name    = local.failures_name
+  role             = aws_iam_role.this.arn
+  handler          = "index.handler"
+  runtime          = "python3.12"
+  filename         = "{{.FailuresZip}}"
+  source_code_hash = filebase64sha256("{{.FailuresZip}}")
+  timeout          = 10
+  tags             = local.tags
+
+  depends_on = [
+    aws_cloudwatch_log_group.failures,
     aws_iam_role_policy_attachment.basic_execution,
   ]
 }
@@ -140,7 +222,50 @@ resource "aws_lambda_alias" "live" {
 resource "aws_lambda_provisioned_concurrency_config" "live" {
   function_name                     = aws_lambda_alias.live.function_name
   qualifier                         = aws_lambda_alias.live.name
-  provisioned_concurrent_executions = var.provisioned_concurrency
+  provisioned_concurrent_executions = var.provisioned_min
+
+  # Application Auto Scaling owns the count from here on.
+  lifecycle {
+    ignore_changes = [provisioned_concurrent_executions]
+  }
+}
+
+resource "aws_appautoscaling_target" "live" {
+  depends_on         = [aws_lambda_provisioned_concurrency_config.live]
+  service_namespace  = "lambda"
+  scalable_dimension = "lambda:function:ProvisionedConcurrency"
+  resource_id        = local.scaling_resource
+  min_capacity       = var.provisioned_min
+  max_capacity       = var.provisioned_max
+  tags               = local.tags
+}
+
+resource "aws_appautoscaling_policy" "utilization" {
+  name               = "${var.function_name}-live-utilization"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.live.service_namespace
+  scalable_dimension = aws_appautoscaling_target.live.scalable_dimension
+  resource_id        = aws_appautoscaling_target.live.resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value = 0.7
+    predefined_metric_specification {
+      predefined_metric_type = "LambdaProvisionedConcurrencyUtilization"
+    }
+  }
+}
+
+resource "aws_lambda_function_event_invoke_config" "live" {
+  function_name                = aws_lambda_alias.live.function_name
+  qualifier                    = aws_lambda_alias.live.name
+  maximum_retry_attempts       = 1
+  maximum_event_age_in_seconds = var.async_max_event_age
+
+  destination_config {
+    on_failure {
+      destination = aws_lambda_function.failures.arn
+    }
+  }
 }
 
 # A public URL on the alias. The provider itself grants lambda:InvokeFunctionUrl
@@ -159,6 +284,17 @@ resource "aws_lambda_permission" "url_invoke" {
   function_name = aws_lambda_alias.live.function_name
   qualifier     = aws_lambda_alias.live.name
   principal     = "*"
+}
+
+# A nightly EventBridge rule (managed elsewhere) replays orders.
+resource "aws_lambda_permission" "nightly" {
+  statement_id   = "AllowNightlyReplay"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_alias.live.function_name
+  qualifier      = aws_lambda_alias.live.name
+  principal      = "events.amazonaws.com"
+  source_arn     = "arn:aws:events:{{.Region}}:{{.Account}}:rule/${var.function_name}-nightly"
+  source_account = "{{.Account}}"
 }
 
 resource "aws_cloudwatch_metric_alarm" "throttles" {
@@ -216,6 +352,10 @@ output "log_group_name" {
   value = aws_cloudwatch_log_group.this.name
 }
 
+output "layer_arn" {
+  value = aws_lambda_layer_version.shared.arn
+}
+
 output "alarm_arns" {
   value = [aws_cloudwatch_metric_alarm.throttles.arn, aws_cloudwatch_metric_alarm.spillover.arn]
 }
@@ -224,55 +364,103 @@ output "alarm_arns" {
 // stackConfig fills stackHCL.
 type stackConfig struct {
 	shared
-	Endpoint string
-	Zip      string
+	Endpoint    string
+	Zip         string
+	LayerZip    string
+	FailuresZip string
 }
 
+// stackLayer is the layer's code, where AWS's Python runtime looks for it
+// (/opt/python).
+const stackLayer = `def label(order):
+    return "order %s" % order
+`
+
 // stackHandler sleeps so that concurrent calls overlap, and logs a line
-// through Python's logging and one through print.
+// through Python's logging and one through print; an event with "fail"
+// raises. Its labels come from the layer.
 const stackHandler = `import logging
 import os
 import time
+
+from orders_lib import label
 
 logger = logging.getLogger()
 logger.setLevel(logging.INFO)
 
 
 def handler(event, context):
-    logger.info("order %s received", event.get("order"))
+    if event.get("fail"):
+        raise RuntimeError("cannot process " + label(event.get("order")))
+    logger.info("%s received", label(event.get("order")))
     time.sleep(float(os.environ["SLEEP_SECONDS"]))
     print("order done")
     return {"ok": True}
 `
 
-// testStack applies the production-style stack, plans clean, checks each
-// resource through the SDK, changes retention and the alarm threshold in
-// place, throttles the function for real and watches the Terraform-managed
-// alarms go to ALARM and the logs land in the Terraform-managed group, then
-// destroys it all.
+// stackFailuresHandler prints the invocation record it receives, on one
+// line, for the test to read from its log group.
+const stackFailuresHandler = `import json
+
+
+def handler(event, context):
+    print("FAILED " + json.dumps(event))
+`
+
+// testStack applies the production-style stack with the real provider under
+// --auth sigv4 and --strict-roles, plans clean, checks each resource
+// through the SDK, changes retention, the function's timeout (a new
+// version, which the alias and its provisioned concurrency follow), the
+// async event age and the alarm threshold in place, throttles the function
+// for real and watches the Terraform-managed alarms go to ALARM and the logs
+// land in the Terraform-managed group, calls the function URL (Go and curl),
+// sends an event that fails and finds its invocation record in the failure
+// destination's log group, imports every resource the provider can import
+// cleanly, and destroys it all.
 func testStack(t *testing.T, tc *toolchain) {
-	srv := reservoirtest.Start(t)
+	srv, cfg := startSigV4(t, reservoirtest.Options{ // cfg: no retries, each throttled call is one 429
+		StrictRoles:     true,
+		AsyncRetryDelay: time.Second, // AWS waits a minute before the retry
+	})
 	rec := newRecorder(t, srv.URL)
-	cfg := srv.AWSConfig(t) // no retries: each throttled call is one 429
 	lc := lambda.NewFromConfig(cfg)
 	ic := iam.NewFromConfig(cfg)
 	cw := cloudwatch.NewFromConfig(cfg)
 	cwl := cloudwatchlogs.NewFromConfig(cfg)
+	ac := aas.NewFromConfig(cfg)
 	w := tc.workdir(t)
 	const (
-		fn         = "orders-api"
-		group      = "/aws/lambda/" + fn
-		role       = fn + "-exec"
-		basicExec  = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-		throttles  = fn + "-throttles"
-		spillover  = fn + "-live-spillover"
-		concurrent = 8 // calls at once on the alias: 1 provisioned, 1 spillover, 6 throttled
+		fn          = "orders-api"
+		failures    = fn + "-failures"
+		group       = "/aws/lambda/" + fn
+		failGroup   = "/aws/lambda/" + failures
+		role        = fn + "-exec"
+		basicExec   = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+		appPolicy   = "arn:aws:iam::" + account + ":policy/service/" + fn + "-app"
+		layer       = fn + "-shared"
+		throttles   = fn + "-throttles"
+		spillover   = fn + "-live-spillover"
+		scalingID   = "function:" + fn + ":live"
+		scalingDim  = "lambda:function:ProvisionedConcurrency"
+		scalingPol  = fn + "-live-utilization"
+		concurrent  = 8 // calls at once on the alias: 1 provisioned, 1 spillover, 6 throttled
+		resources   = 19
+		notImported = 3 // the two functions and the layer version: their files cannot be read back
 	)
-	conf := stackConfig{Endpoint: rec.URL, Zip: writeZipSource(t, w.dir, "function.zip", stackHandler)}
-	tfvars := func(retention, threshold int) string {
-		return "function_name      = \"" + fn + "\"\n" +
-			"log_retention_days = " + strconv.Itoa(retention) + "\n" +
-			"throttle_threshold = " + strconv.Itoa(threshold) + "\n" +
+	fnARN := "arn:aws:lambda:" + region + ":" + account + ":function:" + fn
+	layerARN := "arn:aws:lambda:" + region + ":" + account + ":layer:" + layer + ":1"
+	conf := stackConfig{
+		Endpoint:    rec.URL,
+		Zip:         writeZipFiles(t, w.dir, "function.zip", map[string]string{"index.py": stackHandler}),
+		LayerZip:    writeZipFiles(t, w.dir, "layer.zip", map[string]string{"python/orders_lib.py": stackLayer}),
+		FailuresZip: writeZipFiles(t, w.dir, "failures.zip", map[string]string{"index.py": stackFailuresHandler}),
+	}
+	tfvars := func(retention, timeout, eventAge, threshold int) string {
+		return "function_name       = \"" + fn + "\"\n" +
+			"log_retention_days  = " + strconv.Itoa(retention) + "\n" +
+			"timeout             = " + strconv.Itoa(timeout) + "\n" +
+			"async_max_event_age = " + strconv.Itoa(eventAge) + "\n" +
+			"throttle_threshold  = " + strconv.Itoa(threshold) + "\n" +
 			"tags = {\n  team = \"payments\"\n  env  = \"staging\"\n}\n"
 	}
 	alarm := func(t *testing.T, name string) *cwtypes.MetricAlarm {
@@ -292,10 +480,64 @@ func testStack(t *testing.T, tc *toolchain) {
 		if err != nil {
 			t.Fatalf("DescribeLogGroups: %v", err)
 		}
-		if len(out.LogGroups) != 1 || aws.ToString(out.LogGroups[0].LogGroupName) != group ||
-			aws.ToInt32(out.LogGroups[0].RetentionInDays) != days {
-			t.Fatalf("log groups under /aws/lambda/ = %s, want only %s with %d days", describeGroups(out), group, days)
+		got := map[string]int32{}
+		for _, g := range out.LogGroups {
+			got[aws.ToString(g.LogGroupName)] = aws.ToInt32(g.RetentionInDays)
 		}
+		if !maps.Equal(got, map[string]int32{group: days, failGroup: days}) {
+			t.Fatalf("log groups under /aws/lambda/ = %s, want only %s and %s with %d days", describeGroups(out), group, failGroup, days)
+		}
+	}
+	wantAsync := func(t *testing.T, maxAge int32) {
+		t.Helper()
+		out, err := lc.GetFunctionEventInvokeConfig(t.Context(), &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+		if err != nil {
+			t.Fatalf("GetFunctionEventInvokeConfig: %v", err)
+		}
+		if aws.ToInt32(out.MaximumRetryAttempts) != 1 || aws.ToInt32(out.MaximumEventAgeInSeconds) != maxAge ||
+			out.DestinationConfig == nil || out.DestinationConfig.OnFailure == nil ||
+			aws.ToString(out.DestinationConfig.OnFailure.Destination) != "arn:aws:lambda:"+region+":"+account+":function:"+failures {
+			t.Errorf("event invoke config on live = %+v, want 1 retry, %d s, failures to %s", out, maxAge, failures)
+		}
+	}
+	// waitReady waits for live's provisioned config to be READY with one
+	// environment on version, as after an apply that moved the alias.
+	waitReady := func(t *testing.T, version string) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			got, err := lc.GetProvisionedConcurrencyConfig(t.Context(), &lambda.GetProvisionedConcurrencyConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+			if err != nil {
+				t.Fatalf("GetProvisionedConcurrencyConfig: %v", err)
+			}
+			if got.Status == types.ProvisionedConcurrencyStatusEnumReady {
+				break
+			}
+			if got.Status == types.ProvisionedConcurrencyStatusEnumFailed || time.Now().After(deadline) {
+				t.Fatalf("live's provisioned config is %s (%s), not READY", got.Status, aws.ToString(got.StatusReason))
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		alias, err := lc.GetAlias(t.Context(), &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
+		if err != nil {
+			t.Fatalf("GetAlias: %v", err)
+		}
+		if v := aws.ToString(alias.FunctionVersion); v != version {
+			t.Errorf("alias live points at %q, want the published version %s", v, version)
+		}
+		wantProvisioned(t, lc, fn, "live", 1)
+	}
+	outputs := func(t *testing.T, w *workdir) map[string]any {
+		t.Helper()
+		var out map[string]struct{ Value any }
+		if err := json.Unmarshal([]byte(w.must("output", "-json")), &out); err != nil {
+			t.Fatalf("terraform output -json: %v", err)
+		}
+		values := map[string]any{}
+		for k, v := range out {
+			values[k] = v.Value
+		}
+		return values
 	}
 	step := func(name string, f func(t *testing.T, w *workdir)) {
 		if !t.Run(name, func(t *testing.T) {
@@ -317,27 +559,42 @@ func testStack(t *testing.T, tc *toolchain) {
 
 	step("Apply", func(t *testing.T, w *workdir) {
 		w.writeFile("main.tf", render(t, stackHCL, conf))
-		w.writeFile("terraform.tfvars", tfvars(14, 10))
+		w.writeFile("terraform.tfvars", tfvars(14, 30, 3600, 10))
 		w.must("init", "-input=false", "-no-color")
-		wantOutput(t, w.apply(), "Resources: 10 added, 0 changed, 0 destroyed.")
+		wantOutput(t, w.apply(), "Resources: "+strconv.Itoa(resources)+" added, 0 changed, 0 destroyed.")
 
-		var outputs map[string]struct{ Value any }
-		if err := json.Unmarshal([]byte(w.must("output", "-json")), &outputs); err != nil {
-			t.Fatalf("terraform output -json: %v", err)
-		}
-		fnARN := "arn:aws:lambda:" + region + ":" + account + ":function:" + fn
-		for name, want := range map[string]any{"function_arn": fnARN, "function_version": "1", "alias_arn": fnARN + ":live", "log_group_name": group} {
-			if got := outputs[name].Value; got != want {
+		out := outputs(t, w)
+		for name, want := range map[string]any{"function_arn": fnARN, "function_version": "1", "alias_arn": fnARN + ":live",
+			"log_group_name": group, "layer_arn": layerARN} {
+			if got := out[name]; got != want {
 				t.Errorf("output %s = %v, want %v", name, got, want)
 			}
+		}
+
+		// Signatures are checked: a wrong secret is refused.
+		bad := cfg.Copy()
+		bad.Credentials = credentials.NewStaticCredentialsProvider(account, "not-"+providerSecret, "")
+		_, err := lambda.NewFromConfig(bad).GetFunction(t.Context(), &lambda.GetFunctionInput{FunctionName: aws.String(fn)})
+		var re *awshttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != 403 {
+			t.Errorf("GetFunction signed with a wrong secret: %v, want a 403", err)
 		}
 
 		attached, err := ic.ListAttachedRolePolicies(t.Context(), &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
 		if err != nil {
 			t.Fatalf("ListAttachedRolePolicies: %v", err)
 		}
-		if len(attached.AttachedPolicies) != 1 || aws.ToString(attached.AttachedPolicies[0].PolicyArn) != basicExec {
-			t.Errorf("policies attached to %s = %+v, want only %s", role, attached.AttachedPolicies, basicExec)
+		var arns []string
+		for _, p := range attached.AttachedPolicies {
+			arns = append(arns, aws.ToString(p.PolicyArn))
+		}
+		slices.Sort(arns)
+		if !slices.Equal(arns, []string{appPolicy, basicExec}) {
+			t.Errorf("policies attached to %s = %v, want %s and %s", role, arns, basicExec, appPolicy)
+		}
+		pol, err := ic.GetPolicy(t.Context(), &iam.GetPolicyInput{PolicyArn: aws.String(appPolicy)})
+		if err != nil || aws.ToInt32(pol.Policy.AttachmentCount) != 1 || aws.ToString(pol.Policy.Path) != "/service/" {
+			t.Errorf("GetPolicy %s = %+v, %v; want path /service/, attached once", appPolicy, pol, err)
 		}
 
 		wantRetention(t, 14)
@@ -354,14 +611,23 @@ func testStack(t *testing.T, tc *toolchain) {
 		if got.Concurrency == nil || aws.ToInt32(got.Concurrency.ReservedConcurrentExecutions) != 2 {
 			t.Errorf("GetFunction Concurrency = %+v, want 2 reserved", got.Concurrency)
 		}
-		alias, err := lc.GetAlias(t.Context(), &lambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String("live")})
-		if err != nil {
-			t.Fatalf("GetAlias: %v", err)
+		if ls := got.Configuration.Layers; len(ls) != 1 || aws.ToString(ls[0].Arn) != layerARN {
+			t.Errorf("function layers = %+v, want %s", ls, layerARN)
 		}
-		if v := aws.ToString(alias.FunctionVersion); v != "1" {
-			t.Errorf("alias live points at %q, want the published version 1", v)
+		waitReady(t, "1")
+		wantAsync(t, 3600)
+
+		ts, err := ac.DescribeScalableTargets(t.Context(), &aas.DescribeScalableTargetsInput{ServiceNamespace: aastypes.ServiceNamespaceLambda})
+		if err != nil || len(ts.ScalableTargets) != 1 || aws.ToString(ts.ScalableTargets[0].ResourceId) != scalingID ||
+			aws.ToInt32(ts.ScalableTargets[0].MinCapacity) != 1 || aws.ToInt32(ts.ScalableTargets[0].MaxCapacity) != 2 {
+			t.Errorf("scalable targets = %+v (%v), want %s from 1 to 2", ts, err, scalingID)
 		}
-		wantProvisioned(t, lc, fn, "live", 1)
+		ps, err := ac.DescribeScalingPolicies(t.Context(), &aas.DescribeScalingPoliciesInput{ServiceNamespace: aastypes.ServiceNamespaceLambda})
+		if err != nil || len(ps.ScalingPolicies) != 1 || aws.ToString(ps.ScalingPolicies[0].PolicyName) != scalingPol ||
+			ps.ScalingPolicies[0].TargetTrackingScalingPolicyConfiguration == nil ||
+			aws.ToFloat64(ps.ScalingPolicies[0].TargetTrackingScalingPolicyConfiguration.TargetValue) != 0.7 {
+			t.Errorf("scaling policies = %+v (%v), want %s tracking 0.7", ps, err, scalingPol)
+		}
 
 		for name, want := range map[string]map[string]string{
 			throttles: {"FunctionName": fn},
@@ -390,20 +656,35 @@ func testStack(t *testing.T, tc *toolchain) {
 
 	step("PlanIsClean", func(t *testing.T, w *workdir) { w.planIsClean() })
 
+	// A new timeout publishes version 2: the alias follows it and its
+	// provisioned concurrency moves along, outside Terraform's view.
 	step("Update", func(t *testing.T, w *workdir) {
-		w.writeFile("terraform.tfvars", tfvars(30, 2))
+		w.writeFile("terraform.tfvars", tfvars(30, 20, 1800, 2))
 		changes, summary := w.applyJSON()
 		wantChanges(t, changes, map[string]string{
-			"aws_cloudwatch_log_group.this":         "update",
-			"aws_cloudwatch_metric_alarm.throttles": "update",
+			"aws_cloudwatch_log_group.this":                "update",
+			"aws_cloudwatch_log_group.failures":            "update",
+			"aws_cloudwatch_metric_alarm.throttles":        "update",
+			"aws_lambda_function.this":                     "update",
+			"aws_lambda_alias.live":                        "update",
+			"aws_lambda_function_event_invoke_config.live": "update",
 		})
-		if summary != (planSummary{Change: 2}) {
-			t.Errorf("plan summary = %+v, want 2 to change and nothing else", summary)
+		if summary != (planSummary{Change: 6}) {
+			t.Errorf("plan summary = %+v, want 6 to change and nothing else", summary)
 		}
 		w.planIsClean()
 		wantRetention(t, 30)
 		if a := alarm(t, throttles); a == nil || aws.ToFloat64(a.Threshold) != 2 {
 			t.Errorf("throttles alarm after the change = %+v, want threshold 2", a)
+		}
+		wantAsync(t, 1800)
+		waitReady(t, "2")
+		v2, err := lc.GetFunctionConfiguration(t.Context(), &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+		if err != nil || aws.ToInt32(v2.Timeout) != 20 || aws.ToString(v2.Version) != "2" {
+			t.Errorf("live's configuration = %+v, %v; want version 2 with a 20 s timeout", v2, err)
+		}
+		if got := outputs(t, w)["function_version"]; got != "2" {
+			t.Errorf("output function_version = %v, want 2", got)
 		}
 	})
 
@@ -539,16 +820,12 @@ func testStack(t *testing.T, tc *toolchain) {
 
 	// After the load, so that its call counts in no metric the alarms watch.
 	step("FunctionURL", func(t *testing.T, w *workdir) {
-		var outputs map[string]struct{ Value any }
-		if err := json.Unmarshal([]byte(w.must("output", "-json")), &outputs); err != nil {
-			t.Fatalf("terraform output -json: %v", err)
-		}
-		u, _ := outputs["function_url"].Value.(string)
+		u, _ := outputs(t, w)["function_url"].(string)
 		cfg, err := lc.GetFunctionUrlConfig(t.Context(), &lambda.GetFunctionUrlConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
 		if err != nil || aws.ToString(cfg.FunctionUrl) != u || cfg.AuthType != types.FunctionUrlAuthTypeNone {
 			t.Fatalf("GetFunctionUrlConfig = %+v, %v; output function_url %q", cfg, err, u)
 		}
-		// The alias's policy: the provider's own statement and ours.
+		// The alias's policy: the provider's own statement and our two.
 		pol, err := lc.GetPolicy(t.Context(), &lambda.GetPolicyInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
 		if err != nil {
 			t.Fatalf("GetPolicy live: %v", err)
@@ -556,6 +833,7 @@ func testStack(t *testing.T, tc *toolchain) {
 		var doc struct {
 			Statement []struct {
 				Sid, Action string
+				Principal   any
 				Condition   map[string]map[string]string
 			}
 		}
@@ -565,44 +843,187 @@ func testStack(t *testing.T, tc *toolchain) {
 		got := map[string]string{}
 		for _, st := range doc.Statement {
 			got[st.Sid] = st.Action
-			if st.Sid == "FunctionURLAllowPublicAccess" && st.Condition["StringEquals"]["lambda:FunctionUrlAuthType"] != "NONE" {
-				t.Errorf("the provider's statement %+v lacks lambda:FunctionUrlAuthType NONE", st)
+			switch st.Sid {
+			case "FunctionURLAllowPublicAccess":
+				if st.Condition["StringEquals"]["lambda:FunctionUrlAuthType"] != "NONE" {
+					t.Errorf("the provider's statement %+v lacks lambda:FunctionUrlAuthType NONE", st)
+				}
+			case "AllowNightlyReplay":
+				if p, _ := st.Principal.(map[string]any); p["Service"] != "events.amazonaws.com" ||
+					st.Condition["ArnLike"]["AWS:SourceArn"] != "arn:aws:events:"+region+":"+account+":rule/"+fn+"-nightly" ||
+					st.Condition["StringEquals"]["AWS:SourceAccount"] != account {
+					t.Errorf("the EventBridge statement %+v", st)
+				}
 			}
 		}
 		if !maps.Equal(got, map[string]string{"FunctionURLAllowPublicAccess": "lambda:InvokeFunctionUrl",
-			"FunctionURLInvokeAllowPublicAccess": "lambda:InvokeFunction"}) {
+			"FunctionURLInvokeAllowPublicAccess": "lambda:InvokeFunction", "AllowNightlyReplay": "lambda:InvokeFunction"}) {
 			t.Errorf("live's policy %s", aws.ToString(pol.Policy))
 		}
-		if status, body := getURL(t, u, ""); status != 200 || body != `{"ok": true}` {
+		// Unsigned, as a browser calls it: a NONE URL needs no signature,
+		// even under --auth sigv4.
+		if status, body := getURL(t, u, "", ""); status != 200 || body != `{"ok": true}` {
 			t.Errorf("GET %s = %d %s", u, status, body)
 		}
+		// curl resolves *.localhost to the loopback address itself.
+		if curl, err := exec.LookPath("curl"); err == nil {
+			out, err := exec.CommandContext(t.Context(), curl, "-sS", "--max-time", "60", "-w", "\n%{http_code}", u).CombinedOutput()
+			if err != nil || string(out) != "{\"ok\": true}\n200" {
+				t.Errorf("curl %s: %v\n%s", u, err, out)
+			}
+		} else {
+			t.Log("curl is not installed: the URL was called from Go only")
+		}
+	})
+
+	// An event that fails on both attempts (maximum_retry_attempts = 1)
+	// reaches the on-failure destination as AWS's invocation record, which
+	// the destination function logs into its Terraform-managed group.
+	step("AsyncFailureToDestination", func(t *testing.T, w *workdir) {
+		out, err := lc.Invoke(t.Context(), &lambda.InvokeInput{FunctionName: aws.String(fn), Qualifier: aws.String("live"),
+			InvocationType: types.InvocationTypeEvent, Payload: []byte(`{"order": "A-1", "fail": true}`)})
+		if err != nil || out.StatusCode != 202 {
+			t.Fatalf("async Invoke = %+v, %v; want 202", out, err)
+		}
+		var lines []string
+		deadline := time.Now().Add(2 * time.Minute)
+		for len(lines) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no invocation record in %s after 2 minutes", failGroup)
+			}
+			time.Sleep(500 * time.Millisecond)
+			got, err := cwl.FilterLogEvents(t.Context(), &cloudwatchlogs.FilterLogEventsInput{
+				LogGroupName: aws.String(failGroup), FilterPattern: aws.String("FAILED"),
+			})
+			if err != nil {
+				t.Fatalf("FilterLogEvents %s: %v", failGroup, err)
+			}
+			for _, e := range got.Events {
+				lines = append(lines, aws.ToString(e.Message))
+			}
+		}
+		if len(lines) != 1 {
+			t.Fatalf("%d invocation records in %s, want 1: %q", len(lines), failGroup, lines)
+		}
+		var record struct {
+			RequestContext struct {
+				FunctionArn            string
+				Condition              string
+				ApproximateInvokeCount int
+			}
+			RequestPayload  map[string]any
+			ResponseContext struct {
+				StatusCode      int
+				ExecutedVersion string
+				FunctionError   string
+			}
+			ResponsePayload struct {
+				ErrorMessage string
+				ErrorType    string
+			}
+		}
+		body, ok := strings.CutPrefix(strings.TrimSpace(lines[0]), "FAILED ")
+		if err := json.Unmarshal([]byte(body), &record); !ok || err != nil {
+			t.Fatalf("invocation record %q: %v", lines[0], err)
+		}
+		rc, resp := record.RequestContext, record.ResponseContext
+		if rc.FunctionArn != fnARN+":live" || rc.Condition != "RetriesExhausted" || rc.ApproximateInvokeCount != 2 ||
+			record.RequestPayload["order"] != "A-1" || resp.StatusCode != 200 || resp.ExecutedVersion != "2" ||
+			resp.FunctionError != "Unhandled" || record.ResponsePayload.ErrorMessage != "cannot process order A-1" {
+			t.Errorf("invocation record %s", body)
+		}
+	})
+
+	// Every resource the provider can import leaves the state and comes
+	// back through import blocks, and the plan is clean. The functions and
+	// the layer version stay: their deployment files cannot be read back
+	// (an imported function plans an in-place update, an imported layer
+	// version a replacement, on AWS too).
+	step("Import", func(t *testing.T, w *workdir) {
+		imports := map[string]string{
+			"aws_iam_role.this": role,
+			"aws_iam_role_policy_attachment.basic_execution": role + "/" + basicExec,
+			"aws_iam_policy.app":                             appPolicy,
+			"aws_iam_role_policy_attachment.app":             role + "/" + appPolicy,
+			"aws_cloudwatch_log_group.this":                  group,
+			"aws_cloudwatch_log_group.failures":              failGroup,
+			"aws_lambda_alias.live":                          fn + "/live",
+			"aws_lambda_provisioned_concurrency_config.live": fn + ",live",
+			"aws_appautoscaling_target.live":                 "lambda/" + scalingID + "/" + scalingDim,
+			"aws_appautoscaling_policy.utilization":          "lambda/" + scalingID + "/" + scalingDim + "/" + scalingPol,
+			"aws_lambda_function_event_invoke_config.live":   fn + ":live",
+			"aws_lambda_function_url.live":                   fn + "/live",
+			"aws_lambda_permission.url_invoke":               fn + ":live/FunctionURLInvokeAllowPublicAccess",
+			"aws_lambda_permission.nightly":                  fn + ":live/AllowNightlyReplay",
+			"aws_cloudwatch_metric_alarm.throttles":          throttles,
+			"aws_cloudwatch_metric_alarm.spillover":          spillover,
+		}
+		if len(imports) != resources-notImported {
+			t.Fatalf("%d imports for %d resources, %d of which are not imported", len(imports), resources, notImported)
+		}
+		var blocks strings.Builder
+		addrs := slices.Sorted(maps.Keys(imports))
+		for _, addr := range addrs {
+			blocks.WriteString("import {\n  to = " + addr + "\n  id = \"" + imports[addr] + "\"\n}\n\n")
+		}
+		w.must(append([]string{"state", "rm", "-no-color"}, addrs...)...)
+		w.writeFile("imports.tf", blocks.String())
+		n := strconv.Itoa(len(imports))
+		out := w.apply()
+		wantOutput(t, out, "Plan: "+n+" to import, 0 to add, 0 to change, 0 to destroy.")
+		wantOutput(t, out, "Resources: "+n+" imported, 0 added, 0 changed, 0 destroyed.")
 		w.planIsClean()
 	})
 
 	step("Destroy", func(t *testing.T, w *workdir) {
-		wantOutput(t, w.must("destroy", "-auto-approve", "-input=false", "-no-color"), "Resources: 10 destroyed.")
-		_, err := lc.GetFunction(t.Context(), &lambda.GetFunctionInput{FunctionName: aws.String(fn)})
-		var nf *types.ResourceNotFoundException
-		if !errors.As(err, &nf) {
-			t.Errorf("GetFunction after destroy: %v, want ResourceNotFoundException", err)
+		wantOutput(t, w.must("destroy", "-auto-approve", "-input=false", "-no-color"), "Resources: "+strconv.Itoa(resources)+" destroyed.")
+		ctx := t.Context()
+		fns, err := lc.ListFunctions(ctx, &lambda.ListFunctionsInput{})
+		if err != nil || len(fns.Functions) != 0 {
+			t.Errorf("functions after destroy: %+v (%v)", fns, err)
 		}
-		_, err = lc.GetProvisionedConcurrencyConfig(t.Context(), &lambda.GetProvisionedConcurrencyConfigInput{
-			FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+		var nf *types.ResourceNotFoundException
+		_, err = lc.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
 		if !errors.As(err, &nf) {
 			t.Errorf("GetProvisionedConcurrencyConfig after destroy: %v, want ResourceNotFoundException", err)
 		}
-		groups, err := cwl.DescribeLogGroups(t.Context(), &cloudwatchlogs.DescribeLogGroupsInput{})
+		_, err = lc.GetFunctionEventInvokeConfig(ctx, &lambda.GetFunctionEventInvokeConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+		if !errors.As(err, &nf) {
+			t.Errorf("GetFunctionEventInvokeConfig after destroy: %v, want ResourceNotFoundException", err)
+		}
+		_, err = lc.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: aws.String(fn), Qualifier: aws.String("live")})
+		if !errors.As(err, &nf) {
+			t.Errorf("GetFunctionUrlConfig after destroy: %v, want ResourceNotFoundException", err)
+		}
+		_, err = lc.GetLayerVersion(ctx, &lambda.GetLayerVersionInput{LayerName: aws.String(layer), VersionNumber: aws.Int64(1)})
+		if !errors.As(err, &nf) {
+			t.Errorf("GetLayerVersion after destroy: %v, want ResourceNotFoundException", err)
+		}
+		groups, err := cwl.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
 		if err != nil || len(groups.LogGroups) != 0 {
 			t.Errorf("log groups after destroy: %v %s", err, describeGroups(groups))
 		}
-		alarms, err := cw.DescribeAlarms(t.Context(), &cloudwatch.DescribeAlarmsInput{})
+		// The scaling policy's own TargetTracking alarms went with it.
+		alarms, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
 		if err != nil || len(alarms.MetricAlarms) != 0 {
 			t.Errorf("alarms after destroy: %v %+v", err, alarms)
 		}
-		_, err = ic.GetRole(t.Context(), &iam.GetRoleInput{RoleName: aws.String(role)})
+		ts, err := ac.DescribeScalableTargets(ctx, &aas.DescribeScalableTargetsInput{ServiceNamespace: aastypes.ServiceNamespaceLambda})
+		if err != nil || len(ts.ScalableTargets) != 0 {
+			t.Errorf("scalable targets after destroy: %+v (%v)", ts, err)
+		}
+		ps, err := ac.DescribeScalingPolicies(ctx, &aas.DescribeScalingPoliciesInput{ServiceNamespace: aastypes.ServiceNamespaceLambda})
+		if err != nil || len(ps.ScalingPolicies) != 0 {
+			t.Errorf("scaling policies after destroy: %+v (%v)", ps, err)
+		}
 		var nse *iamtypes.NoSuchEntityException
+		_, err = ic.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
 		if !errors.As(err, &nse) {
 			t.Errorf("GetRole after destroy: %v, want NoSuchEntity", err)
+		}
+		_, err = ic.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(appPolicy)})
+		if !errors.As(err, &nse) {
+			t.Errorf("GetPolicy %s after destroy: %v, want NoSuchEntity", appPolicy, err)
 		}
 	})
 }
@@ -618,23 +1039,25 @@ func describeGroups(out *cloudwatchlogs.DescribeLogGroupsOutput) string {
 	return "[" + strings.Join(s, ", ") + "]"
 }
 
-// writeZipSource writes a deployment package whose index.py is src and
+// writeZipFiles writes a deployment package of files (name → content) and
 // returns its file name, relative to dir.
-func writeZipSource(t *testing.T, dir, name, src string) string {
+func writeZipFiles(t *testing.T, dir, name string, files map[string]string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	f, err := zw.CreateHeader(&zip.FileHeader{Name: "index.py", Method: zip.Deflate, Modified: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
-	if err == nil {
-		_, err = f.Write([]byte(src))
+	for _, path := range slices.Sorted(maps.Keys(files)) {
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: path, Method: zip.Deflate, Modified: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
+		if err == nil {
+			_, err = f.Write([]byte(files[path]))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err == nil {
-		err = zw.Close()
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
 	}
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
-	}
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return name
