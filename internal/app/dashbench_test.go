@@ -12,10 +12,7 @@ package app
 //	sed -i 's,/subscribers=[0-9]*,,' sub0.txt sub10.txt; benchstat sub0.txt sub10.txt
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,68 +29,7 @@ func BenchmarkInvokeDashboard(b *testing.B) {
 
 func benchInvokeDashboard(b *testing.B, subscribers int) {
 	ctx := context.Background()
-	a, err := New(ctx, Config{Listen: "127.0.0.1:0", DataDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve() }()
-	b.Cleanup(func() {
-		_ = a.Close(ctx)
-		<-done
-	})
-	tr := &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
-	b.Cleanup(tr.CloseIdleConnections)
-	hc := &http.Client{Transport: tr, Timeout: time.Minute}
-	base := "http://" + a.Addr()
-	do := func(method, path string, body []byte, want int) ([]byte, error) {
-		req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=123456789012/20250101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		out, err := io.ReadAll(resp.Body)
-		if err == nil && resp.StatusCode != want {
-			err = fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, out)
-		}
-		return out, err
-	}
-	create, _ := json.Marshal(map[string]any{
-		"FunctionName": "printer", "Runtime": "provided.al2023", "Handler": "bootstrap", "Timeout": 30,
-		"Role":        "arn:aws:iam::123456789012:role/bench",
-		"Environment": map[string]any{"Variables": map[string]string{"PRINT_LINES": "1"}},
-		"Code":        map[string]string{"ZipFile": base64.StdEncoding.EncodeToString(printFnZip(b))},
-	})
-	if _, err := do("POST", "/2015-03-31/functions", create, 201); err != nil {
-		b.Fatal(err)
-	}
-	payload := []byte(`{"hello":"world"}`)
-	invoke := func() error {
-		out, err := do("POST", "/2015-03-31/functions/printer/invocations", payload, 200)
-		if err == nil && !bytes.Equal(out, payload) {
-			err = fmt.Errorf("answer %q", out)
-		}
-		return err
-	}
-	for range 3 { // one warm environment per client
-		var wg sync.WaitGroup
-		for range benchClients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := invoke(); err != nil {
-					b.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
-	}
-
+	p := startPrinter(b, Config{}, map[string]string{"PRINT_LINES": "1"}, benchClients)
 	// The open pages: each stream has sent its first event before the timing.
 	streamCtx, stop := context.WithCancel(ctx)
 	var streams sync.WaitGroup
@@ -104,8 +40,9 @@ func benchInvokeDashboard(b *testing.B, subscribers int) {
 			path = "/_reservoir/api/functions/printer?account=123456789012&region=us-east-1"
 		}
 		var resp *http.Response
+		var err error
 		for deadline := time.Now().Add(10 * time.Second); ; {
-			req, _ := http.NewRequestWithContext(streamCtx, http.MethodGet, base+path, nil)
+			req, _ := http.NewRequestWithContext(streamCtx, http.MethodGet, p.base+path, nil)
 			req.Header.Set("Accept", "text/event-stream")
 			resp, err = (&http.Client{}).Do(req)
 			if err != nil {
@@ -131,39 +68,9 @@ func benchInvokeDashboard(b *testing.B, subscribers int) {
 			_, _ = io.Copy(io.Discard, resp.Body)
 		}()
 	}
-	if n := a.dash.Subscribers(); n != subscribers {
+	if n := p.a.dash.Subscribers(); n != subscribers {
 		b.Fatalf("%d streams open, want %d", n, subscribers)
 	}
 
-	var next sync.Mutex
-	left := b.N
-	b.ResetTimer()
-	cpu0 := processCPU(b)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range benchClients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				next.Lock()
-				if left == 0 {
-					next.Unlock()
-					return
-				}
-				left--
-				next.Unlock()
-				if err := invoke(); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	cpu := processCPU(b) - cpu0
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "invokes/s")
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	p.run(b, benchClients, nil)
 }
