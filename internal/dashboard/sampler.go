@@ -130,8 +130,11 @@ func (s *sampler) sample(now time.Time) *tick {
 		t.all = append(t.all, ar)
 		t.scopes[ar] = s.sampleScope(now, ar, s.src.Lambda.Overview(sc), live[ar])
 	}
-	for ar := range s.histories {
+	for ar, hs := range s.histories {
 		if _, ok := t.scopes[ar]; !ok {
+			for name := range hs {
+				s.src.Counters.forget(ar.Account, ar.Region, name)
+			}
 			delete(s.histories, ar)
 		}
 	}
@@ -217,6 +220,7 @@ func (s *sampler) sampleScope(now time.Time, ar AccountRegion, fns []lambda.Func
 	}
 	for name, h := range hs {
 		if h.seenAtTick != s.n {
+			s.src.Counters.forget(ar.Account, ar.Region, name)
 			delete(hs, name)
 		}
 	}

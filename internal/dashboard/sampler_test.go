@@ -184,3 +184,28 @@ func TestHistBuckets(t *testing.T) {
 		}
 	}
 }
+
+// TestSamplerRecreatedStartsAtZero: a function deleted after 1000
+// invocations and created again under the same name shows only its own
+// invocation (and p99), and the deleted function's counters are gone.
+func TestSamplerRecreatedStartsAtZero(t *testing.T) {
+	fns := fakeFunctions{sc: {{Name: "a"}}}
+	s, _, c := newTestSampler(fns)
+	t0 := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)
+	s.sample(t0)
+	for range 1000 {
+		c.Invoked(sc, "a", lambda.InvokeRecord{Duration: 900 * time.Millisecond})
+	}
+	s.sample(t0.Add(time.Second))
+	fns[sc] = nil
+	s.sample(t0.Add(2 * time.Second))
+	if c.lookup(ar.Account, ar.Region, "a") != nil {
+		t.Error("a deleted function's counters are still kept")
+	}
+	fns[sc] = []lambda.FunctionOverview{{Name: "a"}}
+	c.Invoked(sc, "a", lambda.InvokeRecord{Duration: time.Millisecond})
+	f := s.sample(t0.Add(3 * time.Second)).scopes[ar].snap.Functions[0]
+	if f.InvocationsPerMinute != 1 || f.Invocations != 1 || f.P99DurationMs == nil || *f.P99DurationMs > 2 {
+		t.Errorf("re-created function: %d per minute, %d total, p99 %v ms; want 1, 1, about 1", f.InvocationsPerMinute, f.Invocations, f.P99DurationMs)
+	}
+}
