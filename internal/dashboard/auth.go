@@ -21,7 +21,7 @@ func (s *Server) who(r *http.Request) (viewer, error) {
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		if sess, ok := s.sessions.get(c.Value, s.o.Now()); ok {
-			return viewer{account: sess.account}, nil
+			return viewer{account: sess.account, session: c.Value}, nil
 		}
 	}
 	if r.Header.Get("Authorization") != "" {
@@ -31,6 +31,16 @@ func (s *Server) who(r *http.Request) (viewer, error) {
 		return viewer{}, &apiError{http.StatusForbidden, "The request signature does not verify against the server's credentials."}
 	}
 	return viewer{}, &apiError{http.StatusUnauthorized, "Log in at /_reservoir/ or sign the request (SigV4, service lambda)."}
+}
+
+// current reports whether v may still see what it asked for: a viewer
+// that came with a session loses its streams when the session ends.
+func (s *Server) current(v viewer) bool {
+	if v.session == "" {
+		return true
+	}
+	_, ok := s.sessions.get(v.session, s.o.Now())
+	return ok
 }
 
 // Sessions: the login form's key becomes a random session id in an

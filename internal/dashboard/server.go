@@ -208,6 +208,7 @@ func (s *Server) Handler() http.Handler {
 type viewer struct {
 	all     bool
 	account string
+	session string // the session id it came with; "" for a signature or no auth
 }
 
 var (
@@ -231,13 +232,13 @@ func writeError(w http.ResponseWriter, status int, message string) {
 
 // api authenticates the caller, resolves the account and region asked for
 // and runs h; h's error is the answer.
-func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, ar AccountRegion) error) http.HandlerFunc {
+func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, err := s.who(r)
 		if err == nil {
 			var ar AccountRegion
 			if ar, err = s.scopeOf(r, v); err == nil {
-				err = h(w, r, ar)
+				err = h(w, r, v, ar)
 			}
 		}
 		if err != nil {
@@ -304,7 +305,7 @@ func (s *Server) scopeTick(t *tick, ar AccountRegion) *scopeTick {
 	return st
 }
 
-func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	b := s.scopeTick(s.latest.Load(), ar).JSON()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -352,7 +353,7 @@ func (st *stream) sendJSON(event string, v any) error {
 }
 
 // events streams the scope's snapshot, each tick.
-func (s *Server) events(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+func (s *Server) events(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	ch, cancel := s.subscribe()
 	defer cancel()
 	st := startStream(w)
@@ -366,6 +367,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, ar AccountRegion
 		case <-s.done:
 			return nil
 		case t := <-ch:
+			if !s.current(v) {
+				return nil // logged out or expired
+			}
 			if err := st.send("snapshot", s.scopeTick(t, ar).JSON()); err != nil {
 				return nil
 			}
@@ -417,7 +421,7 @@ func (s *Server) functionDetail(ctx context.Context, t *tick, ar AccountRegion, 
 // detail answers a function's view, as JSON or (Accept:
 // text/event-stream) as a stream: the view, then each tick's point, and
 // the timeline again whenever it changes.
-func (s *Server) detail(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	name := r.PathValue("name")
 	if !nameRE.MatchString(name) {
 		return &apiError{http.StatusBadRequest, "function name must be 1 to 64 letters, digits, hyphens or underscores"}
@@ -449,6 +453,9 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, ar AccountRegion
 		case <-s.done:
 			return nil
 		case t := <-ch:
+			if !s.current(v) {
+				return nil
+			}
 			sc := s.scopeTick(t, ar)
 			p, ok := sc.points[name]
 			if !ok {
@@ -481,7 +488,7 @@ const logTail = 100
 
 // logs streams the function's log group: its last lines, then new ones as
 // they are ingested.
-func (s *Server) logs(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+func (s *Server) logs(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	name := r.PathValue("name")
 	if !nameRE.MatchString(name) {
 		return &apiError{http.StatusBadRequest, "function name must be 1 to 64 letters, digits, hyphens or underscores"}
@@ -507,13 +514,22 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, ar AccountRegion) 
 		return nil
 	}
 	var reported int64
+	check := time.NewTicker(s.o.Interval) // the session is checked as often as the other streams check it
+	defer check.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return nil
 		case <-s.done:
 			return nil
+		case <-check.C:
+			if !s.current(v) {
+				return nil
+			}
 		case batch := <-sub.ch:
+			if !s.current(v) {
+				return nil
+			}
 			if err := st.sendJSON("lines", batch); err != nil {
 				return nil
 			}

@@ -305,10 +305,39 @@ func TestAuth(t *testing.T) {
 		t.Errorf("signed for another account: %d", code)
 	}
 
+	// Streams open under the session end when it does.
+	streams := &http.Client{Jar: jar}
+	ended := make(chan string, 3)
+	for _, path := range []string{"events", "functions/mine", "functions/mine/logs"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/_reservoir/api/"+path, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		res, err := streams.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 200 {
+			t.Fatalf("%s with a session: %d", path, res.StatusCode)
+		}
+		readEvents(t, res.Body, 1)
+		go func() {
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			ended <- path
+		}()
+		t.Cleanup(func() { res.Body.Close() })
+	}
+
 	// Logging out ends the session, server-side too.
 	req, _ := http.NewRequest("POST", srv.URL+"/_reservoir/logout", nil)
 	if res, err := hc.Do(req); err != nil || res.StatusCode != 303 {
 		t.Fatalf("logout: %v %v", res, err)
+	}
+	for range 3 {
+		select {
+		case <-ended:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a stream opened under the session still runs after logout")
+		}
 	}
 	if code, _ := get(t, hc, snap); code != 401 {
 		t.Errorf("after logout: %d", code)
