@@ -99,6 +99,19 @@ func (s *Server) Start() {
 	s.startOnce.Do(func() {
 		go func() {
 			defer close(s.stopped)
+			if s.o.Interval%time.Second == 0 {
+				// Tick just after each second begins, so that a tick's
+				// second (the history's slot) is not lost to jitter
+				// around the boundary.
+				now := s.o.Now()
+				wait := now.Truncate(time.Second).Add(time.Second + 20*time.Millisecond).Sub(now)
+				select {
+				case <-s.done:
+					return
+				case <-time.After(wait):
+				}
+				s.Sample()
+			}
 			t := time.NewTicker(s.o.Interval)
 			defer t.Stop()
 			for {
@@ -410,8 +423,8 @@ func (s *Server) functionDetail(ctx context.Context, t *tick, ar AccountRegion, 
 	d := Detail{Time: t.time.UTC(), Account: ar.Account, Region: ar.Region, Function: st.snap.Functions[i]}
 	s.mu.Lock()
 	if h := s.sampler.histories[ar][name]; h != nil {
-		// The history may be a tick ahead of t; it ends at the sampler's tick.
-		d.Seconds = h.detailSeries(s.sampler.n, t.time.Add(time.Duration(s.sampler.n-t.n)*s.o.Interval))
+		// The history may be a tick ahead of t; it ends at its newest second.
+		d.Seconds = h.detailSeries()
 	}
 	s.mu.Unlock()
 	d.Timeline = s.timeline(ctx, ar, name, t.time)

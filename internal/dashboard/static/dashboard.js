@@ -380,8 +380,12 @@
     if (!v || !v.t) return;
     const p = e.point;
     const t = Date.parse(p.time) / 1000;
+    // A point of the chart's last second (two samples within one second)
+    // replaces it; the server has added them up.
+    const same = v.t.length > 0 && t <= v.t[v.t.length - 1];
     const push = (arr, x) => {
-      arr.push(x);
+      if (same) arr[arr.length - 1] = x;
+      else arr.push(x);
       if (arr.length > SECONDS) arr.shift();
     };
     push(v.t, t);
