@@ -142,8 +142,8 @@ func (s *Server) Close() {
 func (s *Server) Sample() {
 	s.mu.Lock()
 	t := s.sampler.sample(s.o.Now())
+	s.latest.Store(t) // under the lock: two Samples cannot store out of order
 	s.mu.Unlock()
-	s.latest.Store(t)
 	s.subMu.Lock()
 	for ch := range s.subs {
 		select { // the latest tick wins: a slow stream skips ticks, never blocks
