@@ -343,8 +343,13 @@ func startStream(w http.ResponseWriter) *stream {
 	return st
 }
 
-// send writes one event; an error means the client is gone.
+// sendTimeout bounds one event's write: a client that stops reading
+// fails its stream then instead of holding its handler (and Close) forever.
+const sendTimeout = 10 * time.Second
+
+// send writes one event; an error means the client is gone or stuck.
 func (st *stream) send(event string, data []byte) error {
+	_ = st.rc.SetWriteDeadline(time.Now().Add(sendTimeout)) // not every writer supports it; the real server's does
 	if _, err := st.w.Write([]byte("event: " + event + "\ndata: ")); err != nil {
 		return err
 	}
@@ -459,6 +464,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 		return nil
 	}
 	lastTimeline, _ := json.Marshal(d.Timeline)
+	refreshed := s.latest.Load().n // the tick the timeline was last read at
 	for {
 		select {
 		case <-r.Context().Done():
@@ -483,7 +489,8 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 			if err := st.sendJSON("point", ev); err != nil {
 				return nil
 			}
-			if t.n%5 == 0 {
+			if t.n-refreshed >= 5 { // a slow stream skips ticks: count them, never match one
+				refreshed = t.n
 				b, _ := json.Marshal(s.timeline(r.Context(), ar, name, t.time))
 				if string(b) != string(lastTimeline) {
 					lastTimeline = b
