@@ -506,8 +506,10 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 // logTail is how many earlier lines a log stream starts with.
 const logTail = 100
 
-// logs streams the function's log group: its last lines, then new ones as
-// they are ingested.
+// logs streams the function's log group: its last lines (or, for a page
+// reconnecting with Last-Event-ID, the lines after the ones it has), then
+// new ones as they are ingested. Each event's id is the cursor after its
+// lines, so the browser's reconnect resumes without repeating any.
 func (s *Server) logs(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	name := r.PathValue("name")
 	if !nameRE.MatchString(name) {
@@ -517,20 +519,32 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, v viewer, ar Accou
 	if !ok {
 		return &apiError{http.StatusNotFound, "Function not found: " + name}
 	}
+	cur, resume := parseLogCursor(r.Header.Get("Last-Event-ID"))
+	// Subscribed before the history is read, so no line falls between the
+	// two; the lines in both are dropped from the tap's side.
 	sub, cancel := s.o.Tap.subscribe(ar.Account, ar.Region, group)
 	defer cancel()
 	st := startStream(w)
 	recent := []LogLine{}
 	if s.o.Logs != nil {
-		lines, err := s.o.Logs.Recent(r.Context(), ar, group, s.o.Now().Add(-timelineSpan), logTail)
+		since := s.o.Now().Add(-timelineSpan)
+		if resume {
+			since = time.UnixMilli(cur.ms)
+		}
+		lines, err := s.o.Logs.Recent(r.Context(), ar, group, since, logTail)
 		if err != nil {
 			s.log.Warn("dashboard log history", "group", group, "err", err)
+		}
+		if resume {
+			lines = cur.skipSent(lines)
 		}
 		if lines != nil {
 			recent = lines
 		}
 	}
-	if err := st.sendJSON("lines", recent); err != nil {
+	overlap := newLineSet(recent)
+	cur.advance(recent)
+	if err := st.sendLines(recent, cur); err != nil {
 		return nil
 	}
 	var reported int64
@@ -550,8 +564,11 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, v viewer, ar Accou
 			if !s.current(v) {
 				return nil
 			}
-			if err := st.sendJSON("lines", batch); err != nil {
-				return nil
+			if batch = overlap.drop(batch); len(batch) > 0 {
+				cur.advance(batch)
+				if err := st.sendLines(batch, cur); err != nil {
+					return nil
+				}
 			}
 			if d := sub.dropped.Load(); d != reported {
 				reported = d
@@ -561,4 +578,14 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, v viewer, ar Accou
 			}
 		}
 	}
+}
+
+// sendLines sends a lines event whose id is the cursor after them.
+func (st *stream) sendLines(lines []LogLine, cur logCursor) error {
+	if cur.n > 0 {
+		if _, err := st.w.Write([]byte("id: " + cur.String() + "\n")); err != nil {
+			return err
+		}
+	}
+	return st.sendJSON("lines", lines)
 }

@@ -1,0 +1,158 @@
+package dashboard
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reservoir-dev/reservoir/internal/concurrency"
+)
+
+// fakeLogs is a log group's stored lines, in time order.
+type fakeLogs struct {
+	mu    sync.Mutex
+	lines []LogLine
+}
+
+func (f *fakeLogs) Recent(_ context.Context, _ AccountRegion, _ string, since time.Time, limit int) ([]LogLine, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []LogLine
+	for _, l := range f.lines {
+		if !l.Time.Before(since) {
+			out = append(out, l)
+		}
+	}
+	return out[max(0, len(out)-limit):], nil
+}
+
+func (f *fakeLogs) add(l ...LogLine) {
+	f.mu.Lock()
+	f.lines = append(f.lines, l...)
+	f.mu.Unlock()
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct{ id, event, data string }
+
+// sseReader reads events from a stream.
+type sseReader struct{ sc *bufio.Scanner }
+
+func (r sseReader) next(t *testing.T) sseEvent {
+	t.Helper()
+	var ev sseEvent
+	for r.sc.Scan() {
+		line := r.sc.Text()
+		if line == "" {
+			return ev
+		}
+		k, v, _ := strings.Cut(line, ": ")
+		switch k {
+		case "id":
+			ev.id = v
+		case "event":
+			ev.event = v
+		case "data":
+			ev.data = v
+		}
+	}
+	t.Fatalf("stream ended: %v", r.sc.Err())
+	return ev
+}
+
+// nextLines skips to the next lines event.
+func (r sseReader) nextLines(t *testing.T) (string, []LogLine) {
+	t.Helper()
+	for {
+		ev := r.next(t)
+		if ev.event != "lines" {
+			continue
+		}
+		var lines []LogLine
+		if err := json.Unmarshal([]byte(ev.data), &lines); err != nil {
+			t.Fatal(err)
+		}
+		return ev.id, lines
+	}
+}
+
+func openLogs(t *testing.T, url, lastID string) sseReader {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", url, res.StatusCode)
+	}
+	return sseReader{bufio.NewScanner(res.Body)}
+}
+
+func messages(lines []LogLine) string {
+	var m []string
+	for _, l := range lines {
+		m = append(m, l.Message)
+	}
+	return strings.Join(m, ",")
+}
+
+// TestLogStreamNoDuplicates: a log stream's events carry ids; the tap's
+// copy of a line the stream started with is not sent again; and a page
+// reconnecting with Last-Event-ID gets only the lines after it, including
+// the rest of a millisecond it had part of.
+func TestLogStreamNoDuplicates(t *testing.T) {
+	now := time.Now().Truncate(time.Millisecond)
+	line := func(ms int, msg string) LogLine {
+		return LogLine{Time: now.Add(time.Duration(ms-10000) * time.Millisecond).UTC(), Stream: "s", Message: msg}
+	}
+	store := &fakeLogs{}
+	store.add(line(1000, "a"), line(1000, "b"), line(2000, "c"))
+	tap := NewLogTap()
+	s := New(Options{Source: Source{Books: concurrency.New(1000), Counters: &Counters{},
+		Lambda: fakeFunctions{sc: {{Name: "fn", LogGroup: "/aws/lambda/fn"}}}}, Logs: store, Tap: tap})
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	defer s.Close() // first: it ends the open streams hs.Close waits for
+	u := hs.URL + "/_reservoir/api/functions/fn/logs"
+
+	r := openLogs(t, u, "")
+	id, lines := r.nextLines(t)
+	if messages(lines) != "a,b,c" || id == "" {
+		t.Fatalf("first event: id %q, lines %q", id, messages(lines))
+	}
+	// The tap publishes c again (it was ingested while the stream opened) and then d.
+	d := line(3000, "d")
+	tap.Publish(sc.Account, sc.Region, "/aws/lambda/fn", "s", line(2000, "c").Time, []string{"c"})
+	tap.Publish(sc.Account, sc.Region, "/aws/lambda/fn", "s", d.Time, []string{"d"})
+	store.add(d)
+	id2, lines := r.nextLines(t)
+	if messages(lines) != "d" || id2 == "" || id2 == id {
+		t.Fatalf("after the tap: id %q, lines %q; want d alone under a new id", id2, messages(lines))
+	}
+
+	// Reconnects.
+	if _, lines := openLogs(t, u, id2).nextLines(t); len(lines) != 0 {
+		t.Errorf("resumed at the end: %q, want nothing", messages(lines))
+	}
+	if _, lines := openLogs(t, u, id).nextLines(t); messages(lines) != "d" {
+		t.Errorf("resumed after c: %q, want d", messages(lines))
+	}
+	half := logCursor{ms: line(1000, "").Time.UnixMilli(), n: 1}.String()
+	if _, lines := openLogs(t, u, half).nextLines(t); messages(lines) != "b,c,d" {
+		t.Errorf("resumed after a: %q, want b,c,d", messages(lines))
+	}
+	if _, lines := openLogs(t, u, "garbage").nextLines(t); messages(lines) != "a,b,c,d" {
+		t.Errorf("a malformed Last-Event-ID: %q, want the last lines", messages(lines))
+	}
+}
