@@ -156,3 +156,40 @@ func TestLogStreamNoDuplicates(t *testing.T) {
 		t.Errorf("a malformed Last-Event-ID: %q, want the last lines", messages(lines))
 	}
 }
+
+// TestStreamsUnsubscribeOnDisconnect: when a client goes away, its
+// streams' subscriptions (ticks and log tap) are removed.
+func TestStreamsUnsubscribeOnDisconnect(t *testing.T) {
+	tap := NewLogTap()
+	s := New(Options{Source: Source{Books: concurrency.New(1000), Counters: &Counters{},
+		Lambda: fakeFunctions{sc: {{Name: "fn", LogGroup: "/aws/lambda/fn"}}}}, Logs: &fakeLogs{}, Tap: tap,
+		Interval: 50 * time.Millisecond})
+	s.Start()
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	defer s.Close()
+	var bodies []func() error
+	for _, path := range []string{"events", "functions/fn", "functions/fn/logs"} {
+		req, _ := http.NewRequest("GET", hs.URL+"/_reservoir/api/"+path, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sseReader{bufio.NewScanner(res.Body)}.next(t)
+		bodies = append(bodies, res.Body.Close)
+	}
+	if n, taps := s.Subscribers(), tap.n.Load(); n != 2 || taps != 1 {
+		t.Fatalf("%d tick and %d tap subscriptions with three streams open; want 2 and 1", n, taps)
+	}
+	for _, close := range bodies {
+		_ = close()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Subscribers() != 0 || tap.n.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the client left: %d tick and %d tap subscriptions", s.Subscribers(), tap.n.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
