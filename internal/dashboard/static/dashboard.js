@@ -256,6 +256,18 @@
     n.textContent = text;
   }
 
+  // onStreamError: the browser reconnects a stream by itself unless the
+  // server refused it (a 401 once the session is gone); then the page
+  // reloads, which shows the login form.
+  function onStreamError(es) {
+    if (es.readyState === EventSource.CLOSED) {
+      setStatus("error", "session ended");
+      setTimeout(() => location.reload(), 1000);
+      return;
+    }
+    setStatus("error", "reconnecting…");
+  }
+
   function connect() {
     if (state.events) state.events.close();
     const es = new EventSource(API + "events?" + scopeQuery());
@@ -264,7 +276,7 @@
       setStatus("live", "live");
       onSnapshot(JSON.parse(ev.data));
     });
-    es.onerror = () => setStatus("error", "reconnecting…");
+    es.onerror = () => onStreamError(es);
   }
 
   // --- function view ------------------------------------------------------
@@ -333,6 +345,9 @@
       series: [{}].concat(series),
       hooks: { draw: [markers] },
     });
+    // A reconnected stream sends the view again: the old charts go first.
+    if (v.concChart) v.concChart.destroy();
+    if (v.thrChart) v.thrChart.destroy();
     const conc = $("#chart-concurrency");
     const thr = $("#chart-throttles");
     conc.replaceChildren();
@@ -444,8 +459,10 @@
       state.view.timeline = JSON.parse(ev.data);
       renderTimeline(state.view);
     });
+    d.onerror = () => onStreamError(d);
     const l = new EventSource(base + "/logs?" + q);
     state.logs = l;
+    l.onerror = () => onStreamError(l);
     l.addEventListener("lines", (ev) => appendLines(JSON.parse(ev.data)));
     l.addEventListener("dropped", (ev) => {
       $("#log-dropped").textContent = "(" + ev.data + " lines skipped: the page fell behind)";
