@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,5 +192,51 @@ func TestStreamsUnsubscribeOnDisconnect(t *testing.T) {
 			t.Fatalf("after the client left: %d tick and %d tap subscriptions", s.Subscribers(), tap.n.Load())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// countingTimeline counts its look-ups.
+type countingTimeline struct{ n atomic.Int64 }
+
+func (c *countingTimeline) Timeline(context.Context, AccountRegion, string, time.Time) ([]TimelineEvent, error) {
+	c.n.Add(1)
+	return []TimelineEvent{}, nil
+}
+
+// TestTimelineSharedByViews: three views of one function open at the same
+// tick and following every tick read the timeline once between them at
+// each refresh, not once each.
+func TestTimelineSharedByViews(t *testing.T) {
+	tl := &countingTimeline{}
+	s := New(Options{Source: Source{Books: concurrency.New(1000), Counters: &Counters{},
+		Lambda: fakeFunctions{sc: {{Name: "fn", LogGroup: "/aws/lambda/fn"}}}}, Timeline: tl})
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	defer s.Close()
+	var views []sseReader
+	for range 3 {
+		req, _ := http.NewRequest("GET", hs.URL+"/_reservoir/api/functions/fn", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		r := sseReader{bufio.NewScanner(res.Body)}
+		if ev := r.next(t); ev.event != "detail" {
+			t.Fatalf("first event %q", ev.event)
+		}
+		views = append(views, r)
+	}
+	// Ticks 2 to 11 cross two refresh windows (5 and 10).
+	for range 10 {
+		s.Sample()
+		for _, r := range views {
+			for r.next(t).event != "point" {
+			}
+		}
+	}
+	if n := tl.n.Load(); n != 3 {
+		t.Errorf("%d timeline look-ups for three views over two refreshes; want 3 (one at open, one per refresh)", n)
 	}
 }

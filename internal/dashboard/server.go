@@ -66,6 +66,9 @@ type Server struct {
 
 	sessions sessions
 
+	tlMu    sync.Mutex
+	tlCache map[timelineKey]*timelineEntry
+
 	done      chan struct{}
 	stopped   chan struct{}
 	startOnce sync.Once
@@ -89,7 +92,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{o: o, log: o.Logger, sampler: newSampler(o.Source, o.Credentials != nil),
 		subs: map[chan *tick]struct{}{}, done: make(chan struct{}), stopped: make(chan struct{}),
-		sessions: sessions{m: map[string]session{}}}
+		sessions: sessions{m: map[string]session{}}, tlCache: map[timelineKey]*timelineEntry{}}
 	s.Sample()
 	return s
 }
@@ -144,6 +147,7 @@ func (s *Server) Sample() {
 	t := s.sampler.sample(s.o.Now())
 	s.latest.Store(t) // under the lock: two Samples cannot store out of order
 	s.mu.Unlock()
+	s.pruneTimelines(t.n)
 	s.subMu.Lock()
 	for ch := range s.subs {
 		select { // the latest tick wins: a slow stream skips ticks, never blocks
@@ -395,21 +399,69 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 	}
 }
 
+// timelineEvery is how many ticks a function view's timeline is read again after.
+const timelineEvery = 5
+
 // timelineSpan is how far back a function's timeline goes.
 const timelineSpan = historySeconds * time.Second
 
-func (s *Server) timeline(ctx context.Context, ar AccountRegion, name string, now time.Time) []TimelineEvent {
+// timelineEntry is one function's timeline as read at a tick, shared by
+// every view of the function at that tick: the look-up reads two services'
+// pages and is the heaviest thing a view does.
+type timelineEntry struct {
+	mu   sync.Mutex // held while one reader looks it up for the others
+	tick uint64
+	ev   []TimelineEvent // nil: not read yet
+}
+
+type timelineKey struct {
+	ar   AccountRegion
+	name string
+}
+
+func (s *Server) timeline(ctx context.Context, ar AccountRegion, name string, t *tick) []TimelineEvent {
 	if s.o.Timeline == nil {
 		return []TimelineEvent{}
 	}
-	ev, err := s.o.Timeline.Timeline(ctx, ar, name, now.Add(-timelineSpan))
+	k := timelineKey{ar, name}
+	s.tlMu.Lock()
+	e := s.tlCache[k]
+	if e == nil {
+		e = &timelineEntry{}
+		s.tlCache[k] = e
+	}
+	s.tlMu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ev != nil && e.tick == t.n {
+		return e.ev
+	}
+	ev, err := s.o.Timeline.Timeline(ctx, ar, name, t.time.Add(-timelineSpan))
 	if err != nil {
 		s.log.Warn("dashboard timeline", "function", name, "err", err)
+		if ctx.Err() != nil {
+			return []TimelineEvent{} // this reader's own cancellation is not the others' answer
+		}
 	}
 	if ev == nil {
 		ev = []TimelineEvent{}
 	}
+	e.tick, e.ev = t.n, ev
 	return ev
+}
+
+// pruneTimelines drops timelines no view has read for a minute of ticks.
+func (s *Server) pruneTimelines(n uint64) {
+	s.tlMu.Lock()
+	defer s.tlMu.Unlock()
+	for k, e := range s.tlCache {
+		if e.mu.TryLock() {
+			if e.tick+60 < n {
+				delete(s.tlCache, k)
+			}
+			e.mu.Unlock()
+		}
+	}
 }
 
 // functionDetail builds name's view from t and the histories.
@@ -432,7 +484,7 @@ func (s *Server) functionDetail(ctx context.Context, t *tick, ar AccountRegion, 
 		d.Seconds = h.detailSeries()
 	}
 	s.mu.Unlock()
-	d.Timeline = s.timeline(ctx, ar, name, t.time)
+	d.Timeline = s.timeline(ctx, ar, name, t)
 	return d, nil
 }
 
@@ -464,7 +516,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 		return nil
 	}
 	lastTimeline, _ := json.Marshal(d.Timeline)
-	refreshed := s.latest.Load().n // the tick the timeline was last read at
+	refreshed := s.latest.Load().n / timelineEvery // the window of ticks the timeline was last read in
 	for {
 		select {
 		case <-r.Context().Done():
@@ -489,9 +541,13 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 			if err := st.sendJSON("point", ev); err != nil {
 				return nil
 			}
-			if t.n-refreshed >= 5 { // a slow stream skips ticks: count them, never match one
-				refreshed = t.n
-				b, _ := json.Marshal(s.timeline(r.Context(), ar, name, t.time))
+			// Once per window of timelineEvery ticks, at the first tick
+			// the stream sees in it (a slow stream skips ticks: it never
+			// waits for one), so the views of a function read it at the
+			// same tick and share the look-up.
+			if w := t.n / timelineEvery; w != refreshed {
+				refreshed = w
+				b, _ := json.Marshal(s.timeline(r.Context(), ar, name, t))
 				if string(b) != string(lastTimeline) {
 					lastTimeline = b
 					if err := st.send("timeline", b); err != nil {
