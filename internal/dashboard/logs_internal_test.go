@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/reservoir-dev/reservoir/internal/concurrency"
+	"github.com/reservoir-dev/reservoir/internal/lambda"
 )
 
 // fakeLogs is a log group's stored lines, in time order.
@@ -238,5 +241,41 @@ func TestTimelineSharedByViews(t *testing.T) {
 	}
 	if n := tl.n.Load(); n != 3 {
 		t.Errorf("%d timeline look-ups for three views over two refreshes; want 3 (one at open, one per refresh)", n)
+	}
+}
+
+// TestStuckClientReleasesItsStream: a client that keeps its connection
+// open but stops reading fails its stream once a write times out, so the
+// handler and its subscription go instead of blocking forever.
+func TestStuckClientReleasesItsStream(t *testing.T) {
+	var fns []lambda.FunctionOverview
+	for i := range 300 { // about 100 KB a snapshot: the socket buffers fill in a few ticks
+		fns = append(fns, lambda.FunctionOverview{Name: fmt.Sprintf("function-with-a-rather-long-name-%04d", i)})
+	}
+	s := New(Options{Source: Source{Books: concurrency.New(1000), Counters: &Counters{}, Lambda: fakeFunctions{sc: fns}},
+		Interval: 20 * time.Millisecond, SendTimeout: 200 * time.Millisecond})
+	s.Start()
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	defer s.Close()
+	conn, err := net.Dial("tcp", hs.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := fmt.Fprintf(conn, "GET /_reservoir/api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Never read. The stream subscribes, fills the buffers, and must go.
+	deadline := time.Now().Add(30 * time.Second)
+	for seen := false; ; time.Sleep(20 * time.Millisecond) {
+		n := s.Subscribers()
+		seen = seen || n == 1
+		if seen && n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a client that stopped reading still holds its stream after 30 s (subscribed: %v)", seen)
+		}
 	}
 }

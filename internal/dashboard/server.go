@@ -36,6 +36,8 @@ type Options struct {
 	// Interval between samples (0: one second); Now reads the clock (nil: time.Now).
 	Interval time.Duration
 	Now      func() time.Time
+	// SendTimeout bounds the write of one stream event (0: 10 s).
+	SendTimeout time.Duration
 }
 
 // Timeline lists a function's timeline events since a time, oldest first.
@@ -80,6 +82,9 @@ type Server struct {
 func New(o Options) *Server {
 	if o.Interval <= 0 {
 		o.Interval = time.Second
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 10 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -334,26 +339,25 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, v viewer, ar A
 type stream struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
+	// timeout bounds one event's write: a client that stops reading fails
+	// its stream then, instead of holding its handler (and Close) forever.
+	timeout time.Duration
 }
 
-func startStream(w http.ResponseWriter) *stream {
+func (s *Server) startStream(w http.ResponseWriter) *stream {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	st := &stream{w: w, rc: http.NewResponseController(w)}
+	st := &stream{w: w, rc: http.NewResponseController(w), timeout: s.o.SendTimeout}
 	_ = st.rc.Flush()
 	return st
 }
 
-// sendTimeout bounds one event's write: a client that stops reading
-// fails its stream then instead of holding its handler (and Close) forever.
-const sendTimeout = 10 * time.Second
-
 // send writes one event; an error means the client is gone or stuck.
 func (st *stream) send(event string, data []byte) error {
-	_ = st.rc.SetWriteDeadline(time.Now().Add(sendTimeout)) // not every writer supports it; the real server's does
+	_ = st.rc.SetWriteDeadline(time.Now().Add(st.timeout)) // not every writer supports it; the real server's does
 	if _, err := st.w.Write([]byte("event: " + event + "\ndata: ")); err != nil {
 		return err
 	}
@@ -378,7 +382,7 @@ func (st *stream) sendJSON(event string, v any) error {
 func (s *Server) events(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	ch, cancel := s.subscribe()
 	defer cancel()
-	st := startStream(w)
+	st := s.startStream(w)
 	if err := st.send("snapshot", s.scopeTick(s.latest.Load(), ar).JSON()); err != nil {
 		return nil
 	}
@@ -511,7 +515,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 	if err != nil {
 		return err
 	}
-	st := startStream(w)
+	st := s.startStream(w)
 	if err := st.sendJSON("detail", d); err != nil {
 		return nil
 	}
@@ -580,7 +584,7 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, v viewer, ar Accou
 	// two; the lines in both are dropped from the tap's side.
 	sub, cancel := s.o.Tap.subscribe(ar.Account, ar.Region, group)
 	defer cancel()
-	st := startStream(w)
+	st := s.startStream(w)
 	recent := []LogLine{}
 	if s.o.Logs != nil {
 		since := s.o.Now().Add(-timelineSpan)
