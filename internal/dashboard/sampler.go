@@ -145,10 +145,14 @@ type sampler struct {
 	perAcct   bool // --auth sigv4: a snapshot lists only its own account's scopes
 	n         uint64
 	histories map[AccountRegion]map[string]*fnHistory
+	// orphans are counters without a history at the previous tick (an
+	// invocation of a deleted function that ended after the sampler forgot
+	// it); still without one at the next, they go.
+	orphans map[fnKey]struct{}
 }
 
 func newSampler(src Source, perAccount bool) *sampler {
-	return &sampler{src: src, perAcct: perAccount, histories: map[AccountRegion]map[string]*fnHistory{}}
+	return &sampler{src: src, perAcct: perAccount, histories: map[AccountRegion]map[string]*fnHistory{}, orphans: map[fnKey]struct{}{}}
 }
 
 // sample reads the state once and builds the tick of now.
@@ -175,7 +179,28 @@ func (s *sampler) sample(now time.Time) *tick {
 	for ar, st := range t.scopes {
 		st.snap.Accounts = s.visible(t.all, ar.Account)
 	}
+	s.sweepOrphans()
 	return t
+}
+
+// sweepOrphans drops counters that have had no history for two ticks in a
+// row. Two, so that a function created and invoked between this tick's
+// reading of the functions and the sweep keeps its first invocations.
+func (s *sampler) sweepOrphans() {
+	seen := make(map[fnKey]struct{}, len(s.orphans))
+	s.src.Counters.fns.Range(func(k, _ any) bool {
+		fk := k.(fnKey)
+		if _, ok := s.histories[AccountRegion{fk.account, fk.region}][fk.name]; ok {
+			return true
+		}
+		if _, again := s.orphans[fk]; again {
+			s.src.Counters.fns.Delete(fk)
+		} else {
+			seen[fk] = struct{}{}
+		}
+		return true
+	})
+	s.orphans = seen
 }
 
 // visible lists the scopes a snapshot of account shows.

@@ -202,6 +202,17 @@ func TestSamplerRecreatedStartsAtZero(t *testing.T) {
 	if c.lookup(ar.Account, ar.Region, "a") != nil {
 		t.Error("a deleted function's counters are still kept")
 	}
+	// An invocation of the deleted function that ends after the sampler
+	// forgot it leaves counters without a function: they go too.
+	c.Invoked(sc, "a", lambda.InvokeRecord{Duration: 900 * time.Millisecond})
+	s.sample(t0.Add(2500 * time.Millisecond))
+	if c.lookup(ar.Account, ar.Region, "a") == nil {
+		t.Error("counters without a function went at once, not after a second tick")
+	}
+	s.sample(t0.Add(2700 * time.Millisecond))
+	if c.lookup(ar.Account, ar.Region, "a") != nil {
+		t.Error("counters without a function are kept past two ticks")
+	}
 	fns[sc] = []lambda.FunctionOverview{{Name: "a"}}
 	c.Invoked(sc, "a", lambda.InvokeRecord{Duration: time.Millisecond})
 	f := s.sample(t0.Add(3 * time.Second)).scopes[ar].snap.Functions[0]
