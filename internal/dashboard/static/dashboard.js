@@ -257,15 +257,26 @@
   }
 
   // onStreamError: the browser reconnects a stream by itself unless the
-  // server refused it (a 401 once the session is gone); then the page
-  // reloads, which shows the login form.
+  // server refused it. Refused because the session is gone (401), the page
+  // reloads, which shows the login form; refused otherwise (a deleted
+  // function's view), it says so, and the table's stream is tried again.
   function onStreamError(es) {
-    if (es.readyState === EventSource.CLOSED) {
-      setStatus("error", "session ended");
-      setTimeout(() => location.reload(), 1000);
+    if (es.readyState !== EventSource.CLOSED) {
+      setStatus("error", "reconnecting…");
       return;
     }
-    setStatus("error", "reconnecting…");
+    fetch(API + "snapshot?" + scopeQuery(), { cache: "no-store" }).then((r) => {
+      if (r.status === 401) {
+        setStatus("error", "session ended");
+        location.reload();
+        return;
+      }
+      setStatus("error", "stream ended (" + r.status + ")");
+      if (es === state.events) setTimeout(connect, 5000);
+    }, () => {
+      setStatus("error", "server unreachable");
+      if (es === state.events) setTimeout(connect, 5000);
+    });
   }
 
   function connect() {
