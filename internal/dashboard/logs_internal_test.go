@@ -279,3 +279,23 @@ func TestStuckClientReleasesItsStream(t *testing.T) {
 		}
 	}
 }
+
+// TestIdleStreamOutlivesItsWriteTimeout: the write timeout bounds each
+// write, not the stream: a log stream idle for longer than it still sends
+// the next line.
+func TestIdleStreamOutlivesItsWriteTimeout(t *testing.T) {
+	tap := NewLogTap()
+	s := New(Options{Source: Source{Books: concurrency.New(1000), Counters: &Counters{},
+		Lambda: fakeFunctions{sc: {{Name: "fn", LogGroup: "/aws/lambda/fn"}}}}, Logs: &fakeLogs{}, Tap: tap,
+		SendTimeout: 100 * time.Millisecond})
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	defer s.Close()
+	r := openLogs(t, hs.URL+"/_reservoir/api/functions/fn/logs", "")
+	r.nextLines(t)
+	time.Sleep(300 * time.Millisecond) // idle past the timeout: what the test is about
+	tap.Publish(sc.Account, sc.Region, "/aws/lambda/fn", "s", time.Now(), []string{"late"})
+	if id, lines := r.nextLines(t); messages(lines) != "late" || id == "" {
+		t.Errorf("after an idle stretch: id %q, lines %q", id, messages(lines))
+	}
+}

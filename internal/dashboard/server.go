@@ -356,9 +356,18 @@ func (s *Server) startStream(w http.ResponseWriter) *stream {
 }
 
 // send writes one event; an error means the client is gone or stuck.
-func (st *stream) send(event string, data []byte) error {
+func (st *stream) send(event string, data []byte) error { return st.sendWithID(event, "", data) }
+
+// sendWithID writes one event with an id ("": none).
+func (st *stream) sendWithID(event, id string, data []byte) error {
+	// Each write gets its own deadline: the previous one has passed when
+	// the stream was idle for longer.
 	_ = st.rc.SetWriteDeadline(time.Now().Add(st.timeout)) // not every writer supports it; the real server's does
-	if _, err := st.w.Write([]byte("event: " + event + "\ndata: ")); err != nil {
+	head := "event: " + event + "\ndata: "
+	if id != "" {
+		head = "id: " + id + "\n" + head
+	}
+	if _, err := st.w.Write([]byte(head)); err != nil {
 		return err
 	}
 	if _, err := st.w.Write(data); err != nil {
@@ -642,10 +651,13 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, v viewer, ar Accou
 
 // sendLines sends a lines event whose id is the cursor after them.
 func (st *stream) sendLines(lines []LogLine, cur logCursor) error {
-	if cur.n > 0 {
-		if _, err := st.w.Write([]byte("id: " + cur.String() + "\n")); err != nil {
-			return err
-		}
+	b, err := json.Marshal(lines)
+	if err != nil {
+		return err
 	}
-	return st.sendJSON("lines", lines)
+	id := ""
+	if cur.n > 0 {
+		id = cur.String()
+	}
+	return st.sendWithID("lines", id, b)
 }
