@@ -43,7 +43,11 @@ type fnHistory struct {
 	seenAtTick uint64
 }
 
-func slotOf(sec int64) int { return int(sec % historySeconds) }
+func slotOf(sec int64) int { return mod(sec, historySeconds) }
+
+// mod is sec modulo n, never negative (a clock before 1970 must not index
+// a ring out of range).
+func mod(sec, n int64) int { return int((sec%n + n) % n) }
 
 // put records v as second at, after zeroing the counts of the seconds
 // between the newest slot and at (their gauges are v's: the sampler did
@@ -299,14 +303,14 @@ func (h *fnHistory) rollDurations(at int64, cum *hist, changed bool) {
 			from = max(from, h.newest+1)
 		}
 		for sec := from; sec <= at; sec++ {
-			i := sec % 60
+			i := mod(sec, 60)
 			for _, bc := range h.recent[i] {
 				h.window[bc.bucket] -= bc.n
 			}
 			h.recent[i] = h.recent[i][:0]
 		}
 	}
-	i := at % 60
+	i := mod(at, 60)
 	if cum == nil || !changed {
 		return
 	}
