@@ -299,3 +299,66 @@ func TestIdleStreamOutlivesItsWriteTimeout(t *testing.T) {
 		t.Errorf("after an idle stretch: id %q, lines %q", id, messages(lines))
 	}
 }
+
+// gatedTimeline holds its first look-up until released, then answers one
+// event.
+type gatedTimeline struct {
+	calls   atomic.Int64
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedTimeline) Timeline(context.Context, AccountRegion, string, time.Time) ([]TimelineEvent, error) {
+	if g.calls.Add(1) == 1 {
+		close(g.entered)
+		<-g.release
+		return []TimelineEvent{}, nil
+	}
+	return []TimelineEvent{{Kind: TimelineAlarm, Name: "high", State: "ALARM"}}, nil
+}
+
+// TestTimelineRefreshAfterSkippedTicks: a view that was busy while ticks 2
+// to 6 went by sees only tick 6; it is in the next window of five, so the
+// timeline is read again there and its change sent at once (a refresh
+// that waited for a tick divisible by 5 would skip it until tick 10).
+func TestTimelineRefreshAfterSkippedTicks(t *testing.T) {
+	g := &gatedTimeline{entered: make(chan struct{}), release: make(chan struct{})}
+	s := New(Options{Source: Source{Books: concurrency.New(1000), Counters: &Counters{},
+		Lambda: fakeFunctions{sc: {{Name: "fn", LogGroup: "/aws/lambda/fn"}}}}, Timeline: g})
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	defer s.Close()
+	req, _ := http.NewRequest("GET", hs.URL+"/_reservoir/api/functions/fn", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	type answer struct {
+		res *http.Response
+		err error
+	}
+	answers := make(chan answer, 1)
+	go func() { // the headers come once the view has its timeline
+		res, err := http.DefaultClient.Do(req)
+		answers <- answer{res, err}
+	}()
+	<-g.entered // the view is busy reading its timeline at tick 1
+	for range 5 {
+		s.Sample() // ticks 2 to 6: the view keeps only the latest
+	}
+	close(g.release)
+	a := <-answers
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	defer a.res.Body.Close()
+	r := sseReader{bufio.NewScanner(a.res.Body)}
+	var got []string
+	for _, want := range []string{"detail", "point", "timeline"} {
+		if want == "timeline" {
+			s.Sample() // tick 7: a view that did not refresh at 6 sends its point instead
+		}
+		ev := r.next(t)
+		got = append(got, ev.event)
+		if ev.event != want {
+			t.Fatalf("events %v; want detail, point, timeline", got)
+		}
+	}
+}

@@ -520,7 +520,8 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 	}
 	ch, cancel := s.subscribe()
 	defer cancel()
-	d, err := s.functionDetail(r.Context(), s.latest.Load(), ar, name)
+	t0 := s.latest.Load()
+	d, err := s.functionDetail(r.Context(), t0, ar, name)
 	if err != nil {
 		return err
 	}
@@ -529,7 +530,7 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 		return nil
 	}
 	lastTimeline, _ := json.Marshal(d.Timeline)
-	refreshed := s.latest.Load().n / timelineEvery // the window of ticks the timeline was last read in
+	refreshed := t0.n / timelineEvery // the window of ticks the timeline was last read in
 	for {
 		select {
 		case <-r.Context().Done():
