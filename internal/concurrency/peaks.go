@@ -16,14 +16,12 @@ import (
 type scopePeak struct {
 	inFlight int // of scopeBook.inFlight
 	shared   int // of scopeBook.sharedInFlight
-	live     int // of scopeBook.inFlight, since the last Live
 }
 
 // notePeaks raises the scope's and f's high-water marks to their counts.
 func (b *scopeBook) notePeaks(f *funcBook) {
 	b.peak.inFlight = max(b.peak.inFlight, b.inFlight)
 	b.peak.shared = max(b.peak.shared, b.sharedInFlight)
-	b.peak.live = max(b.peak.live, b.inFlight)
 	f.peakInFlight = max(f.peakInFlight, f.inFlight)
 	f.livePeak = max(f.livePeak, f.inFlight)
 }
@@ -74,7 +72,7 @@ func (a *Accountant) TakePeaks() []ScopePeaks {
 			continue
 		}
 		sp := ScopePeaks{Scope: s, InFlight: b.peak.inFlight, SharedInFlight: b.peak.shared}
-		b.peak = scopePeak{inFlight: b.inFlight, shared: b.sharedInFlight, live: b.peak.live}
+		b.peak = scopePeak{inFlight: b.inFlight, shared: b.sharedInFlight}
 		for name, f := range b.funcs {
 			if f.peakInFlight == 0 {
 				continue

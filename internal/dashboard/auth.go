@@ -21,7 +21,7 @@ func (s *Server) who(r *http.Request) (viewer, error) {
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		if sess, ok := s.sessions.get(c.Value, s.o.Now()); ok {
-			return viewer{account: sess.account}, nil
+			return viewer{account: sess.account, session: c.Value}, nil
 		}
 	}
 	if r.Header.Get("Authorization") != "" {
@@ -31,6 +31,16 @@ func (s *Server) who(r *http.Request) (viewer, error) {
 		return viewer{}, &apiError{http.StatusForbidden, "The request signature does not verify against the server's credentials."}
 	}
 	return viewer{}, &apiError{http.StatusUnauthorized, "Log in at /_reservoir/ or sign the request (SigV4, service lambda)."}
+}
+
+// current reports whether v may still see what it asked for: a viewer
+// that came with a session loses its streams when the session ends.
+func (s *Server) current(v viewer) bool {
+	if v.session == "" {
+		return true
+	}
+	_, ok := s.sessions.get(v.session, s.o.Now())
+	return ok
 }
 
 // Sessions: the login form's key becomes a random session id in an
@@ -107,7 +117,23 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	_ = pageTmpl.ExecuteTemplate(w, "index.html", map[string]any{"Auth": s.o.Credentials != nil})
 }
 
+// crossOrigin refuses a login or logout another site's page posts (by
+// Sec-Fetch-Site, or by an Origin whose host is not the request's).
+var crossOrigin = http.NewCrossOriginProtection()
+
+// refuseCrossOrigin answers 403 to a cross-origin POST and reports whether it did.
+func refuseCrossOrigin(w http.ResponseWriter, r *http.Request) bool {
+	if err := crossOrigin.Check(r); err != nil {
+		writeError(w, http.StatusForbidden, "cross-origin requests may not log in or out")
+		return true
+	}
+	return false
+}
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if refuseCrossOrigin(w, r) {
+		return
+	}
 	if s.o.Credentials == nil {
 		http.Redirect(w, r, "/_reservoir/", http.StatusSeeOther)
 		return
@@ -121,17 +147,23 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		_ = pageTmpl.ExecuteTemplate(w, "login.html", map[string]any{"Error": "That access key and secret do not match the server's credentials."})
 		return
 	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.sessions.remove(c.Value) // the browser's previous session ends with the new one
+	}
 	id := s.sessions.add(awsproto.AccountOfKey(akid), s.o.Now())
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/_reservoir/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/_reservoir/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL / time.Second)})
 	http.Redirect(w, r, "/_reservoir/", http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if refuseCrossOrigin(w, r) {
+		return
+	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		s.sessions.remove(c.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/_reservoir/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/_reservoir/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	http.Redirect(w, r, "/_reservoir/", http.StatusSeeOther)
 }

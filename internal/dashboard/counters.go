@@ -89,6 +89,13 @@ func (c *Counters) lookup(account, region, name string) *fnCounters {
 	return nil
 }
 
+// forget drops the function's counters: the sampler calls it when the
+// function is gone, so that one created again under its name starts at
+// zero and the map holds only functions that exist.
+func (c *Counters) forget(account, region, name string) {
+	c.fns.Delete(fnKey{account, region, name})
+}
+
 // Invoked implements lambda.InvokeObserver. The duration counted is the
 // function's run without a cold start's initialization, as in Lambda's
 // REPORT line and Duration metric.

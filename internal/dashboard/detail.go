@@ -59,9 +59,9 @@ type PointEvent struct {
 	Pool     Pool     `json:"pool"`
 }
 
-func (h *fnHistory) detailSeries(n uint64, end time.Time) SecondSeries {
-	secs := h.series(n)
-	out := SecondSeries{Start: end.Add(-(historySeconds - 1) * time.Second).UTC(),
+func (h *fnHistory) detailSeries() SecondSeries {
+	secs := h.series()
+	out := SecondSeries{Start: time.Unix(h.newest-(historySeconds-1), 0).UTC(),
 		Inflight: make([]int, len(secs)), Reserved: make([]*int, len(secs)), ProvisionedAllocated: make([]int, len(secs)),
 		ProvisionedRequested: make([]int, len(secs)), Invocations: make([]int, len(secs)), Errors: make([]int, len(secs)),
 		Throttles: make([]int, len(secs)), Spillover: make([]int, len(secs))}

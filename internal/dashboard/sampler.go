@@ -12,7 +12,10 @@ import (
 )
 
 // historySeconds is how far back the history goes: 15 minutes, one slot a
-// second. Rings are fixed-size, so memory does not grow with time.
+// second. Rings are fixed-size, so memory does not grow with time. A slot
+// is a second of the clock (Unix time modulo the ring's length), not a
+// sample: a delayed sampler leaves the seconds it missed at zero, so a
+// minute is always 60 seconds.
 const historySeconds = 15 * 60
 
 // second is one function's figures for one second of history.
@@ -31,11 +34,46 @@ type second struct {
 // totals.
 type fnHistory struct {
 	ring       [historySeconds]second
+	born       int64 // the Unix second of the first sample; slots before it are not history
+	newest     int64 // the Unix second of the newest slot written
 	last       totals
 	lastHist   [histBuckets]int64 // the cumulative histogram at the previous tick
 	window     [histBuckets]int64 // durations of the last 60 seconds
-	recent     [60][]bucketCount  // each second's new durations, by tick modulo 60
+	recent     [60][]bucketCount  // each second's new durations, by Unix second modulo 60
 	seenAtTick uint64
+}
+
+func slotOf(sec int64) int { return mod(sec, historySeconds) }
+
+// mod is sec modulo n, never negative (a clock before 1970 must not index
+// a ring out of range).
+func mod(sec, n int64) int { return int((sec%n + n) % n) }
+
+// put records v as second at, after zeroing the counts of the seconds
+// between the newest slot and at (their gauges are v's: the sampler did
+// not look then). A second at or before the newest (two samples within a
+// second, or the clock stepped back) adds to the newest slot.
+func (h *fnHistory) put(at int64, v second) {
+	switch {
+	case h.newest == 0:
+		h.born = at
+	case at <= h.newest:
+		p := &h.ring[slotOf(h.newest)]
+		p.inflight = max(p.inflight, v.inflight)
+		p.invocations += v.invocations
+		p.errors += v.errors
+		p.throttles += v.throttles
+		p.spillover += v.spillover
+		p.reserved, p.provAlloc, p.provReq = v.reserved, v.provAlloc, v.provReq
+		return
+	default:
+		gap := second{inflight: v.inflight, reserved: v.reserved, provAlloc: v.provAlloc, provReq: v.provReq}
+		for sec := max(h.newest+1, at-historySeconds+1); sec < at; sec++ {
+			h.ring[slotOf(sec)] = gap
+		}
+	}
+	h.ring[slotOf(at)] = v
+	h.newest = at
 }
 
 type totals struct{ invocations, errors, throttles, spillover int64 }
@@ -111,10 +149,14 @@ type sampler struct {
 	perAcct   bool // --auth sigv4: a snapshot lists only its own account's scopes
 	n         uint64
 	histories map[AccountRegion]map[string]*fnHistory
+	// orphans are counters without a history at the previous tick (an
+	// invocation of a deleted function that ended after the sampler forgot
+	// it); still without one at the next, they go.
+	orphans map[fnKey]struct{}
 }
 
 func newSampler(src Source, perAccount bool) *sampler {
-	return &sampler{src: src, perAcct: perAccount, histories: map[AccountRegion]map[string]*fnHistory{}}
+	return &sampler{src: src, perAcct: perAccount, histories: map[AccountRegion]map[string]*fnHistory{}, orphans: map[fnKey]struct{}{}}
 }
 
 // sample reads the state once and builds the tick of now.
@@ -130,15 +172,39 @@ func (s *sampler) sample(now time.Time) *tick {
 		t.all = append(t.all, ar)
 		t.scopes[ar] = s.sampleScope(now, ar, s.src.Lambda.Overview(sc), live[ar])
 	}
-	for ar := range s.histories {
+	for ar, hs := range s.histories {
 		if _, ok := t.scopes[ar]; !ok {
+			for name := range hs {
+				s.src.Counters.forget(ar.Account, ar.Region, name)
+			}
 			delete(s.histories, ar)
 		}
 	}
 	for ar, st := range t.scopes {
 		st.snap.Accounts = s.visible(t.all, ar.Account)
 	}
+	s.sweepOrphans()
 	return t
+}
+
+// sweepOrphans drops counters that have had no history for two ticks in a
+// row. Two, so that a function created and invoked between this tick's
+// reading of the functions and the sweep keeps its first invocations.
+func (s *sampler) sweepOrphans() {
+	seen := make(map[fnKey]struct{}, len(s.orphans))
+	s.src.Counters.fns.Range(func(k, _ any) bool {
+		fk := k.(fnKey)
+		if _, ok := s.histories[AccountRegion{fk.account, fk.region}][fk.name]; ok {
+			return true
+		}
+		if _, again := s.orphans[fk]; again {
+			s.src.Counters.fns.Delete(fk)
+		} else {
+			seen[fk] = struct{}{}
+		}
+		return true
+	})
+	s.orphans = seen
 }
 
 // visible lists the scopes a snapshot of account shows.
@@ -169,7 +235,7 @@ func (s *sampler) sampleScope(now time.Time, ar AccountRegion, fns []lambda.Func
 	st.snap = Snapshot{Time: now.UTC(), Account: ar.Account, Region: ar.Region, Functions: make([]Function, 0, len(fns)),
 		Pool: Pool{Limit: limit, UnreservedMinimum: min(concurrency.MinUnreserved, limit), Reserved: ls.Reserved,
 			Unreserved: limit - ls.Reserved, Inflight: ls.InFlight}}
-	slot := int(s.n % historySeconds)
+	at := now.Unix()
 	for _, o := range fns {
 		h := hs[o.Name]
 		if h == nil {
@@ -201,37 +267,50 @@ func (s *sampler) sampleScope(now time.Time, ar AccountRegion, fns []lambda.Func
 			sec.spillover = int32(cur.spillover - h.last.spillover)
 			h.last = cur
 			f.Invocations, f.Errors, f.Throttles, f.Spillover = cur.invocations, cur.errors, cur.throttles, cur.spillover
-			h.rollDurations(s.n, &c.durations, sec.invocations > 0)
+			h.rollDurations(at, &c.durations, sec.invocations > 0)
 		} else {
-			h.rollDurations(s.n, nil, false)
+			h.rollDurations(at, nil, false)
 		}
-		h.ring[slot] = sec
-		h.summarize(&f, s.n)
+		h.put(at, sec)
+		h.summarize(&f)
 		st.snap.Pool.ThrottlesPerMinute += f.ThrottlesPerMinute
 		st.snap.Pool.Throttles += f.Throttles
 		st.snap.Functions = append(st.snap.Functions, f)
-		st.points[o.Name] = Point{Time: now.UTC(), Inflight: int(sec.inflight), Reserved: o.Reserved,
-			ProvisionedAllocated: int(sec.provAlloc), ProvisionedRequested: int(sec.provReq), Invocations: int(sec.invocations),
-			Errors: int(sec.errors), Throttles: int(sec.throttles), Spillover: int(sec.spillover)}
+		cur := &h.ring[slotOf(h.newest)] // sec, or the second it was added to
+		st.points[o.Name] = Point{Time: time.Unix(h.newest, 0).UTC(), Inflight: int(cur.inflight), Reserved: o.Reserved,
+			ProvisionedAllocated: int(cur.provAlloc), ProvisionedRequested: int(cur.provReq), Invocations: int(cur.invocations),
+			Errors: int(cur.errors), Throttles: int(cur.throttles), Spillover: int(cur.spillover)}
 		st.logGroup[o.Name] = o.LogGroup
 	}
 	for name, h := range hs {
 		if h.seenAtTick != s.n {
+			s.src.Counters.forget(ar.Account, ar.Region, name)
 			delete(hs, name)
 		}
 	}
 	return st
 }
 
-// rollDurations moves the second that leaves the 60-second window out of
-// it and this second's new durations (the cumulative histogram's growth
-// since the previous tick) into it.
-func (h *fnHistory) rollDurations(n uint64, cum *hist, changed bool) {
-	i := n % 60
-	for _, bc := range h.recent[i] {
-		h.window[bc.bucket] -= bc.n
+// rollDurations moves the seconds that leave the 60-second window ending
+// at second at out of it and the new durations (the cumulative histogram's
+// growth since the previous tick) into it, as at's. It runs before put.
+func (h *fnHistory) rollDurations(at int64, cum *hist, changed bool) {
+	if h.newest != 0 && at <= h.newest {
+		at = h.newest // the same second again: add to it
+	} else {
+		from := at - 59
+		if h.newest != 0 {
+			from = max(from, h.newest+1)
+		}
+		for sec := from; sec <= at; sec++ {
+			i := mod(sec, 60)
+			for _, bc := range h.recent[i] {
+				h.window[bc.bucket] -= bc.n
+			}
+			h.recent[i] = h.recent[i][:0]
+		}
 	}
-	h.recent[i] = h.recent[i][:0]
+	i := mod(at, 60)
 	if cum == nil || !changed {
 		return
 	}
@@ -267,15 +346,15 @@ func (h *fnHistory) p99() *float64 {
 	return nil
 }
 
-// summarize fills f's per-minute figures and sparklines from the ring, the
-// newest slot being tick n's.
-func (h *fnHistory) summarize(f *Function, n uint64) {
+// summarize fills f's per-minute figures and sparklines from the ring,
+// ending at the newest second.
+func (h *fnHistory) summarize(f *Function) {
 	sp := Sparklines{Inflight: make([]int64, 15), Invocations: make([]int64, 15), Errors: make([]int64, 15),
 		Throttles: make([]int64, 15), Spillover: make([]int64, 15)}
 	// Minute 14 is the last 60 seconds (the newest slot included), minute 0
 	// the oldest; slots before the history began are zero.
-	for age := 0; age < historySeconds && uint64(age) < n; age++ {
-		sec := &h.ring[int((n-uint64(age))%historySeconds)]
+	for age := int64(0); age < historySeconds && h.newest-age >= h.born; age++ {
+		sec := &h.ring[slotOf(h.newest-age)]
 		m := 14 - age/60
 		sp.Inflight[m] = max(sp.Inflight[m], int64(sec.inflight))
 		sp.Invocations[m] += int64(sec.invocations)
@@ -289,15 +368,17 @@ func (h *fnHistory) summarize(f *Function, n uint64) {
 	f.P99DurationMs = h.p99()
 }
 
-// series returns the last historySeconds seconds of h ending at tick n,
-// oldest first.
-func (h *fnHistory) series(n uint64) []second {
+// series returns the last historySeconds seconds of h ending at the
+// newest, oldest first; seconds before the history began have no
+// reserved line.
+func (h *fnHistory) series() []second {
 	out := make([]second, historySeconds)
-	for age := 0; age < historySeconds && uint64(age) < n; age++ {
-		out[historySeconds-1-age] = h.ring[int((n-uint64(age))%historySeconds)]
-	}
-	for i := 0; i < historySeconds-int(min(n, historySeconds)); i++ {
-		out[i].reserved = -1
+	for age := int64(0); age < historySeconds; age++ {
+		if h.newest-age >= h.born {
+			out[historySeconds-1-age] = h.ring[slotOf(h.newest-age)]
+		} else {
+			out[historySeconds-1-age].reserved = -1
+		}
 	}
 	return out
 }

@@ -143,7 +143,7 @@ func TestSamplerBounded(t *testing.T) {
 		t.Errorf("histories %v", s.histories[ar])
 	}
 	h := s.histories[ar]["a"]
-	d := h.detailSeries(s.n, t0)
+	d := h.detailSeries()
 	if len(d.Inflight) != historySeconds || len(d.Reserved) != historySeconds || *d.Reserved[0] != 2 || d.Invocations[historySeconds-1] != 1 {
 		t.Errorf("series: %d points, reserved %v, last invocations %d", len(d.Inflight), d.Reserved[0], d.Invocations[historySeconds-1])
 	}
@@ -182,5 +182,83 @@ func TestHistBuckets(t *testing.T) {
 		if us < histSub && mid != float64(us) {
 			t.Errorf("%d µs → %v", us, mid)
 		}
+	}
+}
+
+// TestSamplerRecreatedStartsAtZero: a function deleted after 1000
+// invocations and created again under the same name shows only its own
+// invocation (and p99), and the deleted function's counters are gone.
+func TestSamplerRecreatedStartsAtZero(t *testing.T) {
+	fns := fakeFunctions{sc: {{Name: "a"}}}
+	s, _, c := newTestSampler(fns)
+	t0 := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)
+	s.sample(t0)
+	for range 1000 {
+		c.Invoked(sc, "a", lambda.InvokeRecord{Duration: 900 * time.Millisecond})
+	}
+	s.sample(t0.Add(time.Second))
+	fns[sc] = nil
+	s.sample(t0.Add(2 * time.Second))
+	if c.lookup(ar.Account, ar.Region, "a") != nil {
+		t.Error("a deleted function's counters are still kept")
+	}
+	// An invocation of the deleted function that ends after the sampler
+	// forgot it leaves counters without a function: they go too.
+	c.Invoked(sc, "a", lambda.InvokeRecord{Duration: 900 * time.Millisecond})
+	s.sample(t0.Add(2500 * time.Millisecond))
+	if c.lookup(ar.Account, ar.Region, "a") == nil {
+		t.Error("counters without a function went at once, not after a second tick")
+	}
+	s.sample(t0.Add(2700 * time.Millisecond))
+	if c.lookup(ar.Account, ar.Region, "a") != nil {
+		t.Error("counters without a function are kept past two ticks")
+	}
+	fns[sc] = []lambda.FunctionOverview{{Name: "a"}}
+	c.Invoked(sc, "a", lambda.InvokeRecord{Duration: time.Millisecond})
+	f := s.sample(t0.Add(3 * time.Second)).scopes[ar].snap.Functions[0]
+	if f.InvocationsPerMinute != 1 || f.Invocations != 1 || f.P99DurationMs == nil || *f.P99DurationMs > 2 {
+		t.Errorf("re-created function: %d per minute, %d total, p99 %v ms; want 1, 1, about 1", f.InvocationsPerMinute, f.Invocations, f.P99DurationMs)
+	}
+}
+
+// TestSamplerWallClockSeconds: the history is indexed by the clock's
+// second, not by the sample's number. A sampler delayed to every other
+// second counts a minute as 60 seconds (30 samples), the skipped seconds are
+// zero in the detail series, and the series ends at the newest sample's
+// second.
+func TestSamplerWallClockSeconds(t *testing.T) {
+	fns := fakeFunctions{sc: {{Name: "a"}}}
+	s, _, c := newTestSampler(fns)
+	t0 := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)
+	var last *tick
+	for i := range 120 { // 120 samples, 2 s apart: 240 s
+		c.Invoked(sc, "a", lambda.InvokeRecord{Duration: time.Millisecond})
+		last = s.sample(t0.Add(time.Duration(2*i)*time.Second + 300*time.Millisecond))
+	}
+	f := last.scopes[ar].snap.Functions[0]
+	if f.InvocationsPerMinute != 30 || f.Sparklines.Invocations[13] != 30 || f.Invocations != 120 {
+		t.Errorf("per minute %d, minute before %d, total %d; want 30, 30, 120", f.InvocationsPerMinute, f.Sparklines.Invocations[13], f.Invocations)
+	}
+	end := t0.Add(238 * time.Second)
+	if p := last.scopes[ar].points["a"]; !p.Time.Equal(end) {
+		t.Errorf("point time %v, want the second %v", p.Time, end)
+	}
+	d := s.histories[ar]["a"].detailSeries()
+	if got := d.Start.Add((historySeconds - 1) * time.Second); !got.Equal(end) {
+		t.Errorf("series ends at %v, want %v", got, end)
+	}
+	n := len(d.Invocations)
+	if d.Invocations[n-1] != 1 || d.Invocations[n-2] != 0 || d.Invocations[n-3] != 1 || d.Reserved[n-2] != nil {
+		t.Errorf("last seconds %v", d.Invocations[n-4:])
+	}
+
+	// Two samples within one second add up in that second.
+	c.Invoked(sc, "a", lambda.InvokeRecord{Duration: time.Millisecond})
+	s.sample(end.Add(1200 * time.Millisecond))
+	c.Invoked(sc, "a", lambda.InvokeRecord{Duration: time.Millisecond})
+	tk := s.sample(end.Add(1700 * time.Millisecond))
+	f = tk.scopes[ar].snap.Functions[0]
+	if d := s.histories[ar]["a"].detailSeries(); d.Invocations[n-1] != 2 || f.InvocationsPerMinute != 32 || tk.scopes[ar].points["a"].Invocations != 2 {
+		t.Errorf("two samples in a second: last second %d, per minute %d, point %d; want 2, 32, 2", d.Invocations[n-1], f.InvocationsPerMinute, tk.scopes[ar].points["a"].Invocations)
 	}
 }

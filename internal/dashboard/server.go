@@ -36,6 +36,8 @@ type Options struct {
 	// Interval between samples (0: one second); Now reads the clock (nil: time.Now).
 	Interval time.Duration
 	Now      func() time.Time
+	// SendTimeout bounds the write of one stream event (0: 10 s).
+	SendTimeout time.Duration
 }
 
 // Timeline lists a function's timeline events since a time, oldest first.
@@ -66,6 +68,9 @@ type Server struct {
 
 	sessions sessions
 
+	tlMu    sync.Mutex
+	tlCache map[timelineKey]*timelineEntry
+
 	done      chan struct{}
 	stopped   chan struct{}
 	startOnce sync.Once
@@ -78,6 +83,9 @@ func New(o Options) *Server {
 	if o.Interval <= 0 {
 		o.Interval = time.Second
 	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 10 * time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -89,7 +97,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{o: o, log: o.Logger, sampler: newSampler(o.Source, o.Credentials != nil),
 		subs: map[chan *tick]struct{}{}, done: make(chan struct{}), stopped: make(chan struct{}),
-		sessions: sessions{m: map[string]session{}}}
+		sessions: sessions{m: map[string]session{}}, tlCache: map[timelineKey]*timelineEntry{}}
 	s.Sample()
 	return s
 }
@@ -99,6 +107,19 @@ func (s *Server) Start() {
 	s.startOnce.Do(func() {
 		go func() {
 			defer close(s.stopped)
+			if s.o.Interval%time.Second == 0 {
+				// Tick just after each second begins, so that a tick's
+				// second (the history's slot) is not lost to jitter
+				// around the boundary.
+				now := s.o.Now()
+				wait := now.Truncate(time.Second).Add(time.Second + 20*time.Millisecond).Sub(now)
+				select {
+				case <-s.done:
+					return
+				case <-time.After(wait):
+				}
+				s.Sample()
+			}
 			t := time.NewTicker(s.o.Interval)
 			defer t.Stop()
 			for {
@@ -129,8 +150,9 @@ func (s *Server) Close() {
 func (s *Server) Sample() {
 	s.mu.Lock()
 	t := s.sampler.sample(s.o.Now())
+	s.latest.Store(t) // under the lock: two Samples cannot store out of order
 	s.mu.Unlock()
-	s.latest.Store(t)
+	s.pruneTimelines(t.n)
 	s.subMu.Lock()
 	for ch := range s.subs {
 		select { // the latest tick wins: a slow stream skips ticks, never blocks
@@ -208,6 +230,7 @@ func (s *Server) Handler() http.Handler {
 type viewer struct {
 	all     bool
 	account string
+	session string // the session id it came with; "" for a signature or no auth
 }
 
 var (
@@ -231,13 +254,13 @@ func writeError(w http.ResponseWriter, status int, message string) {
 
 // api authenticates the caller, resolves the account and region asked for
 // and runs h; h's error is the answer.
-func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, ar AccountRegion) error) http.HandlerFunc {
+func (s *Server) api(h func(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, err := s.who(r)
 		if err == nil {
 			var ar AccountRegion
 			if ar, err = s.scopeOf(r, v); err == nil {
-				err = h(w, r, ar)
+				err = h(w, r, v, ar)
 			}
 		}
 		if err != nil {
@@ -304,7 +327,7 @@ func (s *Server) scopeTick(t *tick, ar AccountRegion) *scopeTick {
 	return st
 }
 
-func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	b := s.scopeTick(s.latest.Load(), ar).JSON()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -316,22 +339,35 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, ar AccountRegi
 type stream struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
+	// timeout bounds one event's write: a client that stops reading fails
+	// its stream then, instead of holding its handler (and Close) forever.
+	timeout time.Duration
 }
 
-func startStream(w http.ResponseWriter) *stream {
+func (s *Server) startStream(w http.ResponseWriter) *stream {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	st := &stream{w: w, rc: http.NewResponseController(w)}
+	st := &stream{w: w, rc: http.NewResponseController(w), timeout: s.o.SendTimeout}
 	_ = st.rc.Flush()
 	return st
 }
 
-// send writes one event; an error means the client is gone.
-func (st *stream) send(event string, data []byte) error {
-	if _, err := st.w.Write([]byte("event: " + event + "\ndata: ")); err != nil {
+// send writes one event; an error means the client is gone or stuck.
+func (st *stream) send(event string, data []byte) error { return st.sendWithID(event, "", data) }
+
+// sendWithID writes one event with an id ("": none).
+func (st *stream) sendWithID(event, id string, data []byte) error {
+	// Each write gets its own deadline: the previous one has passed when
+	// the stream was idle for longer.
+	_ = st.rc.SetWriteDeadline(time.Now().Add(st.timeout)) // not every writer supports it; the real server's does
+	head := "event: " + event + "\ndata: "
+	if id != "" {
+		head = "id: " + id + "\n" + head
+	}
+	if _, err := st.w.Write([]byte(head)); err != nil {
 		return err
 	}
 	if _, err := st.w.Write(data); err != nil {
@@ -352,10 +388,10 @@ func (st *stream) sendJSON(event string, v any) error {
 }
 
 // events streams the scope's snapshot, each tick.
-func (s *Server) events(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+func (s *Server) events(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	ch, cancel := s.subscribe()
 	defer cancel()
-	st := startStream(w)
+	st := s.startStream(w)
 	if err := st.send("snapshot", s.scopeTick(s.latest.Load(), ar).JSON()); err != nil {
 		return nil
 	}
@@ -366,6 +402,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, ar AccountRegion
 		case <-s.done:
 			return nil
 		case t := <-ch:
+			if !s.current(v) {
+				return nil // logged out or expired
+			}
 			if err := st.send("snapshot", s.scopeTick(t, ar).JSON()); err != nil {
 				return nil
 			}
@@ -373,21 +412,69 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, ar AccountRegion
 	}
 }
 
+// timelineEvery is how many ticks a function view's timeline is read again after.
+const timelineEvery = 5
+
 // timelineSpan is how far back a function's timeline goes.
 const timelineSpan = historySeconds * time.Second
 
-func (s *Server) timeline(ctx context.Context, ar AccountRegion, name string, now time.Time) []TimelineEvent {
+// timelineEntry is one function's timeline as read at a tick, shared by
+// every view of the function at that tick: the look-up reads two services'
+// pages and is the heaviest thing a view does.
+type timelineEntry struct {
+	mu   sync.Mutex // held while one reader looks it up for the others
+	tick uint64
+	ev   []TimelineEvent // nil: not read yet
+}
+
+type timelineKey struct {
+	ar   AccountRegion
+	name string
+}
+
+func (s *Server) timeline(ctx context.Context, ar AccountRegion, name string, t *tick) []TimelineEvent {
 	if s.o.Timeline == nil {
 		return []TimelineEvent{}
 	}
-	ev, err := s.o.Timeline.Timeline(ctx, ar, name, now.Add(-timelineSpan))
+	k := timelineKey{ar, name}
+	s.tlMu.Lock()
+	e := s.tlCache[k]
+	if e == nil {
+		e = &timelineEntry{}
+		s.tlCache[k] = e
+	}
+	s.tlMu.Unlock()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ev != nil && e.tick == t.n {
+		return e.ev
+	}
+	ev, err := s.o.Timeline.Timeline(ctx, ar, name, t.time.Add(-timelineSpan))
 	if err != nil {
 		s.log.Warn("dashboard timeline", "function", name, "err", err)
+		if ctx.Err() != nil {
+			return []TimelineEvent{} // this reader's own cancellation is not the others' answer
+		}
 	}
 	if ev == nil {
 		ev = []TimelineEvent{}
 	}
+	e.tick, e.ev = t.n, ev
 	return ev
+}
+
+// pruneTimelines drops timelines no view has read for a minute of ticks.
+func (s *Server) pruneTimelines(n uint64) {
+	s.tlMu.Lock()
+	defer s.tlMu.Unlock()
+	for k, e := range s.tlCache {
+		if e.mu.TryLock() {
+			if e.tick+60 < n {
+				delete(s.tlCache, k)
+			}
+			e.mu.Unlock()
+		}
+	}
 }
 
 // functionDetail builds name's view from t and the histories.
@@ -406,18 +493,18 @@ func (s *Server) functionDetail(ctx context.Context, t *tick, ar AccountRegion, 
 	d := Detail{Time: t.time.UTC(), Account: ar.Account, Region: ar.Region, Function: st.snap.Functions[i]}
 	s.mu.Lock()
 	if h := s.sampler.histories[ar][name]; h != nil {
-		// The history may be a tick ahead of t; it ends at the sampler's tick.
-		d.Seconds = h.detailSeries(s.sampler.n, t.time.Add(time.Duration(s.sampler.n-t.n)*s.o.Interval))
+		// The history may be a tick ahead of t; it ends at its newest second.
+		d.Seconds = h.detailSeries()
 	}
 	s.mu.Unlock()
-	d.Timeline = s.timeline(ctx, ar, name, t.time)
+	d.Timeline = s.timeline(ctx, ar, name, t)
 	return d, nil
 }
 
 // detail answers a function's view, as JSON or (Accept:
 // text/event-stream) as a stream: the view, then each tick's point, and
 // the timeline again whenever it changes.
-func (s *Server) detail(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	name := r.PathValue("name")
 	if !nameRE.MatchString(name) {
 		return &apiError{http.StatusBadRequest, "function name must be 1 to 64 letters, digits, hyphens or underscores"}
@@ -433,15 +520,17 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, ar AccountRegion
 	}
 	ch, cancel := s.subscribe()
 	defer cancel()
-	d, err := s.functionDetail(r.Context(), s.latest.Load(), ar, name)
+	t0 := s.latest.Load()
+	d, err := s.functionDetail(r.Context(), t0, ar, name)
 	if err != nil {
 		return err
 	}
-	st := startStream(w)
+	st := s.startStream(w)
 	if err := st.sendJSON("detail", d); err != nil {
 		return nil
 	}
 	lastTimeline, _ := json.Marshal(d.Timeline)
+	refreshed := t0.n / timelineEvery // the window of ticks the timeline was last read in
 	for {
 		select {
 		case <-r.Context().Done():
@@ -449,6 +538,9 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, ar AccountRegion
 		case <-s.done:
 			return nil
 		case t := <-ch:
+			if !s.current(v) {
+				return nil
+			}
 			sc := s.scopeTick(t, ar)
 			p, ok := sc.points[name]
 			if !ok {
@@ -463,8 +555,13 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, ar AccountRegion
 			if err := st.sendJSON("point", ev); err != nil {
 				return nil
 			}
-			if t.n%5 == 0 {
-				b, _ := json.Marshal(s.timeline(r.Context(), ar, name, t.time))
+			// Once per window of timelineEvery ticks, at the first tick
+			// the stream sees in it (a slow stream skips ticks: it never
+			// waits for one), so the views of a function read it at the
+			// same tick and share the look-up.
+			if w := t.n / timelineEvery; w != refreshed {
+				refreshed = w
+				b, _ := json.Marshal(s.timeline(r.Context(), ar, name, t))
 				if string(b) != string(lastTimeline) {
 					lastTimeline = b
 					if err := st.send("timeline", b); err != nil {
@@ -479,9 +576,11 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, ar AccountRegion
 // logTail is how many earlier lines a log stream starts with.
 const logTail = 100
 
-// logs streams the function's log group: its last lines, then new ones as
-// they are ingested.
-func (s *Server) logs(w http.ResponseWriter, r *http.Request, ar AccountRegion) error {
+// logs streams the function's log group: its last lines (or, for a page
+// reconnecting with Last-Event-ID, the lines after the ones it has), then
+// new ones as they are ingested. Each event's id is the cursor after its
+// lines, so the browser's reconnect resumes without repeating any.
+func (s *Server) logs(w http.ResponseWriter, r *http.Request, v viewer, ar AccountRegion) error {
 	name := r.PathValue("name")
 	if !nameRE.MatchString(name) {
 		return &apiError{http.StatusBadRequest, "function name must be 1 to 64 letters, digits, hyphens or underscores"}
@@ -490,32 +589,56 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, ar AccountRegion) 
 	if !ok {
 		return &apiError{http.StatusNotFound, "Function not found: " + name}
 	}
+	cur, resume := parseLogCursor(r.Header.Get("Last-Event-ID"))
+	// Subscribed before the history is read, so no line falls between the
+	// two; the lines in both are dropped from the tap's side.
 	sub, cancel := s.o.Tap.subscribe(ar.Account, ar.Region, group)
 	defer cancel()
-	st := startStream(w)
+	st := s.startStream(w)
 	recent := []LogLine{}
 	if s.o.Logs != nil {
-		lines, err := s.o.Logs.Recent(r.Context(), ar, group, s.o.Now().Add(-timelineSpan), logTail)
+		since := s.o.Now().Add(-timelineSpan)
+		if resume {
+			since = time.UnixMilli(cur.ms)
+		}
+		lines, err := s.o.Logs.Recent(r.Context(), ar, group, since, logTail)
 		if err != nil {
 			s.log.Warn("dashboard log history", "group", group, "err", err)
+		}
+		if resume {
+			lines = cur.skipSent(lines)
 		}
 		if lines != nil {
 			recent = lines
 		}
 	}
-	if err := st.sendJSON("lines", recent); err != nil {
+	overlap := newLineSet(recent)
+	cur.advance(recent)
+	if err := st.sendLines(recent, cur); err != nil {
 		return nil
 	}
 	var reported int64
+	check := time.NewTicker(s.o.Interval) // the session is checked as often as the other streams check it
+	defer check.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return nil
 		case <-s.done:
 			return nil
-		case batch := <-sub.ch:
-			if err := st.sendJSON("lines", batch); err != nil {
+		case <-check.C:
+			if !s.current(v) {
 				return nil
+			}
+		case batch := <-sub.ch:
+			if !s.current(v) {
+				return nil
+			}
+			if batch = overlap.drop(batch); len(batch) > 0 {
+				cur.advance(batch)
+				if err := st.sendLines(batch, cur); err != nil {
+					return nil
+				}
 			}
 			if d := sub.dropped.Load(); d != reported {
 				reported = d
@@ -525,4 +648,17 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, ar AccountRegion) 
 			}
 		}
 	}
+}
+
+// sendLines sends a lines event whose id is the cursor after them.
+func (st *stream) sendLines(lines []LogLine, cur logCursor) error {
+	b, err := json.Marshal(lines)
+	if err != nil {
+		return err
+	}
+	id := ""
+	if cur.n > 0 {
+		id = cur.String()
+	}
+	return st.sendWithID("lines", id, b)
 }

@@ -252,6 +252,59 @@ func TestAuth(t *testing.T) {
 		t.Fatalf("login: %d, cookies %v", res.StatusCode, res.Cookies())
 	}
 	ck := res.Cookies()[0]
+
+	// Another site's page can neither log in nor log out, and a second
+	// login from the same browser ends the first session.
+	crossPost := func(path string, h http.Header, form url.Values) int {
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
+		req.Header = h
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(ck)
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if len(res.Cookies()) != 0 {
+			t.Errorf("%s refused but set %v", path, res.Cookies())
+		}
+		return res.StatusCode
+	}
+	good := url.Values{"access_key_id": {"123456789012"}, "secret_access_key": {"secret-one"}}
+	for _, h := range []http.Header{{"Sec-Fetch-Site": {"cross-site"}}, {"Origin": {"http://evil.example"}}} {
+		if code := crossPost("/_reservoir/login", h, good); code != 403 {
+			t.Errorf("cross-origin login %v: %d", h, code)
+		}
+		if code := crossPost("/_reservoir/logout", h, nil); code != 403 {
+			t.Errorf("cross-origin logout %v: %d", h, code)
+		}
+	}
+	withCookie := func(c *http.Cookie) int {
+		req, _ := http.NewRequest("GET", snap, nil)
+		req.AddCookie(c)
+		res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := withCookie(ck); code != 200 {
+		t.Fatalf("the session after refused cross-origin logouts: %d", code)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/_reservoir/login", strings.NewReader(good.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", srv.URL)
+	req.AddCookie(ck)
+	res, err := hc.Do(req)
+	if err != nil || res.StatusCode != 303 || len(res.Cookies()) != 1 {
+		t.Fatalf("second login: %v %v", res, err)
+	}
+	res.Body.Close()
+	if code := withCookie(ck); code != 401 {
+		t.Errorf("the first session after a second login from its browser: %d", code)
+	}
+	ck = res.Cookies()[0]
 	if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || len(ck.Value) < 32 {
 		t.Errorf("cookie %+v", ck)
 	}
@@ -305,10 +358,39 @@ func TestAuth(t *testing.T) {
 		t.Errorf("signed for another account: %d", code)
 	}
 
+	// Streams open under the session end when it does.
+	streams := &http.Client{Jar: jar}
+	ended := make(chan string, 3)
+	for _, path := range []string{"events", "functions/mine", "functions/mine/logs"} {
+		req, _ := http.NewRequest("GET", srv.URL+"/_reservoir/api/"+path, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		res, err := streams.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 200 {
+			t.Fatalf("%s with a session: %d", path, res.StatusCode)
+		}
+		readEvents(t, res.Body, 1)
+		go func() {
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			ended <- path
+		}()
+		t.Cleanup(func() { res.Body.Close() })
+	}
+
 	// Logging out ends the session, server-side too.
-	req, _ := http.NewRequest("POST", srv.URL+"/_reservoir/logout", nil)
+	req, _ = http.NewRequest("POST", srv.URL+"/_reservoir/logout", nil)
 	if res, err := hc.Do(req); err != nil || res.StatusCode != 303 {
 		t.Fatalf("logout: %v %v", res, err)
+	}
+	for range 3 {
+		select {
+		case <-ended:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a stream opened under the session still runs after logout")
+		}
 	}
 	if code, _ := get(t, hc, snap); code != 401 {
 		t.Errorf("after logout: %d", code)

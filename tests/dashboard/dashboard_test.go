@@ -43,17 +43,21 @@ var (
 )
 
 // browser skips the test unless chromium, node and playwright-core (npm ci
-// into tests/dashboard/browser when missing) are there.
+// into tests/dashboard/browser when missing) are there; with
+// RESERVOIR_REQUIRE_BROWSER=1 (CI) a missing one fails it instead.
 func browser(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
+	skip := t.Skip
+	if os.Getenv("RESERVOIR_REQUIRE_BROWSER") == "1" {
+		skip = func(args ...any) { t.Fatal(append([]any{"RESERVOIR_REQUIRE_BROWSER=1 but"}, args...)...) }
+	} else if testing.Short() {
 		t.Skip("browser test; skipped with -short")
 	}
 	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("no " + chromium)
+		skip("no " + chromium)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("no node")
+		skip("no node")
 	}
 	npmOnce.Do(func() {
 		if _, err := os.Stat("browser/node_modules/playwright-core/package.json"); err == nil {
@@ -70,7 +74,7 @@ func browser(t *testing.T) {
 		}
 	})
 	if npmErr != nil {
-		t.Skip("cannot install playwright-core: ", npmErr)
+		skip("cannot install playwright-core: ", npmErr)
 	}
 }
 
@@ -352,7 +356,9 @@ func TestDashboardUnderLoad(t *testing.T) {
 
 // TestDashboardLogin: under --auth sigv4 the page is a login form, a wrong
 // secret is refused, the right one shows only that key's account (the
-// cookie out of scripts' reach), and logging out returns to the form.
+// cookie, at least one, out of scripts' reach), logging out returns to the
+// form, and an open page whose session ends elsewhere returns to the form
+// by itself (its streams end; the refused reconnect reloads the page).
 func TestDashboardLogin(t *testing.T) {
 	browser(t)
 	srv := reservoirtest.StartWith(t, reservoirtest.Options{Executor: "simulate",
@@ -371,9 +377,12 @@ func TestDashboardLogin(t *testing.T) {
 		Refused          bool
 		Functions        []string
 		Scopes           []string
+		Cookies          int
 		CookieHTTPOnly   bool `json:"cookieHttpOnly"`
 		ScriptSeesCookie bool
 		LoggedOut        bool
+		OutsideLogout    int
+		BackToLogin      bool
 	}
 	d.next(t, &r)
 	if r.Status != 401 || !r.LoginForm || !r.Refused {
@@ -382,8 +391,11 @@ func TestDashboardLogin(t *testing.T) {
 	if len(r.Functions) != 1 || r.Functions[0] != "mine" || len(r.Scopes) != 1 || r.Scopes[0] != "123456789012/us-east-1" {
 		t.Errorf("logged in: functions %v, scopes %v; want only account 123456789012's", r.Functions, r.Scopes)
 	}
-	if !r.CookieHTTPOnly || r.ScriptSeesCookie || !r.LoggedOut {
-		t.Errorf("cookie HttpOnly+Strict %v, visible to scripts %v, logged out %v", r.CookieHTTPOnly, r.ScriptSeesCookie, r.LoggedOut)
+	if r.Cookies < 1 || !r.CookieHTTPOnly || r.ScriptSeesCookie || !r.LoggedOut {
+		t.Errorf("%d cookies, HttpOnly+Strict %v, visible to scripts %v, logged out %v", r.Cookies, r.CookieHTTPOnly, r.ScriptSeesCookie, r.LoggedOut)
+	}
+	if r.OutsideLogout != 303 || !r.BackToLogin {
+		t.Errorf("session ended outside the page (logout %d): page back at the login form %v", r.OutsideLogout, r.BackToLogin)
 	}
 }
 

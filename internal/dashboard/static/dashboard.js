@@ -256,6 +256,29 @@
     n.textContent = text;
   }
 
+  // onStreamError: the browser reconnects a stream by itself unless the
+  // server refused it. Refused because the session is gone (401), the page
+  // reloads, which shows the login form; refused otherwise (a deleted
+  // function's view), it says so, and the table's stream is tried again.
+  function onStreamError(es) {
+    if (es.readyState !== EventSource.CLOSED) {
+      setStatus("error", "reconnecting…");
+      return;
+    }
+    fetch(API + "snapshot?" + scopeQuery(), { cache: "no-store" }).then((r) => {
+      if (r.status === 401) {
+        setStatus("error", "session ended");
+        location.reload();
+        return;
+      }
+      setStatus("error", "stream ended (" + r.status + ")");
+      if (es === state.events) setTimeout(connect, 5000);
+    }, () => {
+      setStatus("error", "server unreachable");
+      if (es === state.events) setTimeout(connect, 5000);
+    });
+  }
+
   function connect() {
     if (state.events) state.events.close();
     const es = new EventSource(API + "events?" + scopeQuery());
@@ -264,7 +287,7 @@
       setStatus("live", "live");
       onSnapshot(JSON.parse(ev.data));
     });
-    es.onerror = () => setStatus("error", "reconnecting…");
+    es.onerror = () => onStreamError(es);
   }
 
   // --- function view ------------------------------------------------------
@@ -333,6 +356,9 @@
       series: [{}].concat(series),
       hooks: { draw: [markers] },
     });
+    // A reconnected stream sends the view again: the old charts go first.
+    if (v.concChart) v.concChart.destroy();
+    if (v.thrChart) v.thrChart.destroy();
     const conc = $("#chart-concurrency");
     const thr = $("#chart-throttles");
     conc.replaceChildren();
@@ -380,8 +406,12 @@
     if (!v || !v.t) return;
     const p = e.point;
     const t = Date.parse(p.time) / 1000;
+    // A point of the chart's last second (two samples within one second)
+    // replaces it; the server has added them up.
+    const same = v.t.length > 0 && t <= v.t[v.t.length - 1];
     const push = (arr, x) => {
-      arr.push(x);
+      if (same) arr[arr.length - 1] = x;
+      else arr.push(x);
       if (arr.length > SECONDS) arr.shift();
     };
     push(v.t, t);
@@ -440,8 +470,10 @@
       state.view.timeline = JSON.parse(ev.data);
       renderTimeline(state.view);
     });
+    d.onerror = () => onStreamError(d);
     const l = new EventSource(base + "/logs?" + q);
     state.logs = l;
+    l.onerror = () => onStreamError(l);
     l.addEventListener("lines", (ev) => appendLines(JSON.parse(ev.data)));
     l.addEventListener("dropped", (ev) => {
       $("#log-dropped").textContent = "(" + ev.data + " lines skipped: the page fell behind)";

@@ -131,11 +131,25 @@ async function auth() {
     await page.waitForSelector("#functions tr[data-function]");
     result.functions = await page.evaluate(() => Array.from(document.querySelectorAll("#functions tr[data-function]")).map((n) => n.dataset.function));
     result.scopes = await page.evaluate(() => Array.from(document.querySelectorAll("#scope option")).map((o) => o.value));
-    result.cookieHttpOnly = (await page.context().cookies()).every((c) => c.httpOnly && c.sameSite === "Strict");
+    const cookies = await page.context().cookies();
+    result.cookies = cookies.length;
+    result.cookieHttpOnly = cookies.length > 0 && cookies.every((c) => c.httpOnly && c.sameSite === "Strict");
     result.scriptSeesCookie = await page.evaluate(() => document.cookie.includes("reservoir_session"));
     await page.click("#logout");
     await page.waitForSelector("form#login");
     result.loggedOut = true;
+    // Logged in again, the session ends elsewhere (a logout sent with its
+    // cookie from outside the page): the open page's streams end and it
+    // returns to the login form by itself.
+    await page.fill("#access_key_id", akid);
+    await page.fill("#secret_access_key", secret);
+    await page.click("#login-submit");
+    await page.waitForSelector("#functions tr[data-function]");
+    const session = (await page.context().cookies()).find((c) => c.name === "reservoir_session");
+    const res2 = await fetch(url + "/_reservoir/logout", { method: "POST", redirect: "manual",
+      headers: { cookie: "reservoir_session=" + (session ? session.value : "") } });
+    result.outsideLogout = res2.status;
+    result.backToLogin = await page.waitForSelector("form#login", { timeout: 20000 }).then(() => true, () => false);
     out(result);
   } finally {
     await close();
