@@ -88,8 +88,9 @@ type topOptions struct {
 
 var accountRE = regexp.MustCompile(`^\d{12}$`)
 
-// topRequestTimeout bounds each request of top, connecting included.
-const topRequestTimeout = 15 * time.Second
+// topRequestTimeout bounds each request of top, connecting included (a
+// variable only so that a test can shorten it).
+var topRequestTimeout = 15 * time.Second
 
 func parseTopFlags(args []string) (topOptions, error) {
 	fs := flag.NewFlagSet("reservoir top", flag.ContinueOnError)

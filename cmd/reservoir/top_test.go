@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -66,16 +65,28 @@ func runTopCmd(getenv func(string) string, args ...string) (code int, stdout, st
 
 func noEnv(string) string { return "" }
 
-// TestTopClientTimesOut: every request of top is bounded (a server that
-// never answers ends it; TestClientTimeout shows how).
+// TestTopClientTimesOut: `top --once` against a server that accepts and
+// never answers ends, unsuccessfully, once the request timeout passes.
 func TestTopClientTimesOut(t *testing.T) {
-	o, err := parseTopFlags(nil)
-	if err != nil {
-		t.Fatal(err)
+	saved := topRequestTimeout
+	topRequestTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { topRequestTimeout = saved })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(srv.Close)
+	done := make(chan struct{})
+	var code int
+	var out, errOut string
+	go func() {
+		defer close(done)
+		code, out, errOut = runTopCmd(noEnv, "--once", "--endpoint", srv.URL)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second): // a failure bound, not a measurement
+		t.Fatal("top --once did not end against a server that never answers")
 	}
-	c, _, _, err := topClient(context.Background(), o, noEnv)
-	if err != nil || c.HTTP == nil || c.HTTP.Timeout != topRequestTimeout || topRequestTimeout <= 0 {
-		t.Errorf("top's client: %+v %v", c, err)
+	if code != 1 || out != "" || errOut == "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1, no frame, a message", code, out, errOut)
 	}
 }
 

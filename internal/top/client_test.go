@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -148,7 +149,8 @@ func TestClientTimeout(t *testing.T) {
 	c.HTTP = &http.Client{Timeout: 100 * time.Millisecond}
 	_, err := c.Snapshot(context.Background(), "", "")
 	var u *UnreachableError
-	if !errors.As(err, &u) || !strings.Contains(err.Error(), "Client.Timeout exceeded") {
+	var ne net.Error
+	if !errors.As(err, &u) || !errors.As(err, &ne) || !ne.Timeout() {
 		t.Errorf("error %v", err)
 	}
 }
