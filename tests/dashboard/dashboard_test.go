@@ -47,20 +47,29 @@ var (
 // RESERVOIR_REQUIRE_BROWSER=1 (CI) a missing one fails it instead.
 func browser(t *testing.T) {
 	t.Helper()
+	needBrowser(t, chromium)
+}
+
+// needBrowser skips (or, under RESERVOIR_REQUIRE_BROWSER=1, fails) the test
+// unless the browser at path, node and the driver packages are there.
+func needBrowser(t *testing.T, path string) {
+	t.Helper()
 	skip := t.Skip
 	if os.Getenv("RESERVOIR_REQUIRE_BROWSER") == "1" {
 		skip = func(args ...any) { t.Fatal(append([]any{"RESERVOIR_REQUIRE_BROWSER=1 but"}, args...)...) }
 	} else if testing.Short() {
 		t.Skip("browser test; skipped with -short")
 	}
-	if _, err := os.Stat(chromium); err != nil {
-		skip("no " + chromium)
+	if _, err := os.Stat(path); err != nil {
+		skip("no " + path)
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		skip("no node")
 	}
 	npmOnce.Do(func() {
-		if _, err := os.Stat("browser/node_modules/playwright-core/package.json"); err == nil {
+		_, errP := os.Stat("browser/node_modules/playwright-core/package.json")
+		_, errQ := os.Stat("browser/node_modules/puppeteer-core/package.json")
+		if errP == nil && errQ == nil {
 			return
 		}
 		if _, err := exec.LookPath("npm"); err != nil {
@@ -74,7 +83,7 @@ func browser(t *testing.T) {
 		}
 	})
 	if npmErr != nil {
-		skip("cannot install playwright-core: ", npmErr)
+		skip("cannot install the browser drivers (playwright-core, puppeteer-core): ", npmErr)
 	}
 }
 
