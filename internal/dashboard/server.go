@@ -395,18 +395,28 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 	if err := st.send("snapshot", s.scopeTick(s.latest.Load(), ar).JSON()); err != nil {
 		return nil
 	}
+	s.eachTick(r, ch, v, func(t *tick) error {
+		return st.send("snapshot", s.scopeTick(t, ar).JSON())
+	})
+	return nil
+}
+
+// eachTick calls send with each tick from ch until the request ends, the
+// server closes, the viewer's session ends, or send fails (the client is
+// gone or stopped reading).
+func (s *Server) eachTick(r *http.Request, ch <-chan *tick, v viewer, send func(*tick) error) {
 	for {
 		select {
 		case <-r.Context().Done():
-			return nil
+			return
 		case <-s.done:
-			return nil
+			return
 		case t := <-ch:
 			if !s.current(v) {
-				return nil // logged out or expired
+				return // logged out or expired
 			}
-			if err := st.send("snapshot", s.scopeTick(t, ar).JSON()); err != nil {
-				return nil
+			if send(t) != nil {
+				return
 			}
 		}
 	}
@@ -531,46 +541,38 @@ func (s *Server) detail(w http.ResponseWriter, r *http.Request, v viewer, ar Acc
 	}
 	lastTimeline, _ := json.Marshal(d.Timeline)
 	refreshed := t0.n / timelineEvery // the window of ticks the timeline was last read in
-	for {
-		select {
-		case <-r.Context().Done():
-			return nil
-		case <-s.done:
-			return nil
-		case t := <-ch:
-			if !s.current(v) {
-				return nil
+	s.eachTick(r, ch, v, func(t *tick) error {
+		sc := s.scopeTick(t, ar)
+		p, ok := sc.points[name]
+		if !ok {
+			return nil // deleted: the page keeps what it has
+		}
+		ev := PointEvent{Point: p, Pool: sc.snap.Pool}
+		for _, f := range sc.snap.Functions {
+			if f.Name == name {
+				ev.Function = f
 			}
-			sc := s.scopeTick(t, ar)
-			p, ok := sc.points[name]
-			if !ok {
-				continue // deleted: the page keeps what it has
-			}
-			ev := PointEvent{Point: p, Pool: sc.snap.Pool}
-			for _, f := range sc.snap.Functions {
-				if f.Name == name {
-					ev.Function = f
-				}
-			}
-			if err := st.sendJSON("point", ev); err != nil {
-				return nil
-			}
-			// Once per window of timelineEvery ticks, at the first tick
-			// the stream sees in it (a slow stream skips ticks: it never
-			// waits for one), so the views of a function read it at the
-			// same tick and share the look-up.
-			if w := t.n / timelineEvery; w != refreshed {
-				refreshed = w
-				b, _ := json.Marshal(s.timeline(r.Context(), ar, name, t))
-				if string(b) != string(lastTimeline) {
-					lastTimeline = b
-					if err := st.send("timeline", b); err != nil {
-						return nil
-					}
+		}
+		if err := st.sendJSON("point", ev); err != nil {
+			return err
+		}
+		// Once per window of timelineEvery ticks, at the first tick
+		// the stream sees in it (a slow stream skips ticks: it never
+		// waits for one), so the views of a function read it at the
+		// same tick and share the look-up.
+		if w := t.n / timelineEvery; w != refreshed {
+			refreshed = w
+			b, _ := json.Marshal(s.timeline(r.Context(), ar, name, t))
+			if string(b) != string(lastTimeline) {
+				lastTimeline = b
+				if err := st.send("timeline", b); err != nil {
+					return err
 				}
 			}
 		}
-	}
+		return nil
+	})
+	return nil
 }
 
 // logTail is how many earlier lines a log stream starts with.
