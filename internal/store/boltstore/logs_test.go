@@ -127,17 +127,20 @@ func TestMigratesSchemaV4LogRecords(t *testing.T) {
 	}
 }
 
+// beKey is a raw store key: the parts, 8 big-endian bytes each, as the
+// log buckets' keys are laid out.
+func beKey(parts ...uint64) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = binary.BigEndian.AppendUint64(b, p)
+	}
+	return b
+}
+
 func testMigratesLogRecords(t *testing.T, from string) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "reservoir.db")
 	mustClose(t, mustOpen(t, path))
-	be := func(parts ...uint64) []byte {
-		var b []byte
-		for _, p := range parts {
-			b = binary.BigEndian.AppendUint64(b, p)
-		}
-		return b
-	}
 	rawUpdate(t, path, func(tx *bolt.Tx) error {
 		group := `{"id":7,"account":"123456789012","region":"us-east-1","name":"/aws/lambda/golden","creation_time":1700000000000,
 			"retention_days":30,"kms_key_id":"k","class":"STANDARD","tags":{"a":"b"}}`
@@ -146,12 +149,12 @@ func testMigratesLogRecords(t *testing.T, from string) {
 		if err := tx.Bucket([]byte("log_groups")).Put([]byte("123456789012/us-east-1//aws/lambda/golden"), []byte(group)); err != nil {
 			return err
 		}
-		if err := tx.Bucket([]byte("log_streams")).Put(append(be(7), 's'), []byte(stream)); err != nil {
+		if err := tx.Bucket([]byte("log_streams")).Put(append(beKey(7), 's'), []byte(stream)); err != nil {
 			return err
 		}
 		ev := func(ts, seq uint64, msg string) error {
 			v := append(binary.AppendUvarint(nil, 1700000000300), msg...)
-			return tx.Bucket([]byte("log_events")).Put(be(3, ts, seq), v)
+			return tx.Bucket([]byte("log_events")).Put(beKey(3, ts, seq), v)
 		}
 		if err := ev(1700000000200, 2, "second"); err != nil {
 			return err
@@ -247,13 +250,6 @@ func TestReadsSchemaV8PlainBlocks(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "reservoir.db")
 	mustClose(t, mustOpen(t, path))
-	be := func(parts ...uint64) []byte {
-		var b []byte
-		for _, p := range parts {
-			b = binary.BigEndian.AppendUint64(b, p)
-		}
-		return b
-	}
 	const t0 = 1700000000000
 	// A plain block: ingestion, span, count (uvarints), then per event its
 	// timestamp and seq deltas, the message's length and the message.
@@ -271,10 +267,10 @@ func TestReadsSchemaV8PlainBlocks(t *testing.T) {
 		if err := tx.Bucket([]byte("log_groups")).Put([]byte("123456789012/us-east-1//aws/lambda/v8"), []byte(group)); err != nil {
 			return err
 		}
-		if err := tx.Bucket([]byte("log_streams")).Put(append(be(7), 's'), []byte(stream)); err != nil {
+		if err := tx.Bucket([]byte("log_streams")).Put(append(beKey(7), 's'), []byte(stream)); err != nil {
 			return err
 		}
-		if err := tx.Bucket([]byte("log_events")).Put(be(3, t0, 1), plain); err != nil {
+		if err := tx.Bucket([]byte("log_events")).Put(beKey(3, t0, 1), plain); err != nil {
 			return err
 		}
 		if err := tx.Bucket([]byte("log_events")).SetSequence(2); err != nil {
@@ -314,10 +310,10 @@ func TestReadsSchemaV8PlainBlocks(t *testing.T) {
 	if v := rawGet(t, path, "meta", "schema_version"); v != strconv.Itoa(boltstore.SchemaVersion) {
 		t.Errorf("schema_version = %q, want %d", v, boltstore.SchemaVersion)
 	}
-	if v := rawGet(t, path, "log_events", string(be(3, t0, 1))); v != string(plain) {
+	if v := rawGet(t, path, "log_events", string(beKey(3, t0, 1))); v != string(plain) {
 		t.Errorf("the version 8 block was rewritten: % x", v)
 	}
-	if v := rawGet(t, path, "log_events", string(be(3, t0+50, 3))); !strings.HasPrefix(v, "\x80\x00\x01") || len(v) > 300*20 {
+	if v := rawGet(t, path, "log_events", string(beKey(3, t0+50, 3))); !strings.HasPrefix(v, "\x80\x00\x01") || len(v) > 300*20 {
 		t.Errorf("the appended block (%d bytes, starting % x) is not compressed", len(v), v[:min(len(v), 3)])
 	}
 
