@@ -32,6 +32,13 @@ const DefaultGrace = 2 * time.Second
 // maxLine is the longest line handed to a callback; longer lines are split.
 const maxLine = 256 << 10
 
+// pipeSize is the size asked for each output pipe, and readSize how much
+// one read takes from it.
+const (
+	pipeSize = 256 << 10
+	readSize = 128 << 10
+)
+
 // outputLinger bounds how long the output readers may outlive the process:
 // a descendant that escaped the process group could keep the pipes open.
 const outputLinger = 2 * time.Second
@@ -138,6 +145,9 @@ func start(cfg Config) (*Process, error) {
 		}
 		for _, r := range readers {
 			_ = r.f.Close()
+			if r.release != nil {
+				r.release()
+			}
 		}
 	}
 	for _, stream := range []struct {
@@ -152,9 +162,12 @@ func start(cfg Config) (*Process, error) {
 			closeAll()
 			return nil, fmt.Errorf("process: pipe: %w", err)
 		}
+		release := growPipe(r)
 		stream.set(w)
 		childEnds = append(childEnds, w)
-		readers = append(readers, newLineReader(r, stream.sink))
+		lr := newLineReader(r, stream.sink)
+		lr.release = release
+		readers = append(readers, lr)
 	}
 	if cfg.Records != nil {
 		r, w, err := os.Pipe()
@@ -365,6 +378,8 @@ type outReader struct {
 	consume func(pending []byte) []byte
 	// finish delivers what is left when the stream ends.
 	finish func(pending []byte)
+	// release, if set, runs once the stream has ended (growPipe's).
+	release func()
 
 	mu       sync.Mutex
 	waiters  []chan struct{} // drain requests, answered once the pipe is empty
@@ -464,13 +479,19 @@ func newRecordReader(f *os.File, sink func(Record)) *outReader {
 }
 
 func (r *outReader) run() {
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, readSize)
 	var pending []byte
 	deliver := func(data []byte) {
 		if len(data) == 0 {
 			return
 		}
-		pending = r.consume(append(pending, data...))
+		if len(pending) > 0 {
+			pending = r.consume(append(pending, data...))
+			return
+		}
+		// Nothing left over: consume the read where it is, and keep a
+		// copy of what it leaves, since buf is read into again.
+		pending = append(pending[:0], r.consume(data)...)
 	}
 	for {
 		n, err := r.f.Read(buf)
@@ -482,6 +503,9 @@ func (r *outReader) run() {
 			r.readAvailable(buf, deliver)
 			r.answer()
 		default: // EOF, or closed by wait
+			if r.release != nil {
+				r.release()
+			}
 			r.finish(pending)
 			r.mu.Lock()
 			r.finished = true

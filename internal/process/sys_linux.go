@@ -2,9 +2,14 @@ package process
 
 import (
 	"errors"
+	"os"
 	"os/exec"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // pidType is P_PID for waitid(2).
@@ -32,3 +37,38 @@ func reapGroup(cmd *exec.Cmd, beforeReap func()) error {
 	beforeReap()
 	return cmd.Wait()
 }
+
+// growPipe asks for an output pipe of pipeSize bytes (Linux's default is
+// 64 KiB), so that a function printing a burst of output does not wait for
+// Reservoir to read the first part before it can write the rest. Linux
+// charges pipe pages to their user, and once a user's pipes hold more than
+// fs.pipe-user-pages-soft (16,384 pages by default) every new pipe of that
+// user gets a single page: so at most maxGrownPipes pipes are grown at a
+// time (64 × 64 pages, a quarter of the default), and the others keep the
+// default size, as does a pipe whose growth Linux refuses. release gives
+// the pipe's share back once it is closed.
+func growPipe(f *os.File) (release func()) {
+	noop := func() {}
+	if grownPipes.Add(1) > maxGrownPipes {
+		grownPipes.Add(-1)
+		return noop
+	}
+	grown := false
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			_, err := unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)
+			grown = err == nil
+		})
+	}
+	if !grown {
+		grownPipes.Add(-1)
+		return noop
+	}
+	var once sync.Once
+	return func() { once.Do(func() { grownPipes.Add(-1) }) }
+}
+
+// grownPipes counts the open pipes growPipe grew.
+var grownPipes atomic.Int32
+
+const maxGrownPipes = 64
