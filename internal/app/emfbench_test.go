@@ -79,7 +79,7 @@ func benchLogSinkEMF(b *testing.B, text string, now time.Time, extract bool) {
 	for i := range b.N {
 		sink(line)
 		if i%32768 == 32767 {
-			// Untimed: the ingester's 16 MiB buffer is emptied before it fills, so
+			// Untimed: the ingester's 32 MiB buffer is emptied before it fills, so
 			// that no line takes the cheaper path of being dropped.
 			b.StopTimer()
 			if err := lg.Flush(ctx); err != nil {

@@ -57,7 +57,7 @@ func benchInvokeLogs(b *testing.B, clients, lines int, text string, ingest bool)
 	}
 	p.run(b, clients, settle)
 	if ingest {
-		// A full ingestion buffer (16 MiB) waits for the flush in
+		// A full ingestion buffer (32 MiB) waits for the flush in
 		// progress, 1 s at most, then drops: report what was dropped,
 		// so a ratio is read with it.
 		b.ReportMetric(float64(p.a.logs.IngestDropped())/float64(b.N), "dropped-lines/op")

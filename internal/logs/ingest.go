@@ -27,7 +27,7 @@ type IngestOptions struct {
 // Defaults of IngestOptions.
 const (
 	DefaultFlushInterval    = 250 * time.Millisecond
-	DefaultMaxBufferedBytes = 16 << 20
+	DefaultMaxBufferedBytes = 32 << 20
 	DefaultMaxWait          = time.Second
 )
 
