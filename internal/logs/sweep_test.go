@@ -107,7 +107,8 @@ func TestSweepDeletesInChunks(t *testing.T) {
 }
 
 // TestStorageCapDropsOldestFirst: past MaxStoredBytes the sweeper deletes
-// the oldest events of all streams and groups first, until the total fits.
+// the oldest events of all streams and groups first, down to the low-water
+// mark (90% of the cap).
 func TestStorageCapDropsOldestFirst(t *testing.T) {
 	const size = 10 + 26 // "event 0000" and AWS's 26 bytes
 	const limit = 100 * size
@@ -130,8 +131,11 @@ func TestStorageCapDropsOldestFirst(t *testing.T) {
 	if err := e.svc.Sweep(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.svc.StoredBytes(); got > limit || got < limit-size {
-		t.Fatalf("StoredBytes %d after the sweep, want at most %d (and not far below)", got, limit)
+	// Background passes may have run between the appends: the total is
+	// anywhere from the low-water mark to the cap, the newest events.
+	got := e.svc.StoredBytes()
+	if got > limit || got < 90*size {
+		t.Fatalf("StoredBytes %d after the sweep, want %d to %d", got, 90*size, limit)
 	}
 	var kept []string
 	for _, g := range []string{"g1", "g2"} {
@@ -141,11 +145,11 @@ func TestStorageCapDropsOldestFirst(t *testing.T) {
 	}
 	slices.Sort(kept)
 	var want []string
-	for i := 200; i < 300; i++ {
+	for i := 300 - int(got/size); i < 300; i++ {
 		want = append(want, fmt.Sprintf("event %04d", i))
 	}
 	if !slices.Equal(kept, want) {
-		t.Errorf("kept %d events from %q to %q, want the newest 100", len(kept), kept[0], kept[len(kept)-1])
+		t.Errorf("kept %d events from %q to %q, want the newest %d", len(kept), kept[0], kept[len(kept)-1], got/size)
 	}
 	if e.svc.StoredBytes() != e.groupStoredBytes(scopeA(), "g1")+e.groupStoredBytes(scopeA(), "g2") {
 		t.Errorf("StoredBytes %d is not the groups' sum", e.svc.StoredBytes())
@@ -165,7 +169,8 @@ func TestStorageCapEnforcedWithoutACall(t *testing.T) {
 	}
 	e.mustPut(scopeA(), "g", "s", evs...)
 	waitFor(t, "the cap to be enforced", func() bool { return e.svc.StoredBytes() <= limit })
-	if got := e.streamEvents(scopeA(), "g", "s"); len(got) != 50 || got[0] != "event 0150" {
+	// Down to the low-water mark: 45 events.
+	if got := e.streamEvents(scopeA(), "g", "s"); len(got) != 45 || got[0] != "event 0155" {
 		t.Errorf("kept %d events starting with %q", len(got), got[0])
 	}
 }

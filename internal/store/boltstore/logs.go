@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bytes"
+	"cmp"
 	"container/heap"
 	"context"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -191,14 +193,33 @@ func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max in
 	if n == 0 {
 		return 0, 0, nil
 	}
-	prefix := binary.BigEndian.AppendUint64(nil, rec.ID)
-	end := eventKey(rec.ID, last)
+	if err := deleteThrough(events, rec, last); err != nil {
+		return 0, 0, err
+	}
+	return n, size, nil
+}
+
+// deleteThrough removes a stream's events up to and including the key
+// last: a block holding only such events is deleted, one holding some is
+// rewritten without them, under its new first event's key. A block that
+// starts more than the stream's block_span before last's timestamp ends
+// before it, so it is deleted without being decoded.
+func deleteThrough(events *bolt.Bucket, rec logStreamRecord, last logs.EventKey) error {
+	streamID := rec.ID
+	prefix := binary.BigEndian.AppendUint64(nil, streamID)
+	end := eventKey(streamID, last)
 	c := events.Cursor()
 	var evs []logs.StoredEvent
 	for k, v := c.Seek(prefix); k != nil && bytes.Compare(k, end) <= 0; k, v = c.Seek(prefix) {
+		if decodeEventKey(k).Timestamp+rec.BlockSpan < last.Timestamp {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			continue
+		}
 		var err error
 		if evs, err = decodeBlock(k, v, evs[:0]); err != nil {
-			return 0, 0, err
+			return err
 		}
 		ingestion := evs[0].IngestionTime // a block has at least one event
 		keep := make([]blockEvent, 0, len(evs))
@@ -212,15 +233,15 @@ func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max in
 			rewritten = encodeBlock(nil, ingestion, keep)
 		}
 		if err := c.Delete(); err != nil {
-			return 0, 0, err
+			return err
 		}
 		if len(keep) > 0 {
-			if err := events.Put(eventKey(rec.ID, keep[0].key), rewritten); err != nil {
-				return 0, 0, err
+			if err := events.Put(eventKey(streamID, keep[0].key), rewritten); err != nil {
+				return err
 			}
 		}
 	}
-	return n, size, nil
+	return nil
 }
 
 // firstEventTimestamp returns the oldest timestamp a stream holds.
@@ -534,6 +555,134 @@ func (s *Store) DeleteLogEvents(ctx context.Context, scope logs.Scope, group, st
 		return logs.Stream{}, fmt.Errorf("delete log events of %s in %s: %w", stream, group, err)
 	}
 	return out, nil
+}
+
+// cutState is one stream of a DeleteOldestLogEvents: its record, its
+// events before the cut as they are merged, and what the merge took.
+type cutState struct {
+	i    int // the cut's index
+	rec  logStreamRecord
+	key  []byte
+	it   *streamIter
+	last logs.EventKey // the newest event taken, when n > 0
+	n    int64
+	size int64
+}
+
+// cutHeap orders the streams of a DeleteOldestLogEvents by their next
+// event's key.
+type cutHeap []*cutState
+
+func (h cutHeap) Len() int           { return len(h) }
+func (h cutHeap) Less(i, j int) bool { return h[i].it.cur.Key.Less(h[j].it.cur.Key) }
+func (h cutHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *cutHeap) Push(x any)        { *h = append(*h, x.(*cutState)) }
+func (h *cutHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// DeleteOldestLogEvents removes the oldest events of several streams, in
+// one transaction: it merges the streams' events before their cuts by key
+// (opening a stream only once the merge reaches its first event, so the
+// streams it never reaches cost a record read), takes events while they
+// fit in maxBytes, then deletes each stream's taken events, whole blocks
+// and at most one cut block per stream.
+func (s *Store) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64) ([]logs.Stream, bool, error) {
+	var out []logs.Stream
+	var more bool
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out, more = make([]logs.Stream, len(cuts)), false // update may run this twice
+		lb, err := openLogBuckets(tx)
+		if err != nil {
+			return err
+		}
+		seen := make(map[uint64]bool, len(cuts))
+		var pending []*cutState
+		for i, c := range cuts {
+			rec, key, ok, err := lb.stream(c.Scope, c.Group, c.Stream)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			if seen[rec.ID] {
+				return fmt.Errorf("stream %s of %s named twice", c.Stream, c.Group)
+			}
+			seen[rec.ID] = true
+			out[i] = rec.toDomain()
+			if rec.Events > 0 && rec.FirstEventTimestamp < c.Before {
+				it, ok := newStreamIter(lb.events, rec, logs.KeyRange{To: logs.EventKey{Timestamp: c.Before - 1, Seq: math.MaxUint64}}, false)
+				if ok {
+					pending = append(pending, &cutState{i: i, rec: rec, key: key, it: it})
+				}
+			}
+		}
+		slices.SortFunc(pending, func(a, b *cutState) int { return cmp.Compare(a.rec.FirstEventTimestamp, b.rec.FirstEventTimestamp) })
+		touched := slices.Clone(pending)
+		var h cutHeap
+		var freed int64
+		for {
+			// A stream joins the merge once its first event may be next.
+			for len(pending) > 0 && (len(h) == 0 || pending[0].rec.FirstEventTimestamp <= h[0].it.cur.Key.Timestamp) {
+				c := pending[0]
+				pending = pending[1:]
+				ok, err := c.it.next()
+				if err != nil {
+					return err
+				}
+				if ok {
+					heap.Push(&h, c)
+				}
+			}
+			if len(h) == 0 {
+				break
+			}
+			top := h[0]
+			size := int64(len(top.it.cur.Message)) + logs.EventSize("")
+			if freed > 0 && freed+size > maxBytes {
+				more = true
+				break
+			}
+			freed += size
+			top.last, top.n, top.size = top.it.cur.Key, top.n+1, top.size+size
+			ok, err := top.it.next()
+			if err != nil {
+				return err
+			}
+			if ok {
+				heap.Fix(&h, 0)
+			} else {
+				heap.Pop(&h)
+			}
+		}
+		lb.events.FillPercent = eventFill
+		for _, c := range touched {
+			if c.n == 0 {
+				continue
+			}
+			if err := deleteThrough(lb.events, c.rec, c.last); err != nil {
+				return err
+			}
+			c.rec.Events -= c.n
+			c.rec.StoredBytes -= c.size
+			if first, ok := firstEventTimestamp(lb.events, c.rec.ID); ok {
+				c.rec.FirstEventTimestamp = first
+			}
+			if err := putJSON(lb.streams, c.key, c.rec); err != nil {
+				return err
+			}
+			out[c.i] = c.rec.toDomain()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("delete oldest log events: %w", err)
+	}
+	return out, more, nil
 }
 
 // ScanLogStream calls fn with a stream's events in a key range.
