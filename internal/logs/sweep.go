@@ -12,7 +12,8 @@ import (
 // deleting 8 MiB of events, mostly whole blocks, takes a few milliseconds
 // plus the fsync (docs/BENCHMARKS.md), while one transaction per few
 // thousand events frees fast enough to keep up with any ingestion rate.
-const sweepTxBytes = 8 << 20
+// Tests lower it (export_test.go) before they start a service.
+var sweepTxBytes int64 = 8 << 20
 
 // capLowWater is where a cap pass stops: once the stored events exceed
 // the cap (max), a pass deletes the oldest down to 90% of it, so that the
