@@ -193,7 +193,7 @@ func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max in
 	if n == 0 {
 		return 0, 0, nil
 	}
-	if err := deleteThrough(events, rec, last); err != nil {
+	if err := deleteThrough(events, rec, last, nil); err != nil {
 		return 0, 0, err
 	}
 	return n, size, nil
@@ -201,17 +201,24 @@ func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max in
 
 // deleteThrough removes a stream's events up to and including the key
 // last: a block holding only such events is deleted, one holding some is
-// rewritten without them, under its new first event's key. A block that
-// starts more than the stream's block_span before last's timestamp ends
-// before it, so it is deleted without being decoded.
-func deleteThrough(events *bolt.Bucket, rec logStreamRecord, last logs.EventKey) error {
+// rewritten without them, under its new first event's key. A block known
+// to end by last is deleted without being decoded: one that starts more
+// than the stream's block_span before last's timestamp, or one of passed
+// (blocks a walk returned every event of, in key order) that ends by last.
+func deleteThrough(events *bolt.Bucket, rec logStreamRecord, last logs.EventKey, passed []passedBlock) error {
 	streamID := rec.ID
 	prefix := binary.BigEndian.AppendUint64(nil, streamID)
 	end := eventKey(streamID, last)
+	whole := make(map[string]bool, len(passed))
+	for _, p := range passed {
+		if !last.Less(p.last) {
+			whole[string(p.key)] = true
+		}
+	}
 	c := events.Cursor()
 	var evs []logs.StoredEvent
 	for k, v := c.Seek(prefix); k != nil && bytes.Compare(k, end) <= 0; k, v = c.Seek(prefix) {
-		if decodeEventKey(k).Timestamp+rec.BlockSpan < last.Timestamp {
+		if decodeEventKey(k).Timestamp+rec.BlockSpan < last.Timestamp || whole[string(k)] {
 			if err := c.Delete(); err != nil {
 				return err
 			}
@@ -560,13 +567,14 @@ func (s *Store) DeleteLogEvents(ctx context.Context, scope logs.Scope, group, st
 // cutState is one stream of a DeleteOldestLogEvents: its record, its
 // events before the cut as they are merged, and what the merge took.
 type cutState struct {
-	i    int // the cut's index
-	rec  logStreamRecord
-	key  []byte
-	it   *streamIter
-	last logs.EventKey // the newest event taken, when n > 0
-	n    int64
-	size int64
+	i      int // the cut's index
+	rec    logStreamRecord
+	key    []byte
+	it     *streamIter
+	passed []passedBlock // the blocks the merge has returned every event of
+	last   logs.EventKey // the newest event taken, when n > 0
+	n      int64
+	size   int64
 }
 
 // cutHeap orders the streams of a DeleteOldestLogEvents by their next
@@ -617,7 +625,9 @@ func (s *Store) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, m
 			if rec.Events > 0 && rec.FirstEventTimestamp < c.Before {
 				it, ok := newStreamIter(lb.events, rec, logs.KeyRange{To: logs.EventKey{Timestamp: c.Before - 1, Seq: math.MaxUint64}}, false)
 				if ok {
-					pending = append(pending, &cutState{i: i, rec: rec, key: key, it: it})
+					c := &cutState{i: i, rec: rec, key: key, it: it}
+					it.passed = &c.passed
+					pending = append(pending, c)
 				}
 			}
 		}
@@ -664,7 +674,7 @@ func (s *Store) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, m
 			if c.n == 0 {
 				continue
 			}
-			if err := deleteThrough(lb.events, c.rec, c.last); err != nil {
+			if err := deleteThrough(lb.events, c.rec, c.last, c.passed); err != nil {
 				return err
 			}
 			c.rec.Events -= c.n
