@@ -201,11 +201,6 @@ func (c *txCounter) timed(t0 time.Time) {
 	}
 }
 
-func (c *txCounter) DeleteLogEvents(ctx context.Context, scope logs.Scope, group, stream string, before int64, max int) (logs.Stream, error) {
-	defer c.timed(time.Now())
-	return c.Store.DeleteLogEvents(ctx, scope, group, stream, before, max)
-}
-
 func (c *txCounter) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64) ([]logs.Stream, bool, error) {
 	defer c.timed(time.Now())
 	return c.Store.DeleteOldestLogEvents(ctx, cuts, maxBytes)

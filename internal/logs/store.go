@@ -112,11 +112,6 @@ type Store interface {
 	// be empty, and several may name one stream. It keeps nothing of
 	// batches once it returns: the ingester reuses their slices.
 	AppendLogEvents(ctx context.Context, batches []Append) ([]Stream, error)
-	// DeleteLogEvents removes a stream's oldest events (by key), at most max
-	// of them, all with Timestamp < before, and returns the stream's figures
-	// afterwards: Events and StoredBytes shrink, FirstEventTimestamp becomes
-	// the oldest remaining timestamp. A missing stream is an error.
-	DeleteLogEvents(ctx context.Context, scope Scope, group, stream string, before int64, max int) (Stream, error)
 	// DeleteOldestLogEvents removes, in one durable write, the oldest events
 	// of several streams, oldest first by key across all of them (keys
 	// order the events of different streams too): of the events of each
@@ -124,7 +119,8 @@ type Store interface {
 	// while their EventSize total stays within maxBytes, and always the
 	// first of them (so that every call with something to delete makes
 	// progress). It returns the figures of each cut's stream afterwards, in
-	// the order of the cuts (as DeleteLogEvents changes them), the zero
+	// the order of the cuts (Events and StoredBytes shrink,
+	// FirstEventTimestamp becomes the oldest remaining timestamp), the zero
 	// Stream for a missing stream, which is skipped; more reports whether
 	// events before their cut's Before remain. Two cuts naming one stream
 	// are an error.

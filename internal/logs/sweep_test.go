@@ -193,11 +193,6 @@ func (c *countingStore) DeleteOldestLogEvents(ctx context.Context, cuts []logs.L
 	return c.Store.DeleteOldestLogEvents(ctx, cuts, maxBytes)
 }
 
-func (c *countingStore) DeleteLogEvents(ctx context.Context, scope logs.Scope, group, stream string, before int64, max int) (logs.Stream, error) {
-	c.deletes.Add(1)
-	return c.Store.DeleteLogEvents(ctx, scope, group, stream, before, max)
-}
-
 // interleaved appends n events of random sizes (20 to 400 bytes), one per
 // millisecond from start, each to a random one of streams (group, stream
 // pairs), so that the streams interleave event by event. Message i starts

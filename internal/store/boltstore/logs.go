@@ -167,38 +167,6 @@ func deleteAllEvents(events *bolt.Bucket, streamID uint64) error {
 	return nil
 }
 
-// deleteEvents removes a stream's oldest events (by key): at most max of
-// them (max < 0: no limit) whose timestamp is below before. It returns how
-// many it removed and their EventSize total. The events removed are those
-// up to a key; a block holding only such events is deleted, one holding
-// some is rewritten without them, under its new first event's key.
-func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max int) (n, size int64, err error) {
-	it, ok := newStreamIter(events, rec, logs.KeyRange{To: logs.EventKey{Timestamp: before - 1, Seq: math.MaxUint64}}, false)
-	if !ok {
-		return 0, 0, nil
-	}
-	var last logs.EventKey
-	for max < 0 || n < int64(max) {
-		more, err := it.next()
-		if err != nil {
-			return 0, 0, err
-		}
-		if !more {
-			break
-		}
-		last = it.cur.Key
-		size += int64(len(it.cur.Message)) + 26
-		n++
-	}
-	if n == 0 {
-		return 0, 0, nil
-	}
-	if err := deleteThrough(events, rec, last, nil); err != nil {
-		return 0, 0, err
-	}
-	return n, size, nil
-}
-
 // deleteThrough removes a stream's events up to and including the key
 // last: a block holding only such events is deleted, one holding some is
 // rewritten without them, under its new first event's key. A block known
@@ -519,47 +487,6 @@ func (s *Store) AppendLogEvents(ctx context.Context, batches []logs.Append) ([]l
 	})
 	if err != nil {
 		return nil, fmt.Errorf("append log events: %w", err)
-	}
-	return out, nil
-}
-
-// DeleteLogEvents removes a stream's oldest events before a time.
-func (s *Store) DeleteLogEvents(ctx context.Context, scope logs.Scope, group, stream string, before int64, max int) (logs.Stream, error) {
-	if max < 0 {
-		max = 0
-	}
-	var out logs.Stream
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		lb, err := openLogBuckets(tx)
-		if err != nil {
-			return err
-		}
-		rec, key, ok, err := lb.stream(scope, group, stream)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNoLogStream
-		}
-		n, size, err := deleteEvents(lb.events, rec, before, max)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			rec.Events -= n
-			rec.StoredBytes -= size
-			if first, ok := firstEventTimestamp(lb.events, rec.ID); ok {
-				rec.FirstEventTimestamp = first
-			}
-			if err := putJSON(lb.streams, key, rec); err != nil {
-				return err
-			}
-		}
-		out = rec.toDomain()
-		return nil
-	})
-	if err != nil {
-		return logs.Stream{}, fmt.Errorf("delete log events of %s in %s: %w", stream, group, err)
 	}
 	return out, nil
 }

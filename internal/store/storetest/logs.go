@@ -506,31 +506,37 @@ func testScanGroup(t *testing.T, s logs.Store) {
 	}
 }
 
+// deleteOldest deletes a stream's oldest events before before, within
+// maxBytes (at least one), and returns its figures afterwards.
+func deleteOldest(t *testing.T, s logs.Store, scope logs.Scope, group, stream string, before, maxBytes int64) logs.Stream {
+	t.Helper()
+	sts, _, err := s.DeleteOldestLogEvents(context.Background(), []logs.LogCut{{Scope: scope, Group: group, Stream: stream, Before: before}}, maxBytes)
+	if err != nil {
+		t.Fatalf("DeleteOldestLogEvents(%s, %d, %d): %v", stream, before, maxBytes, err)
+	}
+	return sts[0]
+}
+
 func testDeleteEvents(t *testing.T, s logs.Store) {
-	ctx := context.Background()
 	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
 	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
 	mustCreateStream(t, s, logScopeA(), "g", "t", 1)
 	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 7, Events: events(10, 20, 30, 40, 50)})
 	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "t", IngestionTime: 7, Events: events(1)})
 
-	st, err := s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 35, 2) // at most 2 of 10, 20, 30
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := logs.Stream{Name: "s", CreationTime: 1, Events: 3, StoredBytes: 3 * (3 + 26), FirstEventTimestamp: 30, LastEventTimestamp: 50, LastIngestionTime: 7}
+	ev := logs.EventSize("m10")
+	st := deleteOldest(t, s, logScopeA(), "g", "s", 35, 2*ev) // 2 of 10, 20, 30
+	want := logs.Stream{Name: "s", CreationTime: 1, Events: 3, StoredBytes: 3 * ev, FirstEventTimestamp: 30, LastEventTimestamp: 50, LastIngestionTime: 7}
 	if st != want {
 		t.Errorf("after deleting 2: %+v, want %+v", st, want)
 	}
-	if st, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 35, 100); err != nil {
-		t.Fatal(err)
-	}
-	want.Events, want.StoredBytes, want.FirstEventTimestamp = 2, 2*(3+26), 40
+	st = deleteOldest(t, s, logScopeA(), "g", "s", 35, 100*ev)
+	want.Events, want.StoredBytes, want.FirstEventTimestamp = 2, 2*ev, 40
 	if st != want {
 		t.Errorf("after deleting before 35: %+v, want %+v", st, want)
 	}
-	if st, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 35, 100); err != nil || st != want {
-		t.Errorf("nothing left to delete: %+v, %v", st, err)
+	if st = deleteOldest(t, s, logScopeA(), "g", "s", 35, 100*ev); st != want {
+		t.Errorf("nothing left to delete: %+v", st)
 	}
 	if got := streamsOf(t, s, logScopeA(), "g")["s"]; got != want {
 		t.Errorf("loaded: %+v, want %+v", got, want)
@@ -538,14 +544,14 @@ func testDeleteEvents(t *testing.T, s logs.Store) {
 	if got := messages(scanStream(t, s, logScopeA(), "g", "s", everything(), false)); !slices.Equal(got, []string{"m40", "m50"}) {
 		t.Errorf("left: %q", got)
 	}
-	if st, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", math.MaxInt64, 100); err != nil || st.Events != 0 || st.StoredBytes != 0 {
-		t.Errorf("deleting all: %+v, %v", st, err)
+	if st = deleteOldest(t, s, logScopeA(), "g", "s", math.MaxInt64, 100*ev); st.Events != 0 || st.StoredBytes != 0 {
+		t.Errorf("deleting all: %+v", st)
 	}
 	if n := len(scanStream(t, s, logScopeA(), "g", "t", everything(), false)); n != 1 {
 		t.Errorf("another stream lost events: %d left", n)
 	}
-	if _, err := s.DeleteLogEvents(ctx, logScopeA(), "g", "missing", 100, 1); err == nil {
-		t.Error("DeleteLogEvents of a missing stream succeeded")
+	if st = deleteOldest(t, s, logScopeA(), "g", "missing", 100, 1); st != (logs.Stream{}) {
+		t.Errorf("a missing stream: %+v", st)
 	}
 }
 
@@ -584,8 +590,6 @@ func testLogsCanceled(t *testing.T, s logs.Store) {
 		s.DeleteLogStream(ctx, logScopeA(), "g", "s"),
 	}
 	_, err := s.AppendLogEvents(ctx, []logs.Append{{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 1, Events: events(1)}})
-	errs = append(errs, err)
-	_, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 100, 10)
 	errs = append(errs, err)
 	_, _, err = s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: logScopeA(), Group: "g", Stream: "s", Before: 100}}, 1000)
 	errs = append(errs, err)
@@ -851,9 +855,8 @@ func sameEvents(a, b []scanned) bool {
 // overlap those of earlier appends (and go back and forth within one),
 // then scans from keys in the middle of appends, paged scans, merged scans
 // of two such streams, and deletes of the oldest events that stop inside
-// an append, by time (retention) or by count (the cap).
+// an append, by time (retention) or by bytes (the cap).
 func testLargeOverlappingAppends(t *testing.T, s logs.Store) {
-	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(10, 2))
 	scope := logScopeA()
 	mustSaveGroup(t, s, logs.Group{Scope: scope, Name: "g", CreationTime: 1})
@@ -910,7 +913,8 @@ func testLargeOverlappingAppends(t *testing.T, s logs.Store) {
 		}
 	}
 
-	// Deletes of the oldest events: by time, then by count, then both.
+	// Deletes of the oldest events: by time (retention), then by bytes
+	// (the cap: the budget of exactly so many events), then both.
 	for _, del := range []struct {
 		before int64
 		max    int
@@ -922,19 +926,18 @@ func testLargeOverlappingAppends(t *testing.T, s logs.Store) {
 	} {
 		m := models["s"]
 		n := 0
+		var budget int64
 		for n < len(m.evs) && n < del.max && m.evs[n].ts < del.before {
+			budget += logs.EventSize(m.evs[n].msg)
 			n++
 		}
-		st, err := s.DeleteLogEvents(ctx, scope, "g", "s", del.before, del.max)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := deleteOldest(t, s, scope, "g", "s", del.before, max(budget, 1))
 		m.evs = m.evs[n:]
 		if st.Events != int64(len(m.evs)) || len(m.evs) > 0 && st.FirstEventTimestamp != m.evs[0].ts {
-			t.Fatalf("DeleteLogEvents(%d, %d) left %+v, want %d events from %d", del.before, del.max, st, len(m.evs), m.evs[0].ts)
+			t.Fatalf("DeleteOldestLogEvents(%d, %d events' bytes) left %+v, want %d events from %d", del.before, del.max, st, len(m.evs), m.evs[0].ts)
 		}
 		if st.LastIngestionTime != ingestion["s"] {
-			t.Errorf("DeleteLogEvents changed LastIngestionTime: %d", st.LastIngestionTime)
+			t.Errorf("DeleteOldestLogEvents changed LastIngestionTime: %d", st.LastIngestionTime)
 		}
 		checkStreamAgainst(t, rng, s, scope, "g", "s", m)
 	}
