@@ -210,13 +210,16 @@ func (c *txCounter) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCu
 // once, each op one Ingest of 1,000 varied ~160-byte lines stamped with
 // the time of the call, into a service capped at 64 MiB that is full
 // before the timing starts, so the sweeper deletes as much as is ingested
-// throughout. lines/s is the rate stored (the last lines are flushed
-// inside the timing); store-tx/s all durable writes, delete-tx/s the
+// throughout (the eight callers do not wait for the disk: once the 16 MiB
+// buffer has been full for a second, lines are dropped, and counted).
+// lines/s is the rate stored (the last lines are flushed inside the
+// timing; dropped lines do not count); store-tx/s all durable writes, delete-tx/s the
 // sweeper's; delete-ms/tx and max-delete-ms how long one delete holds the
 // writer slot; peak-MiB and end-MiB the stored bytes at their highest
 // (sampled every 5 ms) and when the timing ends, and catch-up-ms how long
 // a sweep then takes to bring them under the cap: how far the sweeper
-// fell behind. docs/BENCHMARKS.md compares it with main's sweep:
+// fell behind. capped-lines/s counts that catch-up in: the rate at which
+// lines are stored with the cap held. docs/BENCHMARKS.md compares it with main's sweep:
 //
 //	go test -c -o /tmp/logs.test ./internal/logs
 //	/tmp/logs.test -test.run '^$' -test.bench IngestCapped -test.benchtime 3000x
@@ -275,6 +278,7 @@ func BenchmarkIngestCapped(b *testing.B) {
 			}
 		}
 	}()
+	dropped := svc.IngestDropped()
 	b.ResetTimer()
 	start := time.Now()
 	b.SetParallelism(4)
@@ -301,7 +305,8 @@ func BenchmarkIngestCapped(b *testing.B) {
 	if got := svc.StoredBytes(); got > limit {
 		b.Fatalf("StoredBytes %d over the cap after a sweep", got)
 	}
-	b.ReportMetric(float64(b.N*len(msgs))/secs, "lines/s")
+	dropped = svc.IngestDropped() - dropped
+	b.ReportMetric((float64(b.N*len(msgs))-float64(dropped))/secs, "lines/s")
 	b.ReportMetric(float64(appends+deletes)/secs, "store-tx/s")
 	b.ReportMetric(float64(deletes)/secs, "delete-tx/s")
 	if deletes > 0 {
@@ -311,5 +316,8 @@ func BenchmarkIngestCapped(b *testing.B) {
 	b.ReportMetric(float64(max(peak.Load(), end))/(1<<20), "peak-MiB")
 	b.ReportMetric(float64(end)/(1<<20), "end-MiB")
 	b.ReportMetric(float64(catchUp.Microseconds())/1e3, "catch-up-ms")
-	b.ReportMetric(float64(svc.IngestDropped())/float64(b.N), "dropped-lines/op")
+	// The rate with the cap held: the catch-up is deletion owed by the
+	// lines stored in the timing.
+	b.ReportMetric((float64(b.N*len(msgs))-float64(dropped))/(secs+catchUp.Seconds()), "capped-lines/s")
+	b.ReportMetric(float64(dropped)/float64(b.N), "dropped-lines/op")
 }
