@@ -90,8 +90,9 @@ func TestRetentionSweep(t *testing.T) {
 }
 
 // TestSweepDeletesInChunks: a stream with more expired events than one
-// delete removes is emptied by one sweep.
+// delete removes (16 KiB of 72 KB here) is emptied by one sweep.
 func TestSweepDeletesInChunks(t *testing.T) {
+	logs.SetSweepTxBytes(t, 16<<10)
 	e := newEnv(t)
 	e.mustCreateGroup(scopeA(), "g")
 	e.mustCreateStream(scopeA(), "g", "s")
