@@ -8,10 +8,9 @@ import (
 )
 
 // sweepTxBytes bounds the EventSize one sweep transaction deletes, so
-// that a sweep holds the writer slot (and a store transaction) about as
-// long as a 4 MiB flush of ingested lines does: 15-20 ms on a quiet
-// 2-vCPU machine, most of it decompressing the deleted blocks to count
-// their events (docs/BENCHMARKS.md). Freeing ~45,000 typical events per
+// that a sweep holds the writer slot (and a store transaction) briefly:
+// 15-20 ms on a lightly loaded 2-vCPU machine, most of it decompressing
+// the deleted blocks to count their events (docs/BENCHMARKS.md). Freeing ~45,000 typical events per
 // fsync lets a pass keep up with what the flushes in between append.
 // Tests lower it (export_test.go) before they start a service.
 var sweepTxBytes int64 = 8 << 20
