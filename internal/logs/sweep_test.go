@@ -194,13 +194,14 @@ func (c *countingStore) DeleteOldestLogEvents(ctx context.Context, cuts []logs.L
 	return c.Store.DeleteOldestLogEvents(ctx, cuts, maxBytes)
 }
 
+// maxInterleavedSize is the largest EventSize interleaved makes: a
+// 400-byte message and AWS's 26 bytes.
+const maxInterleavedSize = 400 + 26
+
 // interleaved appends n events of random sizes (20 to 400 bytes), one per
 // millisecond from start, each to a random one of streams (group, stream
 // pairs), so that the streams interleave event by event. Message i starts
 // with i (6 digits); it returns the total EventSize.
-// EventSizeMax is the largest EventSize interleaved makes.
-const EventSizeMax = 6 + 1 + 13 + 380 + 26
-
 func (e *env) interleaved(rng *rand.Rand, streams [][2]string, start int64, n int) int64 {
 	e.t.Helper()
 	per := make([][]logs.InputEvent, len(streams))
@@ -276,7 +277,7 @@ func TestCapSweepAcrossInterleavedStreams(t *testing.T) {
 	got := e.svc.StoredBytes()
 	// The event straddling the mark is kept (deleting it would go below
 	// the mark, and the cap holds with it): at most one event above.
-	if got < low || got >= low+EventSizeMax || got > limit {
+	if got < low || got >= low+maxInterleavedSize || got > limit {
 		t.Errorf("StoredBytes %d after a pass, want from the low-water mark %d to one event more", got, low)
 	}
 	kept, size := e.keptIndexes("g1", "g2")
