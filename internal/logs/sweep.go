@@ -1,9 +1,11 @@
 package logs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -143,7 +145,7 @@ func (s *Service) capStep(ctx context.Context, low int64, first bool) (done bool
 	}
 	allowance := total - low
 	budget := min(sweepTxBytes, allowance)
-	more, err := w.deleteOldest(ctx, s.capCuts(), budget)
+	more, err := w.deleteOldest(ctx, s.capCuts(budget), budget)
 	if err != nil {
 		return false, err
 	}
@@ -157,19 +159,46 @@ func (s *Service) capStep(ctx context.Context, low int64, first bool) (done bool
 	return !more || short && after <= s.maxBytes, nil
 }
 
-// capCuts names every stream holding events, with no time limit.
-func (s *Service) capCuts() []LogCut {
+// capCuts names the streams a cap transaction of budget bytes may reach,
+// with no time limit: every stream holding events, in the order of their
+// first events, but not those whose first event is newer than more than
+// budget bytes of events (of streams that end before it), since the
+// merge stops before it. A server's streams of environments long gone
+// are mostly such, so a transaction need not read all their records.
+func (s *Service) capCuts(budget int64) []LogCut {
+	type cand struct {
+		cut         LogCut
+		first, last int64
+		bytes       int64
+	}
+	var all []cand
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var cuts []LogCut
 	for scope, groups := range s.scopes {
 		for name, gs := range groups {
 			for _, st := range gs.streams {
 				if st.Events > 0 {
-					cuts = append(cuts, LogCut{Scope: scope, Group: name, Stream: st.Name, Before: math.MaxInt64})
+					all = append(all, cand{cut: LogCut{Scope: scope, Group: name, Stream: st.Name, Before: math.MaxInt64},
+						first: st.FirstEventTimestamp, last: st.LastEventTimestamp, bytes: st.StoredBytes})
 				}
 			}
 		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b cand) int { return cmp.Compare(a.first, b.first) })
+	ends := slices.Clone(all)
+	slices.SortFunc(ends, func(a, b cand) int { return cmp.Compare(a.last, b.last) })
+	cuts := make([]LogCut, 0, len(all))
+	var before int64 // bytes of the streams that end before the next one starts
+	e := 0
+	for _, c := range all {
+		for e < len(ends) && ends[e].last < c.first {
+			before += ends[e].bytes
+			e++
+		}
+		if before > budget {
+			break // more than the budget is older than c's first event
+		}
+		cuts = append(cuts, c.cut)
 	}
 	return cuts
 }

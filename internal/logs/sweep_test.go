@@ -187,10 +187,13 @@ func TestStorageCapEnforcedWithoutACall(t *testing.T) {
 type countingStore struct {
 	logs.Store
 	deletes atomic.Int64
+	maxCuts atomic.Int64 // the most streams one deletion named
 }
 
 func (c *countingStore) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64) ([]logs.Stream, bool, error) {
 	c.deletes.Add(1)
+	for m := c.maxCuts.Load(); int64(len(cuts)) > m && !c.maxCuts.CompareAndSwap(m, int64(len(cuts))); m = c.maxCuts.Load() {
+	}
 	return c.Store.DeleteOldestLogEvents(ctx, cuts, maxBytes)
 }
 
@@ -389,5 +392,50 @@ func TestRetentionSweepInFewTransactions(t *testing.T) {
 	}
 	if maxTx := expired/txBytes + 1; counter.deletes.Load() > maxTx {
 		t.Errorf("%d delete transactions for %d expired bytes, want at most %d", counter.deletes.Load(), expired, maxTx)
+	}
+}
+
+// TestCapSweepNamesOnlyReachableStreams: of 40 streams that each ended
+// before the next began (environments long gone), a cap transaction names
+// only those its budget can reach, not all 40; the pass still deletes
+// exactly the oldest events of all.
+func TestCapSweepNamesOnlyReachableStreams(t *testing.T) {
+	const txBytes = 16 << 10
+	logs.SetSweepTxBytes(t, txBytes)
+	e := newEnv(t, func(o *logs.Options) { o.MaxStoredBytes = -1 })
+	e.mustCreateGroup(scopeA(), "g")
+	const streams, per = 40, 40
+	var total int64
+	for k := range streams {
+		name := fmt.Sprintf("env%02d", k)
+		e.mustCreateStream(scopeA(), "g", name)
+		evs := make([]logs.InputEvent, per)
+		for i := range evs {
+			n := k*per + i
+			evs[i] = logs.InputEvent{Timestamp: e.now() - 2*hour + int64(n), Message: fmt.Sprintf("%06d %s", n, strings.Repeat("x", 250))}
+			total += logs.EventSize(evs[i].Message)
+		}
+		e.mustPut(scopeA(), "g", name, evs...)
+	}
+	limit := total / 2
+	counter := &countingStore{}
+	e.restart(func(o *logs.Options) {
+		o.MaxStoredBytes = limit
+		counter.Store = o.Store
+		o.Store = counter
+	})
+	if err := e.svc.Sweep(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// 16 KiB is ~60 events: a transaction reaches two or three streams.
+	if m := counter.maxCuts.Load(); m > 4 {
+		t.Errorf("a deletion named %d streams; its budget reaches at most 4", m)
+	}
+	kept, _ := e.keptIndexes("g")
+	if got := e.svc.StoredBytes(); got > logs.CapLowWater(limit)+maxInterleavedSize || got < logs.CapLowWater(limit) {
+		t.Errorf("StoredBytes %d after the pass, low-water mark %d", got, logs.CapLowWater(limit))
+	}
+	if n := streams * per; len(kept) == 0 || kept[len(kept)-1] != n-1 || len(kept) != n-kept[0] {
+		t.Errorf("kept %d events from %d: not the newest of all", len(kept), kept[0])
 	}
 }
