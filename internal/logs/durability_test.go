@@ -3,9 +3,13 @@ package logs_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +140,99 @@ func crashChild(path string) {
 	}
 	testutil.CrashChild("ingested", func(i int) {
 		svc.Ingest(scopeA(), "/aws/lambda/crash", lambdaStream, []logs.Line{{Time: time.Now(), Message: fmt.Sprintf("line %05d", i)}})
+	})
+}
+
+const capCrashPathEnv = "RESERVOIR_LOGS_CAP_CRASH_PATH"
+
+// TestKill9DuringCapSweep runs a child process that ingests a numbered
+// 2 KB line about every millisecond, each to one of four streams of two
+// groups, into a service capped at 256 KiB, so that the sweeper deletes
+// after nearly every flush; it SIGKILLs the child and checks the file:
+// each stream's figures (events, stored bytes, first timestamp) are what
+// its events add up to, and the lines kept are one run of consecutive
+// numbers (deletes take the oldest of all streams, appends go in order,
+// each all or nothing) that reaches every line reported over a second
+// before the kill.
+func TestKill9DuringCapSweep(t *testing.T) {
+	if path := os.Getenv(capCrashPathEnv); path != "" {
+		capCrashChild(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns a child process")
+	}
+	path := filepath.Join(t.TempDir(), "reservoir.db")
+	ingested, mustHave := testutil.KillMidWrite(t, "TestKill9DuringCapSweep", capCrashPathEnv, path, "ingested")
+
+	st, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	groups, err := st.LoadLogGroups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []int
+	var total int64
+	for _, g := range groups {
+		for _, s := range g.Streams {
+			var n, size int64
+			first := int64(-1)
+			err := st.ScanLogStream(ctx, g.Group.Scope, g.Group.Name, s.Name, logs.KeyRange{To: logs.EventKey{Timestamp: math.MaxInt64, Seq: math.MaxUint64}}, false, func(ev logs.StoredEvent) bool {
+				if first < 0 {
+					first = ev.Key.Timestamp
+				}
+				n++
+				size += logs.EventSize(string(ev.Message))
+				i, err := strconv.Atoi(string(ev.Message[len("line "):len("line 00000")]))
+				if err != nil {
+					t.Fatalf("message %.20q", ev.Message)
+				}
+				kept = append(kept, i)
+				return true
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Events != n || s.StoredBytes != size || n > 0 && s.FirstEventTimestamp != first {
+				t.Errorf("%s/%s: figures %d events, %d bytes, first %d; holds %d, %d, first %d", g.Group.Name, s.Name, s.Events, s.StoredBytes, s.FirstEventTimestamp, n, size, first)
+			}
+			total += size
+		}
+	}
+	slices.Sort(kept)
+	if len(kept) == 0 {
+		t.Fatalf("nothing kept of %d lines ingested", ingested)
+	}
+	for j := 1; j < len(kept); j++ {
+		if kept[j] != kept[j-1]+1 {
+			t.Fatalf("kept lines %d then %d: not the newest of all (a gap)", kept[j-1], kept[j])
+		}
+	}
+	if last := kept[len(kept)-1]; last < mustHave-1 {
+		t.Errorf("the newest line kept is %d; %d were ingested over a second before the kill", last, mustHave)
+	}
+	t.Logf("%d lines ingested, %d kept (%d to %d, %d bytes), %d reported over a second before the kill",
+		ingested, len(kept), kept[0], kept[len(kept)-1], total, mustHave)
+}
+
+func capCrashChild(path string) {
+	st, err := boltstore.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child open:", err)
+		os.Exit(2)
+	}
+	svc, err := logs.NewService(context.Background(), logs.Options{Store: st, MaxStoredBytes: 256 << 10})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child service:", err)
+		os.Exit(2)
+	}
+	pad := strings.Repeat("p", 2000)
+	testutil.CrashChild("ingested", func(i int) {
+		svc.Ingest(scopeA(), fmt.Sprintf("/aws/lambda/crash%d", i%2), fmt.Sprintf("stream%d", i%4),
+			[]logs.Line{{Time: time.Now(), Message: fmt.Sprintf("line %05d %s", i, pad)}})
 	})
 }

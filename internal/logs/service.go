@@ -65,6 +65,8 @@ type Service struct {
 
 	// slot is the writer slot (see writer).
 	slot chan struct{}
+	// sweeping is held by a Sweep pass: one runs at a time.
+	sweeping sync.Mutex
 
 	mu sync.RWMutex
 	// scopes maps scope → group name → group. A group's config (g) is

@@ -67,6 +67,15 @@ type Append struct {
 	Events        []InputEvent
 }
 
+// LogCut names a stream and a time: DeleteOldestLogEvents may delete the
+// stream's events older than Before.
+type LogCut struct {
+	Scope  Scope
+	Group  string
+	Stream string
+	Before int64
+}
+
 // Store is the durable home of log groups, streams and events. The service
 // keeps groups and streams in memory and writes every change through before
 // it acknowledges it; events are read from the store. Every write is durable
@@ -103,11 +112,19 @@ type Store interface {
 	// be empty, and several may name one stream. It keeps nothing of
 	// batches once it returns: the ingester reuses their slices.
 	AppendLogEvents(ctx context.Context, batches []Append) ([]Stream, error)
-	// DeleteLogEvents removes a stream's oldest events (by key), at most max
-	// of them, all with Timestamp < before, and returns the stream's figures
-	// afterwards: Events and StoredBytes shrink, FirstEventTimestamp becomes
-	// the oldest remaining timestamp. A missing stream is an error.
-	DeleteLogEvents(ctx context.Context, scope Scope, group, stream string, before int64, max int) (Stream, error)
+	// DeleteOldestLogEvents removes, in one durable write, the oldest events
+	// of several streams, oldest first by key across all of them (keys
+	// order the events of different streams too): of the events of each
+	// cut's stream with Timestamp < the cut's Before, those in key order
+	// while their EventSize total stays within maxBytes, and always the
+	// first of them (so that every call with something to delete makes
+	// progress). It returns the figures of each cut's stream afterwards, in
+	// the order of the cuts (Events and StoredBytes shrink,
+	// FirstEventTimestamp becomes the oldest remaining timestamp), the zero
+	// Stream for a missing stream, which is skipped; more reports whether
+	// events before their cut's Before remain. Two cuts naming one stream
+	// are an error.
+	DeleteOldestLogEvents(ctx context.Context, cuts []LogCut, maxBytes int64) (streams []Stream, more bool, err error)
 
 	// ScanLogStream calls fn with the events of one stream whose keys lie in
 	// r, in increasing key order (decreasing when reverse), until fn returns

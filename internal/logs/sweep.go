@@ -1,15 +1,27 @@
 package logs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
-// sweepChunk is the most events one delete removes, so that a sweep never
-// holds the writer slot (or a store transaction) for long.
-const sweepChunk = 1000
+// sweepTxBytes bounds the EventSize one sweep transaction deletes, so
+// that a sweep holds the writer slot (and a store transaction) briefly:
+// 15-20 ms on a lightly loaded 2-vCPU machine, most of it decompressing
+// the deleted blocks to count their events (docs/BENCHMARKS.md). Freeing ~45,000 typical events per
+// fsync lets a pass keep up with what the flushes in between append.
+// Tests lower it (export_test.go) before they start a service.
+var sweepTxBytes int64 = 8 << 20
+
+// capLowWater is where a cap pass stops: once the stored events exceed
+// the cap (max), a pass deletes the oldest down to 90% of it, so that the
+// next pass is due only after a tenth of the cap has been appended again,
+// rather than after every flush.
+func capLowWater(max int64) int64 { return max - max/10 }
 
 // kickSweeper asks the sweeper for a pass now, without waiting.
 func (s *Service) kickSweeper() {
@@ -42,25 +54,48 @@ func (s *Service) sweepLoop() {
 }
 
 // Sweep enforces retention and the storage cap once: it deletes every event
-// older than its group's retention, then, while the stored events exceed
-// MaxStoredBytes, the oldest events of all (by timestamp).
+// older than its group's retention, then, if the stored events exceed
+// MaxStoredBytes, the oldest events of all (by timestamp) down to the
+// cap's low-water mark (capLowWater). Both delete in a few transactions of
+// up to sweepTxBytes each, across all the streams concerned. One pass runs
+// at a time.
 func (s *Service) Sweep(ctx context.Context) error {
+	s.sweeping.Lock()
+	defer s.sweeping.Unlock()
 	if err := s.sweepRetention(ctx); err != nil {
 		return err
 	}
 	return s.sweepCap(ctx)
 }
 
-// sweepTarget is a stream with events to delete: those before before.
-type sweepTarget struct {
-	ref    streamRef
-	before int64
+// sweepRetention deletes the events older than their group's retention,
+// sweepTxBytes at a time, oldest first. Deleting what is older than a
+// cutoff is idempotent, so the cutoffs are chosen afresh for each step.
+func (s *Service) sweepRetention(ctx context.Context) error {
+	for {
+		w, err := s.lockWrites(ctx)
+		if err != nil {
+			return err
+		}
+		cuts := s.retentionCuts()
+		more := false
+		if len(cuts) > 0 {
+			more, err = w.deleteOldest(ctx, cuts, sweepTxBytes)
+		}
+		w.unlock()
+		if err != nil || !more {
+			return err
+		}
+	}
 }
 
-func (s *Service) sweepRetention(ctx context.Context) error {
+// retentionCuts names each stream holding events older than its group's
+// retention, with that cutoff.
+func (s *Service) retentionCuts() []LogCut {
 	now := s.clock.Now()
-	var targets []sweepTarget
+	var cuts []LogCut
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	for scope, groups := range s.scopes {
 		for name, gs := range groups {
 			if gs.g.RetentionDays == 0 {
@@ -69,118 +104,118 @@ func (s *Service) sweepRetention(ctx context.Context) error {
 			cutoff := Millis(now.Add(-time.Duration(gs.g.RetentionDays) * 24 * time.Hour))
 			for _, st := range gs.streams {
 				if st.Events > 0 && st.FirstEventTimestamp < cutoff {
-					targets = append(targets, sweepTarget{ref: streamRef{scope: scope, group: name, stream: st.Name}, before: cutoff})
+					cuts = append(cuts, LogCut{Scope: scope, Group: name, Stream: st.Name, Before: cutoff})
 				}
 			}
 		}
 	}
-	s.mu.RUnlock()
-	for _, t := range targets {
-		for {
-			st, ok, err := s.deleteOldest(ctx, t.ref, t.before, sweepChunk)
-			if err != nil {
-				return err
-			}
-			if !ok || st.Events == 0 || st.FirstEventTimestamp >= t.before {
-				break
-			}
-		}
-	}
-	return nil
+	return cuts
 }
 
+// sweepCap deletes, once the stored events exceed the cap, the oldest
+// events of all streams down to the low-water mark, in steps of at most
+// sweepTxBytes. It never deletes below the mark, except the one event
+// that straddles it when keeping it would leave the total over the cap.
 func (s *Service) sweepCap(ctx context.Context) error {
 	if s.maxBytes <= 0 {
 		return nil
 	}
-	for {
-		more, err := s.capStep(ctx)
-		if err != nil || !more {
+	low := capLowWater(s.maxBytes)
+	for first := true; ; first = false {
+		done, err := s.capStep(ctx, low, first)
+		if err != nil || done {
 			return err
 		}
 	}
 }
 
-// capStep deletes, under the writer slot, the oldest events of all, as many
-// as the excess over the cap needs (a chunk at most). Deciding under the
-// slot keeps two sweeps from both deleting for the same excess. more is
-// false once the events fit.
-func (s *Service) capStep(ctx context.Context) (more bool, err error) {
+// capStep is one transaction of a cap pass, decided under the writer slot
+// so that two passes cannot both delete for the same excess. A pass starts
+// only over the cap (first) and goes on while above low, until the next
+// event would take it below low with the total within the cap.
+func (s *Service) capStep(ctx context.Context, low int64, first bool) (done bool, err error) {
 	w, err := s.lockWrites(ctx)
 	if err != nil {
 		return false, err
 	}
 	defer w.unlock()
 	total := s.StoredBytes()
-	if total <= s.maxBytes {
-		return false, nil
+	if total <= low || first && total <= s.maxBytes {
+		return true, nil
 	}
-	ref, before, avg, ok := s.oldestStream()
-	if !ok {
-		return false, nil
-	}
-	// Enough of the stream's average events to free the excess.
-	n := min((total-s.maxBytes+avg-1)/avg, sweepChunk)
-	st, err := s.store.DeleteLogEvents(ctx, ref.scope, ref.group, ref.stream, before, int(n))
+	allowance := total - low
+	budget := min(sweepTxBytes, allowance)
+	more, err := w.deleteOldest(ctx, s.capCuts(budget), budget)
 	if err != nil {
-		return false, fmt.Errorf("logs: delete old events of %s in %s: %w", ref.stream, ref.group, err)
+		return false, err
 	}
-	w.putStream(ref.scope, ref.group, st)
-	if s.StoredBytes() >= total {
-		return false, fmt.Errorf("logs: deleting the oldest events of %s in %s freed nothing", ref.stream, ref.group)
+	after := s.StoredBytes()
+	if after >= total {
+		return false, fmt.Errorf("logs: deleting the oldest events freed nothing of %d stored bytes", total)
 	}
-	return true, nil
+	// Stopping short of a budget that is the whole allowance means the
+	// next event would take the total below low.
+	short := budget == allowance && total-after < budget
+	return !more || short && after <= s.maxBytes, nil
 }
 
-// oldestStream returns the stream whose first event is the oldest of all,
-// the timestamp up to which its events are older than every other stream's
-// (deleting them keeps "oldest first"), and its average EventSize.
-func (s *Service) oldestStream() (ref streamRef, before, avg int64, ok bool) {
+// capCuts names the streams a cap transaction of budget bytes may reach,
+// with no time limit: every stream holding events, in the order of their
+// first events, but not those whose first event is newer than more than
+// budget bytes of events (of streams that end before it), since the
+// merge stops before it. A server's streams of environments long gone
+// are mostly such, so a transaction need not read all their records.
+func (s *Service) capCuts(budget int64) []LogCut {
+	type cand struct {
+		cut         LogCut
+		first, last int64
+		bytes       int64
+	}
+	var all []cand
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	first, second := int64(math.MaxInt64), int64(math.MaxInt64)
 	for scope, groups := range s.scopes {
 		for name, gs := range groups {
 			for _, st := range gs.streams {
-				if st.Events == 0 {
-					continue
-				}
-				switch t := st.FirstEventTimestamp; {
-				case !ok || t < first:
-					second = first
-					first = t
-					ref = streamRef{scope: scope, group: name, stream: st.Name}
-					avg = max(1, st.StoredBytes/st.Events)
-					ok = true
-				case t < second:
-					second = t
+				if st.Events > 0 {
+					all = append(all, cand{cut: LogCut{Scope: scope, Group: name, Stream: st.Name, Before: math.MaxInt64},
+						first: st.FirstEventTimestamp, last: st.LastEventTimestamp, bytes: st.StoredBytes})
 				}
 			}
 		}
 	}
-	before = second
-	if before <= first {
-		before = first + 1
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b cand) int { return cmp.Compare(a.first, b.first) })
+	ends := slices.Clone(all)
+	slices.SortFunc(ends, func(a, b cand) int { return cmp.Compare(a.last, b.last) })
+	cuts := make([]LogCut, 0, len(all))
+	var before int64 // bytes of the streams that end before the next one starts
+	e := 0
+	for _, c := range all {
+		for e < len(ends) && ends[e].last < c.first {
+			before += ends[e].bytes
+			e++
+		}
+		if before > budget {
+			break // more than the budget is older than c's first event
+		}
+		cuts = append(cuts, c.cut)
 	}
-	return ref, before, avg, ok
+	return cuts
 }
 
-// deleteOldest deletes up to n of a stream's oldest events older than
-// before, under the writer slot. ok is false when the stream is gone.
-// Retention uses it: deleting what is older than a cutoff is idempotent.
-func (s *Service) deleteOldest(ctx context.Context, ref streamRef, before int64, n int) (Stream, bool, error) {
-	w, err := s.lockWrites(ctx)
+// deleteOldest deletes the oldest events of the cuts' streams, up to
+// maxBytes of them (see Store.DeleteOldestLogEvents), and commits the
+// streams' new figures. A stream deleted since the cuts were made is
+// skipped by the store; more is whether events before their cut remain.
+func (w *writer) deleteOldest(ctx context.Context, cuts []LogCut, maxBytes int64) (more bool, err error) {
+	streams, more, err := w.s.store.DeleteOldestLogEvents(ctx, cuts, maxBytes)
 	if err != nil {
-		return Stream{}, false, err
+		return false, fmt.Errorf("logs: delete the oldest events of %d streams: %w", len(cuts), err)
 	}
-	defer w.unlock()
-	if _, ok := s.streamExists(ref.scope, ref.group, ref.stream); !ok {
-		return Stream{}, false, nil
+	for i, st := range streams {
+		if st.Name != "" {
+			w.putStream(cuts[i].Scope, cuts[i].Group, st)
+		}
 	}
-	st, err := s.store.DeleteLogEvents(ctx, ref.scope, ref.group, ref.stream, before, n)
-	if err != nil {
-		return Stream{}, false, fmt.Errorf("logs: delete old events of %s in %s: %w", ref.stream, ref.group, err)
-	}
-	w.putStream(ref.scope, ref.group, st)
-	return st, true, nil
+	return more, nil
 }

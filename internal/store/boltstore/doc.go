@@ -66,7 +66,9 @@
 // block_span, at least the span of each of its blocks, bounds where a block
 // holding a given time can start. Deleting a stream's oldest events deletes
 // the blocks they fill and rewrites a block they cut under its first
-// remaining event's key. The figures in logStreamRecord (events, stored_bytes,
+// remaining event's key; DeleteOldestLogEvents does so for several streams
+// in one transaction, merging their events by key to find where each is
+// cut. The figures in logStreamRecord (events, stored_bytes,
 // first/last_event_timestamp, last_ingestion_time, block_span) change in the
 // same transaction as the events they count.
 //

@@ -298,6 +298,7 @@ func cmpBlockEvents(a, b blockEvent) int {
 type openBlock struct {
 	evs []logs.StoredEvent
 	i   int
+	key []byte // the block's key, when its iterator records passed blocks
 }
 
 // blockHeap orders open blocks by their next event: the smallest key first,
@@ -342,6 +343,16 @@ type streamIter struct {
 	cur      logs.StoredEvent
 	done     bool
 	finished *openBlock
+	// passed, when not nil, collects each block the walk has returned
+	// every event of (forward walks from the stream's start only).
+	passed *[]passedBlock
+}
+
+// passedBlock is a block a walk has returned every event of: its key and
+// its last event's key.
+type passedBlock struct {
+	key  []byte
+	last logs.EventKey
 }
 
 // newStreamIter positions an iterator; ok is false when r holds no key of
@@ -427,6 +438,9 @@ func (it *streamIter) next() (bool, error) {
 	if b.i < 0 || b.i >= len(b.evs) {
 		heap.Pop(&it.open)
 		it.finished = b
+		if it.passed != nil {
+			*it.passed = append(*it.passed, passedBlock{key: b.key, last: it.cur.Key})
+		}
 	} else {
 		heap.Fix(&it.open, 0)
 	}
@@ -450,6 +464,9 @@ func (it *streamIter) openBlock() error {
 		return err
 	}
 	b := &openBlock{evs: evs}
+	if it.passed != nil {
+		b.key = bytes.Clone(it.k)
+	}
 	if it.reverse {
 		b.i = len(evs) - 1
 		for b.i >= 0 && it.hi.Less(evs[b.i].Key) {

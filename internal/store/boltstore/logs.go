@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bytes"
+	"cmp"
 	"container/heap"
 	"context"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -165,40 +167,34 @@ func deleteAllEvents(events *bolt.Bucket, streamID uint64) error {
 	return nil
 }
 
-// deleteEvents removes a stream's oldest events (by key): at most max of
-// them (max < 0: no limit) whose timestamp is below before. It returns how
-// many it removed and their EventSize total. The events removed are those
-// up to a key; a block holding only such events is deleted, one holding
-// some is rewritten without them, under its new first event's key.
-func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max int) (n, size int64, err error) {
-	it, ok := newStreamIter(events, rec, logs.KeyRange{To: logs.EventKey{Timestamp: before - 1, Seq: math.MaxUint64}}, false)
-	if !ok {
-		return 0, 0, nil
-	}
-	var last logs.EventKey
-	for max < 0 || n < int64(max) {
-		more, err := it.next()
-		if err != nil {
-			return 0, 0, err
+// deleteThrough removes a stream's events up to and including the key
+// last: a block holding only such events is deleted, one holding some is
+// rewritten without them, under its new first event's key. A block known
+// to end by last is deleted without being decoded: one that starts more
+// than the stream's block_span before last's timestamp, or one of passed
+// (blocks a walk returned every event of, in key order) that ends by last.
+func deleteThrough(events *bolt.Bucket, rec logStreamRecord, last logs.EventKey, passed []passedBlock) error {
+	streamID := rec.ID
+	prefix := binary.BigEndian.AppendUint64(nil, streamID)
+	end := eventKey(streamID, last)
+	whole := make(map[string]bool, len(passed))
+	for _, p := range passed {
+		if !last.Less(p.last) {
+			whole[string(p.key)] = true
 		}
-		if !more {
-			break
-		}
-		last = it.cur.Key
-		size += int64(len(it.cur.Message)) + 26
-		n++
 	}
-	if n == 0 {
-		return 0, 0, nil
-	}
-	prefix := binary.BigEndian.AppendUint64(nil, rec.ID)
-	end := eventKey(rec.ID, last)
 	c := events.Cursor()
 	var evs []logs.StoredEvent
 	for k, v := c.Seek(prefix); k != nil && bytes.Compare(k, end) <= 0; k, v = c.Seek(prefix) {
+		if decodeEventKey(k).Timestamp+rec.BlockSpan < last.Timestamp || whole[string(k)] {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			continue
+		}
 		var err error
 		if evs, err = decodeBlock(k, v, evs[:0]); err != nil {
-			return 0, 0, err
+			return err
 		}
 		ingestion := evs[0].IngestionTime // a block has at least one event
 		keep := make([]blockEvent, 0, len(evs))
@@ -212,15 +208,15 @@ func deleteEvents(events *bolt.Bucket, rec logStreamRecord, before int64, max in
 			rewritten = encodeBlock(nil, ingestion, keep)
 		}
 		if err := c.Delete(); err != nil {
-			return 0, 0, err
+			return err
 		}
 		if len(keep) > 0 {
-			if err := events.Put(eventKey(rec.ID, keep[0].key), rewritten); err != nil {
-				return 0, 0, err
+			if err := events.Put(eventKey(streamID, keep[0].key), rewritten); err != nil {
+				return err
 			}
 		}
 	}
-	return n, size, nil
+	return nil
 }
 
 // firstEventTimestamp returns the oldest timestamp a stream holds.
@@ -495,45 +491,135 @@ func (s *Store) AppendLogEvents(ctx context.Context, batches []logs.Append) ([]l
 	return out, nil
 }
 
-// DeleteLogEvents removes a stream's oldest events before a time.
-func (s *Store) DeleteLogEvents(ctx context.Context, scope logs.Scope, group, stream string, before int64, max int) (logs.Stream, error) {
-	if max < 0 {
-		max = 0
-	}
-	var out logs.Stream
+// cutState is one stream of a DeleteOldestLogEvents: its record, its
+// events before the cut as they are merged, and what the merge took.
+type cutState struct {
+	i      int // the cut's index
+	rec    logStreamRecord
+	key    []byte
+	it     *streamIter
+	passed []passedBlock // the blocks the merge has returned every event of
+	last   logs.EventKey // the newest event taken, when n > 0
+	n      int64
+	size   int64
+}
+
+// cutHeap orders the streams of a DeleteOldestLogEvents by their next
+// event's key.
+type cutHeap []*cutState
+
+func (h cutHeap) Len() int           { return len(h) }
+func (h cutHeap) Less(i, j int) bool { return h[i].it.cur.Key.Less(h[j].it.cur.Key) }
+func (h cutHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *cutHeap) Push(x any)        { *h = append(*h, x.(*cutState)) }
+func (h *cutHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// DeleteOldestLogEvents removes the oldest events of several streams, in
+// one transaction: it merges the streams' events before their cuts by key
+// (opening a stream only once the merge reaches its first event, so the
+// streams it never reaches cost a record read), takes events while they
+// fit in maxBytes, then deletes each stream's taken events, whole blocks
+// and at most one cut block per stream.
+func (s *Store) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64) ([]logs.Stream, bool, error) {
+	var out []logs.Stream
+	var more bool
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out, more = make([]logs.Stream, len(cuts)), false // update may run this twice
 		lb, err := openLogBuckets(tx)
 		if err != nil {
 			return err
 		}
-		rec, key, ok, err := lb.stream(scope, group, stream)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errNoLogStream
-		}
-		n, size, err := deleteEvents(lb.events, rec, before, max)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			rec.Events -= n
-			rec.StoredBytes -= size
-			if first, ok := firstEventTimestamp(lb.events, rec.ID); ok {
-				rec.FirstEventTimestamp = first
-			}
-			if err := putJSON(lb.streams, key, rec); err != nil {
+		seen := make(map[uint64]bool, len(cuts))
+		var pending []*cutState
+		for i, c := range cuts {
+			rec, key, ok, err := lb.stream(c.Scope, c.Group, c.Stream)
+			if err != nil {
 				return err
 			}
+			if !ok {
+				continue
+			}
+			if seen[rec.ID] {
+				return fmt.Errorf("stream %s of %s named twice", c.Stream, c.Group)
+			}
+			seen[rec.ID] = true
+			out[i] = rec.toDomain()
+			if rec.Events > 0 && rec.FirstEventTimestamp < c.Before {
+				it, ok := newStreamIter(lb.events, rec, logs.KeyRange{To: logs.EventKey{Timestamp: c.Before - 1, Seq: math.MaxUint64}}, false)
+				if ok {
+					c := &cutState{i: i, rec: rec, key: key, it: it}
+					it.passed = &c.passed
+					pending = append(pending, c)
+				}
+			}
 		}
-		out = rec.toDomain()
+		slices.SortFunc(pending, func(a, b *cutState) int { return cmp.Compare(a.rec.FirstEventTimestamp, b.rec.FirstEventTimestamp) })
+		touched := slices.Clone(pending)
+		var h cutHeap
+		var freed int64
+		for {
+			// A stream joins the merge once its first event may be next.
+			for len(pending) > 0 && (len(h) == 0 || pending[0].rec.FirstEventTimestamp <= h[0].it.cur.Key.Timestamp) {
+				c := pending[0]
+				pending = pending[1:]
+				ok, err := c.it.next()
+				if err != nil {
+					return err
+				}
+				if ok {
+					heap.Push(&h, c)
+				}
+			}
+			if len(h) == 0 {
+				break
+			}
+			top := h[0]
+			size := int64(len(top.it.cur.Message)) + logs.EventSize("")
+			if freed > 0 && freed+size > maxBytes {
+				more = true
+				break
+			}
+			freed += size
+			top.last, top.n, top.size = top.it.cur.Key, top.n+1, top.size+size
+			ok, err := top.it.next()
+			if err != nil {
+				return err
+			}
+			if ok {
+				heap.Fix(&h, 0)
+			} else {
+				heap.Pop(&h)
+			}
+		}
+		lb.events.FillPercent = eventFill
+		for _, c := range touched {
+			if c.n == 0 {
+				continue
+			}
+			if err := deleteThrough(lb.events, c.rec, c.last, c.passed); err != nil {
+				return err
+			}
+			c.rec.Events -= c.n
+			c.rec.StoredBytes -= c.size
+			if first, ok := firstEventTimestamp(lb.events, c.rec.ID); ok {
+				c.rec.FirstEventTimestamp = first
+			}
+			if err := putJSON(lb.streams, c.key, c.rec); err != nil {
+				return err
+			}
+			out[c.i] = c.rec.toDomain()
+		}
 		return nil
 	})
 	if err != nil {
-		return logs.Stream{}, fmt.Errorf("delete log events of %s in %s: %w", stream, group, err)
+		return nil, false, fmt.Errorf("delete oldest log events: %w", err)
 	}
-	return out, nil
+	return out, more, nil
 }
 
 // ScanLogStream calls fn with a stream's events in a key range.

@@ -199,9 +199,9 @@ func testMigratesLogRecords(t *testing.T, from string) {
 		IngestionTime: 1700000000400, Events: []logs.InputEvent{{Timestamp: 1700000000150, Message: "middle"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := s.DeleteLogEvents(ctx, scope, "/aws/lambda/golden", "s", 1700000000101, 10)
-	if err != nil || st.Events != 2 || st.FirstEventTimestamp != 1700000000150 {
-		t.Fatalf("DeleteLogEvents after the migration: %+v, %v", st, err)
+	sts, _, err := s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: scope, Group: "/aws/lambda/golden", Stream: "s", Before: 1700000000101}}, 1<<20)
+	if err != nil || sts[0].Events != 2 || sts[0].FirstEventTimestamp != 1700000000150 {
+		t.Fatalf("DeleteOldestLogEvents after the migration: %+v, %v", sts, err)
 	}
 	got = nil
 	err = s.ScanLogStream(ctx, scope, "/aws/lambda/golden", "s", logs.KeyRange{To: logs.EventKey{Timestamp: 1 << 62}}, true,
@@ -337,9 +337,9 @@ func TestReadsSchemaV8PlainBlocks(t *testing.T) {
 	// Retention before t0+150 removes "first", "third!" and the first 100
 	// new lines: the plain block goes, the compressed one is cut and
 	// rewritten under its first remaining event.
-	st, err := s.DeleteLogEvents(ctx, scope, "/aws/lambda/v8", "s", t0+150, 1000)
-	if err != nil || st.Events != 200 || st.FirstEventTimestamp != t0+150 {
-		t.Fatalf("DeleteLogEvents: %+v, %v", st, err)
+	sts, _, err := s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: scope, Group: "/aws/lambda/v8", Stream: "s", Before: t0 + 150}}, 1<<30)
+	if err != nil || sts[0].Events != 200 || sts[0].FirstEventTimestamp != t0+150 {
+		t.Fatalf("DeleteOldestLogEvents: %+v, %v", sts, err)
 	}
 	if got := scan(false); !slices.Equal(got, want[102:]) {
 		t.Fatalf("after retention: %d events, want %d; first %q", len(got), len(want)-102, got[:min(len(got), 1)])

@@ -34,6 +34,8 @@ func RunLogsStoreContract(t *testing.T, newStore func(t *testing.T) logs.Store) 
 	t.Run("ScanStream", func(t *testing.T) { testScanStream(t, newStore(t)) })
 	t.Run("ScanGroupMerges", func(t *testing.T) { testScanGroup(t, newStore(t)) })
 	t.Run("DeleteEvents", func(t *testing.T) { testDeleteEvents(t, newStore(t)) })
+	t.Run("DeleteOldest", func(t *testing.T) { testDeleteOldest(t, newStore(t)) })
+	t.Run("DeleteOldestModel", func(t *testing.T) { testDeleteOldestModel(t, newStore(t)) })
 	t.Run("LargeOverlappingAppends", func(t *testing.T) { testLargeOverlappingAppends(t, newStore(t)) })
 	t.Run("DeleteStream", func(t *testing.T) { testDeleteStream(t, newStore(t)) })
 	t.Run("CanceledContext", func(t *testing.T) { testLogsCanceled(t, newStore(t)) })
@@ -504,31 +506,37 @@ func testScanGroup(t *testing.T, s logs.Store) {
 	}
 }
 
+// deleteOldest deletes a stream's oldest events before before, within
+// maxBytes (at least one), and returns its figures afterwards.
+func deleteOldest(t *testing.T, s logs.Store, scope logs.Scope, group, stream string, before, maxBytes int64) logs.Stream {
+	t.Helper()
+	sts, _, err := s.DeleteOldestLogEvents(context.Background(), []logs.LogCut{{Scope: scope, Group: group, Stream: stream, Before: before}}, maxBytes)
+	if err != nil {
+		t.Fatalf("DeleteOldestLogEvents(%s, %d, %d): %v", stream, before, maxBytes, err)
+	}
+	return sts[0]
+}
+
 func testDeleteEvents(t *testing.T, s logs.Store) {
-	ctx := context.Background()
 	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
 	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
 	mustCreateStream(t, s, logScopeA(), "g", "t", 1)
 	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 7, Events: events(10, 20, 30, 40, 50)})
 	mustAppend(t, s, logs.Append{Scope: logScopeA(), Group: "g", Stream: "t", IngestionTime: 7, Events: events(1)})
 
-	st, err := s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 35, 2) // at most 2 of 10, 20, 30
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := logs.Stream{Name: "s", CreationTime: 1, Events: 3, StoredBytes: 3 * (3 + 26), FirstEventTimestamp: 30, LastEventTimestamp: 50, LastIngestionTime: 7}
+	ev := logs.EventSize("m10")
+	st := deleteOldest(t, s, logScopeA(), "g", "s", 35, 2*ev) // 2 of 10, 20, 30
+	want := logs.Stream{Name: "s", CreationTime: 1, Events: 3, StoredBytes: 3 * ev, FirstEventTimestamp: 30, LastEventTimestamp: 50, LastIngestionTime: 7}
 	if st != want {
 		t.Errorf("after deleting 2: %+v, want %+v", st, want)
 	}
-	if st, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 35, 100); err != nil {
-		t.Fatal(err)
-	}
-	want.Events, want.StoredBytes, want.FirstEventTimestamp = 2, 2*(3+26), 40
+	st = deleteOldest(t, s, logScopeA(), "g", "s", 35, 100*ev)
+	want.Events, want.StoredBytes, want.FirstEventTimestamp = 2, 2*ev, 40
 	if st != want {
 		t.Errorf("after deleting before 35: %+v, want %+v", st, want)
 	}
-	if st, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 35, 100); err != nil || st != want {
-		t.Errorf("nothing left to delete: %+v, %v", st, err)
+	if st = deleteOldest(t, s, logScopeA(), "g", "s", 35, 100*ev); st != want {
+		t.Errorf("nothing left to delete: %+v", st)
 	}
 	if got := streamsOf(t, s, logScopeA(), "g")["s"]; got != want {
 		t.Errorf("loaded: %+v, want %+v", got, want)
@@ -536,14 +544,14 @@ func testDeleteEvents(t *testing.T, s logs.Store) {
 	if got := messages(scanStream(t, s, logScopeA(), "g", "s", everything(), false)); !slices.Equal(got, []string{"m40", "m50"}) {
 		t.Errorf("left: %q", got)
 	}
-	if st, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", math.MaxInt64, 100); err != nil || st.Events != 0 || st.StoredBytes != 0 {
-		t.Errorf("deleting all: %+v, %v", st, err)
+	if st = deleteOldest(t, s, logScopeA(), "g", "s", math.MaxInt64, 100*ev); st.Events != 0 || st.StoredBytes != 0 {
+		t.Errorf("deleting all: %+v", st)
 	}
 	if n := len(scanStream(t, s, logScopeA(), "g", "t", everything(), false)); n != 1 {
 		t.Errorf("another stream lost events: %d left", n)
 	}
-	if _, err := s.DeleteLogEvents(ctx, logScopeA(), "g", "missing", 100, 1); err == nil {
-		t.Error("DeleteLogEvents of a missing stream succeeded")
+	if st = deleteOldest(t, s, logScopeA(), "g", "missing", 100, 1); st != (logs.Stream{}) {
+		t.Errorf("a missing stream: %+v", st)
 	}
 }
 
@@ -583,7 +591,7 @@ func testLogsCanceled(t *testing.T, s logs.Store) {
 	}
 	_, err := s.AppendLogEvents(ctx, []logs.Append{{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 1, Events: events(1)}})
 	errs = append(errs, err)
-	_, err = s.DeleteLogEvents(ctx, logScopeA(), "g", "s", 100, 10)
+	_, _, err = s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: logScopeA(), Group: "g", Stream: "s", Before: 100}}, 1000)
 	errs = append(errs, err)
 	for i, err := range errs {
 		if !errors.Is(err, context.Canceled) {
@@ -847,9 +855,8 @@ func sameEvents(a, b []scanned) bool {
 // overlap those of earlier appends (and go back and forth within one),
 // then scans from keys in the middle of appends, paged scans, merged scans
 // of two such streams, and deletes of the oldest events that stop inside
-// an append, by time (retention) or by count (the cap).
+// an append, by time (retention) or by bytes (the cap).
 func testLargeOverlappingAppends(t *testing.T, s logs.Store) {
-	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(10, 2))
 	scope := logScopeA()
 	mustSaveGroup(t, s, logs.Group{Scope: scope, Name: "g", CreationTime: 1})
@@ -906,7 +913,8 @@ func testLargeOverlappingAppends(t *testing.T, s logs.Store) {
 		}
 	}
 
-	// Deletes of the oldest events: by time, then by count, then both.
+	// Deletes of the oldest events: by time (retention), then by bytes
+	// (the cap: the budget of exactly so many events), then both.
 	for _, del := range []struct {
 		before int64
 		max    int
@@ -918,19 +926,18 @@ func testLargeOverlappingAppends(t *testing.T, s logs.Store) {
 	} {
 		m := models["s"]
 		n := 0
+		var budget int64
 		for n < len(m.evs) && n < del.max && m.evs[n].ts < del.before {
+			budget += logs.EventSize(m.evs[n].msg)
 			n++
 		}
-		st, err := s.DeleteLogEvents(ctx, scope, "g", "s", del.before, del.max)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := deleteOldest(t, s, scope, "g", "s", del.before, max(budget, 1))
 		m.evs = m.evs[n:]
 		if st.Events != int64(len(m.evs)) || len(m.evs) > 0 && st.FirstEventTimestamp != m.evs[0].ts {
-			t.Fatalf("DeleteLogEvents(%d, %d) left %+v, want %d events from %d", del.before, del.max, st, len(m.evs), m.evs[0].ts)
+			t.Fatalf("DeleteOldestLogEvents(%d, %d events' bytes) left %+v, want %d events from %d", del.before, del.max, st, len(m.evs), m.evs[0].ts)
 		}
 		if st.LastIngestionTime != ingestion["s"] {
-			t.Errorf("DeleteLogEvents changed LastIngestionTime: %d", st.LastIngestionTime)
+			t.Errorf("DeleteOldestLogEvents changed LastIngestionTime: %d", st.LastIngestionTime)
 		}
 		checkStreamAgainst(t, rng, s, scope, "g", "s", m)
 	}
@@ -940,4 +947,181 @@ func testLargeOverlappingAppends(t *testing.T, s logs.Store) {
 	models["s"].add(out)
 	checkStreamAgainst(t, rng, s, scope, "g", "s", models["s"])
 	checkStreamAgainst(t, rng, s, scope, "g", "t", models["t"])
+}
+
+// testDeleteOldest: DeleteOldestLogEvents takes the oldest events across
+// streams of several groups and scopes, within the byte budget but at
+// least one, per cut's time limit; skips missing streams; and refuses a
+// stream named twice, changing nothing.
+func testDeleteOldest(t *testing.T, s logs.Store) {
+	ctx := context.Background()
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g", CreationTime: 1})
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeB(), Name: "g", CreationTime: 1})
+	mustCreateStream(t, s, logScopeA(), "g", "s", 1)
+	mustCreateStream(t, s, logScopeA(), "g", "t", 1)
+	mustCreateStream(t, s, logScopeB(), "g", "s", 1)
+	mustAppend(t, s,
+		logs.Append{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 7, Events: events(10, 40, 70)},
+		logs.Append{Scope: logScopeA(), Group: "g", Stream: "t", IngestionTime: 8, Events: events(20, 50, 80)},
+		logs.Append{Scope: logScopeB(), Group: "g", Stream: "s", IngestionTime: 9, Events: events(30, 60, 90)})
+	ev := logs.EventSize("m10") // every message here is "m" and two digits
+	cuts := []logs.LogCut{
+		{Scope: logScopeA(), Group: "g", Stream: "s", Before: math.MaxInt64},
+		{Scope: logScopeA(), Group: "g", Stream: "missing", Before: math.MaxInt64},
+		{Scope: logScopeA(), Group: "g", Stream: "t", Before: 50}, // 20 only
+		{Scope: logScopeB(), Group: "g", Stream: "s", Before: math.MaxInt64},
+	}
+	// A budget of 4 events and a half: 10, 20, 30, 40 (50 is past t's cut).
+	got, more, err := s.DeleteOldestLogEvents(ctx, cuts, 4*ev+ev/2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []logs.Stream{
+		{Name: "s", CreationTime: 1, Events: 1, StoredBytes: ev, FirstEventTimestamp: 70, LastEventTimestamp: 70, LastIngestionTime: 7},
+		{},
+		{Name: "t", CreationTime: 1, Events: 2, StoredBytes: 2 * ev, FirstEventTimestamp: 50, LastEventTimestamp: 80, LastIngestionTime: 8},
+		{Name: "s", CreationTime: 1, Events: 2, StoredBytes: 2 * ev, FirstEventTimestamp: 60, LastEventTimestamp: 90, LastIngestionTime: 9},
+	}
+	if !slices.Equal(got, want) || !more {
+		t.Errorf("first delete: %+v, more %v; want %+v, more", got, more, want)
+	}
+	if got := streamsOf(t, s, logScopeA(), "g"); got["s"] != want[0] || got["t"] != want[2] {
+		t.Errorf("loaded after the first delete: %+v", got)
+	}
+	if got := streamsOf(t, s, logScopeB(), "g"); got["s"] != want[3] {
+		t.Errorf("loaded after the first delete: %+v", got)
+	}
+	// A budget smaller than one event still takes the oldest one: 60.
+	got, more, err = s.DeleteOldestLogEvents(ctx, cuts, 1)
+	if err != nil || got[3].Events != 1 || got[3].FirstEventTimestamp != 90 || got[0].Events != 1 || got[2].Events != 2 || !more {
+		t.Errorf("a budget below one event: %+v, more %v, %v", got, more, err)
+	}
+	if got := messages(scanStream(t, s, logScopeB(), "g", "s", everything(), false)); !slices.Equal(got, []string{"m90"}) {
+		t.Errorf("left in B's s: %q", got)
+	}
+	// A stream named twice: an error, and nothing changes.
+	twice := append(slices.Clone(cuts), logs.LogCut{Scope: logScopeA(), Group: "g", Stream: "s", Before: math.MaxInt64})
+	if _, _, err := s.DeleteOldestLogEvents(ctx, twice, 1<<20); err == nil {
+		t.Error("a stream named twice was accepted")
+	}
+	if got := messages(scanStream(t, s, logScopeA(), "g", "s", everything(), false)); !slices.Equal(got, []string{"m70"}) {
+		t.Errorf("after a refused delete, A's s holds %q", got)
+	}
+	// Everything left before the cuts: 70 and 90, not t's 50 and 80.
+	got, more, err = s.DeleteOldestLogEvents(ctx, cuts, 1<<20)
+	if err != nil || more || got[0].Events != 0 || got[0].StoredBytes != 0 || got[2].Events != 2 || got[3].Events != 0 {
+		t.Errorf("deleting the rest: %+v, more %v, %v", got, more, err)
+	}
+	if got := messages(scanStream(t, s, logScopeA(), "g", "t", everything(), false)); !slices.Equal(got, []string{"m50", "m80"}) {
+		t.Errorf("t holds %q", got)
+	}
+	// Nothing to delete: no change, nothing more.
+	if got, more, err = s.DeleteOldestLogEvents(ctx, cuts[:2], 1<<20); err != nil || more || got[0].Events != 0 || got[1] != (logs.Stream{}) {
+		t.Errorf("nothing to delete: %+v, more %v, %v", got, more, err)
+	}
+}
+
+// testDeleteOldestModel: large overlapping appends to three streams of
+// two groups, then DeleteOldestLogEvents with random cuts and budgets,
+// each checked against a model: the eligible events of all cuts merged by
+// key, taken while they fit in the budget (at least one).
+func testDeleteOldestModel(t *testing.T, s logs.Store) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 11))
+	type ref struct {
+		scope         logs.Scope
+		group, stream string
+	}
+	refs := []ref{{logScopeA(), "g1", "s"}, {logScopeA(), "g1", "t"}, {logScopeC(), "g2", "s"}}
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeA(), Name: "g1", CreationTime: 1})
+	mustSaveGroup(t, s, logs.Group{Scope: logScopeC(), Name: "g2", CreationTime: 1})
+	models := make([]*logModel, len(refs))
+	for i, r := range refs {
+		mustCreateStream(t, s, r.scope, r.group, r.stream, 1)
+		models[i] = &logModel{}
+	}
+	arrival := 0
+	base := int64(1_000_000)
+	for round := range 4 {
+		var batches []logs.Append
+		var added [][]appended
+		for _, i := range []int{0, 1, 2, 1} {
+			in, out := bigBatch(rng, []int{1, 400, 1500}[rng.IntN(3)], base-int64(rng.IntN(400)), &arrival)
+			batches = append(batches, logs.Append{Scope: refs[i].scope, Group: refs[i].group, Stream: refs[i].stream, IngestionTime: int64(round + 1), Events: in})
+			added = append(added, out)
+		}
+		mustAppend(t, s, batches...)
+		for j, i := range []int{0, 1, 2, 1} {
+			models[i].add(added[j])
+		}
+		base += 300
+	}
+	type cand struct {
+		stream int
+		ev     appended
+	}
+	for step := range 8 {
+		// Cuts over a random subset of the streams, in random order, with
+		// time limits: none, or somewhere among the events.
+		var cuts []logs.LogCut
+		var idx []int
+		for _, i := range rng.Perm(len(refs)) {
+			if step > 0 && rng.IntN(4) == 0 {
+				continue
+			}
+			before := int64(math.MaxInt64)
+			if m := models[i]; rng.IntN(2) == 0 && len(m.evs) > 0 {
+				before = m.evs[rng.IntN(len(m.evs))].ts
+			}
+			cuts = append(cuts, logs.LogCut{Scope: refs[i].scope, Group: refs[i].group, Stream: refs[i].stream, Before: before})
+			idx = append(idx, i)
+		}
+		budget := []int64{1, 5000, 200_000, 1 << 30}[rng.IntN(4)]
+		var eligible []cand
+		for j, i := range idx {
+			for _, ev := range models[i].evs {
+				if ev.ts < cuts[j].Before {
+					eligible = append(eligible, cand{stream: i, ev: ev})
+				}
+			}
+		}
+		slices.SortFunc(eligible, func(a, b cand) int {
+			if a.ev.ts != b.ev.ts {
+				return cmpInt(a.ev.ts, b.ev.ts)
+			}
+			return a.ev.arrival - b.ev.arrival
+		})
+		var freed int64
+		n := 0
+		for n < len(eligible) && (n == 0 || freed+logs.EventSize(eligible[n].ev.msg) <= budget) {
+			freed += logs.EventSize(eligible[n].ev.msg)
+			n++
+		}
+		taken := map[int]int{}
+		for _, c := range eligible[:n] {
+			taken[c.stream]++
+		}
+		got, more, err := s.DeleteOldestLogEvents(ctx, cuts, budget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if more != (n < len(eligible)) {
+			t.Errorf("step %d: more %v with %d of %d eligible events taken", step, more, n, len(eligible))
+		}
+		for j, i := range idx {
+			m := models[i]
+			m.evs = m.evs[taken[i]:] // a stream's taken events are its oldest
+			if got[j].Events != int64(len(m.evs)) || len(m.evs) > 0 && got[j].FirstEventTimestamp != m.evs[0].ts {
+				t.Fatalf("step %d (budget %d): %s/%s left %+v, want %d events", step, budget, refs[i].group, refs[i].stream, got[j], len(m.evs))
+			}
+		}
+		for i, r := range refs {
+			checkStreamAgainst(t, rng, s, r.scope, r.group, r.stream, models[i])
+		}
+	}
+	// Appends older than what is left still merge in after the deletes.
+	in, out := bigBatch(rng, 700, base-2000, &arrival)
+	mustAppend(t, s, logs.Append{Scope: refs[0].scope, Group: refs[0].group, Stream: refs[0].stream, IngestionTime: 9, Events: in})
+	models[0].add(out)
+	checkStreamAgainst(t, rng, s, refs[0].scope, refs[0].group, refs[0].stream, models[0])
 }
