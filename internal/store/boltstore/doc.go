@@ -48,7 +48,8 @@
 //
 // A stream's events are stored in blocks: the events of one append (a
 // PutLogEvents call, or a flush's lines of one stream), sorted by key and
-// cut into runs of at most 1,024 events, 64 KiB of messages and 60 s from
+// cut into runs of at most 4,096 events, 256 KiB of messages (1,024 and
+// 64 KiB in files written before; the format is the same) and 60 s from
 // first to last timestamp, each run one value under the key of its first
 // event. A block is its events' ingestion
 // time (milliseconds), the span from its first to its last timestamp and its
