@@ -307,3 +307,80 @@ func FuzzDecodeBlock(f *testing.F) {
 		}
 	})
 }
+
+// TestBlocksCutAtTheirLimits: an append is stored as blocks of at most
+// blockMaxEvents events and blockMaxBytes of messages (a block passes the
+// bytes only with its one message), each full but the last of an append,
+// and the stream reads back every event in order.
+func TestBlocksCutAtTheirLimits(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "reservoir.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	scope := logs.Scope{Account: "123456789012", Region: "us-east-1"}
+	if err := s.SaveLogGroup(ctx, logs.Group{Scope: scope, Name: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateLogStream(ctx, scope, "g", logs.Stream{Name: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	appendRun := func(n, size int) {
+		t.Helper()
+		evs := make([]logs.InputEvent, n)
+		for i := range evs {
+			msg := fmt.Sprintf("%d/%d ", len(want), size)
+			msg += strings.Repeat("x", max(size-len(msg), 0))
+			evs[i] = logs.InputEvent{Timestamp: 1_000, Message: msg}
+			want = append(want, msg)
+		}
+		if _, err := s.AppendLogEvents(ctx, []logs.Append{{Scope: scope, Group: "g", Stream: "s", IngestionTime: 1, Events: evs}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendRun(10_000, 20)             // cut by events: 4,096, 4,096, 1,808
+	appendRun(3_000, 200)             // cut by bytes: 1,310 per block
+	appendRun(2, blockMaxBytes+1_000) // each message alone past the bytes
+	var counts []int
+	err = s.db.View(func(tx *bolt.Tx) error {
+		lb, err := openLogBuckets(tx)
+		if err != nil {
+			return err
+		}
+		return lb.events.ForEach(func(k, v []byte) error {
+			evs, err := decodeBlock(k, v, nil)
+			if err != nil {
+				return err
+			}
+			size := 0
+			for _, e := range evs {
+				size += len(e.Message)
+			}
+			if len(evs) > blockMaxEvents || size > blockMaxBytes && len(evs) > 1 {
+				t.Errorf("block %x: %d events, %d bytes", k, len(evs), size)
+			}
+			counts = append(counts, len(evs))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perBytes := blockMaxBytes / 200
+	wantCounts := []int{blockMaxEvents, blockMaxEvents, 10_000 - 2*blockMaxEvents, perBytes, perBytes, 3_000 - 2*perBytes, 1, 1}
+	if !slices.Equal(counts, wantCounts) {
+		t.Errorf("blocks of %v events, want %v", counts, wantCounts)
+	}
+	var got []string
+	if err := s.ScanLogStream(ctx, scope, "g", "s", logs.KeyRange{To: logs.EventKey{Timestamp: math.MaxInt64, Seq: math.MaxUint64}}, false, func(e logs.StoredEvent) bool {
+		got = append(got, string(e.Message))
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("read back %d events, want %d in order", len(got), len(want))
+	}
+}
