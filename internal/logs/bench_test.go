@@ -201,9 +201,9 @@ func (c *txCounter) timed(t0 time.Time) {
 	}
 }
 
-func (c *txCounter) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64) ([]logs.Stream, bool, error) {
+func (c *txCounter) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64, atLeastOne bool) ([]logs.Stream, bool, error) {
 	defer c.timed(time.Now())
-	return c.Store.DeleteOldestLogEvents(ctx, cuts, maxBytes)
+	return c.Store.DeleteOldestLogEvents(ctx, cuts, maxBytes, atLeastOne)
 }
 
 // BenchmarkIngestCapped: eight functions' streams (in two groups) log at

@@ -116,15 +116,15 @@ type Store interface {
 	// of several streams, oldest first by key across all of them (keys
 	// order the events of different streams too): of the events of each
 	// cut's stream with Timestamp < the cut's Before, those in key order
-	// while their EventSize total stays within maxBytes, and always the
-	// first of them (so that every call with something to delete makes
-	// progress). It returns the figures of each cut's stream afterwards, in
+	// while their EventSize total stays within maxBytes, and, when
+	// atLeastOne, the first of them even past maxBytes (so that a call
+	// with something to delete makes progress). It returns the figures of each cut's stream afterwards, in
 	// the order of the cuts (Events and StoredBytes shrink,
 	// FirstEventTimestamp becomes the oldest remaining timestamp), the zero
 	// Stream for a missing stream, which is skipped; more reports whether
 	// events before their cut's Before remain. Two cuts naming one stream
 	// are an error.
-	DeleteOldestLogEvents(ctx context.Context, cuts []LogCut, maxBytes int64) (streams []Stream, more bool, err error)
+	DeleteOldestLogEvents(ctx context.Context, cuts []LogCut, maxBytes int64, atLeastOne bool) (streams []Stream, more bool, err error)
 
 	// ScanLogStream calls fn with the events of one stream whose keys lie in
 	// r, in increasing key order (decreasing when reverse), until fn returns

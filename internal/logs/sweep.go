@@ -80,7 +80,7 @@ func (s *Service) sweepRetention(ctx context.Context) error {
 		cuts := s.retentionCuts()
 		more := false
 		if len(cuts) > 0 {
-			more, err = w.deleteOldest(ctx, cuts, sweepTxBytes)
+			more, err = w.deleteOldest(ctx, cuts, sweepTxBytes, true)
 		}
 		w.unlock()
 		if err != nil || !more {
@@ -145,12 +145,18 @@ func (s *Service) capStep(ctx context.Context, low int64, first bool) (done bool
 	}
 	allowance := total - low
 	budget := min(sweepTxBytes, allowance)
-	more, err := w.deleteOldest(ctx, s.capCuts(budget), budget)
+	// Over the cap, the oldest event goes even if it alone passes the
+	// budget; within it, a step only nears the mark and never passes it.
+	over := total > s.maxBytes
+	more, err := w.deleteOldest(ctx, s.capCuts(budget), budget, over)
 	if err != nil {
 		return false, err
 	}
 	after := s.StoredBytes()
 	if after >= total {
+		if !over {
+			return true, nil // the next event would take the total below low
+		}
 		return false, fmt.Errorf("logs: deleting the oldest events freed nothing of %d stored bytes", total)
 	}
 	// Stopping short of a budget that is the whole allowance means the
@@ -207,8 +213,8 @@ func (s *Service) capCuts(budget int64) []LogCut {
 // maxBytes of them (see Store.DeleteOldestLogEvents), and commits the
 // streams' new figures. A stream deleted since the cuts were made is
 // skipped by the store; more is whether events before their cut remain.
-func (w *writer) deleteOldest(ctx context.Context, cuts []LogCut, maxBytes int64) (more bool, err error) {
-	streams, more, err := w.s.store.DeleteOldestLogEvents(ctx, cuts, maxBytes)
+func (w *writer) deleteOldest(ctx context.Context, cuts []LogCut, maxBytes int64, atLeastOne bool) (more bool, err error) {
+	streams, more, err := w.s.store.DeleteOldestLogEvents(ctx, cuts, maxBytes, atLeastOne)
 	if err != nil {
 		return false, fmt.Errorf("logs: delete the oldest events of %d streams: %w", len(cuts), err)
 	}

@@ -190,11 +190,19 @@ type countingStore struct {
 	maxCuts atomic.Int64 // the most streams one deletion named
 }
 
-func (c *countingStore) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64) ([]logs.Stream, bool, error) {
+func (c *countingStore) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64, atLeastOne bool) ([]logs.Stream, bool, error) {
 	c.deletes.Add(1)
 	for m := c.maxCuts.Load(); int64(len(cuts)) > m && !c.maxCuts.CompareAndSwap(m, int64(len(cuts))); m = c.maxCuts.Load() {
 	}
-	return c.Store.DeleteOldestLogEvents(ctx, cuts, maxBytes)
+	return c.Store.DeleteOldestLogEvents(ctx, cuts, maxBytes, atLeastOne)
+}
+
+// txAtMost is the most delete transactions of budget bytes that free n
+// bytes of interleaved's events: each frees more than budget less one
+// event, the last one any part of it.
+func txAtMost(n, budget int64) int64 {
+	per := budget - maxInterleavedSize + 1
+	return (n+per-1)/per + 1
 }
 
 // maxInterleavedSize is the largest EventSize interleaved makes: a
@@ -293,9 +301,10 @@ func TestCapSweepAcrossInterleavedStreams(t *testing.T) {
 	if got != e.groupStoredBytes(scopeA(), "g1")+e.groupStoredBytes(scopeA(), "g2") {
 		t.Errorf("StoredBytes %d is not the groups' sum", got)
 	}
-	// (total-low)/txBytes full transactions and the last, partial one; the
-	// 1,000-events-per-transaction sweep took one per few events here.
-	maxTx := (total-low)/txBytes + 1
+	// Full transactions, each short of txBytes by less than one event, and
+	// the last, partial one; the 1,000-events-per-transaction sweep took
+	// one per few events here.
+	maxTx := txAtMost(total-low, txBytes)
 	t.Logf("%d delete transactions freed %d bytes", counter.deletes.Load(), total-got)
 	if c := counter.deletes.Load(); c < 1 || c > maxTx {
 		t.Errorf("%d delete transactions to free %d bytes, want at most %d", c, total-low, maxTx)
@@ -350,6 +359,36 @@ func TestCapSweepKeepsTheCapWithALargeEvent(t *testing.T) {
 	}
 }
 
+// TestCapSweepStopsAtTheMarkAfterABudgetStep: a pass whose first
+// transaction is cut short by the transaction budget, and which is then
+// within the cap, does not delete an event that would take the total below
+// the low-water mark (the store's "at least one event" is only for a step
+// over the cap).
+func TestCapSweepStopsAtTheMarkAfterABudgetStep(t *testing.T) {
+	logs.SetSweepTxBytes(t, 1000)
+	e := newEnv(t, func(o *logs.Options) { o.MaxStoredBytes = -1 })
+	e.mustCreateGroup(scopeA(), "g")
+	e.mustCreateStream(scopeA(), "g", "s")
+	// 30 events of EventSize 300: 9,000 bytes. The cap 8,777, the mark
+	// 7,900: a first step of 1,000 takes 3 events (8,100, within the cap);
+	// a fourth would leave 7,800, below the mark.
+	var evs []logs.InputEvent
+	for i := range 30 {
+		evs = append(evs, logs.InputEvent{Timestamp: e.now() - 100 + int64(i), Message: strings.Repeat("x", 274)})
+	}
+	e.mustPut(scopeA(), "g", "s", evs...)
+	e.restart(func(o *logs.Options) { o.MaxStoredBytes = 8777 })
+	if err := e.svc.Sweep(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, low := e.svc.StoredBytes(), logs.CapLowWater(8777); got < low || got > 8777 {
+		t.Errorf("StoredBytes %d after a pass, want between the mark %d and the cap 8,777", got, low)
+	}
+	if got := len(e.streamEvents(scopeA(), "g", "s")); got != 27 {
+		t.Errorf("kept %d events, want 27", got)
+	}
+}
+
 // TestRetentionSweepInFewTransactions: the expired events of several
 // streams of two groups go in transactions of sweepTxBytes, oldest first,
 // not one per 1,000 events of one stream; a group without retention and
@@ -390,7 +429,7 @@ func TestRetentionSweepInFewTransactions(t *testing.T) {
 	if got := len(e.streamEvents(scopeA(), "kept", "k")); got != 100 {
 		t.Errorf("the group without retention holds %d events, want 100", got)
 	}
-	if maxTx := expired/txBytes + 1; counter.deletes.Load() > maxTx {
+	if maxTx := txAtMost(expired, txBytes); counter.deletes.Load() > maxTx {
 		t.Errorf("%d delete transactions for %d expired bytes, want at most %d", counter.deletes.Load(), expired, maxTx)
 	}
 }

@@ -525,7 +525,7 @@ func (h *cutHeap) Pop() any {
 // streams it never reaches cost a record read), takes events while they
 // fit in maxBytes, then deletes each stream's taken events, whole blocks
 // and at most one cut block per stream.
-func (s *Store) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64) ([]logs.Stream, bool, error) {
+func (s *Store) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64, atLeastOne bool) ([]logs.Stream, bool, error) {
 	var out []logs.Stream
 	var more bool
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -580,7 +580,7 @@ func (s *Store) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, m
 			}
 			top := h[0]
 			size := int64(len(top.it.cur.Message)) + logs.EventSize("")
-			if freed > 0 && freed+size > maxBytes {
+			if (freed > 0 || !atLeastOne) && freed+size > maxBytes {
 				more = true
 				break
 			}

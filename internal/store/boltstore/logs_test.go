@@ -199,7 +199,7 @@ func testMigratesLogRecords(t *testing.T, from string) {
 		IngestionTime: 1700000000400, Events: []logs.InputEvent{{Timestamp: 1700000000150, Message: "middle"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	sts, _, err := s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: scope, Group: "/aws/lambda/golden", Stream: "s", Before: 1700000000101}}, 1<<20)
+	sts, _, err := s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: scope, Group: "/aws/lambda/golden", Stream: "s", Before: 1700000000101}}, 1<<20, true)
 	if err != nil || sts[0].Events != 2 || sts[0].FirstEventTimestamp != 1700000000150 {
 		t.Fatalf("DeleteOldestLogEvents after the migration: %+v, %v", sts, err)
 	}
@@ -337,7 +337,7 @@ func TestReadsSchemaV8PlainBlocks(t *testing.T) {
 	// Retention before t0+150 removes "first", "third!" and the first 100
 	// new lines: the plain block goes, the compressed one is cut and
 	// rewritten under its first remaining event.
-	sts, _, err := s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: scope, Group: "/aws/lambda/v8", Stream: "s", Before: t0 + 150}}, 1<<30)
+	sts, _, err := s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: scope, Group: "/aws/lambda/v8", Stream: "s", Before: t0 + 150}}, 1<<30, true)
 	if err != nil || sts[0].Events != 200 || sts[0].FirstEventTimestamp != t0+150 {
 		t.Fatalf("DeleteOldestLogEvents: %+v, %v", sts, err)
 	}

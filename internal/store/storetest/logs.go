@@ -510,7 +510,7 @@ func testScanGroup(t *testing.T, s logs.Store) {
 // maxBytes (at least one), and returns its figures afterwards.
 func deleteOldest(t *testing.T, s logs.Store, scope logs.Scope, group, stream string, before, maxBytes int64) logs.Stream {
 	t.Helper()
-	sts, _, err := s.DeleteOldestLogEvents(context.Background(), []logs.LogCut{{Scope: scope, Group: group, Stream: stream, Before: before}}, maxBytes)
+	sts, _, err := s.DeleteOldestLogEvents(context.Background(), []logs.LogCut{{Scope: scope, Group: group, Stream: stream, Before: before}}, maxBytes, true)
 	if err != nil {
 		t.Fatalf("DeleteOldestLogEvents(%s, %d, %d): %v", stream, before, maxBytes, err)
 	}
@@ -591,7 +591,7 @@ func testLogsCanceled(t *testing.T, s logs.Store) {
 	}
 	_, err := s.AppendLogEvents(ctx, []logs.Append{{Scope: logScopeA(), Group: "g", Stream: "s", IngestionTime: 1, Events: events(1)}})
 	errs = append(errs, err)
-	_, _, err = s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: logScopeA(), Group: "g", Stream: "s", Before: 100}}, 1000)
+	_, _, err = s.DeleteOldestLogEvents(ctx, []logs.LogCut{{Scope: logScopeA(), Group: "g", Stream: "s", Before: 100}}, 1000, true)
 	errs = append(errs, err)
 	for i, err := range errs {
 		if !errors.Is(err, context.Canceled) {
@@ -950,8 +950,8 @@ func testLargeOverlappingAppends(t *testing.T, s logs.Store) {
 }
 
 // testDeleteOldest: DeleteOldestLogEvents takes the oldest events across
-// streams of several groups and scopes, within the byte budget but at
-// least one, per cut's time limit; skips missing streams; and refuses a
+// streams of several groups and scopes, within the byte budget (but at
+// least one when asked to), per cut's time limit; skips missing streams; and refuses a
 // stream named twice, changing nothing.
 func testDeleteOldest(t *testing.T, s logs.Store) {
 	ctx := context.Background()
@@ -972,7 +972,7 @@ func testDeleteOldest(t *testing.T, s logs.Store) {
 		{Scope: logScopeB(), Group: "g", Stream: "s", Before: math.MaxInt64},
 	}
 	// A budget of 4 events and a half: 10, 20, 30, 40 (50 is past t's cut).
-	got, more, err := s.DeleteOldestLogEvents(ctx, cuts, 4*ev+ev/2)
+	got, more, err := s.DeleteOldestLogEvents(ctx, cuts, 4*ev+ev/2, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -991,8 +991,13 @@ func testDeleteOldest(t *testing.T, s logs.Store) {
 	if got := streamsOf(t, s, logScopeB(), "g"); got["s"] != want[3] {
 		t.Errorf("loaded after the first delete: %+v", got)
 	}
-	// A budget smaller than one event still takes the oldest one: 60.
-	got, more, err = s.DeleteOldestLogEvents(ctx, cuts, 1)
+	// Without atLeastOne, a budget smaller than one event takes nothing.
+	got, more, err = s.DeleteOldestLogEvents(ctx, cuts, ev-1, false)
+	if err != nil || !slices.Equal(got, want) || !more {
+		t.Errorf("a strict budget below one event: %+v, more %v, %v; want %+v, more", got, more, err, want)
+	}
+	// With it, a budget smaller than one event still takes the oldest one: 60.
+	got, more, err = s.DeleteOldestLogEvents(ctx, cuts, 1, true)
 	if err != nil || got[3].Events != 1 || got[3].FirstEventTimestamp != 90 || got[0].Events != 1 || got[2].Events != 2 || !more {
 		t.Errorf("a budget below one event: %+v, more %v, %v", got, more, err)
 	}
@@ -1001,14 +1006,14 @@ func testDeleteOldest(t *testing.T, s logs.Store) {
 	}
 	// A stream named twice: an error, and nothing changes.
 	twice := append(slices.Clone(cuts), logs.LogCut{Scope: logScopeA(), Group: "g", Stream: "s", Before: math.MaxInt64})
-	if _, _, err := s.DeleteOldestLogEvents(ctx, twice, 1<<20); err == nil {
+	if _, _, err := s.DeleteOldestLogEvents(ctx, twice, 1<<20, true); err == nil {
 		t.Error("a stream named twice was accepted")
 	}
 	if got := messages(scanStream(t, s, logScopeA(), "g", "s", everything(), false)); !slices.Equal(got, []string{"m70"}) {
 		t.Errorf("after a refused delete, A's s holds %q", got)
 	}
 	// Everything left before the cuts: 70 and 90, not t's 50 and 80.
-	got, more, err = s.DeleteOldestLogEvents(ctx, cuts, 1<<20)
+	got, more, err = s.DeleteOldestLogEvents(ctx, cuts, 1<<20, true)
 	if err != nil || more || got[0].Events != 0 || got[0].StoredBytes != 0 || got[2].Events != 2 || got[3].Events != 0 {
 		t.Errorf("deleting the rest: %+v, more %v, %v", got, more, err)
 	}
@@ -1016,7 +1021,7 @@ func testDeleteOldest(t *testing.T, s logs.Store) {
 		t.Errorf("t holds %q", got)
 	}
 	// Nothing to delete: no change, nothing more.
-	if got, more, err = s.DeleteOldestLogEvents(ctx, cuts[:2], 1<<20); err != nil || more || got[0].Events != 0 || got[1] != (logs.Stream{}) {
+	if got, more, err = s.DeleteOldestLogEvents(ctx, cuts[:2], 1<<20, true); err != nil || more || got[0].Events != 0 || got[1] != (logs.Stream{}) {
 		t.Errorf("nothing to delete: %+v, more %v, %v", got, more, err)
 	}
 }
@@ -1101,7 +1106,7 @@ func testDeleteOldestModel(t *testing.T, s logs.Store) {
 		for _, c := range eligible[:n] {
 			taken[c.stream]++
 		}
-		got, more, err := s.DeleteOldestLogEvents(ctx, cuts, budget)
+		got, more, err := s.DeleteOldestLogEvents(ctx, cuts, budget, true)
 		if err != nil {
 			t.Fatal(err)
 		}
