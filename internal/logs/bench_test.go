@@ -210,7 +210,7 @@ func (c *txCounter) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCu
 // once, each op one Ingest of 1,000 varied ~160-byte lines stamped with
 // the time of the call, into a service capped at 64 MiB that is full
 // before the timing starts, so the sweeper deletes as much as is ingested
-// throughout (the eight callers do not wait for the disk: once the 16 MiB
+// throughout (the eight callers do not wait for the disk: once the 32 MiB
 // buffer has been full for a second, lines are dropped, and counted).
 // lines/s is the rate stored (the last lines are flushed inside the
 // timing; dropped lines do not count); store-tx/s all durable writes, delete-tx/s the

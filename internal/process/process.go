@@ -11,6 +11,7 @@ package process
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -32,12 +33,23 @@ const DefaultGrace = 2 * time.Second
 // maxLine is the longest line handed to a callback; longer lines are split.
 const maxLine = 256 << 10
 
-// pipeSize is the size asked for each output pipe, and readSize how much
-// one read takes from it.
+// pipeSize is the size asked for an output pipe; readSize is how much one
+// read takes from a pipe of that size, defaultReadSize from any other (a
+// default pipe holds 64 KiB).
 const (
-	pipeSize = 256 << 10
-	readSize = 128 << 10
+	pipeSize        = 256 << 10
+	readSize        = 128 << 10
+	defaultReadSize = 32 << 10
 )
+
+// pipeBudget bounds how many output pipes are grown at a time (growPipe).
+type pipeBudget struct {
+	limit int32
+	n     atomic.Int32 // grown and not yet released
+}
+
+// outputPipes is the budget of every process's stdout and stderr.
+var outputPipes = &pipeBudget{limit: 64}
 
 // outputLinger bounds how long the output readers may outlive the process:
 // a descendant that escaped the process group could keep the pipes open.
@@ -162,11 +174,14 @@ func start(cfg Config) (*Process, error) {
 			closeAll()
 			return nil, fmt.Errorf("process: pipe: %w", err)
 		}
-		release := growPipe(r)
+		release, grown := outputPipes.growPipe(r)
 		stream.set(w)
 		childEnds = append(childEnds, w)
 		lr := newLineReader(r, stream.sink)
 		lr.release = release
+		if grown {
+			lr.readSize = readSize
+		}
 		readers = append(readers, lr)
 	}
 	if cfg.Records != nil {
@@ -238,6 +253,9 @@ func (p *Process) wait(readers *sync.WaitGroup) {
 	t.Stop()
 	for _, r := range p.out {
 		_ = r.f.Close()
+		if r.release != nil {
+			r.release() // the pipe's pages are freed with its last end
+		}
 	}
 	p.err = err
 	close(p.done)
@@ -370,16 +388,19 @@ func (p *Process) PeakRSS() (int64, bool) {
 type outReader struct {
 	f *os.File
 	// consume takes everything read and not yet used, delivers the complete
-	// lines or records in it, and returns the rest: a subslice of pending,
-	// which run keeps appending to (what consume delivered is copied out
-	// before it returns). Not copying the rest keeps an overlong line's
-	// cost linear: a copy per read would copy up to maxLine bytes for
-	// every 32 KB read.
+	// lines or records in it (copying out what it delivers before it
+	// returns), and returns the rest: a subslice of what it was given. run
+	// appends the next read to a rest held in pending, and copies once the
+	// rest of a read it had consumed in place (nothing was pending), so an
+	// overlong line costs a copy of each read, not of all of it at every
+	// read.
 	consume func(pending []byte) []byte
 	// finish delivers what is left when the stream ends.
 	finish func(pending []byte)
-	// release, if set, runs once the stream has ended (growPipe's).
+	// release, if set, runs once the pipe is closed (growPipe's).
 	release func()
+	// readSize is how much one read takes (0: defaultReadSize).
+	readSize int
 
 	mu       sync.Mutex
 	waiters  []chan struct{} // drain requests, answered once the pipe is empty
@@ -409,8 +430,9 @@ func newLineReader(f *os.File, sink func([]string)) *outReader {
 		}}
 }
 
-// splitLines appends the complete lines of p to dst, then lines of maxLine
-// bytes from an overlong one, and returns them and the rest of p. The
+// splitLines appends the complete lines of p to dst (one longer than
+// maxLine in pieces of maxLine), then pieces of maxLine bytes of an
+// unfinished overlong one, and returns them and the rest of p. The
 // complete lines share one string: one copy and one allocation per read,
 // whatever the number of lines.
 func splitLines(p []byte, dst []string) ([]string, []byte) {
@@ -419,7 +441,14 @@ func splitLines(p []byte, dst []string) ([]string, []byte) {
 		p = p[end+1:]
 		for len(s) > 0 {
 			i := strings.IndexByte(s, '\n')
-			dst = append(dst, strings.TrimSuffix(s[:i], "\r"))
+			line := strings.TrimSuffix(s[:i], "\r")
+			// A line whose start was pending when its end came in one
+			// read may pass maxLine: cut it like an unfinished one.
+			for len(line) > maxLine {
+				dst = append(dst, line[:maxLine])
+				line = line[maxLine:]
+			}
+			dst = append(dst, line)
 			s = s[i+1:]
 		}
 	}
@@ -479,7 +508,7 @@ func newRecordReader(f *os.File, sink func(Record)) *outReader {
 }
 
 func (r *outReader) run() {
-	buf := make([]byte, readSize)
+	buf := make([]byte, cmp.Or(r.readSize, defaultReadSize))
 	var pending []byte
 	deliver := func(data []byte) {
 		if len(data) == 0 {
@@ -503,9 +532,6 @@ func (r *outReader) run() {
 			r.readAvailable(buf, deliver)
 			r.answer()
 		default: // EOF, or closed by wait
-			if r.release != nil {
-				r.release()
-			}
 			r.finish(pending)
 			r.mu.Lock()
 			r.finished = true

@@ -211,6 +211,18 @@ func TestDrainDeliversWrittenLines(t *testing.T) {
 	}
 }
 
+// TestPartialLinesAcrossReads: a line written in pieces, read by separate
+// reads (the first consumed in place, its rest kept), comes out whole, and
+// the next lines after it.
+func TestPartialLinesAcrossReads(t *testing.T) {
+	var out lines
+	p := sh(t, `printf abc; sleep 0.2; printf 'def\nghi'; sleep 0.2; printf 'jkl\nmno\n'`, &out, nil, 0)
+	_ = wait(t, p)
+	if got := out.get(); !slices.Equal(got, []string{"abcdef", "ghijkl", "mno"}) {
+		t.Errorf("lines %q", got)
+	}
+}
+
 func TestLongLinesAreSplit(t *testing.T) {
 	var out lines
 	p := sh(t, `head -c 600000 /dev/zero | tr '\0' x; echo`, &out, nil, 0)
@@ -243,6 +255,9 @@ func TestSplitLines(t *testing.T) {
 		{"x\r\r\n", []string{"x\r"}, ""},
 		{long, []string{long[:maxLine], long[maxLine : 2*maxLine]}, "xxxxx"},
 		{"end\n" + long, []string{"end", long[:maxLine], long[maxLine : 2*maxLine]}, "xxxxx"},
+		// A line that passed maxLine with its end in the same read is cut
+		// too (pending held its start), its CR trimmed from the last piece.
+		{long + "\r\nnext\n", []string{long[:maxLine], long[maxLine : 2*maxLine], "xxxxx", "next"}, ""},
 	} {
 		reuse := []string{"stale"}
 		got, rest := splitLines([]byte(tc.in), reuse[:0])

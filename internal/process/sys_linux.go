@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -43,17 +42,17 @@ func reapGroup(cmd *exec.Cmd, beforeReap func()) error {
 // Reservoir to read the first part before it can write the rest. Linux
 // charges pipe pages to their user, and once a user's pipes hold more than
 // fs.pipe-user-pages-soft (16,384 pages by default) every new pipe of that
-// user gets a single page: so at most maxGrownPipes pipes are grown at a
-// time (64 × 64 pages, a quarter of the default), and the others keep the
-// default size, as does a pipe whose growth Linux refuses. release gives
-// the pipe's share back once it is closed.
-func growPipe(f *os.File) (release func()) {
+// user gets a single page: so at most b.limit pipes are grown at a time
+// (outputPipes: 64 × 64 pages, a quarter of the default), and the others
+// keep the default size, as does a pipe whose growth Linux refuses. grown
+// says which; release gives the pipe's share back once it is closed (more
+// calls do nothing).
+func (b *pipeBudget) growPipe(f *os.File) (release func(), grown bool) {
 	noop := func() {}
-	if grownPipes.Add(1) > maxGrownPipes {
-		grownPipes.Add(-1)
-		return noop
+	if b.n.Add(1) > b.limit {
+		b.n.Add(-1)
+		return noop, false
 	}
-	grown := false
 	if rc, err := f.SyscallConn(); err == nil {
 		_ = rc.Control(func(fd uintptr) {
 			_, err := unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeSize)
@@ -61,14 +60,9 @@ func growPipe(f *os.File) (release func()) {
 		})
 	}
 	if !grown {
-		grownPipes.Add(-1)
-		return noop
+		b.n.Add(-1)
+		return noop, false
 	}
 	var once sync.Once
-	return func() { once.Do(func() { grownPipes.Add(-1) }) }
+	return func() { once.Do(func() { b.n.Add(-1) }) }, true
 }
-
-// grownPipes counts the open pipes growPipe grew.
-var grownPipes atomic.Int32
-
-const maxGrownPipes = 64

@@ -21,4 +21,4 @@ func reapGroup(cmd *exec.Cmd, beforeReap func()) error {
 }
 
 // growPipe keeps the default pipe size where it cannot be set.
-func growPipe(*os.File) (release func()) { return func() {} }
+func (*pipeBudget) growPipe(*os.File) (release func(), grown bool) { return func() {}, false }
