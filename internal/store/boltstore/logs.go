@@ -524,7 +524,8 @@ func (h *cutHeap) Pop() any {
 // (opening a stream only once the merge reaches its first event, so the
 // streams it never reaches cost a record read), takes events while they
 // fit in maxBytes, then deletes each stream's taken events, whole blocks
-// and at most one cut block per stream.
+// and at most one cut block per stream (per overlapping append, where a
+// stream's blocks overlap in time).
 func (s *Store) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64, atLeastOne bool) ([]logs.Stream, bool, error) {
 	var out []logs.Stream
 	var more bool
