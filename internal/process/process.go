@@ -321,25 +321,22 @@ func (p *Process) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Drain waits until everything the process wrote before the call has been
-// delivered to the callbacks (complete lines; a trailing partial line waits
-// for its end), or until ctx ends. It lets a caller attribute output to the
-// interval it just observed.
+// Drain delivers everything the process wrote before the call that has
+// not been delivered yet (complete lines; a trailing partial line waits for
+// its end), on the caller's goroutine, so that a caller can attribute output
+// to the interval it just observed and put what it logs next after it. When
+// the readers have already delivered everything, it costs one read per
+// output that finds its pipe empty. It waits only for a delivery in progress
+// on a reader's goroutine, or until ctx ends.
 func (p *Process) Drain(ctx context.Context) error {
-	// Ask every reader at once: they drain in parallel.
-	var asked [3]<-chan struct{}
-	waits := asked[:0]
 	for _, r := range p.out {
-		waits = append(waits, r.drain())
-	}
-	for _, w := range waits {
 		select {
-		case <-w:
-		case <-p.done:
-			return nil
+		case r.lock <- struct{}{}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		r.readWritten()
+		<-r.lock
 	}
 	return nil
 }
@@ -365,13 +362,14 @@ func (p *Process) PeakRSS() (int64, bool) {
 	return 0, false
 }
 
-// outReader reads one output pipe, hands what it reads to consume, and
-// answers drain requests.
+// outReader reads one output pipe and hands what it reads to consume. Its
+// goroutine (run) reads when the pipe has data; Drain reads what is left on
+// the caller's goroutine.
 type outReader struct {
 	f *os.File
 	// consume takes everything read and not yet used, delivers the complete
 	// lines or records in it, and returns the rest: a subslice of pending,
-	// which run keeps appending to (what consume delivered is copied out
+	// which deliver keeps appending to (what consume delivered is copied out
 	// before it returns). Not copying the rest keeps an overlong line's
 	// cost linear: a copy per read would copy up to maxLine bytes for
 	// every 32 KB read.
@@ -381,9 +379,19 @@ type outReader struct {
 	// release, if set, runs once the stream has ended (growPipe's).
 	release func()
 
-	mu       sync.Mutex
-	waiters  []chan struct{} // drain requests, answered once the pipe is empty
-	finished bool            // the stream ended; drain requests are answered at once
+	// lock is held from a read of the pipe to the delivery of what it
+	// read, so whoever takes it finds every byte that left the pipe
+	// delivered: Drain needs only empty the pipe. A channel, so that Drain
+	// can stop waiting for it.
+	lock chan struct{}
+	// Guarded by lock.
+	buf      []byte
+	pending  []byte
+	finished bool // the stream ended: nothing more will be read
+}
+
+func newOutReader(f *os.File, consume func([]byte) []byte, finish func([]byte)) *outReader {
+	return &outReader{f: f, consume: consume, finish: finish, lock: make(chan struct{}, 1), buf: make([]byte, readSize)}
 }
 
 // newLineReader splits a stream into lines (without their "\n" or "\r\n")
@@ -401,12 +409,11 @@ func newLineReader(f *os.File, sink func([]string)) *outReader {
 		}
 		return rest
 	}
-	return &outReader{f: f, consume: consume,
-		finish: func(p []byte) {
-			if len(p) > 0 && sink != nil {
-				sink([]string{string(bytes.TrimSuffix(p, []byte("\r")))})
-			}
-		}}
+	return newOutReader(f, consume, func(p []byte) {
+		if len(p) > 0 && sink != nil {
+			sink([]string{string(bytes.TrimSuffix(p, []byte("\r")))})
+		}
+	})
 }
 
 // splitLines appends the complete lines of p to dst, then lines of maxLine
@@ -471,92 +478,88 @@ func newRecordReader(f *os.File, sink func(Record)) *outReader {
 		}
 		return p
 	}
-	return &outReader{f: f, consume: consume, finish: func(p []byte) {
+	return newOutReader(f, consume, func(p []byte) {
 		if len(p) > 0 {
 			emitLine(p) // a truncated frame or a last line
 		}
-	}}
+	})
 }
 
+// run reads the pipe whenever it has data, until it ends or is closed.
 func (r *outReader) run() {
-	buf := make([]byte, readSize)
-	var pending []byte
-	deliver := func(data []byte) {
-		if len(data) == 0 {
-			return
-		}
-		if len(pending) > 0 {
-			pending = r.consume(append(pending, data...))
-			return
-		}
-		// Nothing left over: consume the read where it is, and keep a
-		// copy of what it leaves, since buf is read into again.
-		pending = append(pending[:0], r.consume(data)...)
-	}
-	for {
-		n, err := r.f.Read(buf)
-		deliver(buf[:n])
-		switch {
-		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			_ = r.f.SetReadDeadline(time.Time{})
-			r.readAvailable(buf, deliver)
-			r.answer()
-		default: // EOF, or closed by wait
-			if r.release != nil {
-				r.release()
+	rc, err := r.f.SyscallConn()
+	for err == nil {
+		ended := false
+		err = rc.Read(func(fd uintptr) bool {
+			r.lock <- struct{}{}
+			defer func() { <-r.lock }()
+			n, err := readFD(fd, r.buf)
+			switch {
+			case n > 0:
+				r.deliver(r.buf[:n])
+			case errors.Is(err, syscall.EAGAIN): // Drain took it first
+				return false // wait for more
+			default: // end of stream, or an error reading
+				ended = true
 			}
-			r.finish(pending)
-			r.mu.Lock()
-			r.finished = true
-			r.mu.Unlock()
-			r.answer()
-			return
+			return true
+		})
+		if ended {
+			break
 		}
 	}
+	// The end of the stream, or closed by wait.
+	if r.release != nil {
+		r.release()
+	}
+	r.lock <- struct{}{}
+	r.finish(r.pending)
+	r.pending, r.finished = nil, true
+	<-r.lock
 }
 
-// readAvailable reads until the pipe would block, without waiting.
-func (r *outReader) readAvailable(buf []byte, deliver func([]byte)) {
+// readWritten reads and delivers what the pipe holds, without waiting; the
+// caller holds lock. It reads at most pipeSize bytes, no pipe here being
+// larger: what was in the pipe when it began, and not what a process
+// writing without pause adds behind it.
+func (r *outReader) readWritten() {
+	if r.finished {
+		return
+	}
 	rc, err := r.f.SyscallConn()
 	if err != nil {
 		return
 	}
-	for {
-		var n int
-		var rerr error
-		if err := rc.Read(func(fd uintptr) bool {
-			n, rerr = syscall.Read(int(fd), buf)
-			return true
-		}); err != nil || rerr != nil || n <= 0 {
-			return
+	_ = rc.Control(func(fd uintptr) {
+		for total := 0; total < pipeSize; {
+			n, _ := readFD(fd, r.buf)
+			if n <= 0 { // empty (EAGAIN), ended or failed: run sees the last two
+				return
+			}
+			r.deliver(r.buf[:n])
+			total += n
 		}
-		deliver(buf[:n])
-	}
+	})
 }
 
-func (r *outReader) answer() {
-	r.mu.Lock()
-	ws := r.waiters
-	r.waiters = nil
-	r.mu.Unlock()
-	for _, w := range ws {
-		close(w)
+// deliver hands data, read into buf, to consume after what is pending; the
+// caller holds lock.
+func (r *outReader) deliver(data []byte) {
+	if len(r.pending) > 0 {
+		r.pending = r.consume(append(r.pending, data...))
+		return
 	}
+	// Nothing left over: consume the read where it is, and keep a copy of
+	// what it leaves, since buf is read into again.
+	r.pending = append(r.pending[:0], r.consume(data)...)
 }
 
-// drain asks the reader to deliver everything in the pipe; the returned
-// channel is closed once it has.
-func (r *outReader) drain() <-chan struct{} {
-	w := make(chan struct{})
-	r.mu.Lock()
-	if r.finished {
-		r.mu.Unlock()
-		close(w)
-		return w
+// readFD is read(2), retried when interrupted.
+func readFD(fd uintptr, buf []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(fd), buf)
+		if err != syscall.EINTR {
+			return n, err
+		}
 	}
-	r.waiters = append(r.waiters, w)
-	r.mu.Unlock()
-	_ = r.f.SetReadDeadline(time.Unix(1, 0)) // wake the reader
-	return w
 }
