@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,6 +54,19 @@ func TestFunctionLinesBeforeEndAndReport(t *testing.T) {
 		}
 		id, _ := middleware.GetRequestIDMetadata(out.ResultMetadata)
 		ids = append(ids, id)
+		if in.LogType == types.LogTypeTail {
+			// The tail ends with the call's last line, END and REPORT.
+			tail, err := base64.StdEncoding.DecodeString(aws.ToString(out.LogResult))
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := strings.Index(string(tail), fmt.Sprintf("\tline %d of %d: ", lines, lines))
+			end := strings.Index(string(tail), "\nEND RequestId: "+id+"\n")
+			report := strings.Index(string(tail), "\nREPORT RequestId: "+id+"\t")
+			if last < 0 || end < last || report < end {
+				t.Fatalf("call %d: tail out of order (last line at %d, END at %d, REPORT at %d):\n%s", i, last, end, report, tail)
+			}
+		}
 	}
 	if err := a.logs.Flush(ctx); err != nil {
 		t.Fatal(err)
