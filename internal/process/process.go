@@ -54,15 +54,16 @@ type Config struct {
 	// line endings: each call brings the complete lines of one read of the
 	// pipe, in order (one call per line would cost a call, and a string, per
 	// line of a function printing thousands). The slice is reused once the
-	// call returns; the strings are not. They are called from one goroutine
-	// per stream, never after Done is closed. Nil discards the stream.
+	// call returns; the strings are not. A stream's calls never overlap:
+	// they come from its reader's goroutine, or from Drain's caller, and
+	// never after Done is closed. Nil discards the stream.
 	Stdout, Stderr func(lines []string)
 
 	// Records, if set, gives the process a third output, file descriptor
 	// RecordsFD, on which it writes records framed as Lambda's runtimes write
 	// them to _LAMBDA_TELEMETRY_LOG_FD (see Record), so that a record may span
-	// several lines. It is called from one goroutine, never after Done is
-	// closed. Bytes that are not a frame are delivered as lines to Records,
+	// several lines. Its calls never overlap (as Stdout's) and never come
+	// after Done is closed. Bytes that are not a frame are delivered as lines to Records,
 	// with Type 0, as is everything after them.
 	Records func(Record)
 
