@@ -20,11 +20,11 @@ import (
 // TestFunctionLinesBeforeEndAndReport: a function printing a burst larger
 // than Reservoir reads before the runtime posts its response (3,000 lines
 // like application logs, ~480 KB, in one write: up to a pipe's 256 KiB are
-// still unread when the response arrives) still has every line of a call between that call's
-// START and its END and REPORT in its log stream, as on AWS: on the cold
-// call, on warm calls without a log tail (the path that skips waiting for
-// the output) and on warm calls asking for one. The stream is read back in
-// order through GetLogEvents.
+// still unread when the response arrives) has every line of a call between
+// that call's START and its END and REPORT in its log stream, as on AWS: on
+// the cold call, on warm calls without a log tail (which used not to wait
+// for what was left in the pipes) and on warm calls asking for one. The
+// stream is read back in order through GetLogEvents.
 func TestFunctionLinesBeforeEndAndReport(t *testing.T) {
 	const lines = 3000
 	ctx := context.Background()
