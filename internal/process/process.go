@@ -417,8 +417,9 @@ func newLineReader(f *os.File, sink func([]string)) *outReader {
 	})
 }
 
-// splitLines appends the complete lines of p to dst, then lines of maxLine
-// bytes from an overlong one, and returns them and the rest of p. The
+// splitLines appends the complete lines of p to dst (one over maxLine bytes
+// in pieces of maxLine), then lines of maxLine bytes from an overlong rest,
+// and returns them and the rest of p. The
 // complete lines share one string: one copy and one allocation per read,
 // whatever the number of lines.
 func splitLines(p []byte, dst []string) ([]string, []byte) {
@@ -427,7 +428,14 @@ func splitLines(p []byte, dst []string) ([]string, []byte) {
 		p = p[end+1:]
 		for len(s) > 0 {
 			i := strings.IndexByte(s, '\n')
-			dst = append(dst, strings.TrimSuffix(s[:i], "\r"))
+			line := s[:i]
+			// A line whose start was kept from earlier reads, just under
+			// maxLine, can end a read later well over it.
+			for len(line) > maxLine {
+				dst = append(dst, line[:maxLine])
+				line = line[maxLine:]
+			}
+			dst = append(dst, strings.TrimSuffix(line, "\r"))
 			s = s[i+1:]
 		}
 	}

@@ -282,6 +282,9 @@ func TestSplitLines(t *testing.T) {
 		{"x\r\r\n", []string{"x\r"}, ""},
 		{long, []string{long[:maxLine], long[maxLine : 2*maxLine]}, "xxxxx"},
 		{"end\n" + long, []string{"end", long[:maxLine], long[maxLine : 2*maxLine]}, "xxxxx"},
+		// A complete line over maxLine (its start kept from earlier reads).
+		{long + "\r\nnext", []string{long[:maxLine], long[maxLine : 2*maxLine], "xxxxx"}, "next"},
+		{long[:maxLine] + "\n", []string{long[:maxLine]}, ""},
 	} {
 		reuse := []string{"stale"}
 		got, rest := splitLines([]byte(tc.in), reuse[:0])
