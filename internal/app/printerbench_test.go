@@ -27,7 +27,7 @@ var printFn struct {
 	err  error
 }
 
-func printFnZip(b *testing.B) []byte {
+func printFnZip(b testing.TB) []byte {
 	printFn.once.Do(func() {
 		printFn.zip, printFn.err = testutil.GoBootstrapZip("../../bench/testdata/printfn", "-tags", "lambda.norpc")
 	})

@@ -11,7 +11,6 @@ package process
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -66,15 +65,16 @@ type Config struct {
 	// line endings: each call brings the complete lines of one read of the
 	// pipe, in order (one call per line would cost a call, and a string, per
 	// line of a function printing thousands). The slice is reused once the
-	// call returns; the strings are not. They are called from one goroutine
-	// per stream, never after Done is closed. Nil discards the stream.
+	// call returns; the strings are not. A stream's calls never overlap:
+	// they come from its reader's goroutine, or from Drain's caller, and
+	// never after Done is closed. Nil discards the stream.
 	Stdout, Stderr func(lines []string)
 
 	// Records, if set, gives the process a third output, file descriptor
 	// RecordsFD, on which it writes records framed as Lambda's runtimes write
 	// them to _LAMBDA_TELEMETRY_LOG_FD (see Record), so that a record may span
-	// several lines. It is called from one goroutine, never after Done is
-	// closed. Bytes that are not a frame are delivered as lines to Records,
+	// several lines. Its calls never overlap (as Stdout's) and never come
+	// after Done is closed. Bytes that are not a frame are delivered as lines to Records,
 	// with Type 0, as is everything after them.
 	Records func(Record)
 
@@ -180,7 +180,7 @@ func start(cfg Config) (*Process, error) {
 		lr := newLineReader(r, stream.sink)
 		lr.release = release
 		if grown {
-			lr.readSize = readSize
+			lr.buf = make([]byte, readSize)
 		}
 		readers = append(readers, lr)
 	}
@@ -339,25 +339,22 @@ func (p *Process) Stop(ctx context.Context) error {
 	return nil
 }
 
-// Drain waits until everything the process wrote before the call has been
-// delivered to the callbacks (complete lines; a trailing partial line waits
-// for its end), or until ctx ends. It lets a caller attribute output to the
-// interval it just observed.
+// Drain delivers everything the process wrote before the call that has
+// not been delivered yet (complete lines; a trailing partial line waits for
+// its end), on the caller's goroutine, so that a caller can attribute output
+// to the interval it just observed and put what it logs next after it. When
+// the readers have already delivered everything, it costs one read per
+// output that finds its pipe empty. It waits only for a delivery in progress
+// on a reader's goroutine, or until ctx ends.
 func (p *Process) Drain(ctx context.Context) error {
-	// Ask every reader at once: they drain in parallel.
-	var asked [3]<-chan struct{}
-	waits := asked[:0]
 	for _, r := range p.out {
-		waits = append(waits, r.drain())
-	}
-	for _, w := range waits {
 		select {
-		case <-w:
-		case <-p.done:
-			return nil
+		case r.lock <- struct{}{}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		r.readWritten()
+		<-r.lock
 	}
 	return nil
 }
@@ -383,28 +380,37 @@ func (p *Process) PeakRSS() (int64, bool) {
 	return 0, false
 }
 
-// outReader reads one output pipe, hands what it reads to consume, and
-// answers drain requests.
+// outReader reads one output pipe and hands what it reads to consume. Its
+// goroutine (run) reads when the pipe has data; Drain reads what is left on
+// the caller's goroutine.
 type outReader struct {
 	f *os.File
 	// consume takes everything read and not yet used, delivers the complete
 	// lines or records in it (copying out what it delivers before it
-	// returns), and returns the rest: a subslice of what it was given. run
-	// appends the next read to a rest held in pending, and copies once the
-	// rest of a read it had consumed in place (nothing was pending), so an
-	// overlong line costs a copy of each read, not of all of it at every
-	// read.
+	// returns), and returns the rest: a subslice of what it was given.
+	// deliver appends the next read to a rest held in pending, and copies
+	// once the rest of a read it had consumed in place (nothing was
+	// pending), so an overlong line costs a copy of each read, not of all
+	// of it at every read.
 	consume func(pending []byte) []byte
 	// finish delivers what is left when the stream ends.
 	finish func(pending []byte)
 	// release, if set, runs once the pipe is closed (growPipe's).
 	release func()
-	// readSize is how much one read takes (0: defaultReadSize).
-	readSize int
 
-	mu       sync.Mutex
-	waiters  []chan struct{} // drain requests, answered once the pipe is empty
-	finished bool            // the stream ended; drain requests are answered at once
+	// lock is held from a read of the pipe to the delivery of what it
+	// read, so whoever takes it finds every byte that left the pipe
+	// delivered: Drain needs only empty the pipe. A channel, so that Drain
+	// can stop waiting for it.
+	lock chan struct{}
+	// Guarded by lock.
+	buf      []byte
+	pending  []byte
+	finished bool // the stream ended: nothing more will be read
+}
+
+func newOutReader(f *os.File, consume func([]byte) []byte, finish func([]byte)) *outReader {
+	return &outReader{f: f, consume: consume, finish: finish, lock: make(chan struct{}, 1), buf: make([]byte, defaultReadSize)}
 }
 
 // newLineReader splits a stream into lines (without their "\n" or "\r\n")
@@ -422,17 +428,16 @@ func newLineReader(f *os.File, sink func([]string)) *outReader {
 		}
 		return rest
 	}
-	return &outReader{f: f, consume: consume,
-		finish: func(p []byte) {
-			if len(p) > 0 && sink != nil {
-				sink([]string{string(bytes.TrimSuffix(p, []byte("\r")))})
-			}
-		}}
+	return newOutReader(f, consume, func(p []byte) {
+		if len(p) > 0 && sink != nil {
+			sink([]string{string(bytes.TrimSuffix(p, []byte("\r")))})
+		}
+	})
 }
 
-// splitLines appends the complete lines of p to dst (one longer than
-// maxLine in pieces of maxLine), then pieces of maxLine bytes of an
-// unfinished overlong one, and returns them and the rest of p. The
+// splitLines appends the complete lines of p to dst (one over maxLine bytes
+// in pieces of maxLine), then lines of maxLine bytes from an overlong rest,
+// and returns them and the rest of p. The
 // complete lines share one string: one copy and one allocation per read,
 // whatever the number of lines.
 func splitLines(p []byte, dst []string) ([]string, []byte) {
@@ -441,14 +446,14 @@ func splitLines(p []byte, dst []string) ([]string, []byte) {
 		p = p[end+1:]
 		for len(s) > 0 {
 			i := strings.IndexByte(s, '\n')
-			line := strings.TrimSuffix(s[:i], "\r")
-			// A line whose start was pending when its end came in one
-			// read may pass maxLine: cut it like an unfinished one.
+			line := s[:i]
+			// A line whose start was kept from earlier reads, just under
+			// maxLine, can end a read later well over it.
 			for len(line) > maxLine {
 				dst = append(dst, line[:maxLine])
 				line = line[maxLine:]
 			}
-			dst = append(dst, line)
+			dst = append(dst, strings.TrimSuffix(line, "\r"))
 			s = s[i+1:]
 		}
 	}
@@ -500,89 +505,85 @@ func newRecordReader(f *os.File, sink func(Record)) *outReader {
 		}
 		return p
 	}
-	return &outReader{f: f, consume: consume, finish: func(p []byte) {
+	return newOutReader(f, consume, func(p []byte) {
 		if len(p) > 0 {
 			emitLine(p) // a truncated frame or a last line
 		}
-	}}
+	})
 }
 
+// run reads the pipe whenever it has data, until it ends or is closed.
 func (r *outReader) run() {
-	buf := make([]byte, cmp.Or(r.readSize, defaultReadSize))
-	var pending []byte
-	deliver := func(data []byte) {
-		if len(data) == 0 {
-			return
-		}
-		if len(pending) > 0 {
-			pending = r.consume(append(pending, data...))
-			return
-		}
-		// Nothing left over: consume the read where it is, and keep a
-		// copy of what it leaves, since buf is read into again.
-		pending = append(pending[:0], r.consume(data)...)
-	}
-	for {
-		n, err := r.f.Read(buf)
-		deliver(buf[:n])
-		switch {
-		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			_ = r.f.SetReadDeadline(time.Time{})
-			r.readAvailable(buf, deliver)
-			r.answer()
-		default: // EOF, or closed by wait
-			r.finish(pending)
-			r.mu.Lock()
-			r.finished = true
-			r.mu.Unlock()
-			r.answer()
-			return
+	rc, err := r.f.SyscallConn()
+	for err == nil {
+		ended := false
+		err = rc.Read(func(fd uintptr) bool {
+			r.lock <- struct{}{}
+			defer func() { <-r.lock }()
+			n, err := readFD(fd, r.buf)
+			switch {
+			case n > 0:
+				r.deliver(r.buf[:n])
+			case errors.Is(err, syscall.EAGAIN): // Drain took it first
+				return false // wait for more
+			default: // end of stream, or an error reading
+				ended = true
+			}
+			return true
+		})
+		if ended {
+			break
 		}
 	}
+	// The end of the stream, or closed by wait.
+	r.lock <- struct{}{}
+	r.finish(r.pending)
+	r.pending, r.finished = nil, true
+	<-r.lock
 }
 
-// readAvailable reads until the pipe would block, without waiting.
-func (r *outReader) readAvailable(buf []byte, deliver func([]byte)) {
+// readWritten reads and delivers what the pipe holds, without waiting; the
+// caller holds lock. It reads at most pipeSize bytes, no pipe here being
+// larger: what was in the pipe when it began, and not what a process
+// writing without pause adds behind it.
+func (r *outReader) readWritten() {
+	if r.finished {
+		return
+	}
 	rc, err := r.f.SyscallConn()
 	if err != nil {
 		return
 	}
-	for {
-		var n int
-		var rerr error
-		if err := rc.Read(func(fd uintptr) bool {
-			n, rerr = syscall.Read(int(fd), buf)
-			return true
-		}); err != nil || rerr != nil || n <= 0 {
-			return
+	_ = rc.Control(func(fd uintptr) {
+		for total := 0; total < pipeSize; {
+			n, _ := readFD(fd, r.buf)
+			if n <= 0 { // empty (EAGAIN), ended or failed: run sees the last two
+				return
+			}
+			r.deliver(r.buf[:n])
+			total += n
 		}
-		deliver(buf[:n])
-	}
+	})
 }
 
-func (r *outReader) answer() {
-	r.mu.Lock()
-	ws := r.waiters
-	r.waiters = nil
-	r.mu.Unlock()
-	for _, w := range ws {
-		close(w)
+// deliver hands data, read into buf, to consume after what is pending; the
+// caller holds lock.
+func (r *outReader) deliver(data []byte) {
+	if len(r.pending) > 0 {
+		r.pending = r.consume(append(r.pending, data...))
+		return
 	}
+	// Nothing left over: consume the read where it is, and keep a copy of
+	// what it leaves, since buf is read into again.
+	r.pending = append(r.pending[:0], r.consume(data)...)
 }
 
-// drain asks the reader to deliver everything in the pipe; the returned
-// channel is closed once it has.
-func (r *outReader) drain() <-chan struct{} {
-	w := make(chan struct{})
-	r.mu.Lock()
-	if r.finished {
-		r.mu.Unlock()
-		close(w)
-		return w
+// readFD is read(2), retried when interrupted.
+func readFD(fd uintptr, buf []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(fd), buf)
+		if err != syscall.EINTR {
+			return n, err
+		}
 	}
-	r.waiters = append(r.waiters, w)
-	r.mu.Unlock()
-	_ = r.f.SetReadDeadline(time.Unix(1, 0)) // wake the reader
-	return w
 }

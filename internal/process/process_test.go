@@ -223,6 +223,45 @@ func TestPartialLinesAcrossReads(t *testing.T) {
 	}
 }
 
+// TestDrainDeliversABurst: a burst on stdout and stderr that a slow
+// consumer has not taken yet when the writer is done is delivered, in
+// order, by the time Drain returns (what a caller logs next comes after it).
+func TestDrainDeliversABurst(t *testing.T) {
+	const n = 3000
+	mark := filepath.Join(t.TempDir(), "mark")
+	var out, errOut lines
+	slow := func(l *lines) func([]string) {
+		return func(ls []string) {
+			time.Sleep(2 * time.Millisecond) // a consumer slower than the writer
+			l.add(ls)
+		}
+	}
+	burst := `seq ` + strconv.Itoa(n) + ` | sed 's/$/ the quick brown fox jumps over the lazy dog/'`
+	p, err := Start(Config{Path: "/bin/sh", Args: []string{"-c", burst + `; ` + burst + ` >&2; touch ` + mark + `; sleep 100`},
+		Env: []string{"PATH=/usr/bin:/bin"}, Dir: t.TempDir(), Stdout: slow(&out), Stderr: slow(&errOut)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Kill)
+	waitPidFile(t, mark)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range map[string]*lines{"stdout": &out, "stderr": &errOut} {
+		got := l.get()
+		if len(got) != n {
+			t.Fatalf("%s: %d lines after Drain, want %d", name, len(got), n)
+		}
+		for i, line := range got {
+			if want := strconv.Itoa(i+1) + " the quick brown fox jumps over the lazy dog"; line != want {
+				t.Fatalf("%s line %d = %q, want %q", name, i, line, want)
+			}
+		}
+	}
+}
+
 func TestLongLinesAreSplit(t *testing.T) {
 	var out lines
 	p := sh(t, `head -c 600000 /dev/zero | tr '\0' x; echo`, &out, nil, 0)
@@ -255,9 +294,9 @@ func TestSplitLines(t *testing.T) {
 		{"x\r\r\n", []string{"x\r"}, ""},
 		{long, []string{long[:maxLine], long[maxLine : 2*maxLine]}, "xxxxx"},
 		{"end\n" + long, []string{"end", long[:maxLine], long[maxLine : 2*maxLine]}, "xxxxx"},
-		// A line that passed maxLine with its end in the same read is cut
-		// too (pending held its start), its CR trimmed from the last piece.
-		{long + "\r\nnext\n", []string{long[:maxLine], long[maxLine : 2*maxLine], "xxxxx", "next"}, ""},
+		// A complete line over maxLine (its start kept from earlier reads).
+		{long + "\r\nnext", []string{long[:maxLine], long[maxLine : 2*maxLine], "xxxxx"}, "next"},
+		{long[:maxLine] + "\n", []string{long[:maxLine]}, ""},
 	} {
 		reuse := []string{"stale"}
 		got, rest := splitLines([]byte(tc.in), reuse[:0])

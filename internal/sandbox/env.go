@@ -58,8 +58,9 @@ func (s envState) canMove(to envState) bool {
 }
 
 // Timing of the end of an invocation: how long to wait for the runtime to
-// ask for the next one, then for its output to be read. They bound waits on
-// a running process, on the real clock.
+// ask for the next one, then for a delivery of its output in progress (one
+// read of the pipe, which the sink may hold up). They bound waits on a
+// running process, on the real clock.
 const (
 	settleWait = 100 * time.Millisecond
 	drainWait  = 100 * time.Millisecond
@@ -349,7 +350,7 @@ func (e *env) invoke(inv Invocation, cold bool) (res Result, keep bool, err erro
 	var exit *exitError
 	switch {
 	case err == nil:
-		e.settle(!inv.SkipLogTail || cold)
+		e.settle()
 		e.sampleRSS()
 		res.Payload = resp.Payload
 		if resp.Error {
@@ -409,15 +410,14 @@ func (e *env) sampleRSS() {
 }
 
 // settle waits briefly for the runtime to finish the invocation (ask for the
-// next one) and, when the log is captured, for its output to be read, so the
-// log holds what it printed.
-func (e *env) settle(drain bool) {
+// next one), then delivers what the function printed that has not been read
+// yet, so that its lines come before END and REPORT, in the log and in the
+// tail. Delivering costs little when the readers have kept up: a read per
+// output that finds its pipe empty.
+func (e *env) settle() {
 	ctx, cancel := context.WithTimeout(e.ctx, settleWait)
 	_ = e.api.AwaitNext(ctx)
 	cancel()
-	if !drain {
-		return
-	}
 	ctx, cancel = context.WithTimeout(context.Background(), drainWait)
 	_ = e.proc.Drain(ctx)
 	cancel()

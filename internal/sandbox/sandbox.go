@@ -203,9 +203,8 @@ type Invocation struct {
 	ClientContext   string
 	CognitoIdentity string
 	// SkipLogTail says the caller will not read Result.LogTail (Invoke
-	// without LogType Tail): a warm invocation then neither captures its log
-	// nor waits for the runtime's output to be drained, which saves tens of
-	// microseconds per call. The output still reaches Options.LogSink.
+	// without LogType Tail): a warm invocation then does not capture its
+	// log. Its output still reaches Options.LogSink, before END and REPORT.
 	SkipLogTail bool
 }
 
