@@ -190,6 +190,18 @@ type countingStore struct {
 	maxCuts atomic.Int64 // the most streams one deletion named
 }
 
+// restartCounted restarts e's service with a cap of limit on a store that
+// counts its deletes.
+func (e *env) restartCounted(limit int64) *countingStore {
+	counter := &countingStore{}
+	e.restart(func(o *logs.Options) {
+		o.MaxStoredBytes = limit
+		counter.Store = o.Store
+		o.Store = counter
+	})
+	return counter
+}
+
 func (c *countingStore) DeleteOldestLogEvents(ctx context.Context, cuts []logs.LogCut, maxBytes int64, atLeastOne bool) ([]logs.Stream, bool, error) {
 	c.deletes.Add(1)
 	for m := c.maxCuts.Load(); int64(len(cuts)) > m && !c.maxCuts.CompareAndSwap(m, int64(len(cuts))); m = c.maxCuts.Load() {
@@ -275,12 +287,7 @@ func TestCapSweepAcrossInterleavedStreams(t *testing.T) {
 		t.Fatalf("filled %d bytes (service says %d), want at least %d", total, e.svc.StoredBytes(), 4*limit)
 	}
 
-	counter := &countingStore{}
-	e.restart(func(o *logs.Options) {
-		o.MaxStoredBytes = limit
-		counter.Store = o.Store
-		o.Store = counter
-	})
+	counter := e.restartCounted(limit)
 	if err := e.svc.Sweep(e.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -457,12 +464,7 @@ func TestCapSweepNamesOnlyReachableStreams(t *testing.T) {
 		e.mustPut(scopeA(), "g", name, evs...)
 	}
 	limit := total / 2
-	counter := &countingStore{}
-	e.restart(func(o *logs.Options) {
-		o.MaxStoredBytes = limit
-		counter.Store = o.Store
-		o.Store = counter
-	})
+	counter := e.restartCounted(limit)
 	if err := e.svc.Sweep(e.ctx); err != nil {
 		t.Fatal(err)
 	}

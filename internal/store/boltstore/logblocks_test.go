@@ -18,16 +18,16 @@ import (
 	"github.com/reservoir-dev/reservoir/internal/logs"
 )
 
-// TestBlockSpanBounded: a batch spanning a day is cut into blocks of at
-// most blockMaxSpan, so the stream's block_span, how far back a scan steps
-// from where it starts, stays bounded.
-func TestBlockSpanBounded(t *testing.T) {
+// openStream opens a new store holding group "g" and its stream "s"; the
+// store closes when t ends.
+func openStream(t *testing.T) (*Store, logs.Scope) {
+	t.Helper()
 	ctx := context.Background()
 	s, err := Open(filepath.Join(t.TempDir(), "reservoir.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { _ = s.Close() })
 	scope := logs.Scope{Account: "123456789012", Region: "us-east-1"}
 	if err := s.SaveLogGroup(ctx, logs.Group{Scope: scope, Name: "g"}); err != nil {
 		t.Fatal(err)
@@ -35,6 +35,15 @@ func TestBlockSpanBounded(t *testing.T) {
 	if err := s.CreateLogStream(ctx, scope, "g", logs.Stream{Name: "s"}); err != nil {
 		t.Fatal(err)
 	}
+	return s, scope
+}
+
+// TestBlockSpanBounded: a batch spanning a day is cut into blocks of at
+// most blockMaxSpan, so the stream's block_span, how far back a scan steps
+// from where it starts, stays bounded.
+func TestBlockSpanBounded(t *testing.T) {
+	ctx := context.Background()
+	s, scope := openStream(t)
 	var evs []logs.InputEvent
 	for ts := int64(0); ts <= 24*3600*1000; ts += 7 * 1000 {
 		evs = append(evs, logs.InputEvent{Timestamp: ts, Message: "x"})
@@ -43,7 +52,7 @@ func TestBlockSpanBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rec logStreamRecord
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		lb, err := openLogBuckets(tx)
 		if err != nil {
 			return err
@@ -314,18 +323,7 @@ func FuzzDecodeBlock(f *testing.F) {
 // and the stream reads back every event in order.
 func TestBlocksCutAtTheirLimits(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "reservoir.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	scope := logs.Scope{Account: "123456789012", Region: "us-east-1"}
-	if err := s.SaveLogGroup(ctx, logs.Group{Scope: scope, Name: "g"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateLogStream(ctx, scope, "g", logs.Stream{Name: "s"}); err != nil {
-		t.Fatal(err)
-	}
+	s, scope := openStream(t)
 	var want []string
 	appendRun := func(n, size int) {
 		t.Helper()
@@ -344,7 +342,7 @@ func TestBlocksCutAtTheirLimits(t *testing.T) {
 	appendRun(3_000, 200)             // cut by bytes: 1,310 per block
 	appendRun(2, blockMaxBytes+1_000) // each message alone past the bytes
 	var counts []int
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		lb, err := openLogBuckets(tx)
 		if err != nil {
 			return err
