@@ -155,7 +155,11 @@ func (s *Service) capStep(ctx context.Context, low int64, first bool) (done bool
 	after := s.StoredBytes()
 	if after >= total {
 		if !over {
-			return true, nil // the next event would take the total below low
+			// The next event does not fit the step's budget: past the
+			// mark when the budget is the allowance (and, with a
+			// transaction budget below one event, which no real budget
+			// is, above it).
+			return true, nil
 		}
 		return false, fmt.Errorf("logs: deleting the oldest events freed nothing of %d stored bytes", total)
 	}

@@ -254,7 +254,7 @@ func (p *Process) wait(readers *sync.WaitGroup) {
 	for _, r := range p.out {
 		_ = r.f.Close()
 		if r.release != nil {
-			r.release() // the pipe's pages are freed with its last end
+			r.release() // its pages go once the writers' ends are closed too
 		}
 	}
 	p.err = err
@@ -345,18 +345,25 @@ func (p *Process) Stop(ctx context.Context) error {
 // to the interval it just observed and put what it logs next after it. When
 // the readers have already delivered everything, it costs one read per
 // output that finds its pipe empty. It waits only for a delivery in progress
-// on a reader's goroutine, or until ctx ends.
+// on a reader's goroutine, or until ctx ends; once ctx has ended, it still
+// drains the outputs whose reader is free, and returns ctx's error.
 func (p *Process) Drain(ctx context.Context) error {
+	var err error
 	for _, r := range p.out {
 		select {
 		case r.lock <- struct{}{}:
 		case <-ctx.Done():
-			return ctx.Err()
+			err = ctx.Err()
+			select { // a reader held up (its sink waiting) delays no other
+			case r.lock <- struct{}{}:
+			default:
+				continue
+			}
 		}
 		r.readWritten()
 		<-r.lock
 	}
-	return nil
+	return err
 }
 
 // PeakRSS returns the peak resident set size of the leader process in bytes
@@ -446,14 +453,14 @@ func splitLines(p []byte, dst []string) ([]string, []byte) {
 		p = p[end+1:]
 		for len(s) > 0 {
 			i := strings.IndexByte(s, '\n')
-			line := s[:i]
+			line := strings.TrimSuffix(s[:i], "\r")
 			// A line whose start was kept from earlier reads, just under
 			// maxLine, can end a read later well over it.
 			for len(line) > maxLine {
 				dst = append(dst, line[:maxLine])
 				line = line[maxLine:]
 			}
-			dst = append(dst, strings.TrimSuffix(line, "\r"))
+			dst = append(dst, line)
 			s = s[i+1:]
 		}
 	}

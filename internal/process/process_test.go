@@ -297,6 +297,7 @@ func TestSplitLines(t *testing.T) {
 		// A complete line over maxLine (its start kept from earlier reads).
 		{long + "\r\nnext", []string{long[:maxLine], long[maxLine : 2*maxLine], "xxxxx"}, "next"},
 		{long[:maxLine] + "\n", []string{long[:maxLine]}, ""},
+		{long[:maxLine] + "\r\n", []string{long[:maxLine]}, ""}, // no empty piece for the CR
 	} {
 		reuse := []string{"stale"}
 		got, rest := splitLines([]byte(tc.in), reuse[:0])
