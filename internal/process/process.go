@@ -177,11 +177,12 @@ func start(cfg Config) (*Process, error) {
 		release, grown := outputPipes.growPipe(r)
 		stream.set(w)
 		childEnds = append(childEnds, w)
-		lr := newLineReader(r, stream.sink)
-		lr.release = release
+		size := defaultReadSize
 		if grown {
-			lr.buf = make([]byte, readSize)
+			size = readSize
 		}
+		lr := newLineReader(r, stream.sink, size)
+		lr.release = release
 		readers = append(readers, lr)
 	}
 	if cfg.Records != nil {
@@ -192,7 +193,7 @@ func start(cfg Config) (*Process, error) {
 		}
 		cmd.ExtraFiles = append(cmd.ExtraFiles, w) // RecordsFD: the first extra file
 		childEnds = append(childEnds, w)
-		readers = append(readers, newRecordReader(r, cfg.Records))
+		readers = append(readers, newRecordReader(r, cfg.Records, defaultReadSize))
 	}
 
 	var err error
@@ -416,13 +417,14 @@ type outReader struct {
 	finished bool // the stream ended: nothing more will be read
 }
 
-func newOutReader(f *os.File, consume func([]byte) []byte, finish func([]byte)) *outReader {
-	return &outReader{f: f, consume: consume, finish: finish, lock: make(chan struct{}, 1), buf: make([]byte, defaultReadSize)}
+// newOutReader reads f bufSize bytes at a time.
+func newOutReader(f *os.File, bufSize int, consume func([]byte) []byte, finish func([]byte)) *outReader {
+	return &outReader{f: f, consume: consume, finish: finish, lock: make(chan struct{}, 1), buf: make([]byte, bufSize)}
 }
 
 // newLineReader splits a stream into lines (without their "\n" or "\r\n")
 // and hands the complete lines of each read to sink at once.
-func newLineReader(f *os.File, sink func([]string)) *outReader {
+func newLineReader(f *os.File, sink func([]string), bufSize int) *outReader {
 	var batch []string
 	consume := func(p []byte) []byte {
 		if sink == nil {
@@ -435,7 +437,7 @@ func newLineReader(f *os.File, sink func([]string)) *outReader {
 		}
 		return rest
 	}
-	return newOutReader(f, consume, func(p []byte) {
+	return newOutReader(f, bufSize, consume, func(p []byte) {
 		if len(p) > 0 && sink != nil {
 			sink([]string{string(bytes.TrimSuffix(p, []byte("\r")))})
 		}
@@ -482,7 +484,7 @@ func dropLines(p []byte) []byte {
 
 // newRecordReader decodes a stream of frames (see Record). Once it meets
 // bytes that are not a frame, it reads the rest of the stream as lines.
-func newRecordReader(f *os.File, sink func(Record)) *outReader {
+func newRecordReader(f *os.File, sink func(Record), bufSize int) *outReader {
 	lines := false
 	emitLine := func(line []byte) {
 		sink(Record{Text: string(bytes.TrimSuffix(line, []byte("\r")))})
@@ -512,7 +514,7 @@ func newRecordReader(f *os.File, sink func(Record)) *outReader {
 		}
 		return p
 	}
-	return newOutReader(f, consume, func(p []byte) {
+	return newOutReader(f, bufSize, consume, func(p []byte) {
 		if len(p) > 0 {
 			emitLine(p) // a truncated frame or a last line
 		}
